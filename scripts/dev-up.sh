@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Run Hydra Jobs in embedded mode (API + UI + scheduler + local worker, SQLite) on port 8000.
+#   ./scripts/dev-up.sh               start in the background; ./scripts/dev-down.sh stops it
+#   ./scripts/dev-up.sh --foreground  run in this terminal (Ctrl-C stops it)
+# Honours HYDRA_PORT, HYDRA_HOST, HYDRA_DATA_DIR (default .hydra/data), HYDRA_CONCURRENCY, ADMIN_TOKEN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+STATE=.hydra
+mkdir -p "$STATE"
+export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$PWD/$STATE/data}"
+PORT="${HYDRA_PORT:-8000}"
+HOST="${HYDRA_HOST:-127.0.0.1}"
+
+if [ -d ui ] && [ -f ui/package.json ] && [ "${HYDRA_SKIP_UI:-0}" != 1 ]; then
+  if command -v npm >/dev/null 2>&1; then
+    if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json -newer ui/dist/index.html 2>/dev/null | head -1)" ]; then
+      echo "==> building the web UI"
+      (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run build --silent)
+    fi
+  else
+    echo "note: npm not found; starting without the web UI (API only)" >&2
+  fi
+fi
+
+if [ "${1:-}" = "--foreground" ]; then
+  exec hydra-jobs up --host "$HOST" --port "$PORT"
+fi
+
+if [ -f "$STATE/dev.pid" ] && kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
+  echo "Hydra Jobs is already running (pid $(cat "$STATE/dev.pid")); ./scripts/dev-down.sh stops it."
+  exit 0
+fi
+nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &
+echo $! > "$STATE/dev.pid"
+for _ in $(seq 1 150); do
+  if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
+    cat "$STATE/dev.log"
+    echo "Hydra Jobs is up: http://$HOST:$PORT  (log: $STATE/dev.log, stop: ./scripts/dev-down.sh)"
+    echo "CLI: .venv/bin/hydra-jobs jobs   (finds the admin token in $HYDRA_DATA_DIR)"
+    exit 0
+  fi
+  if ! kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
+    echo "error: Hydra Jobs failed to start; its log:" >&2
+    cat "$STATE/dev.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+echo "error: Hydra Jobs did not answer on port $PORT within 30 s; see $STATE/dev.log" >&2
+exit 1

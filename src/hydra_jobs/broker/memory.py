@@ -1,0 +1,198 @@
+"""The in-process broker of embedded mode (`hydra-jobs up`): asyncio structures, same contract.
+
+It is a real product mode, not a test double: the scheduler and the local worker talk through it
+exactly as they would through Redis, so one code path serves both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from hydra_jobs.broker.base import Delivery
+
+SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
+CANCEL_MARKER_TTL_SECONDS = 24 * 3600.0
+
+
+class _Subscription:
+    def __init__(self, registry: set[_Subscription], key: str | None) -> None:
+        self.key = key
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._registry = registry
+        registry.add(self)
+
+    def offer(self, event: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A subscriber that cannot keep up loses its stream; it reconnects and resumes.
+            self._registry.discard(self)
+            self._queue = asyncio.Queue(1)
+            self._queue.put_nowait(None)
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            yield item
+
+    async def close(self) -> None:
+        self._registry.discard(self)
+        try:
+            self._queue.put_nowait(None)
+        except asyncio.QueueFull:
+            pass
+
+
+class MemoryBroker:
+    def __init__(self) -> None:
+        self._queues: dict[tuple[str, str], deque[dict[str, Any]]] = {}
+        self._queue_changed = asyncio.Condition()
+        self._unacked: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self._receipts = itertools.count(1)
+        self._events: deque[dict[str, Any]] = deque()
+        self._events_ready = asyncio.Event()
+        self._live: set[_Subscription] = set()
+        self._control: set[_Subscription] = set()
+        self._cancels: dict[str, float] = {}
+        self._leases: dict[str, float] = {}
+        self._leader: tuple[str, float] | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for sub in list(self._live) + list(self._control):
+            await sub.close()
+
+    async def ping(self) -> None:
+        return None
+
+    # queues ----------------------------------------------------------------------------------
+
+    async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None:
+        self._queues.setdefault((domain, queue), deque()).extend(runs)
+        async with self._queue_changed:
+            self._queue_changed.notify_all()
+
+    def _take(self, domain: str, queues: list[str], count: int) -> list[Delivery]:
+        taken: list[Delivery] = []
+        for queue in queues:
+            pending = self._queues.get((domain, queue))
+            while pending and len(taken) < count:
+                run = pending.popleft()
+                receipt = str(next(self._receipts))
+                self._unacked[receipt] = (domain, queue, run)
+                taken.append(Delivery(domain, queue, run, receipt))
+        return taken
+
+    async def claim(
+        self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
+    ) -> list[Delivery]:
+        taken = self._take(domain, queues, count)
+        if taken or timeout <= 0:
+            return taken
+        async with self._queue_changed:
+            try:
+                await asyncio.wait_for(
+                    self._queue_changed.wait_for(
+                        lambda: any(self._queues.get((domain, q)) for q in queues)
+                    ),
+                    timeout,
+                )
+            except TimeoutError:
+                return []
+        return self._take(domain, queues, count)
+
+    async def ack(self, delivery: Delivery) -> None:
+        self._unacked.pop(delivery.receipt, None)
+
+    async def purge_run(self, domain: str, queue: str, run_id: str) -> None:
+        pending = self._queues.get((domain, queue))
+        if pending:
+            kept = [r for r in pending if r.get("id") != run_id]
+            pending.clear()
+            pending.extend(kept)
+
+    # events ----------------------------------------------------------------------------------
+
+    async def emit(self, events: list[dict[str, Any]]) -> None:
+        self._events.extend(events)
+        self._events_ready.set()
+
+    async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        if not self._events and timeout > 0:
+            self._events_ready.clear()
+            try:
+                await asyncio.wait_for(self._events_ready.wait(), timeout)
+            except TimeoutError:
+                return []
+        batch: list[dict[str, Any]] = []
+        while self._events and len(batch) < count:
+            batch.append(self._events.popleft())
+        return batch
+
+    # live ------------------------------------------------------------------------------------
+
+    async def publish(self, domain: str, events: list[dict[str, Any]]) -> None:
+        if not self._live:
+            return
+        stamped = [{**event, "domain": domain} for event in events]
+        for sub in list(self._live):
+            if sub.key is None or sub.key == domain:
+                for event in stamped:
+                    sub.offer(event)
+
+    def subscribe(self, domain: str | None) -> _Subscription:
+        return _Subscription(self._live, domain)
+
+    # control ---------------------------------------------------------------------------------
+
+    async def request_cancel(self, domain: str, run_id: str) -> None:
+        now = time.monotonic()
+        self._cancels = {k: v for k, v in self._cancels.items() if v > now}
+        self._cancels[run_id] = now + CANCEL_MARKER_TTL_SECONDS
+        await self.send_control(domain, {"type": "cancel", "run_id": run_id})
+
+    async def is_cancel_requested(self, run_id: str) -> bool:
+        return self._cancels.get(run_id, 0.0) > time.monotonic()
+
+    def watch_control(self, domain: str, worker_id: str) -> _Subscription:
+        return _Subscription(self._control, domain)
+
+    async def send_control(self, domain: str, message: dict[str, Any]) -> None:
+        for sub in list(self._control):
+            if sub.key == domain:
+                sub.offer(message)
+
+    # leases ----------------------------------------------------------------------------------
+
+    async def renew_worker_lease(self, worker_id: str, ttl: float) -> None:
+        self._leases[worker_id] = time.monotonic() + ttl
+
+    async def drop_worker_lease(self, worker_id: str) -> None:
+        self._leases.pop(worker_id, None)
+
+    async def live_workers(self) -> set[str]:
+        now = time.monotonic()
+        return {w for w, until in self._leases.items() if until > now}
+
+    async def try_lead(self, holder: str, ttl: float) -> bool:
+        now = time.monotonic()
+        if self._leader is None or self._leader[0] == holder or self._leader[1] <= now:
+            self._leader = (holder, now + ttl)
+            return True
+        return False
+
+    async def resign(self, holder: str) -> None:
+        if self._leader and self._leader[0] == holder:
+            self._leader = None

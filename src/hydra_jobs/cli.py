@@ -1,0 +1,320 @@
+"""`hydra-jobs`: run the product (`up`) and talk to it (`submit`, `jobs`, `runs`, `logs`, ...)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from hydra_jobs.client import ApiError, Client
+from hydra_jobs.config import Settings, default_data_dir
+from hydra_jobs.logs import setup_logging
+
+app = typer.Typer(help="Hydra Jobs: run shell, Python and batch jobs on a fleet of workers.",
+                  no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+TOKEN_FILE = "admin_token"
+TERMINAL_STATUSES = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
+STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "red",
+                "cancelled": "yellow", "running": "cyan", "queued": "blue", "pending": "dim",
+                "skipped": "dim"}
+
+UrlOpt = Annotated[str, typer.Option("--url", envvar="HYDRA_URL", help="Scheduler URL.")]
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", envvar=["HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN"], show_envvar=True,
+    help="API token (default: the token `up` stored in the data dir).")]
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="HYDRA_DATA_DIR", help="Where `up` keeps its database and token.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(1)
+
+
+def _client(url: str, token: str | None, data_dir: Path | None = None) -> Client:
+    if token is None:
+        stored = (data_dir or default_data_dir()) / TOKEN_FILE
+        if stored.is_file():
+            token = stored.read_text().strip()
+    if not token:
+        raise _fail("no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` first")
+    return Client(url, token)
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    except OSError as exc:
+        raise _fail(f"cannot reach the scheduler: {exc}") from None
+    except Exception as exc:  # httpx transport errors
+        if type(exc).__module__.startswith("httpx"):
+            raise _fail(f"cannot reach the scheduler: {exc}") from None
+        raise
+
+
+def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
+    """ADMIN_TOKEN if set; else the token stored in the data dir; else a new one (0600 file)."""
+    if settings.admin_token is not None:
+        return settings.admin_token.get_secret_value(), False
+    path = settings.data_dir / TOKEN_FILE
+    if path.is_file():
+        return path.read_text().strip(), False
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token, True
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDirOpt = None,
+    concurrency: Annotated[int | None, typer.Option(help="Jobs the local worker runs at once.")
+                           ] = None,
+) -> None:
+    """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
+    import uvicorn
+
+    from hydra_jobs.scheduler.app import create_app
+
+    overrides: dict[str, Any] = {"HYDRA_HOST": host, "HYDRA_PORT": port,
+                                 "HYDRA_DATA_DIR": data_dir, "HYDRA_CONCURRENCY": concurrency}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    setup_logging(settings.log_level, settings.log_format)
+    token, created = _ensure_admin_token(settings)
+    settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
+    url = f"http://{settings.host}:{settings.port}"
+    out.print(f"[bold]Hydra Jobs[/bold] on [link={url}]{url}[/link]  (data: {settings.data_dir})")
+    if created:
+        out.print(f"Admin token (shown once, stored in {settings.data_dir / TOKEN_FILE}):")
+        out.print(f"  [bold]{token}[/bold]")
+    elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
+        out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+def _secret(value: str) -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+def _load_spec(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise _fail(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise _fail(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise _fail(f"{path}: expected a JSON object with the job spec")
+    return data
+
+
+@app.command()
+def submit(
+    files: Annotated[list[Path], typer.Argument(help="Job spec JSON file(s).")],
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[bool, typer.Option("--run", help="Trigger each job after saving it.")] = False,
+) -> None:
+    """Create jobs from JSON specs, or replace the job of the same name."""
+    client = _client(url, token, data_dir)
+    specs = [(path, _load_spec(path)) for path in files]
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("submitting", total=len(specs))
+        for path, spec in specs:
+            progress.update(task, description=f"submitting {path.name}")
+            existing = _call(client.find_job, str(spec.get("name", "")))
+            if existing:
+                job = _call(client.replace_job, existing["id"], spec)
+                verb = "updated"
+            else:
+                job = _call(client.create_job, spec)
+                verb = "created"
+            out.print(f"{verb} job [bold]{escape(job['name'])}[/bold] {job['id']}")
+            if run:
+                triggered = _call(client.trigger, job["id"], None, "manual")
+                out.print(f"  run {triggered['id']} {triggered['status']}")
+            progress.advance(task)
+
+
+@app.command()
+def validate(
+    file: Path, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Check a job spec without saving it; show the next fire times."""
+    report = _call(_client(url, token, data_dir).validate, _load_spec(file))
+    if not report["valid"]:
+        for error in report["errors"]:
+            loc = ".".join(str(p) for p in error["loc"] if p != "body")
+            err.print(f"[red]{escape(loc)}[/red]: {escape(error['msg'])}")
+        raise typer.Exit(1)
+    out.print("[green]valid[/green]")
+    for fire in report["next_fires"]:
+        out.print(f"  next: {fire}")
+
+
+@app.command()
+def jobs(url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
+         data_dir: DataDirOpt = None,
+         search: Annotated[str | None, typer.Option(help="Filter by name.")] = None) -> None:
+    """List jobs."""
+    page = _call(_client(url, token, data_dir).list_jobs, 500, None, search)
+    table = Table("id", "name", "executor", "schedule", "next fire", "state")
+    for job in page["items"]:
+        sched = job.get("schedule") or {}
+        when = sched.get("cron") or (f"every {sched['interval_seconds']}s"
+                                     if sched.get("interval_seconds") else sched.get("at") or "-")
+        state = "disabled" if not job["enabled"] else "paused" if job["paused"] else "active"
+        table.add_row(job["id"], escape(job["name"]), job["executor"]["type"], escape(str(when)),
+                      str(job.get("next_fire_at") or "-"), state)
+    out.print(table)
+
+
+@app.command()
+def runs(
+    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+    job: Annotated[str | None, typer.Option(help="Job id or name.")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")
+                      ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """Run history, newest first."""
+    client = _client(url, token, data_dir)
+    job_id = _resolve_job(client, job) if job else None
+    page = _call(client.list_runs, job_id=job_id, status=status, limit=limit)
+    table = Table("run", "job", "status", "trigger", "attempt", "exit", "created", "duration")
+    for run in page["items"]:
+        style = STATUS_STYLE.get(run["status"], "")
+        usage = run.get("resource_usage") or {}
+        wall = f"{usage['wall_seconds']:.2f}s" if "wall_seconds" in usage else "-"
+        table.add_row(run["id"], escape(run["job_name"]), f"[{style}]{run['status']}[/{style}]",
+                      run["trigger"], str(run["attempt"]), str(run.get("exit_code", "-")),
+                      run["created_at"][:19], wall)
+    out.print(table)
+
+
+def _resolve_job(client: Client, job: str) -> str:
+    found = _call(client.find_job, job)
+    if found:
+        return str(found["id"])
+    try:
+        return str(_call(client.get_job, job)["id"])
+    except typer.Exit:
+        raise _fail(f"no job named or with id '{job}'") from None
+
+
+@app.command()
+def run(
+    job: Annotated[str, typer.Argument(help="Job id or name.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
+    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Trigger a job now."""
+    params: dict[str, str] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise _fail(f"--param '{item}': use NAME=VALUE")
+        params[name] = value
+    client = _client(url, token, data_dir)
+    triggered = _call(client.trigger, _resolve_job(client, job), params, "manual")
+    out.print(f"run {triggered['id']} {triggered['status']}")
+    if follow:
+        raise typer.Exit(_follow(client, triggered["id"]))
+
+
+@app.command()
+def logs(
+    run_id: str,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until it ends.")
+                      ] = False,
+    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Print a run's output (`-f` follows it live and exits with the run's outcome)."""
+    client = _client(url, token, data_dir)
+    if follow:
+        raise typer.Exit(_follow(client, run_id))
+    offset = 0
+    while True:
+        page = _call(client.logs, run_id, offset)
+        sys.stdout.write(page["data"])
+        offset = page["next_offset"]
+        if not page["data"]:
+            break
+    sys.stdout.flush()
+
+
+def _follow(client: Client, run_id: str) -> int:
+    """Stream output, reconnecting from the last offset; exit 0 only if the run succeeded."""
+    last_id: str | None = None
+    for _attempt in range(100):
+        try:
+            for event, event_id, data in client.follow_logs(run_id, last_id):
+                if event == "log":
+                    sys.stdout.write(data["data"])
+                    sys.stdout.flush()
+                    last_id = event_id
+                elif event == "end":
+                    status = data["status"]
+                    style = STATUS_STYLE.get(status, "")
+                    err.print(f"[{style}]run {run_id} {status}[/{style}]"
+                              + (f" (exit {data['exit_code']})" if data["exit_code"] is not None
+                                 else ""))
+                    return 0 if status == "succeeded" else 1
+        except ApiError as exc:
+            raise _fail(exc.message) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("httpx"):
+                raise
+            time.sleep(1.0)  # the stream dropped: resume from the last offset
+    raise _fail("lost the log stream too many times")
+
+
+@app.command()
+def cancel(run_id: str, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
+           data_dir: DataDirOpt = None) -> None:
+    """Cancel a run (kills its whole process tree)."""
+    result = _call(_client(url, token, data_dir).cancel, run_id)
+    out.print(f"run {result['id']} {result['status']}"
+              + (" (cancel requested)" if result["status"] == "running" else ""))
+
+
+@app.command()
+def retry(run_id: str, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
+          data_dir: DataDirOpt = None) -> None:
+    """Start a new attempt of a finished run."""
+    result = _call(_client(url, token, data_dir).retry, run_id)
+    out.print(f"run {result['id']} (attempt {result['attempt']}) {result['status']}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The Python SDK: a small typed wrapper over the REST API, used by the CLI, examples and tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from hydra_jobs.errors import HydraError
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class ApiError(HydraError):
+    """The API refused the request."""
+
+    def __init__(self, status_code: int, detail: Any) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        super().__init__(f"HTTP {status_code}: {format_detail(detail)}")
+
+
+def format_detail(detail: Any) -> str:
+    """Render FastAPI error details as lines a person can act on."""
+    if isinstance(detail, list):
+        lines = []
+        for item in detail:
+            loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+            lines.append(f"{loc}: {item.get('msg')}" if loc else str(item.get("msg")))
+        return "; ".join(lines)
+    return str(detail)
+
+
+class Client:
+    def __init__(self, url: str, token: str | None, *, domain: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if domain:
+            headers["X-Hydra-Domain"] = domain
+        self.base = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.base + "/api/v1", headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail")
+            except ValueError:
+                detail = response.text
+            raise ApiError(response.status_code, detail)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # jobs
+    def create_job(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/jobs", json=spec))
+
+    def replace_job(self, job_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PUT", f"/jobs/{job_id}", json=spec))
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/jobs/{job_id}"))
+
+    def list_jobs(self, limit: int = 50, cursor: str | None = None,
+                  search: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in {"limit": limit, "cursor": cursor, "search": search}.items()
+                  if v is not None}
+        return dict(self._call("GET", "/jobs", params=params))
+
+    def find_job(self, name: str) -> dict[str, Any] | None:
+        cursor = None
+        while True:
+            page = self.list_jobs(limit=500, cursor=cursor, search=name)
+            for job in page["items"]:
+                if job["name"] == name:
+                    return dict(job)
+            cursor = page["next_cursor"]
+            if not cursor:
+                return None
+
+    def delete_job(self, job_id: str) -> None:
+        self._call("DELETE", f"/jobs/{job_id}")
+
+    def validate(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/jobs/validate", json=spec))
+
+    def trigger(self, job_id: str, params: dict[str, str] | None = None,
+                trigger: str = "api") -> dict[str, Any]:
+        return dict(self._call("POST", f"/jobs/{job_id}/run",
+                               json={"params": params or {}, "trigger": trigger}))
+
+    def pause(self, job_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/jobs/{job_id}/pause"))
+
+    def resume(self, job_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/jobs/{job_id}/resume"))
+
+    # runs
+    def list_runs(self, **filters: Any) -> dict[str, Any]:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return dict(self._call("GET", "/runs", params=params))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/runs/{run_id}"))
+
+    def logs(self, run_id: str, offset: int = 0) -> dict[str, Any]:
+        return dict(self._call("GET", f"/runs/{run_id}/logs", params={"offset": offset}))
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/runs/{run_id}/cancel"))
+
+    def retry(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/runs/{run_id}/retry"))
+
+    def workers(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/workers")["items"])
+
+    def stream(self, path: str, last_event_id: str | None = None,
+               timeout: float | None = None) -> Iterator[tuple[str, str | None, Any]]:
+        """Yield (event, id, data) from an SSE endpoint until the server ends the stream."""
+        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        with self.http.stream("GET", path, headers=headers,
+                              timeout=httpx.Timeout(timeout, connect=10.0)) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise ApiError(response.status_code, response.json().get("detail"))
+            yield from parse_sse(response.iter_lines())
+
+    def follow_logs(self, run_id: str, last_event_id: str | None = None
+                    ) -> Iterator[tuple[str, str | None, Any]]:
+        return self.stream(f"/runs/{run_id}/logs/stream", last_event_id)
+
+
+def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, str | None, Any]]:
+    event, event_id, data = "message", None, []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, event_id, json.loads("\n".join(data))
+            event, event_id, data = "message", None, []
+        elif line.startswith(":"):
+            continue
+        else:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "event":
+                event = value
+            elif name == "id":
+                event_id = value
+            elif name == "data":
+                data.append(value)

@@ -1,0 +1,61 @@
+"""Settings: the one place that reads the environment (and `.env`), once, at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_ADMIN_TOKEN_CHARS = 32
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("hydra-jobs", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Names kept from the seed project.
+    admin_token: SecretStr | None = Field(default=None, alias="ADMIN_TOKEN")
+    api_token: SecretStr | None = Field(default=None, alias="API_TOKEN")
+    worker_domain: str = Field(default="default", alias="WORKER_DOMAIN")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    mongo_url: str | None = Field(default=None, alias="MONGO_URL")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    gemini_api_key: SecretStr | None = Field(default=None, alias="GEMINI_API_KEY")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    log_format: Literal["text", "json"] = Field(default="text", alias="HYDRA_LOG_FORMAT")
+    host: str = Field(default="127.0.0.1", alias="HYDRA_HOST")
+    port: int = Field(default=8000, ge=0, le=65535, alias="HYDRA_PORT")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="HYDRA_DATA_DIR")
+    concurrency: int = Field(default=8, ge=1, le=1024, alias="HYDRA_CONCURRENCY")
+    queues: str = Field(default="default", alias="HYDRA_QUEUES")
+    worker_name: str | None = Field(default=None, alias="HYDRA_WORKER_NAME")
+    worker_tags: str = Field(default="", alias="HYDRA_WORKER_TAGS")
+
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, alias="HYDRA_LOG_MAX_BYTES")
+    kill_grace_seconds: float = Field(default=5.0, ge=0, alias="HYDRA_KILL_GRACE_SECONDS")
+    heartbeat_interval_seconds: float = Field(default=2.0, gt=0, alias="HYDRA_HEARTBEAT_SECONDS")
+    lease_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_LEASE_SECONDS")
+    catchup_window_seconds: float = Field(
+        default=24 * 3600, gt=0, alias="HYDRA_CATCHUP_WINDOW_SECONDS"
+    )
+    catchup_max_runs: int = Field(default=100, ge=1, alias="HYDRA_CATCHUP_MAX_RUNS")
+    run_retention_days: int | None = Field(default=None, ge=1, alias="HYDRA_RUN_RETENTION_DAYS")
+    allow_file_git: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_FILE")
+    ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
+
+    def store_url(self) -> str:
+        if self.mongo_url:
+            return self.mongo_url
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'hydra.db'}"

@@ -1,0 +1,50 @@
+"""One root for every error Hydra Jobs raises on purpose.
+
+The docstring of each class is its default message; the HTTP layer maps classes to status codes in
+one place (`scheduler/app.py`), so services never think in HTTP.
+"""
+
+from __future__ import annotations
+
+
+class HydraError(Exception):
+    """Hydra Jobs failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class NotFound(HydraError):
+    """The object does not exist in this domain."""
+
+
+class Conflict(HydraError):
+    """The object is not in a state that allows this change."""
+
+
+class InvalidInput(HydraError):
+    """The input is not valid."""
+
+    def __init__(self, message: str | None = None, *, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+class Unauthorized(HydraError):
+    """A valid bearer token is required."""
+
+
+class StaleTransition(HydraError):
+    """The run was not in the expected state; the change was not applied."""
+
+
+class BackendUnavailable(HydraError):
+    """A backend (store or broker) cannot be used; its driver or server is missing."""
+
+
+class ConfigError(HydraError):
+    """The configuration is not valid."""

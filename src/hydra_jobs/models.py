@@ -1,0 +1,381 @@
+"""The vocabulary of Hydra Jobs: job specs, jobs, runs, workers (pydantic, no I/O).
+
+`JobSpec` is the public contract (DESIGN.md section 6): unknown fields are rejected and every check
+names the field it failed on, so a 422 tells the user exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
+
+T = TypeVar("T")
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,199}$"
+QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_SCRIPT_CHARS = 256 * 1024
+MAX_ENV_VALUE_CHARS = 32 * 1024
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+MAX_ATTEMPTS = 100
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ExecutorType(StrEnum):
+    SHELL = "shell"
+    PYTHON = "python"
+    BATCH = "batch"
+
+
+class Executor(Strict):
+    type: ExecutorType = Field(description="shell | python | batch (batch runs on Windows workers)")
+    script: str = Field(
+        min_length=1,
+        max_length=MAX_SCRIPT_CHARS,
+        description="The command or code to run (Python source for `python`).",
+    )
+    interpreter: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="For `python`: the interpreter to use instead of the worker's own.",
+    )
+
+    @field_validator("script")
+    @classmethod
+    def _script_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("script must not be blank")
+        return value
+
+
+def _no_leading_dash(value: str) -> str:
+    if value.startswith("-"):
+        raise ValueError("must not start with '-'")
+    return value
+
+
+class Source(Strict):
+    url: Annotated[str, AfterValidator(_no_leading_dash)] = Field(
+        min_length=1, max_length=2048, description="Git repository URL (https, ssh)."
+    )
+    ref: Annotated[str, AfterValidator(_no_leading_dash)] | None = Field(
+        default=None, min_length=1, max_length=255, description="Branch, tag or commit."
+    )
+    path: str | None = Field(
+        default=None, max_length=1024, description="Working directory inside the checkout."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _allowed_scheme(cls, value: str) -> str:
+        if "::" in value.split("/", 1)[0]:
+            raise ValueError("transport helpers like 'ext::' are not allowed")
+        scp_like = re.match(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:", value)
+        scheme = value.split("://", 1)[0].lower() if "://" in value else None
+        if scheme not in {"https", "ssh", "file"} and not scp_like:
+            raise ValueError("use an https:// or ssh:// URL (or user@host:path)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError("must be relative to the checkout")
+        if ".." in re.split(r"[\\/]", value):
+            raise ValueError("must not contain '..'")
+        return value
+
+
+class Schedule(Strict):
+    cron: str | None = Field(
+        default=None,
+        max_length=200,
+        description="5 fields, or 6 with seconds first; evaluated in `timezone`.",
+        examples=["0 2 * * *"],
+    )
+    timezone: str | None = Field(default=None, description="IANA timezone name (default UTC).")
+    interval_seconds: float | None = Field(default=None, gt=0, le=366 * 24 * 3600)
+    at: datetime | None = Field(default=None, description="One-off time (naive = `timezone`).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Schedule:
+        kinds = [k for k in ("cron", "interval_seconds", "at") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of 'cron', 'interval_seconds' or 'at'")
+        if self.timezone is not None:
+            if self.interval_seconds is not None:
+                raise ValueError("'timezone' applies to 'cron' and 'at' only")
+            try:
+                validate_timezone(self.timezone)
+            except ScheduleError as exc:
+                raise ValueError(str(exc)) from None
+        if self.cron is not None:
+            try:
+                CronSchedule.parse(self.cron, self.timezone or "UTC")
+            except ScheduleError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def kind(self) -> Literal["cron", "interval", "at"]:
+        if self.cron is not None:
+            return "cron"
+        if self.interval_seconds is not None:
+            return "interval"
+        return "at"
+
+    def at_utc(self) -> datetime | None:
+        if self.at is None:
+            return None
+        if self.at.tzinfo is None:
+            return self.at.replace(tzinfo=validate_timezone(self.timezone or "UTC")).astimezone(UTC)
+        return self.at.astimezone(UTC)
+
+    def cron_schedule(self) -> CronSchedule | None:
+        if self.cron is None:
+            return None
+        return CronSchedule.parse(self.cron, self.timezone or "UTC")
+
+
+class Param(Strict):
+    default: str | None = Field(default=None, max_length=MAX_ENV_VALUE_CHARS)
+    description: str | None = Field(default=None, max_length=1000)
+    required: bool = False
+
+
+class Retries(Strict):
+    max_attempts: int = Field(default=1, ge=1, le=MAX_ATTEMPTS, description="1 = no retry.")
+    backoff_seconds: float = Field(default=10.0, ge=0, le=86400)
+    backoff_factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    max_backoff_seconds: float = Field(default=600.0, ge=0, le=7 * 86400)
+    jitter: float = Field(default=0.1, ge=0.0, le=0.5, description="± fraction of each delay.")
+
+
+class Overlap(StrEnum):
+    ALLOW = "allow"
+    SKIP = "skip"
+    QUEUE = "queue"
+    CANCEL_PREVIOUS = "cancel_previous"
+
+
+class Concurrency(Strict):
+    max_running: int | None = Field(
+        default=None, ge=1, le=100_000, description="Runs of this job active at once (None: any)."
+    )
+    overlap: Overlap = Overlap.ALLOW
+
+
+class JobSpec(Strict):
+    """A job definition as users submit it."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique within the domain.")
+    description: str | None = Field(default=None, max_length=4000)
+    executor: Executor
+    source: Source | None = None
+    schedule: Schedule | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Param] = Field(default_factory=dict)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
+    retries: Retries = Field(default_factory=Retries)
+    concurrency: Concurrency = Field(default_factory=Concurrency)
+    catchup: Catchup = Catchup.NONE
+    queue: str = Field(default="default", pattern=QUEUE_PATTERN)
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=32
+    )
+    enabled: bool = True
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 200:
+            raise ValueError("at most 200 variables")
+        for key, item in value.items():
+            if not ENV_NAME_RE.match(key):
+                raise ValueError(f"'{key}' is not a valid variable name (letters, digits, _)")
+            if key.upper().startswith("HYDRA_"):
+                raise ValueError(f"'{key}': HYDRA_* names are reserved for run metadata")
+            if len(item) > MAX_ENV_VALUE_CHARS or "\x00" in item:
+                raise ValueError(f"'{key}': value too long or contains NUL")
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, value: dict[str, Param]) -> dict[str, Param]:
+        if len(value) > 100:
+            raise ValueError("at most 100 parameters")
+        for key in value:
+            if not PARAM_NAME_RE.match(key):
+                raise ValueError(f"'{key}' is not a valid parameter name (letters, digits, _)")
+        return value
+
+    @model_validator(mode="after")
+    def _catchup_needs_schedule(self) -> JobSpec:
+        if self.catchup is not Catchup.NONE and (self.schedule is None or self.schedule.cron is None):
+            raise ValueError("'catchup' applies to cron schedules only")
+        return self
+
+
+class Job(JobSpec):
+    """A stored job: the spec plus what the system knows about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    domain: str
+    paused: bool = False
+    created_at: datetime
+    updated_at: datetime
+    next_fire_at: datetime | None = None
+
+    def spec(self) -> JobSpec:
+        return JobSpec.model_validate(self.model_dump(include=set(JobSpec.model_fields)))
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+    SKIPPED = "skipped"
+
+
+TERMINAL: frozenset[RunStatus] = frozenset(
+    {
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+        RunStatus.TIMED_OUT,
+        RunStatus.CANCELLED,
+        RunStatus.LOST,
+        RunStatus.SKIPPED,
+    }
+)
+ACTIVE: frozenset[RunStatus] = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+RETRYABLE: frozenset[RunStatus] = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
+
+
+class Trigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    API = "api"
+    RETRY = "retry"
+
+
+class RunSummary(BaseModel):
+    """One attempt at running a job, as lists and live events show it (no spec snapshot)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    job_id: str
+    job_name: str
+    domain: str
+    queue: str = "default"
+    status: RunStatus
+    trigger: Trigger
+    attempt: int = 1
+    retry_of: str | None = None
+    scheduled_for: datetime | None = None
+    created_at: datetime
+    not_before: datetime | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    worker_id: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    source_commit: str | None = None
+    resource_usage: dict[str, float] | None = None
+    log_size: int = 0
+    log_truncated: bool = False
+    cancel_requested: bool = False
+    lost_count: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class Run(RunSummary):
+    """One attempt at running a job. Each retry is a new Run; history is never overwritten."""
+
+    spec: JobSpec = Field(description="The job definition this run executes (a snapshot).")
+
+    def summary(self) -> RunSummary:
+        return RunSummary.model_validate(self.model_dump(exclude={"spec"}))
+
+
+class WorkerStatus(StrEnum):
+    ONLINE = "online"
+    DRAINING = "draining"
+    OFFLINE = "offline"
+
+
+class Worker(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    domain: str
+    name: str
+    hostname: str
+    platform: str
+    version: str
+    executors: list[str]
+    tags: dict[str, str] = Field(default_factory=dict)
+    queues: list[str]
+    concurrency: int
+    running: list[str] = Field(default_factory=list, description="Run ids in progress.")
+    status: WorkerStatus
+    started_at: datetime
+    last_heartbeat_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class RunRequest(Strict):
+    params: dict[str, str] = Field(default_factory=dict)
+    trigger: Literal["api", "manual"] = Field(
+        default="api", description="`manual` when a person pressed a button, else `api`."
+    )
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    next_fires: list[datetime] = Field(default_factory=list)
+
+
+class LogPage(BaseModel):
+    data: str
+    next_offset: int
+    complete: bool
+    truncated: bool

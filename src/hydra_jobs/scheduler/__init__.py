@@ -1,0 +1,1 @@
+"""The scheduler: API, SSE, and the engine loops (ticker, dispatcher, ingest, reaper)."""

@@ -1,0 +1,158 @@
+"""The FastAPI app factory and its lifespan: store, broker, engine, and (embedded) a worker.
+
+Errors are mapped to HTTP here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from hydra_jobs import __version__
+from hydra_jobs.broker import open_broker
+from hydra_jobs.broker.base import Broker
+from hydra_jobs.clock import Clock, SystemClock
+from hydra_jobs.config import Settings
+from hydra_jobs.errors import (
+    BackendUnavailable,
+    Conflict,
+    HydraError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from hydra_jobs.scheduler.deps import get_principal
+from hydra_jobs.scheduler.engine import Engine
+from hydra_jobs.scheduler.routes import events, health, jobs, reserved, runs, schedules, workers
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.store import open_store
+from hydra_jobs.store.base import Store
+from hydra_jobs.worker.worker import Worker, WorkerConfig
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+STATUS_OF: dict[type[HydraError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    Unauthorized: 401,
+    BackendUnavailable: 503,
+}
+
+
+def _error_response(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HydraError)
+    code = next((c for cls, c in STATUS_OF.items() if isinstance(exc, cls)), 500)
+    detail: Any = exc.message
+    if isinstance(exc, InvalidInput) and exc.loc:
+        detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
+    headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    return JSONResponse({"detail": detail}, status_code=code, headers=headers)
+
+
+def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
+    if ui_dir is None or not (ui_dir / "index.html").is_file():
+        return
+    index = ui_dir / "index.html"
+    if (ui_dir / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=ui_dir / "assets"), name="ui-assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        candidate = (ui_dir / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index)
+
+
+def default_ui_dir() -> Path | None:
+    packaged = Path(__file__).resolve().parent.parent / "ui_dist"
+    repo = Path(__file__).resolve().parents[3] / "ui" / "dist"
+    for candidate in (packaged, repo):
+        if (candidate / "index.html").is_file():
+            return candidate
+    return None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    broker: Broker | None = None,
+    clock: Clock | None = None,
+    embedded_worker: bool = True,
+) -> FastAPI:
+    """Build the app. Backends default to what `settings` names; tests may pass their own."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        the_store = store or open_store(settings.store_url())
+        the_broker = broker or open_broker(settings.redis_url)
+        await the_store.open()
+        await the_store.ensure_domain("default")
+        await the_broker.start()
+        rt = Runtime(store=the_store, broker=the_broker, clock=clock or SystemClock(),
+                     settings=settings)
+        engine = Engine(rt)
+        app.state.engine = engine
+        engine.start()
+        worker_task: asyncio.Task[None] | None = None
+        worker: Worker | None = None
+        if embedded_worker:
+            worker = Worker(the_broker, _worker_config(settings), rt.clock)
+            app.state.worker = worker
+            worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
+        try:
+            yield
+        finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker_task, settings.kill_grace_seconds + 10)
+            await engine.stop()
+            await the_broker.close()
+            await the_store.close()
+
+    app = FastAPI(
+        title="Hydra Jobs",
+        version=__version__,
+        description="Run shell, Python and batch jobs on a fleet of workers.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(HydraError, _error_response)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+    for module in (jobs, runs, schedules, workers, events, reserved):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    _mount_ui(app, settings.ui_dir or default_ui_dir())
+    return app
+
+
+def _worker_config(settings: Settings) -> WorkerConfig:
+    tags = dict(
+        item.split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
+    )
+    return WorkerConfig(
+        domain=settings.worker_domain,
+        queues=[q.strip() for q in settings.queues.split(",") if q.strip()],
+        concurrency=settings.concurrency,
+        name=settings.worker_name,
+        tags=tags,
+        heartbeat_interval_seconds=settings.heartbeat_interval_seconds,
+        lease_seconds=settings.lease_seconds,
+        log_max_bytes=settings.log_max_bytes,
+        kill_grace_seconds=settings.kill_grace_seconds,
+    )

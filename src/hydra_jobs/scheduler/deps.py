@@ -1,0 +1,54 @@
+"""FastAPI dependency aliases: routes declare what they need, never build it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from hydra_jobs.models import Run
+from hydra_jobs.scheduler.auth import authenticate
+from hydra_jobs.scheduler.engine import Engine
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.services import JobService, Principal
+from hydra_jobs.store.base import Store
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_runtime(request: Request) -> Runtime:
+    return get_engine(request).rt
+
+
+def get_store(request: Request) -> Store:
+    return get_runtime(request).store
+
+
+def get_principal(request: Request) -> Principal:
+    admin = request.app.state.settings.admin_token
+    return authenticate(request, admin.get_secret_value() if admin else None)
+
+
+def get_jobs(request: Request) -> JobService:
+    return JobService(get_runtime(request))
+
+
+async def get_scoped_run(run_id: str, request: Request) -> Run:
+    """The run, if it is in the caller's domain; resolved before any response (SSE) starts."""
+    who = get_principal(request)
+    return await get_store(request).get_run(who.domain, run_id)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+StoreDep = Annotated[Store, Depends(get_store)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+RunDep = Annotated[Run, Depends(get_scoped_run)]
+JobServiceDep = Annotated[JobService, Depends(get_jobs)]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=64, description="`next_cursor` of the previous page.")
+]

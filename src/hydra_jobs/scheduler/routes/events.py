@@ -1,0 +1,50 @@
+"""`GET /events`: live run, job and worker changes of the caller's domain, as SSE."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from hydra_jobs.scheduler.deps import EngineDep, PrincipalDep
+
+router = APIRouter(tags=["events"])
+
+EVENT_TYPES = frozenset({"run", "job", "worker", "log"})
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    who: PrincipalDep,
+    engine: EngineDep,
+    types: Annotated[
+        str, Query(description="Comma-separated: run, job, worker, log.", max_length=100)
+    ] = "run,job,worker",
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterable[ServerSentEvent]:
+    """Events named by their type; `data` is the changed object.
+
+    Reconnect with `Last-Event-ID` to receive what was missed. A `reset` event means the gap
+    could not be replayed (the server restarted or too much happened): refetch your lists.
+    """
+    wanted = {t.strip() for t in types.split(",") if t.strip() in EVENT_TYPES}
+    domain = who.domain
+
+    def matches(event: dict[str, Any]) -> bool:
+        return event.get("domain") == domain and event.get("type") in wanted
+
+    listener, resumed = engine.hub.listen(matches, last_event_id)
+    try:
+        if not resumed:
+            yield ServerSentEvent(event="reset", data={"reason": "cannot resume; refetch"})
+        yield ServerSentEvent(event="ready", data={"domain": domain, "types": sorted(wanted)})
+        while True:
+            item = await listener.get()
+            if item is None:
+                return
+            event_id, event = item
+            yield ServerSentEvent(event=str(event["type"]), id=event_id, data=event)
+    finally:
+        listener.close()

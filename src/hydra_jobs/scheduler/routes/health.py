@@ -1,0 +1,54 @@
+"""Liveness, readiness and Prometheus metrics (outside `/api/v1`, no token needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from hydra_jobs.scheduler.engine import Engine
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """The store and the broker answer; 503 otherwise."""
+    engine: Engine = request.app.state.engine
+    checks: dict[str, str] = {}
+    for name, ping in (("store", engine.rt.store.ping), ("broker", engine.rt.broker.ping)):
+        try:
+            await ping()
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks, "leader": engine.is_leader},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Counters of this replica's engine, in the Prometheus text format."""
+    engine: Engine = request.app.state.engine
+    registry = CollectorRegistry()
+    values = {
+        "hydra_runs_dispatched": ("Runs moved to a queue", engine.dispatcher.dispatched),
+        "hydra_slots_fired": ("Schedule slots that created a run", engine.ticker.fired),
+        "hydra_events_applied": ("Worker events written to the store", engine.ingest.applied),
+        "hydra_events_dropped": ("Stale or illegal worker events refused", engine.ingest.dropped),
+        "hydra_runs_lost": ("Runs declared lost by the reaper", engine.reaper.reaped),
+        "hydra_is_leader": ("1 if this replica is the leader", int(engine.is_leader)),
+        "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
+    }
+    for name, (doc, value) in values.items():
+        Gauge(name, doc, registry=registry).set(value)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

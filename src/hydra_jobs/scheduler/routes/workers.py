@@ -1,0 +1,29 @@
+"""Workers: the fleet view of the caller's domain, and drain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from hydra_jobs.models import Worker
+from hydra_jobs.scheduler.deps import PrincipalDep, RuntimeDep
+from hydra_jobs.scheduler.services import drain_worker
+
+router = APIRouter(prefix="/workers", tags=["workers"])
+
+
+class WorkerList(BaseModel):
+    items: list[Worker]
+    next_cursor: str | None = None
+
+
+@router.get("", response_model=WorkerList)
+async def list_workers(who: PrincipalDep, rt: RuntimeDep) -> WorkerList:
+    return WorkerList(items=await rt.store.list_workers(who.domain))
+
+
+@router.post("/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED)
+async def drain(worker_id: str, who: PrincipalDep, rt: RuntimeDep) -> dict[str, str]:
+    """The worker stops taking work and finishes what it runs."""
+    await drain_worker(rt, who, worker_id)
+    return {"status": "draining", "worker_id": worker_id}

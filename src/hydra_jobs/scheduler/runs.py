@@ -1,0 +1,106 @@
+"""Run use cases shared by the API, the ticker and the reaper: create, cancel, retry."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from hydra_jobs.errors import Conflict, InvalidInput
+from hydra_jobs.ids import new_id
+from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
+from hydra_jobs.scheduler.followup import next_attempt
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.store.base import SetStatus
+
+log = logging.getLogger(__name__)
+
+WAITING = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
+
+
+def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
+    """Fill defaults, refuse unknown and missing required parameters (422 with the field)."""
+    unknown = sorted(set(given) - set(job.params))
+    if unknown:
+        raise InvalidInput(
+            f"unknown parameter; this job takes {sorted(job.params) or 'no parameters'}",
+            loc=("body", "params", unknown[0]),
+        )
+    values: dict[str, str] = {}
+    for name, param in job.params.items():
+        if name in given:
+            values[name] = given[name]
+        elif param.default is not None:
+            values[name] = param.default
+        elif param.required:
+            raise InvalidInput("required parameter is missing", loc=("body", "params", name))
+    return values
+
+
+def new_run(job: Job, *, trigger: Trigger, params: dict[str, str], now: datetime) -> Run:
+    return Run(
+        id=new_id(),
+        job_id=job.id,
+        job_name=job.name,
+        domain=job.domain,
+        queue=job.queue,
+        status=RunStatus.PENDING,
+        trigger=trigger,
+        created_at=now,
+        params=params,
+        spec=job.spec(),
+    )
+
+
+async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by request") -> Run:
+    """Cancel a run in any non-terminal state; 409 if it already ended."""
+    if run.status in TERMINAL:
+        raise Conflict(f"run '{run.id}' already ended ({run.status.value})")
+    now = rt.clock.now()
+    if run.status in WAITING:
+        done = await rt.store.set_status(
+            SetStatus(run.id, WAITING, RunStatus.CANCELLED, {"finished_at": now, "error": reason,
+                                                            "cancel_requested": True})
+        )
+        if done is not None:
+            await rt.broker.purge_run(run.domain, run.queue, run.id)
+            # A worker may have claimed it a moment ago: the marker stops it before it starts.
+            await rt.broker.request_cancel(run.domain, run.id)
+            await rt.publish_runs([done])
+            rt.dispatch_wanted.set()
+            return done
+    marked = await rt.store.set_status(
+        SetStatus(run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING,
+                  {"cancel_requested": True})
+    )
+    await rt.broker.request_cancel(run.domain, run.id)
+    if marked is None:
+        fresh = await rt.store.get_run(run.domain, run.id)
+        if fresh.status in TERMINAL:
+            raise Conflict(f"run '{run.id}' already ended ({fresh.status.value})")
+        return fresh
+    await rt.publish_runs([marked])
+    return marked
+
+
+async def cancel_active(rt: Runtime, job: Job, *, reason: str) -> int:
+    """Cancel every waiting or running run of a job (overlap=cancel_previous)."""
+    active = await rt.store.runs_with_status(
+        [RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING], job_id=job.id
+    )
+    for run in active:
+        try:
+            await cancel_run(rt, run, reason=reason)
+        except Conflict:
+            continue
+    return len(active)
+
+
+async def retry_run(rt: Runtime, run: Run) -> Run:
+    """A new attempt of a finished run, now (the user asked; no backoff)."""
+    if run.status not in TERMINAL:
+        raise Conflict(f"run '{run.id}' is still {run.status.value}; cancel it first")
+    retry = next_attempt(run, delay_seconds=0.0, trigger=Trigger.RETRY, rt=rt)
+    await rt.store.insert_runs([retry])
+    await rt.publish_runs([retry])
+    rt.dispatch_wanted.set()
+    return retry

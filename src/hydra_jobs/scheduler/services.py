@@ -1,0 +1,153 @@
+"""Job and worker use cases behind the API. Routes parse and shape; the decisions live here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from hydra_jobs.errors import Conflict
+from hydra_jobs.ids import new_id
+from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
+from hydra_jobs.schedule import ScheduleError, next_interval_fire
+from hydra_jobs.scheduler.runs import new_run, resolve_params
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.store.base import AuditRecord
+
+log = logging.getLogger(__name__)
+
+PREVIEW_FIRES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, and which domain every query of theirs is scoped to."""
+
+    domain: str
+    actor: str
+    is_admin: bool = False
+
+
+def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list[datetime]:
+    schedule = spec.schedule
+    if schedule is None:
+        return []
+    if schedule.kind == "cron":
+        cron = schedule.cron_schedule()
+        assert cron is not None
+        fires: list[datetime] = []
+        t = now
+        for _ in range(count):
+            t = cron.next_after(t)
+            fires.append(t)
+        return fires
+    if schedule.kind == "interval":
+        interval = float(schedule.interval_seconds or 0)
+        out, t = [], now
+        for _ in range(count):
+            t = next_interval_fire(now, interval, t)
+            out.append(t)
+        return out
+    at = schedule.at_utc()
+    return [at] if at is not None and at > now else []
+
+
+def validate_spec(raw: Any, now: datetime) -> ValidationReport:
+    """Check a spec without saving it; errors use the same shape as a 422."""
+    try:
+        spec = JobSpec.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        return ValidationReport(valid=False, errors=errors)
+    try:
+        fires = next_fires(spec, now)
+    except ScheduleError as exc:
+        return ValidationReport(valid=False, errors=[{"loc": ["body", "schedule"],
+                                                      "msg": str(exc), "type": "value_error"}])
+    return ValidationReport(valid=True, next_fires=fires)
+
+
+class JobService:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def audit(self, who: Principal, action: str, kind: str, object_id: str | None,
+                    **details: Any) -> None:
+        await self.rt.store.add_audit(
+            AuditRecord(
+                id=new_id(), domain=who.domain, actor=who.actor, action=action,
+                object_type=kind, object_id=object_id, at=self.rt.clock.now(), details=details,
+            )
+        )
+
+    async def create(self, who: Principal, spec: JobSpec) -> Job:
+        now = self.rt.clock.now()
+        fires = next_fires(spec, now, 1)
+        job = Job(
+            **spec.model_dump(), id=new_id(), domain=who.domain, created_at=now, updated_at=now,
+            next_fire_at=fires[0] if fires else None,
+        )
+        await self.rt.store.create_job(job)
+        await self._changed(job)
+        await self.audit(who, "job.create", "job", job.id, name=job.name)
+        return job
+
+    async def replace(self, who: Principal, job_id: str, spec: JobSpec) -> Job:
+        current = await self.rt.store.get_job(who.domain, job_id)
+        now = self.rt.clock.now()
+        fires = next_fires(spec, now, 1)
+        job = Job(
+            **spec.model_dump(), id=current.id, domain=current.domain, paused=current.paused,
+            created_at=current.created_at, updated_at=now,
+            next_fire_at=fires[0] if fires else None,
+        )
+        await self.rt.store.replace_job(job)
+        await self._changed(job)
+        await self.audit(who, "job.replace", "job", job.id, name=job.name)
+        return job
+
+    async def delete(self, who: Principal, job_id: str) -> None:
+        job = await self.rt.store.get_job(who.domain, job_id)
+        await self.rt.store.delete_job(who.domain, job_id)
+        self.rt.job_changed(job_id)
+        await self.rt.publish_job(None, domain=who.domain, job_id=job_id)
+        await self.audit(who, "job.delete", "job", job_id, name=job.name)
+
+    async def set_paused(self, who: Principal, job_id: str, paused: bool) -> Job:
+        job = await self.rt.store.set_job_fields(
+            who.domain, job_id, paused=paused, updated_at=self.rt.clock.now()
+        )
+        await self._changed(job)
+        await self.audit(who, "job.pause" if paused else "job.resume", "job", job_id)
+        return job
+
+    async def trigger(self, who: Principal, job_id: str, params: dict[str, str],
+                      trigger: Trigger) -> Run:
+        job = await self.rt.store.get_job(who.domain, job_id)
+        if not job.enabled:
+            raise Conflict(f"job '{job.name}' is disabled; enable it to run it")
+        run = new_run(job, trigger=trigger, params=resolve_params(job, params),
+                      now=self.rt.clock.now())
+        await self.rt.store.insert_runs([run])
+        self.rt.dispatch_wanted.set()
+        await self.rt.publish_runs([run])
+        return run
+
+    async def _changed(self, job: Job) -> None:
+        self.rt.job_changed(job.id)
+        await self.rt.publish_job(job, domain=job.domain, job_id=job.id)
+
+
+async def get_run_scoped(rt: Runtime, who: Principal, run_id: str) -> Run:
+    return await rt.store.get_run(who.domain, run_id)
+
+
+async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:
+    await rt.store.get_worker(who.domain, worker_id)  # 404 unless it is in the caller's domain
+    await rt.broker.send_control(who.domain, {"type": "drain", "worker_id": worker_id})

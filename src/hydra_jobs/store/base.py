@@ -1,0 +1,110 @@
+"""The store interface: the source of truth for jobs, runs, logs, workers and audit records.
+
+Every read by id takes the caller's domain, so scoping cannot be forgotten at a call site. Writes
+that come from run events are applied in batches (`apply`): one transaction for many events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Worker
+
+
+@dataclass(frozen=True, slots=True)
+class SetStatus:
+    """Compare-and-set a run's status; `worker_id` fences writes to the run's current worker."""
+
+    run_id: str
+    expected: frozenset[RunStatus]
+    status: RunStatus
+    fields: dict[str, Any] = field(default_factory=dict)
+    worker_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppendLog:
+    run_id: str
+    offset: int
+    data: str
+    worker_id: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertWorker:
+    worker: Worker
+
+
+Op = SetStatus | AppendLog | UpsertWorker
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    job_id: str | None = None
+    status: Collection[RunStatus] | None = None
+    worker_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: str
+    domain: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | None
+    at: datetime
+    details: dict[str, Any]
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+
+    async def ensure_domain(self, name: str) -> None: ...
+
+    async def create_job(self, job: Job) -> None: ...
+    async def get_job(self, domain: str, job_id: str) -> Job: ...
+    async def list_jobs(
+        self, domain: str, *, limit: int, cursor: str | None, search: str | None = None
+    ) -> Page[Job]: ...
+    async def replace_job(self, job: Job) -> None: ...
+    async def delete_job(self, domain: str, job_id: str) -> None: ...
+    async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job: ...
+    async def schedulable_jobs(self) -> list[Job]: ...
+
+    async def insert_runs(self, runs: Sequence[Run]) -> list[Run]: ...
+    async def get_run(self, domain: str, run_id: str) -> Run: ...
+    async def find_run(self, run_id: str) -> Run | None: ...
+    async def list_runs(
+        self, domain: str, flt: RunFilter, *, limit: int, cursor: str | None
+    ) -> Page[Run]: ...
+    async def runs_with_status(
+        self, statuses: Collection[RunStatus], *, job_id: str | None = None, limit: int = 10_000
+    ) -> list[Run]: ...
+    async def due_pending(
+        self, now: datetime, limit: int, *, exclude_jobs: Collection[str] = ()
+    ) -> list[Run]: ...
+    async def next_pending_time(self, after: datetime) -> datetime | None: ...
+    async def active_counts(self, job_ids: Collection[str]) -> dict[str, int]: ...
+    async def last_scheduled_slot(self, job_id: str) -> datetime | None: ...
+    async def apply(self, ops: Sequence[Op]) -> list[Run | bool]: ...
+    async def set_status(self, op: SetStatus) -> Run | None: ...
+
+    async def read_log(self, domain: str, run_id: str, offset: int, max_chars: int) -> LogPage: ...
+
+    async def list_workers(self, domain: str | None) -> list[Worker]: ...
+    async def get_worker(self, domain: str, worker_id: str) -> Worker: ...
+
+    async def add_audit(self, record: AuditRecord) -> None: ...
+    async def list_audit(
+        self, domain: str, *, limit: int, cursor: str | None
+    ) -> Page[AuditRecord]: ...
+    async def delete_runs_before(self, cutoff: datetime, *, job_id: str | None, batch: int) -> int: ...

@@ -1,0 +1,132 @@
+"""SQL tables (SQLAlchemy Core). Alembic migrations create them; a test checks the two agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Stored as naive UTC on every backend, returned aware, so comparisons never mix kinds."""
+
+    impl = sa.DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+ID = sa.String(32)
+
+domains = sa.Table(
+    "domains",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("has_schedule", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("next_fire_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("domain", "name", name="uq_jobs_domain_name"),
+    sa.Index("ix_jobs_domain_id", "domain", "id"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("job_id", ID, nullable=False),
+    sa.Column("job_name", sa.String(200), nullable=False),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("retry_of", ID, nullable=True),
+    sa.Column("slot_key", sa.String(120), nullable=True, unique=True),
+    sa.Column("scheduled_for", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("not_before", UTCDateTime, nullable=True),
+    sa.Column("queued_at", UTCDateTime, nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("exit_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("worker_id", sa.String(64), nullable=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("source_commit", sa.String(64), nullable=True),
+    sa.Column("resource_usage", sa.JSON, nullable=True),
+    sa.Column("log_size", sa.Integer, nullable=False, default=0),
+    sa.Column("log_truncated", sa.Boolean, nullable=False, default=False),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("lost_count", sa.Integer, nullable=False, default=0),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Index("ix_runs_domain_id", "domain", "id"),
+    sa.Index("ix_runs_domain_job_id", "domain", "job_id", "id"),
+    sa.Index("ix_runs_domain_status_id", "domain", "status", "id"),
+    sa.Index("ix_runs_status_not_before", "status", "not_before"),
+    sa.Index("ix_runs_job_status", "job_id", "status"),
+    sa.Index("ix_runs_worker_status", "worker_id", "status"),
+)
+
+log_chunks = sa.Table(
+    "log_chunks",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("offset", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("length", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("info", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("last_heartbeat_at", UTCDateTime, nullable=False),
+    sa.Index("ix_workers_domain", "domain", "id"),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("object_type", sa.String(32), nullable=False),
+    sa.Column("object_id", sa.String(64), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Index("ix_audit_domain_id", "domain", "id"),
+)

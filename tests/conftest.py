@@ -1,0 +1,90 @@
+"""Shared fixtures: a real scheduler (uvicorn on a free port, SQLite in a temp dir, its worker)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from hydra_jobs.client import Client
+from hydra_jobs.config import Settings
+from hydra_jobs.scheduler.app import create_app
+
+ADMIN = "test-admin-token-" + "x" * 32
+TERMINAL = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
+             message: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail with `message` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@dataclass
+class Server:
+    url: str
+    client: Client
+    app: Any
+    data_dir: Path
+
+    def wait_run(self, run_id: str, timeout: float = 15.0,
+                 statuses: set[str] = TERMINAL) -> dict[str, Any]:
+        return dict(wait_for(lambda: (r := self.client.get_run(run_id))["status"] in statuses
+                             and r, timeout, message=f"run {run_id} to reach {statuses}"))
+
+    def job(self, name: str, script: str, **spec: Any) -> dict[str, Any]:
+        body = {"name": name, "executor": {"type": spec.pop("type", "shell"), "script": script}}
+        body.update(spec)
+        return self.client.create_job(body)
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    servers: list[tuple[uvicorn.Server, threading.Thread, Client]] = []
+
+    def start(**overrides: Any) -> Server:
+        data_dir = tmp_path / f"data{len(servers)}"
+        settings = Settings(ADMIN_TOKEN=ADMIN, HYDRA_DATA_DIR=data_dir,
+                            HYDRA_KILL_GRACE_SECONDS=1.0, **overrides)
+        app = create_app(settings)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        wait_for(lambda: server.started, 15.0, message="server start")
+        url = f"http://127.0.0.1:{port}"
+        client = Client(url, ADMIN)
+        servers.append((server, thread, client))
+        return Server(url, client, app, data_dir)
+
+    yield start
+    for server, thread, client in servers:
+        client.close()
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture
+def server(make_server: Callable[..., Server]) -> Server:
+    return make_server()
