@@ -64,8 +64,11 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
     def start(**overrides: Any) -> Server:
         data_dir = tmp_path / f"data{len(servers)}"
+        # Backends come from the test, never from the developer's environment.
+        fixed: dict[str, Any] = {"MONGO_URL": None, "DATABASE_URL": None, "REDIS_URL": None}
         settings = Settings(ADMIN_TOKEN=ADMIN, HYDRA_DATA_DIR=data_dir,
-                            HYDRA_KILL_GRACE_SECONDS=1.0, **overrides)
+                            HYDRA_KILL_GRACE_SECONDS=1.0,
+                            HYDRA_DRAIN_GRACE_SECONDS=0.5, **{**fixed, **overrides})
         app = create_app(settings)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,

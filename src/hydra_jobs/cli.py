@@ -312,6 +312,15 @@ def retry(run_id: str, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = 
     out.print(f"run {result['id']} (attempt {result['attempt']}) {result['status']}")
 
 
+@app.command()
+def openapi() -> None:
+    """Print the API's OpenAPI schema (the UI generates its typed client from it)."""
+    from hydra_jobs.scheduler.app import create_app
+
+    schema = create_app(Settings(ADMIN_TOKEN="x" * 32)).openapi()  # nosec: never served
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
     app()
 

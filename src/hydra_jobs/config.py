@@ -43,6 +43,7 @@ class Settings(BaseSettings):
 
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, alias="HYDRA_LOG_MAX_BYTES")
     kill_grace_seconds: float = Field(default=5.0, ge=0, alias="HYDRA_KILL_GRACE_SECONDS")
+    drain_grace_seconds: float = Field(default=10.0, ge=0, alias="HYDRA_DRAIN_GRACE_SECONDS")
     heartbeat_interval_seconds: float = Field(default=2.0, gt=0, alias="HYDRA_HEARTBEAT_SECONDS")
     lease_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_LEASE_SECONDS")
     catchup_window_seconds: float = Field(

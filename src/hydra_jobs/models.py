@@ -38,6 +38,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+    SKIPPED = "skipped"
+
+
 class ExecutorType(StrEnum):
     SHELL = "shell"
     PYTHON = "python"
@@ -248,21 +260,12 @@ class Job(JobSpec):
     created_at: datetime
     updated_at: datetime
     next_fire_at: datetime | None = None
+    last_run_id: str | None = None
+    last_run_status: RunStatus | None = None
+    last_run_at: datetime | None = None
 
     def spec(self) -> JobSpec:
         return JobSpec.model_validate(self.model_dump(include=set(JobSpec.model_fields)))
-
-
-class RunStatus(StrEnum):
-    PENDING = "pending"
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-    LOST = "lost"
-    SKIPPED = "skipped"
 
 
 TERMINAL: frozenset[RunStatus] = frozenset(
@@ -372,6 +375,38 @@ class ValidationReport(BaseModel):
     valid: bool
     errors: list[dict[str, Any]] = Field(default_factory=list)
     next_fires: list[datetime] = Field(default_factory=list)
+
+
+class StatusCount(BaseModel):
+    status: RunStatus
+    count: int
+
+
+class HourBucket(BaseModel):
+    hour: datetime
+    counts: dict[str, int]
+
+
+class JobStat(BaseModel):
+    job_id: str
+    job_name: str
+    runs: int
+    failures: int
+    avg_seconds: float | None
+    max_seconds: float | None
+
+
+class Stats(BaseModel):
+    """Dashboard numbers for one domain over a window ending now."""
+
+    since: datetime
+    counts: dict[str, int]
+    hourly: list[HourBucket]
+    success_rate: float | None
+    slowest_jobs: list[JobStat]
+    failing_jobs: list[JobStat]
+    recent_failures: list[RunSummary]
+    workers_online: int
 
 
 class LogPage(BaseModel):

@@ -32,7 +32,16 @@ from hydra_jobs.errors import (
 )
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
-from hydra_jobs.scheduler.routes import events, health, jobs, reserved, runs, schedules, workers
+from hydra_jobs.scheduler.routes import (
+    events,
+    health,
+    jobs,
+    reserved,
+    runs,
+    schedules,
+    stats,
+    workers,
+)
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store import open_store
 from hydra_jobs.store.base import Store
@@ -119,7 +128,10 @@ def create_app(
             if worker is not None and worker_task is not None:
                 worker.stop()
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(worker_task, settings.kill_grace_seconds + 10)
+                    await asyncio.wait_for(
+                        worker_task,
+                        settings.drain_grace_seconds + settings.kill_grace_seconds + 5.0,
+                    )
             await engine.stop()
             await the_broker.close()
             await the_store.close()
@@ -133,7 +145,7 @@ def create_app(
     app.state.settings = settings
     app.add_exception_handler(HydraError, _error_response)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (jobs, runs, schedules, workers, events, reserved):
+    for module in (jobs, runs, schedules, workers, events, stats, reserved):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
@@ -155,4 +167,5 @@ def _worker_config(settings: Settings) -> WorkerConfig:
         lease_seconds=settings.lease_seconds,
         log_max_bytes=settings.log_max_bytes,
         kill_grace_seconds=settings.kill_grace_seconds,
+        drain_grace_seconds=settings.drain_grace_seconds,
     )

@@ -49,6 +49,7 @@ class Engine:
     async def stop(self) -> None:
         await self._stop_leading()
         await _cancel(self._tasks)
+        await self.ingest.flush()
         await self.hub.stop()
         with contextlib.suppress(Exception):
             await self.rt.broker.resign(self.holder)

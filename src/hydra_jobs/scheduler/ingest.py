@@ -84,6 +84,11 @@ class Ingest:
                 except Exception:
                     log.exception("ingest batch failed", extra={"action": "ingest"})
 
+    async def flush(self) -> None:
+        """Apply whatever events are already waiting (at shutdown, after the worker stopped)."""
+        while events := await self.rt.broker.read_events(INGEST_BATCH, 0.0):
+            await self.handle(events)
+
     async def handle(self, events: list[dict[str, Any]]) -> None:
         pairs = [(e, op) for e in events if (op := event_to_op(e)) is not None]
         if not pairs:

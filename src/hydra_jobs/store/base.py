@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Worker
+from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +97,8 @@ class Store(Protocol):
     async def last_scheduled_slot(self, job_id: str) -> datetime | None: ...
     async def apply(self, ops: Sequence[Op]) -> list[Run | bool]: ...
     async def set_status(self, op: SetStatus) -> Run | None: ...
+
+    async def stats(self, domain: str, since: datetime, now: datetime) -> Stats: ...
 
     async def read_log(self, domain: str, run_id: str, offset: int, max_chars: int) -> LogPage: ...
 

@@ -22,13 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, TERMINAL, Worker
+from hydra_jobs.models import TERMINAL, Job, LogPage, Page, Run, RunStatus, Stats, Worker
 from hydra_jobs.store.base import AppendLog, AuditRecord, Op, RunFilter, SetStatus, UpsertWorker
+from hydra_jobs.store.stats import build_stats
 from hydra_jobs.store.schema import audit, domains, jobs, log_chunks, runs, workers
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+STATS_MAX_ROWS = 500_000
+FAILED_STATUSES = ("failed", "timed_out", "lost")
 RUN_JSON_FIELDS = ("params", "resource_usage", "spec")
 JOB_META = ("id", "domain", "paused", "created_at", "updated_at", "next_fire_at")
 
@@ -182,9 +185,31 @@ class SqlStore:
                     jobs.select().where(jobs.c.domain == domain, jobs.c.id == job_id)
                 )
             ).first()
-        if row is None:
-            raise NotFound(f"job '{job_id}' not found")
-        return _job_from(row)
+            if row is None:
+                raise NotFound(f"job '{job_id}' not found")
+            return (await self._with_last_runs(conn, domain, [_job_from(row)]))[0]
+
+    async def _with_last_runs(self, conn: AsyncConnection, domain: str, items: list[Job]
+                              ) -> list[Job]:
+        """Attach each job's newest run (one query for the whole page)."""
+        if not items:
+            return items
+        newest = (
+            sa.select(sa.func.max(runs.c.id))
+            .where(runs.c.domain == domain, runs.c.job_id.in_([j.id for j in items]))
+            .group_by(runs.c.job_id)
+        )
+        query = sa.select(runs.c.job_id, runs.c.id, runs.c.status, runs.c.created_at).where(
+            runs.c.id.in_(newest)
+        )
+        last = {r.job_id: r for r in (await conn.execute(query)).fetchall()}
+        return [
+            j.model_copy(update={"last_run_id": r.id, "last_run_status": RunStatus(r.status),
+                                 "last_run_at": r.created_at})
+            if (r := last.get(j.id)) is not None
+            else j
+            for j in items
+        ]
 
     async def list_jobs(
         self, domain: str, *, limit: int, cursor: str | None, search: str | None = None
@@ -197,7 +222,7 @@ class SqlStore:
         query = query.order_by(jobs.c.id.desc()).limit(limit + 1)
         async with self._read() as conn:
             rows = (await conn.execute(query)).fetchall()
-        items = [_job_from(r) for r in rows[:limit]]
+            items = await self._with_last_runs(conn, domain, [_job_from(r) for r in rows[:limit]])
         return Page[Job](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
     async def replace_job(self, job: Job) -> None:
@@ -419,6 +444,27 @@ class SqlStore:
         if updated.rowcount == 0:
             await conn.execute(workers.insert().values(**row))
         return True
+
+    async def stats(self, domain: str, since: datetime, now: datetime) -> Stats:
+        cols = (runs.c.job_id, runs.c.job_name, runs.c.status, runs.c.created_at,
+                runs.c.started_at, runs.c.finished_at)
+        query = sa.select(*cols).where(runs.c.domain == domain, runs.c.created_at >= since)
+        failures = (
+            runs.select()
+            .where(runs.c.domain == domain,
+                   runs.c.status.in_([s for s in FAILED_STATUSES]))
+            .order_by(runs.c.id.desc())
+            .limit(10)
+        )
+        online = sa.select(sa.func.count()).where(
+            workers.c.domain == domain, workers.c.status != "offline"
+        )
+        async with self._read() as conn:
+            rows = [tuple(r) for r in (await conn.execute(query.limit(STATS_MAX_ROWS))).all()]
+            recent = [_run_from(r).summary() for r in (await conn.execute(failures)).fetchall()]
+            workers_online = int((await conn.execute(online)).scalar() or 0)
+        return build_stats(rows, since=since, now=now, recent_failures=recent,  # type: ignore[arg-type]
+                           workers_online=workers_online)
 
     # logs ------------------------------------------------------------------------------------
 

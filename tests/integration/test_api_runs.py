@@ -1,0 +1,204 @@
+"""Runs end to end through the API with the embedded worker: real subprocesses, real SQLite."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hydra_jobs.client import ApiError
+from tests.conftest import Server, wait_for
+
+
+def test_run_succeeds_with_output_in_logs(server: Server) -> None:
+    job = server.job("hello", "echo hello from $HYDRA_JOB_NAME; echo second line")
+    run = server.client.trigger(job["id"])
+    assert run["status"] == "pending" and run["trigger"] == "api" and run["attempt"] == 1
+    done = server.wait_run(run["id"])
+    assert done["status"] == "succeeded" and done["exit_code"] == 0
+    assert done["worker_id"] and done["started_at"] and done["finished_at"]
+    usage = done["resource_usage"]
+    assert usage["wall_seconds"] > 0 and "cpu_user_seconds" in usage
+    logs = server.client.logs(run["id"])
+    assert logs["data"] == "hello from hello\nsecond line\n"
+    assert logs["complete"] is True and logs["truncated"] is False
+    tail = server.client.logs(run["id"], offset=6)
+    assert tail["data"] == "from hello\nsecond line\n"
+
+
+def test_python_executor(server: Server) -> None:
+    job = server.job("py", "import sys; print('py', sys.version_info[0])", type="python")
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    assert done["status"] == "succeeded"
+    assert server.client.logs(done["id"])["data"] == "py 3\n"
+
+
+def test_batch_on_linux_fails_clearly(server: Server) -> None:
+    job = server.job("bat", "echo hi", type="batch")
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    assert done["status"] == "failed"
+    assert "windows" in (done["error"] or "").lower()
+
+
+def test_failing_script_is_failed_with_exit_code(server: Server) -> None:
+    job = server.job("fails", "echo oops >&2; exit 7")
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    assert done["status"] == "failed" and done["exit_code"] == 7
+    assert server.client.logs(done["id"])["data"] == "oops\n"
+
+
+def test_timeout_is_timed_out(server: Server) -> None:
+    job = server.job("slow", "sleep 30", timeout_seconds=0.5)
+    done = server.wait_run(server.client.trigger(job["id"])["id"], timeout=10)
+    assert done["status"] == "timed_out"
+    assert "timed out" in (done["error"] or "")
+
+
+def _descendants() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.status() != "zombie"]
+
+
+def test_cancel_kills_the_whole_tree(server: Server) -> None:
+    """P1 through the API: cancel leaves no descendant of the worker and no zombie."""
+    job = server.job("tree", "sleep 999 & sleep 999 & echo started; wait")
+    run = server.client.trigger(job["id"])
+    wait_for(lambda: "started" in server.client.logs(run["id"])["data"], 10, message="start")
+    assert len(_descendants()) >= 3
+    accepted = server.client.cancel(run["id"])
+    assert accepted["cancel_requested"] is True
+    done = server.wait_run(run["id"])
+    assert done["status"] == "cancelled"
+    wait_for(lambda: not psutil.Process().children(recursive=True), 5, message="reaped tree")
+
+
+def test_cancel_pending_run_never_starts(server: Server) -> None:
+    job = server.job("later", "echo ran", concurrency={"max_running": 1})
+    blocker = server.job("blocker", "sleep 30")
+    server.client.trigger(blocker["id"])
+    first = server.client.trigger(job["id"])
+    server.wait_run(first["id"])
+    # A second job with a max_running cap and a long first run keeps the next one pending.
+    capped = server.job("capped", "sleep 30", concurrency={"max_running": 1})
+    a = server.client.trigger(capped["id"])
+    b = server.client.trigger(capped["id"])
+    server.wait_run(a["id"], statuses={"running"})
+    assert server.client.get_run(b["id"])["status"] == "pending"
+    assert server.client.cancel(b["id"])["status"] == "cancelled"
+    server.client.cancel(a["id"])
+    assert server.wait_run(a["id"])["status"] == "cancelled"
+    assert server.client.get_run(b["id"])["started_at"] is None
+
+
+def test_cancel_finished_run_is_409(server: Server) -> None:
+    job = server.job("quick", "true")
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    with pytest.raises(ApiError) as exc:
+        server.client.cancel(done["id"])
+    assert exc.value.status_code == 409
+
+
+def test_retry_policy_makes_attempts_with_growing_delays(server: Server) -> None:
+    job = server.job("flaky", "exit 1", retries={"max_attempts": 4, "backoff_seconds": 0.2,
+                                                 "backoff_factor": 2.0, "jitter": 0.1})
+    first = server.client.trigger(job["id"])
+
+    def chain() -> list[dict[str, object]] | None:
+        runs = server.client.list_runs(job_id=job["id"])["items"]
+        done = [r for r in runs if r["status"] == "failed"]
+        return sorted(runs, key=lambda r: r["attempt"]) if len(done) == 4 else None
+
+    runs = wait_for(chain, 20, message="four failed attempts")
+    assert [r["attempt"] for r in runs] == [1, 2, 3, 4]
+    assert [r["trigger"] for r in runs] == ["api", "retry", "retry", "retry"]
+    for prev, nxt in zip(runs, runs[1:], strict=False):
+        assert nxt["retry_of"] == prev["id"]
+    assert runs[0]["id"] == first["id"]
+    gaps = []
+    for prev, nxt in zip(runs, runs[1:], strict=False):
+        gap = datetime.fromisoformat(str(nxt["started_at"])) - datetime.fromisoformat(
+            str(prev["finished_at"]))
+        gaps.append(gap.total_seconds())
+    assert gaps[0] >= 0.18 and gaps[1] > gaps[0] and gaps[2] > gaps[1], gaps
+
+
+def test_manual_retry_creates_next_attempt(server: Server) -> None:
+    job = server.job("once", "exit 2")
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    again = server.client.retry(done["id"])
+    assert again["attempt"] == 2 and again["retry_of"] == done["id"]
+    assert server.wait_run(again["id"])["status"] == "failed"
+
+
+def test_params_reach_the_job_as_env_and_never_as_shell(server: Server, tmp_path: Path) -> None:
+    """I1: a hostile parameter is data, not code."""
+    marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
+    job = server.job("echo-param", 'printf "%s" "$HYDRA_PARAM_NOTE"',
+                     params={"note": {"default": "x"}})
+    hostile = f'"; touch {marker} #'
+    done = server.wait_run(server.client.trigger(job["id"], {"note": hostile})["id"])
+    assert done["status"] == "succeeded"
+    assert server.client.logs(done["id"])["data"] == hostile
+    assert not marker.exists()
+
+
+def test_unknown_and_missing_params_are_422(server: Server) -> None:
+    job = server.job("needs", "true", params={"day": {"required": True}})
+    with pytest.raises(ApiError) as exc:
+        server.client.trigger(job["id"], {"nope": "1"})
+    assert exc.value.status_code == 422 and exc.value.detail[0]["loc"] == ["body", "params",
+                                                                           "nope"]
+    with pytest.raises(ApiError) as exc:
+        server.client.trigger(job["id"], {})
+    assert exc.value.status_code == 422 and exc.value.detail[0]["loc"] == ["body", "params", "day"]
+
+
+def test_disabled_job_cannot_be_triggered(server: Server) -> None:
+    job = server.job("off", "true", enabled=False)
+    with pytest.raises(ApiError) as exc:
+        server.client.trigger(job["id"])
+    assert exc.value.status_code == 409
+
+
+def test_job_environment_is_an_allow_list(make_server: object, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """P6: secrets in the worker's environment never reach a job."""
+    secrets = {"REDIS_URL": "redis://secret", "OPENAI_API_KEY": "sk-secret",
+               "GEMINI_API_KEY": "g-secret", "DATABASE_URL": "postgresql://secret",
+               "MONGO_URL": "mongodb://secret", "API_TOKEN": "tok-secret"}
+    for key, value in secrets.items():
+        monkeypatch.setenv(key, value)
+    server = make_server()  # type: ignore[operator]
+    job = server.job("env", "env", env={"MINE": "yes"})
+    done = server.wait_run(server.client.trigger(job["id"])["id"])
+    output = server.client.logs(done["id"])["data"]
+    assert "MINE=yes" in output and f"HYDRA_RUN_ID={done['id']}" in output
+    for key, value in secrets.items():
+        assert key not in output and value not in output
+    assert "test-admin-token" not in output and os.environ["PATH"].split(":")[0] in output
+
+
+def test_run_filters_and_pagination(server: Server) -> None:
+    ok = server.job("ok", "true")
+    bad = server.job("bad", "false")
+    runs = [server.client.trigger(ok["id"])["id"] for _ in range(3)]
+    runs.append(server.client.trigger(bad["id"])["id"])
+    for run_id in runs:
+        server.wait_run(run_id)
+    failed = server.client.list_runs(status=["failed"])["items"]
+    assert [r["id"] for r in failed] == [runs[-1]]
+    by_job = server.client.list_runs(job_id=ok["id"], limit=2)
+    assert len(by_job["items"]) == 2 and by_job["next_cursor"]
+    rest = server.client.list_runs(job_id=ok["id"], limit=2, cursor=by_job["next_cursor"])
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert "spec" not in failed[0] and "spec" in server.client.get_run(runs[0])
+
+
+def test_workers_lists_the_embedded_worker(server: Server) -> None:
+    workers = wait_for(lambda: server.client.workers(), 5, message="worker registered")
+    worker = workers[0]
+    assert worker["status"] == "online" and worker["platform"] == "linux"
+    assert "shell" in worker["executors"] and worker["concurrency"] >= 1
