@@ -210,6 +210,13 @@ async def test_cwd_is_used(tmp_path: Path) -> None:
     assert sink.text.strip() == str(tmp_path.resolve())
 
 
+async def test_job_that_closes_stdout_early_is_still_waited_for() -> None:
+    result = await run(bash("echo bye; exec >&- 2>&-; sleep 0.3; exit 5"))
+
+    assert (result.outcome, result.exit_code) == (Outcome.EXITED, 5)
+    assert result.usage.wall_seconds >= 0.3
+
+
 async def test_killed_by_signal_gives_negative_signal_number() -> None:
     result = await run(bash("kill -9 $$"))
 

@@ -47,6 +47,7 @@ class Ticker:
         self.rt = rt
         self.entries: dict[str, Entry] = {}
         self.fired = 0
+        self.idle = asyncio.Event()  # set while sleeping: lets tests with a manual clock settle
 
     async def run_forever(self) -> None:
         await self.load_all(catch_up=True)
@@ -56,6 +57,13 @@ class Ticker:
             await self._sleep(self._next_delay())
 
     async def _sleep(self, delay: float) -> None:
+        self.idle.set()
+        try:
+            await self._wait(delay)
+        finally:
+            self.idle.clear()
+
+    async def _wait(self, delay: float) -> None:
         clock_sleep = asyncio.ensure_future(self.rt.clock.sleep(delay))
         changed = asyncio.ensure_future(self.rt.jobs_changed.wait(None))
         try:

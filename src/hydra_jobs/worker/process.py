@@ -21,12 +21,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import psutil
 
@@ -55,6 +56,7 @@ EXIT_POLL_INTERVAL_SECONDS = 0.02
 TRUNCATION_MARKER = "\n[hydra: output truncated after {cap} bytes]\n"
 
 _WINDOWS = sys.platform == "win32"
+_T = TypeVar("_T")
 _RU_MAXRSS_BYTES_PER_UNIT = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
 
 
@@ -191,6 +193,31 @@ def _set_result(fut: asyncio.Future[Any], value: Any = None) -> None:
         fut.set_result(value)
 
 
+def _set_exception(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+def _in_thread(fn: Callable[..., _T], *args: Any) -> asyncio.Future[_T]:
+    """Run a blocking call in its own daemon thread. Not the shared executor: a job's wait or
+    read blocks for the job's whole life and would starve every other job of its few threads."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[_T] = loop.create_future()
+
+    def target() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            outcome: tuple[Callable[..., None], object] = (_set_exception, exc)
+        else:
+            outcome = (_set_result, result)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile; nobody is waiting
+            loop.call_soon_threadsafe(outcome[0], fut, outcome[1])
+
+    threading.Thread(target=target, name="hydra-job-io", daemon=True).start()
+    return fut
+
+
 # --- the main process -------------------------------------------------------------------------
 
 
@@ -299,7 +326,7 @@ class _SampledChild(_Child):
     def __init__(self, popen: subprocess.Popen[bytes], started: float) -> None:
         super().__init__(popen, started)
         loop = asyncio.get_running_loop()
-        self.exited = loop.run_in_executor(None, popen.wait)
+        self.exited = _in_thread(popen.wait)
         self.exited.add_done_callback(self._note_exit)
         self._user = self._system = 0.0
         self._peak_rss = 0
@@ -411,6 +438,16 @@ def _is_alive(proc: psutil.Process) -> bool:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def _wait_gone_blocking(procs: list[psutil.Process], timeout: float) -> None:
+    """Error path only: SIGKILL is delivered asynchronously, so wait (briefly) until it landed."""
+    deadline = time.monotonic() + timeout
+    while procs := [p for p in procs if _is_alive(p)]:
+        if time.monotonic() >= deadline:
+            log.error("processes %s survived SIGKILL", [p.pid for p in procs])
+            return
+        time.sleep(0.001)
 
 
 def _signal_procs(procs: Iterable[psutil.Process], hard: bool) -> None:
@@ -596,10 +633,9 @@ class _OutputPump:
     async def _next_chunk_threaded(self) -> bytes | None:
         # Windows pipes cannot be watched by the event loop, so one blocking read at a time runs
         # in a thread. A read left blocked by an escaped process ends when that process does.
+        # (Untested here: this module's tests run on Linux.)
         if self._thread_read is None:
-            self._thread_read = self._loop.run_in_executor(
-                None, os.read, self._fd, READ_CHUNK_BYTES
-            )
+            self._thread_read = _in_thread(os.read, self._fd, READ_CHUNK_BYTES)
         self._wake = self._loop.create_future()
         timeout = None if self._flush_at is None else max(0.0, self._flush_at - self._loop.time())
         waits: list[asyncio.Future[Any]] = [self._thread_read, self._wake]
@@ -757,21 +793,24 @@ class _Run:
         )
 
     def _kill_now(self) -> None:
-        """SIGKILL everything and reap without awaiting: we are unwinding from an error."""
-        if self.child is None or not self.child.reaped:
-            victims = _descendants(self.popen.pid)
-            if not _WINDOWS:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.pgid, signal.SIGKILL)
-            _signal_procs(victims, hard=True)
-            if self.child is None:
-                self.popen.kill()
-                self.popen.wait()
-                return
+        """SIGKILL everything and wait for it without awaiting: we are unwinding from an error."""
+        main_unreaped = self.child is None or not self.child.reaped
+        victims = self._tree(self.popen.pid) if main_unreaped else []
+        if main_unreaped and not _WINDOWS:  # the unreaped main process holds the group id
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pgid, signal.SIGKILL)
+        _signal_procs(victims, hard=True)
+        if self.child is None:
+            self.popen.kill()
+            self.popen.wait()
+        elif main_unreaped:
             self.child.signal(hard=True)
             self.child.reap_blocking()
-        if _group_exists(self.pgid):
-            _signal_procs(_group_members(self.pgid), hard=True)
+        if _group_exists(self.pgid):  # reaped, but members still hold the group id
+            leftovers = _group_members(self.pgid)
+            _signal_procs(leftovers, hard=True)
+            victims += leftovers
+        _wait_gone_blocking(victims, KILL_WAIT_SECONDS)
 
     def close(self) -> None:
         """Release everything; if supervision did not complete, kill the tree first."""
