@@ -22,7 +22,8 @@ from hydra_jobs.logs import setup_logging
 
 app = typer.Typer(help="Hydra Jobs: run shell, Python and batch jobs on a fleet of workers.",
                   no_args_is_help=True, add_completion=False)
-out = Console()
+# Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
+out = Console(width=None if sys.stdout.isatty() else 220)
 err = Console(stderr=True)
 
 TOKEN_FILE = "admin_token"
@@ -40,7 +41,7 @@ DataDirOpt = Annotated[Path | None, typer.Option(
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -184,6 +185,7 @@ def jobs(url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
     """List jobs."""
     page = _call(_client(url, token, data_dir).list_jobs, 500, None, search)
     table = Table("id", "name", "executor", "schedule", "next fire", "state")
+    table.columns[0].no_wrap = True
     for job in page["items"]:
         sched = job.get("schedule") or {}
         when = sched.get("cron") or (f"every {sched['interval_seconds']}s"
@@ -207,6 +209,7 @@ def runs(
     job_id = _resolve_job(client, job) if job else None
     page = _call(client.list_runs, job_id=job_id, status=status, limit=limit)
     table = Table("run", "job", "status", "trigger", "attempt", "exit", "created", "duration")
+    table.columns[0].no_wrap = True
     for run in page["items"]:
         style = STATUS_STYLE.get(run["status"], "")
         usage = run.get("resource_usage") or {}

@@ -1,0 +1,109 @@
+"""The CLI against a running `hydra-jobs up` process: submit, run, runs, logs -f, cancel."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.procs import UpProcess
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[UpProcess]:
+    proc = UpProcess(tmp_path / "data").start()
+    yield proc
+    proc.stop()
+
+
+def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({
+        "name": "cli-job",
+        "executor": {"type": "shell", "script": "for i in 1 2 3; do echo tick-$i; sleep 0.2; done"},
+    }))
+    submitted = up.cli("submit", str(spec))
+    assert submitted.returncode == 0, submitted.stderr
+    assert "created job cli-job" in submitted.stdout
+
+    again = up.cli("submit", str(spec))  # same name: replaced, not duplicated
+    assert "updated job cli-job" in again.stdout
+
+    triggered = up.cli("run", "cli-job")
+    assert triggered.returncode == 0, triggered.stderr
+    run_id = re.search(r"run ([0-9a-f]{32})", triggered.stdout)
+    assert run_id, triggered.stdout
+
+    followed = up.cli("logs", run_id.group(1), "-f")
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stdout == "tick-1\ntick-2\ntick-3\n"
+    assert "succeeded" in followed.stderr
+
+    listed = up.cli("runs", "--job", "cli-job")
+    assert listed.returncode == 0 and run_id.group(1) in listed.stdout
+    assert "succeeded" in listed.stdout
+    jobs = up.cli("jobs")
+    assert "cli-job" in jobs.stdout
+
+
+def test_follow_exits_nonzero_for_a_failed_run(up: UpProcess, tmp_path: Path) -> None:
+    spec = tmp_path / "bad.json"
+    spec.write_text(json.dumps({"name": "bad", "executor": {"type": "shell",
+                                                            "script": "echo nope; exit 4"}}))
+    assert up.cli("submit", str(spec)).returncode == 0
+    result = up.cli("run", "bad", "-f")
+    assert result.returncode == 1
+    assert "nope" in result.stdout and "exit 4" in result.stderr
+
+
+def test_cancel_from_the_cli(up: UpProcess, tmp_path: Path) -> None:
+    spec = tmp_path / "long.json"
+    spec.write_text(json.dumps({"name": "long", "executor": {"type": "shell",
+                                                             "script": "sleep 300"}}))
+    up.cli("submit", str(spec))
+    run_id = re.search(r"run ([0-9a-f]{32})", up.cli("run", "long").stdout)
+    assert run_id
+    rid = run_id.group(1)
+    wait_for(lambda: "running" in up.cli("runs", "--job", "long").stdout, 10,
+             message="running")
+    cancelled = up.cli("cancel", rid)
+    assert cancelled.returncode == 0 and "cancel requested" in cancelled.stdout
+    wait_for(lambda: "cancelled" in up.cli("runs", "--job", "long").stdout, 10,
+             message="cancelled")
+
+
+def test_clear_errors(up: UpProcess, tmp_path: Path) -> None:
+    bad = tmp_path / "invalid.json"
+    bad.write_text(json.dumps({"name": "x", "executor": {"type": "shell", "script": "true"},
+                               "schedule": {"cron": "99 * * * *"}}))
+    result = up.cli("submit", str(bad))
+    assert result.returncode == 1 and "schedule" in result.stderr and "minute" in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = up.cli("submit", str(broken))
+    assert result.returncode == 1 and "not valid JSON" in result.stderr
+    result = up.cli("cancel", "nope")
+    assert result.returncode == 1 and "not found" in result.stderr
+    wrong = up.cli("jobs", "--token", "wrong")
+    assert wrong.returncode == 1 and "invalid token" in wrong.stderr
+    down = up.cli("jobs", "--url", "http://127.0.0.1:9")
+    assert down.returncode == 1 and "cannot reach" in down.stderr
+
+
+def test_up_generates_and_stores_an_admin_token(tmp_path: Path) -> None:
+    proc = UpProcess(tmp_path / "gen")
+    proc.env.pop("ADMIN_TOKEN")
+    proc.start()
+    try:
+        token_file = tmp_path / "gen" / "admin_token"
+        token = token_file.read_text().strip()
+        assert len(token) >= 32 and oct(token_file.stat().st_mode & 0o777) == "0o600"
+        assert token in proc.log.read_text()  # printed once, at generation
+        listed = proc.cli("jobs", "--data-dir", str(tmp_path / "gen"))
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        proc.stop()
