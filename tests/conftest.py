@@ -27,8 +27,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
-             message: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    message: str = "condition",
+) -> Any:
     """Poll `predicate` until it returns something truthy; fail with `message` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -47,10 +51,16 @@ class Server:
     app: Any
     data_dir: Path
 
-    def wait_run(self, run_id: str, timeout: float = 15.0,
-                 statuses: set[str] = TERMINAL) -> dict[str, Any]:
-        return dict(wait_for(lambda: (r := self.client.get_run(run_id))["status"] in statuses
-                             and r, timeout, message=f"run {run_id} to reach {statuses}"))
+    def wait_run(
+        self, run_id: str, timeout: float = 15.0, statuses: set[str] = TERMINAL
+    ) -> dict[str, Any]:
+        return dict(
+            wait_for(
+                lambda: (r := self.client.get_run(run_id))["status"] in statuses and r,
+                timeout,
+                message=f"run {run_id} to reach {statuses}",
+            )
+        )
 
     def job(self, name: str, script: str, **spec: Any) -> dict[str, Any]:
         body = {"name": name, "executor": {"type": spec.pop("type", "shell"), "script": script}}
@@ -66,13 +76,18 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         data_dir = tmp_path / f"data{len(servers)}"
         # Backends come from the test, never from the developer's environment.
         fixed: dict[str, Any] = {"MONGO_URL": None, "DATABASE_URL": None, "REDIS_URL": None}
-        settings = Settings(ADMIN_TOKEN=ADMIN, HYDRA_DATA_DIR=data_dir,
-                            HYDRA_KILL_GRACE_SECONDS=1.0,
-                            HYDRA_DRAIN_GRACE_SECONDS=0.5, **{**fixed, **overrides})
+        settings = Settings(
+            ADMIN_TOKEN=ADMIN,
+            HYDRA_DATA_DIR=data_dir,
+            HYDRA_KILL_GRACE_SECONDS=1.0,
+            HYDRA_DRAIN_GRACE_SECONDS=0.5,
+            **{**fixed, **overrides},
+        )
         app = create_app(settings)
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         wait_for(lambda: server.started, 15.0, message="server start")

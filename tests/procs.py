@@ -16,8 +16,11 @@ HYDRA = str(Path(sys.executable).parent / "hydra-jobs")
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"ADMIN_TOKEN", "API_TOKEN", "REDIS_URL", "DATABASE_URL", "MONGO_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"ADMIN_TOKEN", "API_TOKEN", "REDIS_URL", "DATABASE_URL", "MONGO_URL"}
+    }
     env.update(extra)
     return env
 
@@ -29,8 +32,9 @@ class UpProcess:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = cli_env(ADMIN_TOKEN=ADMIN, HYDRA_KILL_GRACE_SECONDS="1",
-                           HYDRA_DRAIN_GRACE_SECONDS="1", **env)
+        self.env = cli_env(
+            ADMIN_TOKEN=ADMIN, HYDRA_KILL_GRACE_SECONDS="1", HYDRA_DRAIN_GRACE_SECONDS="1", **env
+        )
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "up.log"
 
@@ -39,7 +43,10 @@ class UpProcess:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [HYDRA, "up", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         wait_for(self._healthy, 30, 0.05, message=f"hydra-jobs up on {self.port}")
         return self
@@ -70,6 +77,9 @@ class UpProcess:
 
     def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [HYDRA, *args], env={**self.env, "HYDRA_URL": self.url}, capture_output=True,
-            text=True, timeout=timeout,
+            [HYDRA, *args],
+            env={**self.env, "HYDRA_URL": self.url},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )

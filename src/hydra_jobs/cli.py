@@ -20,24 +20,45 @@ from hydra_jobs.client import ApiError, Client
 from hydra_jobs.config import Settings, default_data_dir
 from hydra_jobs.logs import setup_logging
 
-app = typer.Typer(help="Hydra Jobs: run shell, Python and batch jobs on a fleet of workers.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Hydra Jobs: run shell, Python and batch jobs on a fleet of workers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 # Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
 out = Console(width=None if sys.stdout.isatty() else 220)
 err = Console(stderr=True)
 
 TOKEN_FILE = "admin_token"
 TERMINAL_STATUSES = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
-STATUS_STYLE = {"succeeded": "green", "failed": "red", "timed_out": "red", "lost": "red",
-                "cancelled": "yellow", "running": "cyan", "queued": "blue", "pending": "dim",
-                "skipped": "dim"}
+STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "timed_out": "red",
+    "lost": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "queued": "blue",
+    "pending": "dim",
+    "skipped": "dim",
+}
 
 UrlOpt = Annotated[str, typer.Option("--url", envvar="HYDRA_URL", help="Scheduler URL.")]
-TokenOpt = Annotated[str | None, typer.Option(
-    "--token", envvar=["HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN"], show_envvar=True,
-    help="API token (default: the token `up` stored in the data dir).")]
-DataDirOpt = Annotated[Path | None, typer.Option(
-    "--data-dir", envvar="HYDRA_DATA_DIR", help="Where `up` keeps its database and token.")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar=["HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN"],
+        show_envvar=True,
+        help="API token (default: the token `up` stored in the data dir).",
+    ),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="HYDRA_DATA_DIR", help="Where `up` keeps its database and token."
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -88,16 +109,21 @@ def up(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     data_dir: DataDirOpt = None,
-    concurrency: Annotated[int | None, typer.Option(help="Jobs the local worker runs at once.")
-                           ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs the local worker runs at once.")
+    ] = None,
 ) -> None:
     """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
     import uvicorn
 
     from hydra_jobs.scheduler.app import create_app
 
-    overrides: dict[str, Any] = {"HYDRA_HOST": host, "HYDRA_PORT": port,
-                                 "HYDRA_DATA_DIR": data_dir, "HYDRA_CONCURRENCY": concurrency}
+    overrides: dict[str, Any] = {
+        "HYDRA_HOST": host,
+        "HYDRA_PORT": port,
+        "HYDRA_DATA_DIR": data_dir,
+        "HYDRA_CONCURRENCY": concurrency,
+    }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     setup_logging(settings.log_level, settings.log_format)
     token, created = _ensure_admin_token(settings)
@@ -109,8 +135,13 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _secret(value: str) -> Any:
@@ -142,8 +173,9 @@ def submit(
     """Create jobs from JSON specs, or replace the job of the same name."""
     client = _client(url, token, data_dir)
     specs = [(path, _load_spec(path)) for path in files]
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+    ) as progress:
         task = progress.add_task("submitting", total=len(specs))
         for path, spec in specs:
             progress.update(task, description=f"submitting {path.name}")
@@ -163,7 +195,9 @@ def submit(
 
 @app.command()
 def validate(
-    file: Path, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
+    file: Path,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Check a job spec without saving it; show the next fire times."""
@@ -179,29 +213,42 @@ def validate(
 
 
 @app.command()
-def jobs(url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
-         data_dir: DataDirOpt = None,
-         search: Annotated[str | None, typer.Option(help="Filter by name.")] = None) -> None:
+def jobs(
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+    search: Annotated[str | None, typer.Option(help="Filter by name.")] = None,
+) -> None:
     """List jobs."""
     page = _call(_client(url, token, data_dir).list_jobs, 500, None, search)
     table = Table("id", "name", "executor", "schedule", "next fire", "state")
     table.columns[0].no_wrap = True
     for job in page["items"]:
         sched = job.get("schedule") or {}
-        when = sched.get("cron") or (f"every {sched['interval_seconds']}s"
-                                     if sched.get("interval_seconds") else sched.get("at") or "-")
+        when = sched.get("cron") or (
+            f"every {sched['interval_seconds']}s"
+            if sched.get("interval_seconds")
+            else sched.get("at") or "-"
+        )
         state = "disabled" if not job["enabled"] else "paused" if job["paused"] else "active"
-        table.add_row(job["id"], escape(job["name"]), job["executor"]["type"], escape(str(when)),
-                      str(job.get("next_fire_at") or "-"), state)
+        table.add_row(
+            job["id"],
+            escape(job["name"]),
+            job["executor"]["type"],
+            escape(str(when)),
+            str(job.get("next_fire_at") or "-"),
+            state,
+        )
     out.print(table)
 
 
 @app.command()
 def runs(
-    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
     job: Annotated[str | None, typer.Option(help="Job id or name.")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")
-                      ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
 ) -> None:
     """Run history, newest first."""
@@ -214,9 +261,16 @@ def runs(
         style = STATUS_STYLE.get(run["status"], "")
         usage = run.get("resource_usage") or {}
         wall = f"{usage['wall_seconds']:.2f}s" if "wall_seconds" in usage else "-"
-        table.add_row(run["id"], escape(run["job_name"]), f"[{style}]{run['status']}[/{style}]",
-                      run["trigger"], str(run["attempt"]), str(run.get("exit_code", "-")),
-                      run["created_at"][:19], wall)
+        table.add_row(
+            run["id"],
+            escape(run["job_name"]),
+            f"[{style}]{run['status']}[/{style}]",
+            run["trigger"],
+            str(run["attempt"]),
+            str(run.get("exit_code", "-")),
+            run["created_at"][:19],
+            wall,
+        )
     out.print(table)
 
 
@@ -235,7 +289,9 @@ def run(
     job: Annotated[str, typer.Argument(help="Job id or name.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
-    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Trigger a job now."""
     params: dict[str, str] = {}
@@ -254,9 +310,12 @@ def run(
 @app.command()
 def logs(
     run_id: str,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until it ends.")
-                      ] = False,
-    url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None, data_dir: DataDirOpt = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep streaming until it ends.")
+    ] = False,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
 ) -> None:
     """Print a run's output (`-f` follows it live and exits with the run's outcome)."""
     client = _client(url, token, data_dir)
@@ -285,9 +344,10 @@ def _follow(client: Client, run_id: str) -> int:
                 elif event == "end":
                     status = data["status"]
                     style = STATUS_STYLE.get(status, "")
-                    err.print(f"[{style}]run {run_id} {status}[/{style}]"
-                              + (f" (exit {data['exit_code']})" if data["exit_code"] is not None
-                                 else ""))
+                    err.print(
+                        f"[{style}]run {run_id} {status}[/{style}]"
+                        + (f" (exit {data['exit_code']})" if data["exit_code"] is not None else "")
+                    )
                     return 0 if status == "succeeded" else 1
         except ApiError as exc:
             raise _fail(exc.message) from None
@@ -299,17 +359,27 @@ def _follow(client: Client, run_id: str) -> int:
 
 
 @app.command()
-def cancel(run_id: str, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
-           data_dir: DataDirOpt = None) -> None:
+def cancel(
+    run_id: str,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
     """Cancel a run (kills its whole process tree)."""
     result = _call(_client(url, token, data_dir).cancel, run_id)
-    out.print(f"run {result['id']} {result['status']}"
-              + (" (cancel requested)" if result["status"] == "running" else ""))
+    out.print(
+        f"run {result['id']} {result['status']}"
+        + (" (cancel requested)" if result["status"] == "running" else "")
+    )
 
 
 @app.command()
-def retry(run_id: str, url: UrlOpt = "http://127.0.0.1:8000", token: TokenOpt = None,
-          data_dir: DataDirOpt = None) -> None:
+def retry(
+    run_id: str,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
     """Start a new attempt of a finished run."""
     result = _call(_client(url, token, data_dir).retry, run_id)
     out.print(f"run {result['id']} (attempt {result['attempt']}) {result['status']}")

@@ -34,8 +34,14 @@ def format_detail(detail: Any) -> str:
 
 
 class Client:
-    def __init__(self, url: str, token: str | None, *, domain: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        domain: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if domain:
             headers["X-Hydra-Domain"] = domain
@@ -73,10 +79,14 @@ class Client:
     def get_job(self, job_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/jobs/{job_id}"))
 
-    def list_jobs(self, limit: int = 50, cursor: str | None = None,
-                  search: str | None = None) -> dict[str, Any]:
-        params = {k: v for k, v in {"limit": limit, "cursor": cursor, "search": search}.items()
-                  if v is not None}
+    def list_jobs(
+        self, limit: int = 50, cursor: str | None = None, search: str | None = None
+    ) -> dict[str, Any]:
+        params = {
+            k: v
+            for k, v in {"limit": limit, "cursor": cursor, "search": search}.items()
+            if v is not None
+        }
         return dict(self._call("GET", "/jobs", params=params))
 
     def find_job(self, name: str) -> dict[str, Any] | None:
@@ -96,10 +106,14 @@ class Client:
     def validate(self, spec: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/jobs/validate", json=spec))
 
-    def trigger(self, job_id: str, params: dict[str, str] | None = None,
-                trigger: str = "api") -> dict[str, Any]:
-        return dict(self._call("POST", f"/jobs/{job_id}/run",
-                               json={"params": params or {}, "trigger": trigger}))
+    def trigger(
+        self, job_id: str, params: dict[str, str] | None = None, trigger: str = "api"
+    ) -> dict[str, Any]:
+        return dict(
+            self._call(
+                "POST", f"/jobs/{job_id}/run", json={"params": params or {}, "trigger": trigger}
+            )
+        )
 
     def pause(self, job_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/jobs/{job_id}/pause"))
@@ -127,24 +141,29 @@ class Client:
     def workers(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/workers")["items"])
 
-    def stream(self, path: str, last_event_id: str | None = None,
-               timeout: float | None = None) -> Iterator[tuple[str, str | None, Any]]:
+    def stream(
+        self, path: str, last_event_id: str | None = None, timeout: float | None = None
+    ) -> Iterator[tuple[str, str | None, Any]]:
         """Yield (event, id, data) from an SSE endpoint until the server ends the stream."""
         headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        with self.http.stream("GET", path, headers=headers,
-                              timeout=httpx.Timeout(timeout, connect=10.0)) as response:
+        with self.http.stream(
+            "GET", path, headers=headers, timeout=httpx.Timeout(timeout, connect=10.0)
+        ) as response:
             if response.status_code >= 400:
                 response.read()
                 raise ApiError(response.status_code, response.json().get("detail"))
             yield from parse_sse(response.iter_lines())
 
-    def follow_logs(self, run_id: str, last_event_id: str | None = None
-                    ) -> Iterator[tuple[str, str | None, Any]]:
+    def follow_logs(
+        self, run_id: str, last_event_id: str | None = None
+    ) -> Iterator[tuple[str, str | None, Any]]:
         return self.stream(f"/runs/{run_id}/logs/stream", last_event_id)
 
 
 def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, str | None, Any]]:
-    event, event_id, data = "message", None, []
+    event: str = "message"
+    event_id: str | None = None
+    data: list[str] = []
     for line in lines:
         if not line:
             if data:

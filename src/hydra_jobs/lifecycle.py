@@ -7,9 +7,11 @@ function test away.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from hydra_jobs.models import RETRYABLE, TERMINAL, Retries, RunStatus
+from hydra_jobs.models import RETRYABLE, TERMINAL, Overlap, Retries, RunStatus
 
 S = RunStatus
 
@@ -32,6 +34,18 @@ def can_transition(current: RunStatus, new: RunStatus) -> bool:
 def sources_for(new: RunStatus) -> frozenset[RunStatus]:
     """Every status from which `new` may be reached: the `expected` set of a compare-and-set."""
     return frozenset(cur for cur, targets in ALLOWED.items() if new in targets)
+
+
+def concurrency_cap(spec: Mapping[str, Any]) -> int | None:
+    """How many runs of a job may be active at once (None: no limit), from its spec JSON.
+
+    `max_running` when set; otherwise 1 for every overlap policy but `allow`, so `skip` or
+    `queue` alone mean "one at a time", as cron users expect.
+    """
+    conc = spec.get("concurrency") or {}
+    if conc.get("max_running") is not None:
+        return int(conc["max_running"])
+    return None if conc.get("overlap", Overlap.ALLOW.value) == Overlap.ALLOW.value else 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,7 +244,9 @@ class JobSpec(Strict):
 
     @model_validator(mode="after")
     def _catchup_needs_schedule(self) -> JobSpec:
-        if self.catchup is not Catchup.NONE and (self.schedule is None or self.schedule.cron is None):
+        if self.catchup is not Catchup.NONE and (
+            self.schedule is None or self.schedule.cron is None
+        ):
             raise ValueError("'catchup' applies to cron schedules only")
         return self
 
@@ -326,12 +328,29 @@ class RunSummary(BaseModel):
 
 
 class Run(RunSummary):
-    """One attempt at running a job. Each retry is a new Run; history is never overwritten."""
+    """One attempt at running a job. Each retry is a new Run; history is never overwritten.
 
-    spec: JobSpec = Field(description="The job definition this run executes (a snapshot).")
+    `spec` is the job's definition when the run was created, kept as the JSON it was stored as:
+    it was validated when the job was saved, and hot paths (dispatch, ingest) never re-parse it.
+    `job_spec()` gives the typed view where one is needed.
+    """
+
+    spec: dict[str, Any] = Field(description="The job definition this run executes (a snapshot).")
+
+    def job_spec(self) -> JobSpec:
+        return JobSpec.model_validate(self.spec)
 
     def summary(self) -> RunSummary:
         return RunSummary.model_validate(self.model_dump(exclude={"spec"}))
+
+    def detail(self) -> RunDetail:
+        return RunDetail.model_validate(self.model_dump())
+
+
+class RunDetail(RunSummary):
+    """A run with its typed job definition snapshot, as `GET /runs/{id}` shows it."""
+
+    spec: JobSpec = Field(description="The job definition this run executes (a snapshot).")
 
 
 class WorkerStatus(StrEnum):

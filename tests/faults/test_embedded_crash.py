@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 import psutil
@@ -19,14 +20,18 @@ from tests.procs import UpProcess
 
 
 def test_max_running_holds_across_a_crash_and_runs_are_reconciled(tmp_path: Path) -> None:
-    up = UpProcess(tmp_path / "data", HYDRA_LEASE_SECONDS="2",
-                   HYDRA_HEARTBEAT_SECONDS="0.5").start()
+    up = UpProcess(
+        tmp_path / "data", HYDRA_LEASE_SECONDS="2", HYDRA_HEARTBEAT_SECONDS="0.5"
+    ).start()
     client = Client(up.url, ADMIN)
-    job = client.create_job({
-        "name": "serial", "executor": {"type": "shell", "script": "echo $$; sleep 3"},
-        "concurrency": {"max_running": 1, "overlap": "queue"},
-        "retries": {"max_attempts": 2, "backoff_seconds": 0},
-    })
+    job = client.create_job(
+        {
+            "name": "serial",
+            "executor": {"type": "shell", "script": "echo $$; sleep 3"},
+            "concurrency": {"max_running": 1, "overlap": "queue"},
+            "retries": {"max_attempts": 2, "backoff_seconds": 0},
+        }
+    )
     runs = [client.trigger(job["id"])["id"] for _ in range(3)]
     wait_for(lambda: client.get_run(runs[0])["status"] == "running", 10, message="first run")
     pid = int(wait_for(lambda: client.logs(runs[0])["data"].strip(), 5, message="pid"))
@@ -38,8 +43,11 @@ def test_max_running_holds_across_a_crash_and_runs_are_reconciled(tmp_path: Path
 
     up.start()
     client = Client(up.url, ADMIN)
-    first = wait_for(lambda: (r := client.get_run(runs[0]))["status"] == "lost" and r, 15,
-                     message="the crashed run to be reconciled as lost")
+    first = wait_for(
+        lambda: (r := client.get_run(runs[0]))["status"] == "lost" and r,
+        15,
+        message="the crashed run to be reconciled as lost",
+    )
     assert "lease" in first["error"]
 
     def all_done() -> list[dict[str, object]] | None:
@@ -52,9 +60,14 @@ def test_max_running_holds_across_a_crash_and_runs_are_reconciled(tmp_path: Path
     retry = [r for r in items if r["retry_of"] == runs[0]]
     assert len(retry) == 1 and retry[0]["status"] == "succeeded" and retry[0]["attempt"] == 2
     started = sorted(
-        (datetime.fromisoformat(str(r["started_at"])), datetime.fromisoformat(str(
-            r["finished_at"]))) for r in items if r["status"] == "succeeded")
-    for (_, end), (start, _) in zip(started, started[1:], strict=False):
+        (
+            datetime.fromisoformat(str(r["started_at"])),
+            datetime.fromisoformat(str(r["finished_at"])),
+        )
+        for r in items
+        if r["status"] == "succeeded"
+    )
+    for (_, end), (start, _) in pairwise(started):
         assert start >= end, "two runs of a max_running=1 job overlapped"
     lost_end = datetime.fromisoformat(str(first["finished_at"]))
     assert all(start >= lost_end for start, _ in started), "a run started before reconciliation"

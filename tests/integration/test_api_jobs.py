@@ -18,8 +18,12 @@ SPEC: dict[str, Any] = {
     "env": {"REPORT_DAYS": "7"},
     "params": {"day": {"default": "today"}},
     "timeout_seconds": 3600,
-    "retries": {"max_attempts": 3, "backoff_seconds": 10, "backoff_factor": 2.0,
-                "max_backoff_seconds": 600},
+    "retries": {
+        "max_attempts": 3,
+        "backoff_seconds": 10,
+        "backoff_factor": 2.0,
+        "max_backoff_seconds": 600,
+    },
     "concurrency": {"max_running": 1, "overlap": "skip"},
     "catchup": "none",
     "queue": "default",
@@ -28,16 +32,23 @@ SPEC: dict[str, Any] = {
 }
 
 
-def raw(server: Server, method: str, path: str, token: str | None = "admin",
-        headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+def raw(
+    server: Server,
+    method: str,
+    path: str,
+    token: str | None = "admin",
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
     base = dict(server.client.http.headers) if token == "admin" else {}
     headers = {**base, **(headers or {})}
     if token not in (None, "admin"):
         headers["Authorization"] = f"Bearer {token}"
     if token is None:
         headers.pop("Authorization", None)
-    return httpx.request(method, server.url + "/api/v1" + path, headers=headers, timeout=10,
-                         **kwargs)
+    return httpx.request(
+        method, server.url + "/api/v1" + path, headers=headers, timeout=10, **kwargs
+    )
 
 
 def test_create_get_list_replace_delete(server: Server) -> None:
@@ -94,14 +105,19 @@ def test_cursor_pagination_visits_every_job_once(server: Server) -> None:
         ({"retries": {"max_attempts": 0}}, ["body", "retries", "max_attempts"]),
         ({"concurrency": {"overlap": "sometimes"}}, ["body", "concurrency", "overlap"]),
         ({"source": {"url": "ext::sh -c touch% /tmp/pwned"}}, ["body", "source", "url"]),
-        ({"source": {"url": "https://x.org/r.git", "ref": "--upload-pack=evil"}},
-         ["body", "source", "ref"]),
-        ({"source": {"url": "https://x.org/r.git", "path": "../../etc"}},
-         ["body", "source", "path"]),
+        (
+            {"source": {"url": "https://x.org/r.git", "ref": "--upload-pack=evil"}},
+            ["body", "source", "ref"],
+        ),
+        (
+            {"source": {"url": "https://x.org/r.git", "path": "../../etc"}},
+            ["body", "source", "path"],
+        ),
     ],
 )
-def test_invalid_specs_are_422_with_field_path(server: Server, patch: dict[str, Any],
-                                               loc: list[str]) -> None:
+def test_invalid_specs_are_422_with_field_path(
+    server: Server, patch: dict[str, Any], loc: list[str]
+) -> None:
     response = raw(server, "POST", "/jobs", json={**SPEC, **patch})
     assert response.status_code == 422, response.text
     locs = [e["loc"][: len(loc)] for e in response.json()["detail"]]
@@ -118,12 +134,20 @@ def test_validate_reports_errors_and_next_fires(server: Server) -> None:
 
 
 def test_schedule_preview(server: Server) -> None:
-    response = raw(server, "GET", "/schedules/preview",
-                   params={"cron": "30 2 * * *", "timezone": "America/New_York", "count": 3})
+    response = raw(
+        server,
+        "GET",
+        "/schedules/preview",
+        params={"cron": "30 2 * * *", "timezone": "America/New_York", "count": 3},
+    )
     assert response.status_code == 200
     assert len(response.json()["fires"]) == 3
-    bad = raw(server, "GET", "/schedules/preview", params={"cron": "30 2 * * *",
-                                                           "timezone": "Nowhere/Land"})
+    bad = raw(
+        server,
+        "GET",
+        "/schedules/preview",
+        params={"cron": "30 2 * * *", "timezone": "Nowhere/Land"},
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "timezone"]
 
 
@@ -133,9 +157,14 @@ def test_every_api_route_needs_a_valid_token(server: Server) -> None:
     for path, methods in schema["paths"].items():
         if not path.startswith("/api/v1"):
             continue
-        concrete = path.removeprefix("/api/v1").replace("{job_id}", "x").replace(
-            "{run_id}", "x").replace("{worker_id}", "x").replace("{name}", "x").replace(
-            "{token_id}", "x")
+        concrete = (
+            path.removeprefix("/api/v1")
+            .replace("{job_id}", "x")
+            .replace("{run_id}", "x")
+            .replace("{worker_id}", "x")
+            .replace("{name}", "x")
+            .replace("{token_id}", "x")
+        )
         for method in methods:
             for token in (None, "wrong-token"):
                 response = raw(server, method.upper(), concrete, token=token)
@@ -146,11 +175,19 @@ def test_every_api_route_needs_a_valid_token(server: Server) -> None:
 
 
 def test_unknown_ids_are_404(server: Server) -> None:
-    for method, path in [("GET", "/jobs/nope"), ("PUT", "/jobs/nope"), ("DELETE", "/jobs/nope"),
-                         ("POST", "/jobs/nope/run"), ("POST", "/jobs/nope/pause"),
-                         ("GET", "/runs/nope"), ("GET", "/runs/nope/logs"),
-                         ("POST", "/runs/nope/cancel"), ("POST", "/runs/nope/retry"),
-                         ("GET", "/runs/nope/logs/stream"), ("POST", "/workers/nope/drain")]:
+    for method, path in [
+        ("GET", "/jobs/nope"),
+        ("PUT", "/jobs/nope"),
+        ("DELETE", "/jobs/nope"),
+        ("POST", "/jobs/nope/run"),
+        ("POST", "/jobs/nope/pause"),
+        ("GET", "/runs/nope"),
+        ("GET", "/runs/nope/logs"),
+        ("POST", "/runs/nope/cancel"),
+        ("POST", "/runs/nope/retry"),
+        ("GET", "/runs/nope/logs/stream"),
+        ("POST", "/workers/nope/drain"),
+    ]:
         kwargs: dict[str, Any] = {"json": SPEC} if method == "PUT" else {}
         response = raw(server, method, path, **kwargs)
         assert response.status_code == 404, (method, path, response.text)
@@ -173,15 +210,30 @@ def test_pause_and_resume(server: Server) -> None:
 def test_openapi_documents_the_contract(server: Server) -> None:
     schema = httpx.get(server.url + "/openapi.json").json()
     paths = schema["paths"]
-    for path in ["/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/validate",
-                 "/api/v1/jobs/{job_id}/run", "/api/v1/jobs/{job_id}/pause",
-                 "/api/v1/jobs/{job_id}/resume", "/api/v1/schedules/preview", "/api/v1/runs",
-                 "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/logs",
-                 "/api/v1/runs/{run_id}/logs/stream", "/api/v1/runs/{run_id}/cancel",
-                 "/api/v1/runs/{run_id}/retry", "/api/v1/workers",
-                 "/api/v1/workers/{worker_id}/drain", "/api/v1/events", "/api/v1/domains",
-                 "/api/v1/ai/generate", "/api/v1/runs/{run_id}/analyze", "/healthz", "/readyz",
-                 "/metrics"]:
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/validate",
+        "/api/v1/jobs/{job_id}/run",
+        "/api/v1/jobs/{job_id}/pause",
+        "/api/v1/jobs/{job_id}/resume",
+        "/api/v1/schedules/preview",
+        "/api/v1/runs",
+        "/api/v1/runs/{run_id}",
+        "/api/v1/runs/{run_id}/logs",
+        "/api/v1/runs/{run_id}/logs/stream",
+        "/api/v1/runs/{run_id}/cancel",
+        "/api/v1/runs/{run_id}/retry",
+        "/api/v1/workers",
+        "/api/v1/workers/{worker_id}/drain",
+        "/api/v1/events",
+        "/api/v1/domains",
+        "/api/v1/ai/generate",
+        "/api/v1/runs/{run_id}/analyze",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ]:
         assert path in paths, path
     job_schema = schema["components"]["schemas"]["JobSpec"]
     assert job_schema["additionalProperties"] is False

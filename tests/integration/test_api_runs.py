@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 import psutil
@@ -17,7 +18,7 @@ from tests.conftest import Server, wait_for
 def test_run_succeeds_with_output_in_logs(server: Server) -> None:
     job = server.job("hello", "echo hello from $HYDRA_JOB_NAME; echo second line")
     run = server.client.trigger(job["id"])
-    assert run["status"] == "pending" and run["trigger"] == "api" and run["attempt"] == 1
+    assert run["status"] == "queued" and run["trigger"] == "api" and run["attempt"] == 1
     done = server.wait_run(run["id"])
     assert done["status"] == "succeeded" and done["exit_code"] == 0
     assert done["worker_id"] and done["started_at"] and done["finished_at"]
@@ -102,8 +103,11 @@ def test_cancel_finished_run_is_409(server: Server) -> None:
 
 
 def test_retry_policy_makes_attempts_with_growing_delays(server: Server) -> None:
-    job = server.job("flaky", "exit 1", retries={"max_attempts": 4, "backoff_seconds": 0.2,
-                                                 "backoff_factor": 2.0, "jitter": 0.1})
+    job = server.job(
+        "flaky",
+        "exit 1",
+        retries={"max_attempts": 4, "backoff_seconds": 0.2, "backoff_factor": 2.0, "jitter": 0.1},
+    )
     first = server.client.trigger(job["id"])
 
     def chain() -> list[dict[str, object]] | None:
@@ -114,13 +118,14 @@ def test_retry_policy_makes_attempts_with_growing_delays(server: Server) -> None
     runs = wait_for(chain, 20, message="four failed attempts")
     assert [r["attempt"] for r in runs] == [1, 2, 3, 4]
     assert [r["trigger"] for r in runs] == ["api", "retry", "retry", "retry"]
-    for prev, nxt in zip(runs, runs[1:], strict=False):
+    for prev, nxt in pairwise(runs):
         assert nxt["retry_of"] == prev["id"]
     assert runs[0]["id"] == first["id"]
     gaps = []
-    for prev, nxt in zip(runs, runs[1:], strict=False):
+    for prev, nxt in pairwise(runs):
         gap = datetime.fromisoformat(str(nxt["started_at"])) - datetime.fromisoformat(
-            str(prev["finished_at"]))
+            str(prev["finished_at"])
+        )
         gaps.append(gap.total_seconds())
     assert gaps[0] >= 0.18 and gaps[1] > gaps[0] and gaps[2] > gaps[1], gaps
 
@@ -136,8 +141,9 @@ def test_manual_retry_creates_next_attempt(server: Server) -> None:
 def test_params_reach_the_job_as_env_and_never_as_shell(server: Server, tmp_path: Path) -> None:
     """I1: a hostile parameter is data, not code."""
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
-    job = server.job("echo-param", 'printf "%s" "$HYDRA_PARAM_NOTE"',
-                     params={"note": {"default": "x"}})
+    job = server.job(
+        "echo-param", 'printf "%s" "$HYDRA_PARAM_NOTE"', params={"note": {"default": "x"}}
+    )
     hostile = f'"; touch {marker} #'
     done = server.wait_run(server.client.trigger(job["id"], {"note": hostile})["id"])
     assert done["status"] == "succeeded"
@@ -149,8 +155,7 @@ def test_unknown_and_missing_params_are_422(server: Server) -> None:
     job = server.job("needs", "true", params={"day": {"required": True}})
     with pytest.raises(ApiError) as exc:
         server.client.trigger(job["id"], {"nope": "1"})
-    assert exc.value.status_code == 422 and exc.value.detail[0]["loc"] == ["body", "params",
-                                                                           "nope"]
+    assert exc.value.status_code == 422 and exc.value.detail[0]["loc"] == ["body", "params", "nope"]
     with pytest.raises(ApiError) as exc:
         server.client.trigger(job["id"], {})
     assert exc.value.status_code == 422 and exc.value.detail[0]["loc"] == ["body", "params", "day"]
@@ -163,12 +168,18 @@ def test_disabled_job_cannot_be_triggered(server: Server) -> None:
     assert exc.value.status_code == 409
 
 
-def test_job_environment_is_an_allow_list(make_server: object, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_job_environment_is_an_allow_list(
+    make_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """P6: secrets in the worker's environment never reach a job."""
-    secrets = {"REDIS_URL": "redis://secret", "OPENAI_API_KEY": "sk-secret",
-               "GEMINI_API_KEY": "g-secret", "DATABASE_URL": "postgresql://secret",
-               "MONGO_URL": "mongodb://secret", "API_TOKEN": "tok-secret"}
+    secrets = {
+        "REDIS_URL": "redis://secret",
+        "OPENAI_API_KEY": "sk-secret",
+        "GEMINI_API_KEY": "g-secret",
+        "DATABASE_URL": "postgresql://secret",
+        "MONGO_URL": "mongodb://secret",
+        "API_TOKEN": "tok-secret",
+    }
     for key, value in secrets.items():
         monkeypatch.setenv(key, value)
     server = make_server()  # type: ignore[operator]

@@ -22,10 +22,17 @@ def up(tmp_path: Path) -> Iterator[UpProcess]:
 
 def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
     spec = tmp_path / "job.json"
-    spec.write_text(json.dumps({
-        "name": "cli-job",
-        "executor": {"type": "shell", "script": "for i in 1 2 3; do echo tick-$i; sleep 0.2; done"},
-    }))
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "cli-job",
+                "executor": {
+                    "type": "shell",
+                    "script": "for i in 1 2 3; do echo tick-$i; sleep 0.2; done",
+                },
+            }
+        )
+    )
     submitted = up.cli("submit", str(spec))
     assert submitted.returncode == 0, submitted.stderr
     assert "created job cli-job" in submitted.stdout
@@ -52,8 +59,9 @@ def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
 
 def test_follow_exits_nonzero_for_a_failed_run(up: UpProcess, tmp_path: Path) -> None:
     spec = tmp_path / "bad.json"
-    spec.write_text(json.dumps({"name": "bad", "executor": {"type": "shell",
-                                                            "script": "echo nope; exit 4"}}))
+    spec.write_text(
+        json.dumps({"name": "bad", "executor": {"type": "shell", "script": "echo nope; exit 4"}})
+    )
     assert up.cli("submit", str(spec)).returncode == 0
     result = up.cli("run", "bad", "-f")
     assert result.returncode == 1
@@ -62,24 +70,30 @@ def test_follow_exits_nonzero_for_a_failed_run(up: UpProcess, tmp_path: Path) ->
 
 def test_cancel_from_the_cli(up: UpProcess, tmp_path: Path) -> None:
     spec = tmp_path / "long.json"
-    spec.write_text(json.dumps({"name": "long", "executor": {"type": "shell",
-                                                             "script": "sleep 300"}}))
+    spec.write_text(
+        json.dumps({"name": "long", "executor": {"type": "shell", "script": "sleep 300"}})
+    )
     up.cli("submit", str(spec))
     run_id = re.search(r"run ([0-9a-f]{32})", up.cli("run", "long").stdout)
     assert run_id
     rid = run_id.group(1)
-    wait_for(lambda: "running" in up.cli("runs", "--job", "long").stdout, 10,
-             message="running")
+    wait_for(lambda: "running" in up.cli("runs", "--job", "long").stdout, 10, message="running")
     cancelled = up.cli("cancel", rid)
     assert cancelled.returncode == 0 and "cancel requested" in cancelled.stdout
-    wait_for(lambda: "cancelled" in up.cli("runs", "--job", "long").stdout, 10,
-             message="cancelled")
+    wait_for(lambda: "cancelled" in up.cli("runs", "--job", "long").stdout, 10, message="cancelled")
 
 
 def test_clear_errors(up: UpProcess, tmp_path: Path) -> None:
     bad = tmp_path / "invalid.json"
-    bad.write_text(json.dumps({"name": "x", "executor": {"type": "shell", "script": "true"},
-                               "schedule": {"cron": "99 * * * *"}}))
+    bad.write_text(
+        json.dumps(
+            {
+                "name": "x",
+                "executor": {"type": "shell", "script": "true"},
+                "schedule": {"cron": "99 * * * *"},
+            }
+        )
+    )
     result = up.cli("submit", str(bad))
     assert result.returncode == 1 and "schedule" in result.stderr and "minute" in result.stderr
     broken = tmp_path / "broken.json"

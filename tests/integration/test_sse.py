@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from hydra_jobs.client import Client
-from tests.conftest import ADMIN, Server, wait_for
+from tests.conftest import ADMIN, Server
 
 SLOW_LINES = "for i in $(seq 1 12); do echo line-$i; sleep 0.15; done"
 
@@ -32,7 +32,7 @@ def test_events_stream_carries_status_changes(server: Server) -> None:
     server.client.trigger(job["id"])
     thread.join(15)
     statuses = [d["run"]["status"] for e, d in seen if e == "run"]
-    assert statuses == ["pending", "queued", "running", "succeeded"], statuses
+    assert statuses == ["queued", "running", "succeeded"], statuses
     assert any(e == "job" and d["job_id"] == job["id"] for e, d in seen)
     assert all(d["domain"] == "default" for _, d in seen)
 
@@ -46,7 +46,7 @@ def test_events_resume_with_last_event_id(server: Server) -> None:
             if event == "ready":
                 server.client.trigger(job["id"])
             if event == "run":
-                assert data["run"]["status"] == "pending"
+                assert data["run"]["status"] == "queued"
                 first_id = event_id
                 break
         stream.close()
@@ -62,7 +62,7 @@ def test_events_resume_with_last_event_id(server: Server) -> None:
                 replay.append(data["run"]["status"])
                 if data["run"]["status"] == "succeeded":
                     break
-    assert replay == ["queued", "running", "succeeded"]
+    assert replay == ["running", "succeeded"]
 
 
 def test_unknown_event_id_gets_reset(server: Server) -> None:
@@ -125,7 +125,8 @@ def test_events_are_scoped_to_the_domain(server: Server) -> None:
     job = server.job("mine", "true")
     server.wait_run(server.client.trigger(job["id"])["id"])
     mine = Client(server.url, ADMIN, domain="other").create_job(
-        {"name": "theirs", "executor": {"type": "shell", "script": "true"}})
+        {"name": "theirs", "executor": {"type": "shell", "script": "true"}}
+    )
     thread.join(10)
     assert got == ["other"] and mine["domain"] == "other"
     other.close()

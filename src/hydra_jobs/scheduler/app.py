@@ -111,8 +111,9 @@ def create_app(
         await the_store.open()
         await the_store.ensure_domain("default")
         await the_broker.start()
-        rt = Runtime(store=the_store, broker=the_broker, clock=clock or SystemClock(),
-                     settings=settings)
+        rt = Runtime(
+            store=the_store, broker=the_broker, clock=clock or SystemClock(), settings=settings
+        )
         engine = Engine(rt)
         app.state.engine = engine
         engine.start()
@@ -154,9 +155,7 @@ def create_app(
 
 
 def _worker_config(settings: Settings) -> WorkerConfig:
-    tags = dict(
-        item.split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
-    )
+    tags = dict(item.split("=", 1) for item in settings.worker_tags.split(",") if "=" in item)
     return WorkerConfig(
         domain=settings.worker_domain,
         queues=[q.strip() for q in settings.queues.split(",") if q.strip()],

@@ -1,4 +1,8 @@
-"""FastAPI dependency aliases: routes declare what they need, never build it."""
+"""FastAPI dependency aliases: routes declare what they need, never build it.
+
+Every dependency is `async def` even when it awaits nothing: FastAPI runs plain `def` dependencies
+in a thread pool, a thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -14,32 +18,37 @@ from hydra_jobs.scheduler.services import JobService, Principal
 from hydra_jobs.store.base import Store
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
+    return _engine(request)
+
+
+def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_runtime(request: Request) -> Runtime:
-    return get_engine(request).rt
+async def get_runtime(request: Request) -> Runtime:
+    return _engine(request).rt
 
 
-def get_store(request: Request) -> Store:
-    return get_runtime(request).store
+async def get_store(request: Request) -> Store:
+    return _engine(request).rt.store
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     admin = request.app.state.settings.admin_token
     return authenticate(request, admin.get_secret_value() if admin else None)
 
 
-def get_jobs(request: Request) -> JobService:
-    return JobService(get_runtime(request))
+async def get_jobs(request: Request) -> JobService:
+    return JobService(_engine(request).rt)
 
 
-async def get_scoped_run(run_id: str, request: Request) -> Run:
+async def get_scoped_run(
+    run_id: str, request: Request, who: Annotated[Principal, Depends(get_principal)]
+) -> Run:
     """The run, if it is in the caller's domain; resolved before any response (SSE) starts."""
-    who = get_principal(request)
-    return await get_store(request).get_run(who.domain, run_id)
+    return await _engine(request).rt.store.get_run(who.domain, run_id)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -6,11 +6,11 @@ Each cycle is two statements for any number of runs (select due, then one batch 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import defaultdict
-from typing import Any
 
-from hydra_jobs.models import Overlap, Run, RunStatus
+from hydra_jobs.lifecycle import concurrency_cap
+from hydra_jobs.models import Run, RunStatus
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
 
@@ -18,14 +18,7 @@ log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 1000
 IDLE_RECHECK_SECONDS = 5.0
-
-
-def effective_cap(run: Run) -> int | None:
-    """The most runs of this job that may be active at once (None: no limit)."""
-    conc = run.spec.concurrency
-    if conc.max_running is not None:
-        return conc.max_running
-    return None if conc.overlap is Overlap.ALLOW else 1
+COALESCE_SECONDS = 0.002  # latency traded for batching when woken by new work
 
 
 class Dispatcher:
@@ -39,7 +32,9 @@ class Dispatcher:
             moved = await self.dispatch_once()
             if moved >= DISPATCH_BATCH:
                 continue
-            await self.rt.dispatch_wanted.wait(await self._idle_timeout())
+            if await self.rt.dispatch_wanted.wait(await self._idle_timeout()):
+                # Woken by new work: let a burst of triggers land so one cycle takes them all.
+                await asyncio.sleep(COALESCE_SECONDS)
 
     async def _idle_timeout(self) -> float:
         now = self.rt.clock.now()
@@ -52,7 +47,7 @@ class Dispatcher:
     async def requeue_queued(self) -> None:
         """After a start or a broker loss, queued runs are put back on their queues."""
         queued = await self.rt.store.runs_with_status([RunStatus.QUEUED])
-        await self._enqueue(queued)
+        await self.rt.enqueue(queued)
         if queued:
             log.info("re-enqueued %d queued runs", len(queued), extra={"action": "requeue"})
 
@@ -66,11 +61,11 @@ class Dispatcher:
             due = await store.due_pending(self.rt.clock.now(), DISPATCH_BATCH, exclude_jobs=blocked)
             if not due:
                 break
-            unknown = {r.job_id for r in due if effective_cap(r) is not None} - active.keys()
+            unknown = {r.job_id for r in due if concurrency_cap(r.spec) is not None} - active.keys()
             active.update(await store.active_counts(unknown))
             chosen: list[Run] = []
             for run in due:
-                cap = effective_cap(run)
+                cap = concurrency_cap(run.spec)
                 if cap is not None:
                     if active.get(run.job_id, 0) >= cap:
                         blocked.add(run.job_id)
@@ -92,14 +87,7 @@ class Dispatcher:
         ]
         results = await self.rt.store.apply(ops)
         queued = [r for r in results if isinstance(r, Run)]
-        await self._enqueue(queued)
+        await self.rt.enqueue(queued)
         await self.rt.publish_runs(queued)
         self.dispatched += len(queued)
         return len(queued)
-
-    async def _enqueue(self, runs: list[Run]) -> None:
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for run in runs:
-            groups[(run.domain, run.queue)].append(run.model_dump(mode="json"))
-        for (domain, queue), items in groups.items():
-            await self.rt.broker.enqueue(domain, queue, items)

@@ -19,7 +19,8 @@ from hydra_jobs.store.base import AppendLog, Op, SetStatus, UpsertWorker
 
 log = logging.getLogger(__name__)
 
-INGEST_BATCH = 2000
+INGEST_BATCH = 1000
+COALESCE_SECONDS = 0.002
 READ_TIMEOUT_SECONDS = 1.0
 FINISH_STATUSES = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.CANCELLED}
@@ -41,8 +42,11 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
         )
     if kind == "output":
         return AppendLog(
-            event["run_id"], int(event["offset"]), str(event["data"]),
-            worker_id=event["worker_id"], truncated=bool(event.get("truncated")),
+            event["run_id"],
+            int(event["offset"]),
+            str(event["data"]),
+            worker_id=event["worker_id"],
+            truncated=bool(event.get("truncated")),
         )
     if kind == "finished":
         status = RunStatus(event["status"])
@@ -59,7 +63,10 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
         if event.get("source_commit"):
             fields["source_commit"] = event["source_commit"]
         return SetStatus(
-            event["run_id"], frozenset({RunStatus.RUNNING}), status, fields,
+            event["run_id"],
+            frozenset({RunStatus.RUNNING}),
+            status,
+            fields,
             worker_id=event["worker_id"],
         )
     if kind == "worker":
@@ -76,6 +83,10 @@ class Ingest:
     async def run_forever(self) -> None:
         while True:
             events = await self.rt.broker.read_events(INGEST_BATCH, READ_TIMEOUT_SECONDS)
+            if events and len(events) < INGEST_BATCH // 4:
+                # A trickle: wait a moment so a burst is written in one transaction.
+                await asyncio.sleep(COALESCE_SECONDS)
+                events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
             if events:
                 try:
                     await self.handle(events)

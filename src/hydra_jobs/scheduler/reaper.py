@@ -42,16 +42,25 @@ class Reaper:
         for run in orphans:
             done = await self.rt.store.set_status(
                 SetStatus(
-                    run.id, frozenset({RunStatus.RUNNING}), RunStatus.LOST,
-                    {"finished_at": now, "lost_count": run.lost_count + 1,
-                     "error": f"worker {run.worker_id} stopped renewing its lease"},
+                    run.id,
+                    frozenset({RunStatus.RUNNING}),
+                    RunStatus.LOST,
+                    {
+                        "finished_at": now,
+                        "lost_count": run.lost_count + 1,
+                        "error": f"worker {run.worker_id} stopped renewing its lease",
+                    },
                     worker_id=run.worker_id,
                 )
             )
             if done is not None:
                 lost.append(done)
-                log.warning("run %s lost with worker %s", run.id, run.worker_id,
-                            extra={"action": "run_lost", "run_id": run.id, "job_id": run.job_id})
+                log.warning(
+                    "run %s lost with worker %s",
+                    run.id,
+                    run.worker_id,
+                    extra={"action": "run_lost", "run_id": run.id, "job_id": run.job_id},
+                )
         if lost:
             self.reaped += len(lost)
             await self.rt.publish_runs(lost)

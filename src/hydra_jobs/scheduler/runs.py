@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
+from hydra_jobs.lifecycle import concurrency_cap
 from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
-from hydra_jobs.scheduler.followup import next_attempt
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
 
@@ -36,6 +36,27 @@ def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def next_attempt(run: Run, *, delay_seconds: float, trigger: Trigger, rt: Runtime) -> Run:
+    now = rt.clock.now()
+    return Run(
+        id=new_id(),
+        job_id=run.job_id,
+        job_name=run.job_name,
+        domain=run.domain,
+        queue=run.queue,
+        status=RunStatus.PENDING,
+        trigger=trigger,
+        attempt=run.attempt + 1,
+        retry_of=run.id,
+        scheduled_for=run.scheduled_for,
+        created_at=now,
+        not_before=now + timedelta(seconds=delay_seconds) if delay_seconds > 0 else None,
+        params=run.params,
+        lost_count=run.lost_count,
+        spec=run.spec,
+    )
+
+
 def new_run(job: Job, *, trigger: Trigger, params: dict[str, str], now: datetime) -> Run:
     return Run(
         id=new_id(),
@@ -47,8 +68,34 @@ def new_run(job: Job, *, trigger: Trigger, params: dict[str, str], now: datetime
         trigger=trigger,
         created_at=now,
         params=params,
-        spec=job.spec(),
+        spec=job.spec().model_dump(mode="json"),
     )
+
+
+async def submit_runs(rt: Runtime, new_runs: list[Run]) -> list[Run]:
+    """Store new runs and start them on their way.
+
+    A run that has nothing to wait for (no `not_before`, no concurrency cap on its job) is stored
+    directly as `queued` and handed to the broker here; the others are stored `pending` for the
+    dispatcher. Returns the runs as stored (scheduled slots that already had a run are dropped).
+    """
+    now = rt.clock.now()
+    ready = [
+        run.model_copy(update={"status": RunStatus.QUEUED, "queued_at": now})
+        if run.status is RunStatus.PENDING
+        and run.not_before is None
+        and concurrency_cap(run.spec) is None
+        else run
+        for run in new_runs
+    ]
+    stored = await rt.store.insert_runs(ready)
+    queued = [r for r in stored if r.status is RunStatus.QUEUED]
+    if queued:
+        await rt.enqueue(queued)
+    if len(queued) < len(stored):
+        rt.dispatch_wanted.set()
+    await rt.publish_runs(stored)
+    return stored
 
 
 async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by request") -> Run:
@@ -58,8 +105,12 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
     now = rt.clock.now()
     if run.status in WAITING:
         done = await rt.store.set_status(
-            SetStatus(run.id, WAITING, RunStatus.CANCELLED, {"finished_at": now, "error": reason,
-                                                            "cancel_requested": True})
+            SetStatus(
+                run.id,
+                WAITING,
+                RunStatus.CANCELLED,
+                {"finished_at": now, "error": reason, "cancel_requested": True},
+            )
         )
         if done is not None:
             await rt.broker.purge_run(run.domain, run.queue, run.id)
@@ -69,8 +120,9 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             rt.dispatch_wanted.set()
             return done
     marked = await rt.store.set_status(
-        SetStatus(run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING,
-                  {"cancel_requested": True})
+        SetStatus(
+            run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING, {"cancel_requested": True}
+        )
     )
     await rt.broker.request_cancel(run.domain, run.id)
     if marked is None:
@@ -100,7 +152,4 @@ async def retry_run(rt: Runtime, run: Run) -> Run:
     if run.status not in TERMINAL:
         raise Conflict(f"run '{run.id}' is still {run.status.value}; cancel it first")
     retry = next_attempt(run, delay_seconds=0.0, trigger=Trigger.RETRY, rt=rt)
-    await rt.store.insert_runs([retry])
-    await rt.publish_runs([retry])
-    rt.dispatch_wanted.set()
-    return retry
+    return (await submit_runs(rt, [retry]))[0]

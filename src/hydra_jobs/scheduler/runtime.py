@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,19 @@ class Runtime:
         self.changed_job_ids.add(job_id)
         self.jobs_changed.set()
 
+    async def enqueue(self, runs: list[Run]) -> None:
+        """Hand queued runs to the broker, one call per (domain, queue)."""
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for run in runs:
+            groups[(run.domain, run.queue)].append(run.model_dump(mode="json"))
+        for (domain, queue), items in groups.items():
+            await self.broker.enqueue(domain, queue, items)
+
     async def publish_runs(self, runs: list[Run] | list[RunSummary]) -> None:
         by_domain: dict[str, list[dict[str, Any]]] = {}
         for run in runs:
-            view = run.summary() if isinstance(run, Run) else run
             by_domain.setdefault(run.domain, []).append(
-                {"type": "run", "run": view.model_dump(mode="json")}
+                {"type": "run", "run": run.model_dump(mode="json", exclude={"spec"})}
             )
         for domain, events in by_domain.items():
             await self.broker.publish(domain, events)

@@ -13,7 +13,7 @@ from hydra_jobs.errors import Conflict
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
-from hydra_jobs.scheduler.runs import new_run, resolve_params
+from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import AuditRecord
 
@@ -68,8 +68,10 @@ def validate_spec(raw: Any, now: datetime) -> ValidationReport:
     try:
         fires = next_fires(spec, now)
     except ScheduleError as exc:
-        return ValidationReport(valid=False, errors=[{"loc": ["body", "schedule"],
-                                                      "msg": str(exc), "type": "value_error"}])
+        return ValidationReport(
+            valid=False,
+            errors=[{"loc": ["body", "schedule"], "msg": str(exc), "type": "value_error"}],
+        )
     return ValidationReport(valid=True, next_fires=fires)
 
 
@@ -77,12 +79,19 @@ class JobService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    async def audit(self, who: Principal, action: str, kind: str, object_id: str | None,
-                    **details: Any) -> None:
+    async def audit(
+        self, who: Principal, action: str, kind: str, object_id: str | None, **details: Any
+    ) -> None:
         await self.rt.store.add_audit(
             AuditRecord(
-                id=new_id(), domain=who.domain, actor=who.actor, action=action,
-                object_type=kind, object_id=object_id, at=self.rt.clock.now(), details=details,
+                id=new_id(),
+                domain=who.domain,
+                actor=who.actor,
+                action=action,
+                object_type=kind,
+                object_id=object_id,
+                at=self.rt.clock.now(),
+                details=details,
             )
         )
 
@@ -90,7 +99,11 @@ class JobService:
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
-            **spec.model_dump(), id=new_id(), domain=who.domain, created_at=now, updated_at=now,
+            **spec.model_dump(),
+            id=new_id(),
+            domain=who.domain,
+            created_at=now,
+            updated_at=now,
             next_fire_at=fires[0] if fires else None,
         )
         await self.rt.store.create_job(job)
@@ -103,8 +116,12 @@ class JobService:
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
-            **spec.model_dump(), id=current.id, domain=current.domain, paused=current.paused,
-            created_at=current.created_at, updated_at=now,
+            **spec.model_dump(),
+            id=current.id,
+            domain=current.domain,
+            paused=current.paused,
+            created_at=current.created_at,
+            updated_at=now,
             next_fire_at=fires[0] if fires else None,
         )
         await self.rt.store.replace_job(job)
@@ -127,17 +144,16 @@ class JobService:
         await self.audit(who, "job.pause" if paused else "job.resume", "job", job_id)
         return job
 
-    async def trigger(self, who: Principal, job_id: str, params: dict[str, str],
-                      trigger: Trigger) -> Run:
-        job = await self.rt.store.get_job(who.domain, job_id)
+    async def trigger(
+        self, who: Principal, job_id: str, params: dict[str, str], trigger: Trigger
+    ) -> Run:
+        job = await self.rt.store.get_job(who.domain, job_id, with_last_run=False)
         if not job.enabled:
             raise Conflict(f"job '{job.name}' is disabled; enable it to run it")
-        run = new_run(job, trigger=trigger, params=resolve_params(job, params),
-                      now=self.rt.clock.now())
-        await self.rt.store.insert_runs([run])
-        self.rt.dispatch_wanted.set()
-        await self.rt.publish_runs([run])
-        return run
+        run = new_run(
+            job, trigger=trigger, params=resolve_params(job, params), now=self.rt.clock.now()
+        )
+        return (await submit_runs(self.rt, [run]))[0]
 
     async def _changed(self, job: Job) -> None:
         self.rt.job_changed(job.id)

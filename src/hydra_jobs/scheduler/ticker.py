@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from hydra_jobs.errors import NotFound
 from hydra_jobs.models import Job, Overlap, Run, RunStatus, Trigger
 from hydra_jobs.schedule import CronSchedule, plan_catchup
+from hydra_jobs.scheduler.runs import cancel_active, new_run, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.scheduler.runs import cancel_active, new_run
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,9 @@ class Ticker:
                 entry.next_wall = None
             if job_id in self.entries:
                 await self._set_next_fire(job, self._next_fire_wall(entry))
-                entry.job = entry.job.model_copy(update={"next_fire_at": self._next_fire_wall(entry)})
+                entry.job = entry.job.model_copy(
+                    update={"next_fire_at": self._next_fire_wall(entry)}
+                )
 
     async def _fire_cron_slots(self, entry: Entry, now: datetime) -> None:
         assert entry.cron is not None and entry.next_wall is not None
@@ -187,8 +189,7 @@ class Ticker:
             # The wall clock jumped or the loop stalled: the gap follows the catch-up policy.
             missed = [entry.next_wall, *entry.cron.fires_between(entry.next_wall, now)]
             missed = [t for t in missed if (now - t).total_seconds() > MISFIRE_GRACE_SECONDS]
-            plan = plan_catchup(missed, entry.job.catchup,
-                                self.rt.settings.catchup_max_runs)
+            plan = plan_catchup(missed, entry.job.catchup, self.rt.settings.catchup_max_runs)
             await self._record_skipped(entry.job, plan.skipped, f"catchup={entry.job.catchup}")
             for slot in plan.fire:
                 await self.fire(entry.job, slot)
@@ -208,8 +209,12 @@ class Ticker:
             cap = job.concurrency.max_running or 1
             if overlap is Overlap.SKIP and busy >= cap:
                 return await self._insert(
-                    self._slot_run(job, slot, RunStatus.SKIPPED,
-                                   f"skipped: {busy} run(s) still active (overlap=skip)")
+                    self._slot_run(
+                        job,
+                        slot,
+                        RunStatus.SKIPPED,
+                        f"skipped: {busy} run(s) still active (overlap=skip)",
+                    )
                 )
             if overlap is Overlap.CANCEL_PREVIOUS and busy:
                 await cancel_active(self.rt, job, reason="cancelled by a newer run (overlap)")
@@ -223,13 +228,10 @@ class Ticker:
         return run.model_copy(update=update)
 
     async def _insert(self, run: Run) -> Run | None:
-        inserted = await self.rt.store.insert_runs([run])
+        inserted = await submit_runs(self.rt, [run])
         if not inserted:
             return None  # another ticker (or a previous life of this one) fired this slot
         self.fired += 1
-        await self.rt.publish_runs(inserted)
-        if run.status is RunStatus.PENDING:
-            self.rt.dispatch_wanted.set()
         return inserted[0]
 
     async def _record_skipped(self, job: Job, skipped: list[datetime], why: str) -> None:

@@ -41,7 +41,7 @@ def build_stats(
     while hour <= now:
         hourly.append(HourBucket(hour=hour, counts=dict(hours.get(hour, {}))))
         hour += timedelta(hours=1)
-    finished = counts[FINISHED_OK] + sum(counts[s] for s in FAILED)
+    ended = counts[FINISHED_OK] + sum(counts[s] for s in FAILED)
     jobs = [
         JobStat(
             job_id=job_id,
@@ -53,15 +53,19 @@ def build_stats(
         )
         for job_id, info in per_job.items()
     ]
-    slowest = sorted((j for j in jobs if j.avg_seconds is not None),
-                     key=lambda j: j.avg_seconds or 0.0, reverse=True)[:TOP_JOBS]
-    failing = sorted((j for j in jobs if j.failures), key=lambda j: j.failures,
-                     reverse=True)[:TOP_JOBS]
+    slowest = sorted(
+        (j for j in jobs if j.avg_seconds is not None),
+        key=lambda j: j.avg_seconds or 0.0,
+        reverse=True,
+    )[:TOP_JOBS]
+    failing = sorted((j for j in jobs if j.failures), key=lambda j: j.failures, reverse=True)[
+        :TOP_JOBS
+    ]
     return Stats(
         since=since,
         counts=dict(counts),
         hourly=hourly,
-        success_rate=counts[FINISHED_OK] / finished if finished else None,
+        success_rate=counts[FINISHED_OK] / ended if ended else None,
         slowest_jobs=slowest,
         failing_jobs=failing,
         recent_failures=recent_failures,

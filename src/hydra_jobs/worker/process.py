@@ -238,6 +238,11 @@ class _Child:
     def reaped(self) -> bool:
         return self.usage is not None
 
+    @property
+    def holds_pid(self) -> bool:
+        """True while nobody has reaped the process, so its pid (= group id) cannot be reused."""
+        return self.popen.returncode is None and not self.reaped
+
     def _note_exit(self, _fut: object = None) -> None:
         if self.exited_at is None:
             self.exited_at = time.monotonic()
@@ -744,7 +749,7 @@ class _Run:
         child, _ = self._parts()
         # Signalling the group is safe while its id cannot have been recycled: the unreaped main
         # process (even a zombie) or a surviving member of ours still holds it.
-        if not _WINDOWS and (not child.reaped or any(_is_alive(p) for p in victims)):
+        if not _WINDOWS and (child.holds_pid or any(_is_alive(p) for p in victims)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pgid, signal.SIGKILL if hard else signal.SIGTERM)
         child.signal(hard)
@@ -794,16 +799,16 @@ class _Run:
 
     def _kill_now(self) -> None:
         """SIGKILL everything and wait for it without awaiting: we are unwinding from an error."""
-        main_unreaped = self.child is None or not self.child.reaped
-        victims = self._tree(self.popen.pid) if main_unreaped else []
-        if main_unreaped and not _WINDOWS:  # the unreaped main process holds the group id
+        holds_pid = self.popen.returncode is None if self.child is None else self.child.holds_pid
+        victims = self._tree(self.popen.pid) if holds_pid else []
+        if holds_pid and not _WINDOWS:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pgid, signal.SIGKILL)
         _signal_procs(victims, hard=True)
         if self.child is None:
             self.popen.kill()
             self.popen.wait()
-        elif main_unreaped:
+        elif not self.child.reaped:
             self.child.signal(hard=True)
             self.child.reap_blocking()
         if _group_exists(self.pgid):  # reaped, but members still hold the group id

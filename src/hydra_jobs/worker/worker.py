@@ -189,8 +189,9 @@ class Worker:
         async def on_start(pid: int) -> None:
             nonlocal started
             started = True
-            await self.broker.emit([{**base, "type": "started", "pid": pid,
-                                     "at": self.clock.now().isoformat()}])
+            await self.broker.emit(
+                [{**base, "type": "started", "pid": pid, "at": self.clock.now().isoformat()}]
+            )
 
         offset = 0
 
@@ -206,39 +207,68 @@ class Worker:
             await self.broker.emit([{**base, **self._finished(result)}])
         except ExecutorUnavailable as exc:
             await on_start(0)
-            await self.broker.emit([{**base, "type": "finished", "status": "failed",
-                                     "error": str(exc), "at": self.clock.now().isoformat()}])
+            await self.broker.emit(
+                [
+                    {
+                        **base,
+                        "type": "finished",
+                        "status": "failed",
+                        "error": str(exc),
+                        "at": self.clock.now().isoformat(),
+                    }
+                ]
+            )
         except Exception as exc:
-            log.exception("run %s failed inside the worker", run["id"],
-                          extra={"action": "run_crashed", "run_id": run["id"]})
+            log.exception(
+                "run %s failed inside the worker",
+                run["id"],
+                extra={"action": "run_crashed", "run_id": run["id"]},
+            )
             if not started:
                 await on_start(0)
-            await self.broker.emit([{**base, "type": "finished", "status": "failed",
-                                     "error": f"worker error: {exc}",
-                                     "at": self.clock.now().isoformat()}])
+            await self.broker.emit(
+                [
+                    {
+                        **base,
+                        "type": "finished",
+                        "status": "failed",
+                        "error": f"worker error: {exc}",
+                        "at": self.clock.now().isoformat(),
+                    }
+                ]
+            )
         finally:
             await self.broker.ack(delivery)
             self.slots.pop(slot.run_id, None)
             self.completed += 1
             self._slot_freed.set()
 
-    async def _run(self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
-                   ) -> ProcessResult:
+    async def _run(
+        self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
+    ) -> ProcessResult:
         spec = JobSpec.model_validate(run["spec"])
-        argv = build_command(spec.executor.type.value, spec.executor.script,
-                             spec.executor.interpreter)
+        argv = build_command(
+            spec.executor.type.value, spec.executor.script, spec.executor.interpreter
+        )
         env = build_env(
             job_env=spec.env,
             params=run.get("params") or {},
             run_meta={
-                "run_id": run["id"], "job_id": run["job_id"], "job_name": run["job_name"],
-                "attempt": str(run["attempt"]), "domain": run["domain"],
-                "trigger": run["trigger"], "worker_id": self.id,
+                "run_id": run["id"],
+                "job_id": run["job_id"],
+                "job_name": run["job_name"],
+                "attempt": str(run["attempt"]),
+                "domain": run["domain"],
+                "trigger": run["trigger"],
+                "worker_id": self.id,
                 "scheduled_for": run.get("scheduled_for") or "",
             },
         )
         pspec = ProcessSpec(
-            argv=argv, env=env, cwd=None, timeout_seconds=spec.timeout_seconds,
+            argv=argv,
+            env=env,
+            cwd=None,
+            timeout_seconds=spec.timeout_seconds,
             kill_grace_seconds=self.config.kill_grace_seconds,
             output_cap_bytes=self.config.log_max_bytes,
         )
@@ -253,8 +283,12 @@ class Worker:
         if status == "failed" and error is None:
             error = f"exit code {result.exit_code}"
         return {
-            "type": "finished", "status": status, "exit_code": result.exit_code, "error": error,
-            "resource_usage": result.usage.as_dict(), "at": self.clock.now().isoformat(),
+            "type": "finished",
+            "status": status,
+            "exit_code": result.exit_code,
+            "error": error,
+            "resource_usage": result.usage.as_dict(),
+            "at": self.clock.now().isoformat(),
             "log_truncated": result.truncated,
         }
 
@@ -277,8 +311,11 @@ class Worker:
     async def _self_fence(self) -> None:
         if not self.slots:
             return
-        log.error("cannot renew lease; killing %d run(s) before it expires", len(self.slots),
-                  extra={"action": "self_fence"})
+        log.error(
+            "cannot renew lease; killing %d run(s) before it expires",
+            len(self.slots),
+            extra={"action": "self_fence"},
+        )
         for slot in self.slots.values():
             slot.cancel.set()
 

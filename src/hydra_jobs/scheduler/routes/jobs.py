@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from hydra_jobs.models import Job, JobSpec, Page, Run, RunRequest, Trigger, ValidationReport
+from hydra_jobs.models import Job, JobSpec, Page, RunDetail, RunRequest, Trigger, ValidationReport
 from hydra_jobs.scheduler.deps import (
     CursorQuery,
     JobServiceDep,
@@ -60,15 +60,16 @@ async def delete_job(job_id: str, who: PrincipalDep, jobs: JobServiceDep) -> Res
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{job_id}/run", status_code=status.HTTP_202_ACCEPTED, response_model=Run)
+@router.post("/{job_id}/run", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
 async def trigger_job(
     job_id: str,
     who: PrincipalDep,
     jobs: JobServiceDep,
     body: Annotated[RunRequest | None, Body()] = None,
-) -> Run:
+) -> RunDetail:
     request = body or RunRequest()
-    return await jobs.trigger(who, job_id, request.params, Trigger(request.trigger))
+    run = await jobs.trigger(who, job_id, request.params, Trigger(request.trigger))
+    return run.detail()
 
 
 @router.post("/{job_id}/pause", response_model=Job)

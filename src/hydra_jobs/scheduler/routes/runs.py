@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from hydra_jobs.models import LogPage, Page, Run, RunStatus, RunSummary
+from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
 from hydra_jobs.scheduler.deps import (
     CursorQuery,
     EngineDep,
@@ -52,9 +52,9 @@ async def list_runs(
     return Page[RunSummary](items=[r.summary() for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{run_id}", response_model=Run)
-async def get_run(run_id: str, who: PrincipalDep, store: StoreDep) -> Run:
-    return await store.get_run(who.domain, run_id)
+@router.get("/{run_id}", response_model=RunDetail)
+async def get_run(run: RunDep) -> RunDetail:
+    return run.detail()
 
 
 @router.get("/{run_id}/logs", response_model=LogPage)
@@ -69,16 +69,16 @@ async def get_logs(
     return await store.read_log(who.domain, run_id, offset, limit)
 
 
-@router.post("/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=Run)
-async def cancel(run_id: str, who: PrincipalDep, rt: RuntimeDep) -> Run:
-    run = await rt.store.get_run(who.domain, run_id)
-    return await cancel_run(rt, run)
+@router.post("/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
+async def cancel(run: RunDep, rt: RuntimeDep) -> RunDetail:
+    """Stop a run; its whole process tree is killed. 409 if it already ended."""
+    return (await cancel_run(rt, run)).detail()
 
 
-@router.post("/{run_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=Run)
-async def retry(run_id: str, who: PrincipalDep, rt: RuntimeDep) -> Run:
-    run = await rt.store.get_run(who.domain, run_id)
-    return await retry_run(rt, run)
+@router.post("/{run_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
+async def retry(run: RunDep, rt: RuntimeDep) -> RunDetail:
+    """A new attempt of a finished run, now. 409 while it is still active."""
+    return (await retry_run(rt, run)).detail()
 
 
 @router.get("/{run_id}/logs/stream", response_class=EventSourceResponse)
@@ -96,8 +96,10 @@ async def stream_logs(
     run_id = run.id
     position = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     listener, _ = engine.hub.listen(
-        lambda e: e.get("run_id") == run_id
-        or (e.get("type") == "run" and e.get("run", {}).get("id") == run_id)
+        lambda e: (
+            e.get("run_id") == run_id
+            or (e.get("type") == "run" and e.get("run", {}).get("id") == run_id)
+        )
     )
     try:
         while True:
@@ -132,10 +134,12 @@ async def _catch_up(
             yield ServerSentEvent(
                 event="end",
                 id=str(position),
-                data={"status": run.status.value, "exit_code": run.exit_code,
-                      "truncated": page.truncated},
+                data={
+                    "status": run.status.value,
+                    "exit_code": run.exit_code,
+                    "truncated": page.truncated,
+                },
             )
             return
         if not page.data:
             return
-

@@ -1,0 +1,277 @@
+"""End-to-end throughput of trivial shell jobs, beside the raw spawn rate and a peer (RQ).
+
+    .venv/bin/python bench/throughput.py [--runs 2000] [--concurrency 8] [--no-peer]
+
+Measures, in one run on this machine:
+  1. raw: /bin/true spawned from asyncio, `concurrency` at a time (the ceiling for any runner);
+  2. hydra: `hydra-jobs up` (embedded: SQLite + in-process broker + local worker); N triggers of a
+     `true` job through the HTTP API, from the first submit to the last run persisted as
+     succeeded; trigger-to-process-start p50/p99 (created_at -> started_at); idle RSS of `up`;
+  3. rq (if installed: pip install rq): the same N jobs, each `subprocess.run(["true"])`, through
+     a real redis-server and `concurrency` RQ workers in burst mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import psutil
+
+TOKEN = "bench-admin-token-" + "b" * 32
+HYDRA = str(Path(sys.executable).parent / "hydra-jobs")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def raw_spawn_rate(n: int, concurrency: int) -> float:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with sem:
+            proc = await asyncio.create_subprocess_exec("/bin/true")
+            await proc.wait()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(n)))
+    return n / (time.perf_counter() - start)
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def submit_all(url: str, job_id: str, n: int, parallel: int = 4) -> float:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=60, limits=httpx.Limits(max_connections=parallel)
+    ) as client:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(n):
+            queue.put_nowait(i)
+
+        async def sender() -> None:
+            while not queue.empty():
+                queue.get_nowait()
+                response = await client.post(f"/api/v1/jobs/{job_id}/run", json={})
+                response.raise_for_status()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(parallel)))
+        return start
+
+
+def count_succeeded(client: httpx.Client) -> int:
+    return int(
+        client.get("/api/v1/stats", params={"hours": 1}).json()["counts"].get("succeeded", 0)
+    )
+
+
+def fetch_runs(client: httpx.Client, job_id: str) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    cursor = None
+    while True:
+        params: dict[str, object] = {"job_id": job_id, "limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/v1/runs", params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def bench_hydra(n: int, concurrency: int) -> dict[str, float]:
+    data = Path(tempfile.mkdtemp(prefix="hydra-bench-"))
+    port = free_port()
+    env = {**os.environ, "ADMIN_TOKEN": TOKEN, "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [
+            HYDRA,
+            "up",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+            "--concurrency",
+            str(concurrency),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/readyz")
+        time.sleep(2.0)
+        idle_rss = psutil.Process(proc.pid).memory_info().rss
+        client = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        )
+        job = client.post(
+            "/api/v1/jobs",
+            json={"name": "bench-true", "executor": {"type": "shell", "script": "true"}},
+        )
+        job.raise_for_status()
+        job_id = job.json()["id"]
+        cpu_before = psutil.Process(proc.pid).cpu_times()
+        start = asyncio.run(submit_all(url, job_id, n))
+        submitted = time.perf_counter()
+        while count_succeeded(client) < n:
+            if time.perf_counter() - start > 600:
+                raise SystemExit("hydra did not finish in 10 minutes")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        cpu_after = psutil.Process(proc.pid).cpu_times()
+        runs = fetch_runs(client, job_id)
+        latencies = sorted(
+            (
+                datetime.fromisoformat(str(r["started_at"]))
+                - datetime.fromisoformat(str(r["created_at"]))
+            ).total_seconds()
+            * 1000
+            for r in runs
+            if r["started_at"]
+        )
+        busy_rss = psutil.Process(proc.pid).memory_info().rss
+        return {
+            "rate": n / elapsed,
+            "submit_rate": n / (submitted - start),
+            "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+            "idle_rss_mb": idle_rss / 2**20,
+            "rss_after_mb": busy_rss / 2**20,
+            # CPU of the `up` process itself (not its jobs): robust to a noisy machine.
+            "cpu_ms_per_run": 1000
+            * ((cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system))
+            / n,
+        }
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def bench_rq(n: int, concurrency: int) -> float | None:
+    try:
+        import redis
+        import rq
+    except ImportError:
+        return None
+    server = shutil.which("redis-server")
+    if server is None:
+        return None
+    port = free_port()
+    redis_proc = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    try:
+        conn = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        queue = rq.Queue("bench", connection=conn)
+        start = time.perf_counter()
+        with conn.pipeline() as pipe:
+            for _ in range(n):
+                queue.enqueue("rq_tasks.run_true", pipeline=pipe)
+            pipe.execute()
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+        workers = [
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "rq"),
+                    "worker",
+                    "--burst",
+                    "--url",
+                    f"redis://127.0.0.1:{port}",
+                    "bench",
+                    "-q",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(concurrency)
+        ]
+        for worker in workers:
+            worker.wait(600)
+        finished = rq.registry.FinishedJobRegistry("bench", connection=conn).count
+        elapsed = time.perf_counter() - start
+        if finished < n:
+            print(f"  rq finished only {finished}/{n}")
+        return finished / elapsed
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; runs={args.runs}; concurrency={args.concurrency}")
+    raw = asyncio.run(raw_spawn_rate(args.runs, args.concurrency))
+    print(f"raw asyncio spawn of /bin/true        {raw:8.0f} /s")
+    hydra = bench_hydra(args.runs, args.concurrency)
+    print(
+        f"hydra-jobs up, API -> persisted       {hydra['rate']:8.0f} runs/s "
+        f"({hydra['rate'] / raw:.0%} of raw; API accepted {hydra['submit_rate']:.0f} /s)"
+    )
+    print(
+        f"  CPU of `up` per run                 {hydra['cpu_ms_per_run']:.2f} ms "
+        f"(ceiling {1000 / hydra['cpu_ms_per_run']:.0f} runs/s per core)"
+    )
+    print(
+        f"  trigger -> process start            p50 {hydra['p50_ms']:.1f} ms, "
+        f"p99 {hydra['p99_ms']:.1f} ms"
+    )
+    print(
+        f"  RSS of `up`                         idle {hydra['idle_rss_mb']:.0f} MiB, "
+        f"after run {hydra['rss_after_mb']:.0f} MiB"
+    )
+    if not args.no_peer:
+        rq_rate = bench_rq(args.runs, args.concurrency)
+        if rq_rate is None:
+            print(
+                "rq                                   skipped (pip install rq; needs redis-server)"
+            )
+        else:
+            print(f"rq {args.concurrency} burst workers, enqueue -> done  {rq_rate:8.0f} runs/s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()

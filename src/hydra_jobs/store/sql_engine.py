@@ -1,0 +1,140 @@
+"""How SQL statements reach the database: each store call is one transaction function.
+
+SQLite runs on a sync engine, in process. Its statements take microseconds, far less than handing
+work to a thread and back (which under load costs up to the GIL's 5 ms switch interval each way),
+so transactions run inline on the event loop: writers are serialised by the loop itself and a
+batch of hundreds of statements is one short, uninterrupted transaction. Reads that can be large
+(`heavy=True`: dashboards, retention) go to a small thread pool so they never stall the loop; WAL
+lets them read while the loop writes. PostgreSQL runs on asyncpg through `AsyncConnection.run_sync`,
+the same sync functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+T = TypeVar("T")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_READERS = 2
+
+
+class Runner(Protocol):
+    dialect: str
+
+    async def write(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T: ...
+    async def read(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T: ...
+    async def close(self) -> None: ...
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+class SqliteRunner:
+    dialect = "sqlite"
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        sync_url = "sqlite:///" + path
+        self.engine: Engine = sa.create_engine(
+            sync_url,
+            echo=echo,
+            pool_size=SQLITE_READERS + 1,
+            max_overflow=0,
+            connect_args={"check_same_thread": False},
+        )
+        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._heavy_writes = asyncio.Lock()
+        self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="hydra-sqlite-r")
+
+    def _tx(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as conn:
+            return fn(conn)
+
+    def _ro(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            return fn(conn)
+
+    async def write(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
+        if not heavy:
+            return self._tx(fn)
+        # A long write (retention) runs in a thread; busy_timeout makes inline writers wait.
+        async with self._heavy_writes:
+            return await asyncio.get_running_loop().run_in_executor(self._readers, self._tx, fn)
+
+    async def read(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
+        if not heavy:
+            return self._ro(fn)
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self._ro, fn)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._readers.shutdown)
+        self.engine.dispose()
+
+
+class AsyncRunner:
+    """PostgreSQL (asyncpg): the same sync functions, run through SQLAlchemy's greenlet bridge."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        if url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        )
+
+    async def write(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(fn)
+
+    async def read(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(fn)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def make_runner(url: str, echo: bool = False) -> Runner:
+    if url.startswith("sqlite"):
+        return SqliteRunner(url, echo)
+    return AsyncRunner(url, echo)
+
+
+def run_migrations(conn: Connection) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is current)."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("hydra_jobs.store") / "migrations")
+    )
+    config.attributes["connection"] = conn
+    script = ScriptDirectory.from_config(config)
+    if MigrationContext.configure(conn).get_current_revision() == script.get_current_head():
+        return
+
+    def upgrade(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs("head", rev)
+
+    with EnvironmentContext(config, script, fn=upgrade, destination_rev="head"):
+        script.run_env()

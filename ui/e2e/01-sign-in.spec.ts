@@ -1,0 +1,27 @@
+import { expect, screenshot, test } from "./fixtures";
+
+test("a wrong token is refused in words", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("token-input").fill("not-the-token-not-the-token-not-the-token");
+  await page.getByTestId("signin-submit").click();
+  await expect(page.getByTestId("signin-error")).toContainText("rejected");
+});
+
+test("sign in with the admin token, see the domain and live state, sign out", async ({ page, hydra }) => {
+  await page.goto("/jobs");
+  await expect(page.getByTestId("signin")).toBeVisible();
+  await screenshot(page, "sign-in");
+  await page.getByTestId("token-input").fill(hydra.token);
+  await page.getByTestId("signin-submit").click();
+  await expect(page.getByTestId("jobs-page")).toBeVisible();
+  await expect(page.getByTestId("domain-switcher").locator("input")).toHaveValue("default");
+  await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
+
+  // The session survives a reload (localStorage).
+  await page.reload();
+  await expect(page.getByTestId("jobs-page")).toBeVisible();
+
+  await page.getByTestId("signout").click();
+  await expect(page.getByTestId("signin")).toBeVisible();
+  expect(await page.evaluate(() => window.localStorage.getItem("hydra.session"))).toBeNull();
+});

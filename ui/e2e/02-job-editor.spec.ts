@@ -1,0 +1,71 @@
+import { expect, jobName, screenshot, test } from "./fixtures";
+
+test("the editor previews cron fires, shows server errors at the field and syncs JSON both ways", async ({ app }) => {
+  const page = app;
+  await page.goto("/jobs/new");
+  await page.getByLabel("Name").fill("preview only");
+  await page.getByTestId("schedule-kind").getByText("Cron").click();
+  await page.getByTestId("cron-input").fill("*/5 * * * *");
+  await expect(page.getByTestId("cron-words")).toHaveText("Every 5 minutes");
+  await expect(page.getByTestId("next-fire")).toHaveCount(5);
+
+  // A bad cron: the server's message appears under the cron field.
+  await page.getByTestId("cron-input").fill("61 * * * *");
+  await expect(page.getByTestId("error-cron")).toBeVisible();
+  // A missing script is reported at the script field.
+  await expect(page.getByTestId("error-script")).toBeVisible();
+
+  // Form → JSON.
+  await page.getByTestId("cron-input").fill("0 2 * * *");
+  await expect(page.getByTestId("spec-json")).toHaveValue(/"cron": "0 2 \* \* \*"/);
+
+  // JSON → form.
+  const json = JSON.parse(await page.getByTestId("spec-json").inputValue()) as Record<string, unknown>;
+  json.name = "from-json";
+  json.executor = { type: "shell", script: "echo from json" };
+  await page.getByTestId("spec-json").fill(JSON.stringify(json, null, 2));
+  await expect(page.getByLabel("Name")).toHaveValue("from-json");
+  await expect(page.getByTestId("job-script")).toHaveValue("echo from json");
+  await expect(page.getByTestId("spec-valid")).toBeVisible();
+
+  // The AI generator has its place and says it is not available yet (501).
+  await page.getByTestId("ai-prompt").fill("every night back up the database");
+  await page.getByTestId("ai-generate").click();
+  await expect(page.getByTestId("ai-generator").getByTestId("not-available")).toContainText("not available in this version");
+  await screenshot(page, "job-editor", { fullPage: true });
+});
+
+test("create a job in the form, run it and watch its log live until it succeeds", async ({ app }) => {
+  const page = app;
+  const name = jobName("e2e-live");
+  await page.goto("/jobs");
+  await page.getByTestId("new-job").click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByTestId("job-script").fill("for i in 1 2 3 4 5; do echo line-$i; sleep 0.5; done");
+  await expect(page.getByTestId("spec-valid")).toBeVisible();
+  await page.getByTestId("save-job").click();
+
+  await expect(page.getByTestId("job-detail")).toBeVisible();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+  await page.getByTestId("run-now").click();
+
+  await expect(page.getByTestId("run-detail")).toBeVisible();
+  const log = page.getByTestId("log-viewer");
+  const status = page.getByTestId("run-detail").getByTestId("run-status").first();
+  // Live: the first lines arrive while the run is still running.
+  await expect(log).toContainText("line-1");
+  await expect(status).toHaveAttribute("data-status", "running");
+  await expect(log).toContainText("line-2");
+  await screenshot(page, "run-live", { docs: "run-live.png" });
+  await expect(log).toContainText("line-5");
+  await expect(status).toHaveAttribute("data-status", "succeeded");
+  await expect(page.getByTestId("exit-code")).toHaveText("0");
+  await expect(page.getByTestId("log-line")).toHaveCount(5);
+  await expect(page.getByTestId("timeline-finished")).not.toContainText("waiting");
+  await screenshot(page, "run-succeeded", { fullPage: true });
+
+  // Search highlights and counts matching lines.
+  await page.getByTestId("log-search").fill("line-3");
+  await expect(page.getByTestId("log-match-count")).toHaveText("1 / 1 lines");
+  await expect(log.locator("mark.log-hit")).toHaveText("line-3");
+});

@@ -1,0 +1,101 @@
+/** Test fixtures: the server started by globalSetup, an API helper, and a signed-in page. */
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SCREENSHOTS = path.resolve(HERE, "..", "e2e-screenshots");
+export const DOCS = path.resolve(HERE, "..", "..", "docs");
+
+export interface JobInput {
+  name: string;
+  script: string;
+  params?: Record<string, { default?: string; required?: boolean }>;
+}
+
+export class Hydra {
+  constructor(
+    readonly url: string,
+    readonly token: string,
+    private readonly request: APIRequestContext,
+  ) {}
+
+  private headers() {
+    return { Authorization: `Bearer ${this.token}` };
+  }
+
+  async createJob(input: JobInput): Promise<{ id: string; name: string }> {
+    const response = await this.request.post(`${this.url}/api/v1/jobs`, {
+      headers: this.headers(),
+      data: { name: input.name, executor: { type: "shell", script: input.script }, ...(input.params ? { params: input.params } : {}) },
+    });
+    expect(response.status(), await response.text()).toBe(201);
+    return (await response.json()) as { id: string; name: string };
+  }
+
+  async runJob(jobId: string): Promise<{ id: string }> {
+    const response = await this.request.post(`${this.url}/api/v1/jobs/${jobId}/run`, {
+      headers: this.headers(),
+      data: { trigger: "manual", params: {} },
+    });
+    expect(response.status()).toBe(202);
+    return (await response.json()) as { id: string };
+  }
+}
+
+/** A unique job name per test run. */
+export function jobName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean; docs?: string } = {}): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
+  if (opts.docs) {
+    fs.mkdirSync(DOCS, { recursive: true });
+    fs.copyFileSync(file, path.join(DOCS, opts.docs));
+  }
+}
+
+interface Fixtures {
+  hydra: Hydra;
+  /** A page already signed in with the admin token (session in localStorage). */
+  app: Page;
+  dialogs: string[];
+}
+
+export const test = base.extend<Fixtures>({
+  baseURL: async ({}, use) => {
+    await use(process.env.HYDRA_E2E_URL);
+  },
+  hydra: async ({ request }, use) => {
+    const url = process.env.HYDRA_E2E_URL;
+    const token = process.env.HYDRA_E2E_TOKEN;
+    if (!url || !token) throw new Error("globalSetup did not start hydra-jobs");
+    await use(new Hydra(url, token, request));
+  },
+  dialogs: async ({ page }, use) => {
+    // Any alert()/confirm() would be script execution from job output: record and dismiss it.
+    const seen: string[] = [];
+    page.on("dialog", (dialog) => {
+      seen.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await use(seen);
+  },
+  app: async ({ page, hydra, dialogs }, use) => {
+    await page.addInitScript((token) => {
+      if (!window.localStorage.getItem("hydra.session")) {
+        window.localStorage.setItem("hydra.session", JSON.stringify({ token, isAdmin: true, domain: "default" }));
+      }
+    }, hydra.token);
+    await page.goto("/");
+    await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
+    await use(page);
+    expect(dialogs, "no dialog may open").toEqual([]);
+  },
+});
+
+export { expect };

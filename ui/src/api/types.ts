@@ -1,0 +1,58 @@
+/** Short names for the generated OpenAPI schema types (src/api/schema.d.ts is generated: never edit it). */
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Job = Schemas["Job"];
+export type JobSpec = Schemas["JobSpec"];
+export type Run = Schemas["Run"];
+export type RunSummary = Schemas["RunSummary"];
+export type RunStatus = Schemas["RunStatus"];
+export type Worker = Schemas["Worker"];
+export type WorkerStatus = Schemas["WorkerStatus"];
+export type Stats = Schemas["Stats"];
+export type JobStat = Schemas["JobStat"];
+export type HourBucket = Schemas["HourBucket"];
+export type LogPage = Schemas["LogPage"];
+export type Preview = Schemas["Preview"];
+export type ValidationReport = Schemas["ValidationReport"];
+export type FieldError = Schemas["ValidationError"];
+export type ExecutorType = Schemas["ExecutorType"];
+export type Overlap = Schemas["Overlap"];
+export type Catchup = Schemas["Catchup"];
+export type Param = Schemas["Param"];
+export type JobPage = Schemas["Page_Job_"];
+export type RunPage = Schemas["Page_RunSummary_"];
+
+/** Every run status, in lifecycle order (the generated type is a union; this is its runtime list). */
+export const RUN_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "timed_out",
+  "cancelled",
+  "lost",
+  "skipped",
+] as const satisfies readonly RunStatus[];
+
+/** Compile-time check that RUN_STATUSES lists every member of the generated union. */
+type Missing = Exclude<RunStatus, (typeof RUN_STATUSES)[number]>;
+const _exhaustive: Missing extends never ? true : never = true;
+void _exhaustive;
+
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  "succeeded",
+  "failed",
+  "timed_out",
+  "cancelled",
+  "lost",
+  "skipped",
+]);
+
+export const FAILURE_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(["failed", "timed_out", "lost"]);
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}

@@ -1,0 +1,53 @@
+import { KeyOutlined } from "@ant-design/icons";
+import { Alert, Button, Card, Form, Input, Typography } from "antd";
+import { useState } from "react";
+import { errorText } from "../api/errors";
+import { sessionStore } from "./session";
+import { checkToken } from "./signIn";
+
+export function SignInPage() {
+  const [error, setError] = useState<string | null>(sessionStore.reason);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async ({ token }: { token: string }) => {
+    setBusy(true);
+    setError(null);
+    try {
+      sessionStore.signIn(await checkToken(token.trim()));
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="signin-page">
+      <Card className="signin-card" data-testid="signin">
+        <div className="signin-brand">
+          <img src="/favicon.svg" alt="" width={40} height={40} />
+          <div>
+            <Typography.Title level={3} style={{ margin: 0 }}>
+              Hydra Jobs
+            </Typography.Title>
+            <Typography.Text type="secondary">Sign in with an API token</Typography.Text>
+          </div>
+        </div>
+        {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} data-testid="signin-error" />}
+        <Form layout="vertical" onFinish={submit} requiredMark={false}>
+          <Form.Item
+            name="token"
+            label="Token"
+            rules={[{ required: true, whitespace: true, message: "Paste the admin token or a domain token" }]}
+            extra="The admin token is printed by `hydra-jobs up` and stored in its data directory (admin_token)."
+          >
+            <Input.Password prefix={<KeyOutlined />} placeholder="Paste a token" autoFocus autoComplete="off" data-testid="token-input" />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={busy} data-testid="signin-submit">
+            Sign in
+          </Button>
+        </Form>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The signed-in session: token, whether it is the admin token, and the domain acted in.
+ * Kept in localStorage; a tiny external store so React and non-React code read the same value.
+ */
+
+export interface Session {
+  token: string;
+  isAdmin: boolean;
+  /** Admin: the domain sent as X-Hydra-Domain. Domain token: the domain the server reported. */
+  domain: string | null;
+}
+
+export type SessionListener = () => void;
+
+const STORAGE_KEY = "hydra.session";
+export const DOMAIN_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const DEFAULT_DOMAIN = "default";
+
+function parse(text: string | null): Session | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null) return null;
+    const v = value as Record<string, unknown>;
+    if (typeof v.token !== "string" || !v.token) return null;
+    return {
+      token: v.token,
+      isAdmin: v.isAdmin === true,
+      domain: typeof v.domain === "string" ? v.domain : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export class SessionStore {
+  private session: Session | null;
+  private expiredReason: string | null = null;
+  private readonly listeners = new Set<SessionListener>();
+
+  constructor(private readonly storage: Storage | null) {
+    this.session = parse(storage?.getItem(STORAGE_KEY) ?? null);
+  }
+
+  get = (): Session | null => this.session;
+
+  /** Why the last session ended on its own (token rejected), for the sign-in page. */
+  get reason(): string | null {
+    return this.expiredReason;
+  }
+
+  subscribe = (listener: SessionListener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  signIn(session: Session): void {
+    this.expiredReason = null;
+    this.set(session);
+  }
+
+  signOut(): void {
+    this.set(null);
+  }
+
+  /** The server rejected the stored token (401): back to the sign-in page with a reason. */
+  expire(token: string): void {
+    if (this.session?.token !== token) return;
+    this.expiredReason = "The server rejected the token (401). Sign in again.";
+    this.set(null);
+  }
+
+  setDomain(domain: string): void {
+    if (!this.session || this.session.domain === domain) return;
+    this.set({ ...this.session, domain });
+  }
+
+  private set(session: Session | null): void {
+    this.session = session;
+    try {
+      if (session) this.storage?.setItem(STORAGE_KEY, JSON.stringify(session));
+      else this.storage?.removeItem(STORAGE_KEY);
+    } catch {
+      // Storage full or disabled: the session still lives for this tab.
+    }
+    for (const listener of this.listeners) listener();
+  }
+}
+
+function browserStorage(): Storage | null {
+  try {
+    return typeof window !== "undefined" ? window.localStorage : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sessionStore = new SessionStore(browserStorage());
+
+/** Headers every API call and stream sends for `session`. */
+export function authHeaders(session: Session | null): Record<string, string> {
+  if (!session) return {};
+  const headers: Record<string, string> = { Authorization: `Bearer ${session.token}` };
+  if (session.isAdmin && session.domain) headers["X-Hydra-Domain"] = session.domain;
+  return headers;
+}

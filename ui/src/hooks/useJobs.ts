@@ -1,0 +1,105 @@
+/** Jobs: the list (cursor pages), one job, and the actions on jobs. */
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { qk } from "../api/queryKeys";
+import type { Job, JobSpec, Run } from "../api/types";
+import { usePollInterval } from "../live/useConnection";
+
+const JOBS_PAGE = 200;
+
+export function useJobs(search = "") {
+  const refetchInterval = usePollInterval();
+  return useInfiniteQuery({
+    queryKey: qk.jobs(search),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      unwrap(
+        api.GET("/api/v1/jobs", {
+          params: { query: { limit: JOBS_PAGE, cursor: pageParam, search: search || null } },
+          signal,
+        }),
+      ),
+    getNextPageParam: (last) => last.next_cursor ?? null,
+    refetchInterval,
+  });
+}
+
+export function useJob(id: string | undefined) {
+  const refetchInterval = usePollInterval();
+  return useQuery({
+    queryKey: qk.job(id ?? ""),
+    enabled: Boolean(id),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: id ?? "" } }, signal })),
+    refetchInterval,
+  });
+}
+
+function useJobWritten() {
+  const client = useQueryClient();
+  return (job: Job) => {
+    client.setQueryData(qk.job(job.id), job);
+    void client.invalidateQueries({ queryKey: qk.jobsAll });
+  };
+}
+
+export function useCreateJob() {
+  const written = useJobWritten();
+  return useMutation({
+    mutationFn: (spec: JobSpec) => unwrap(api.POST("/api/v1/jobs", { body: spec })),
+    onSuccess: written,
+  });
+}
+
+export function useReplaceJob(id: string) {
+  const written = useJobWritten();
+  return useMutation({
+    mutationFn: (spec: JobSpec) =>
+      unwrap(api.PUT("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } }, body: spec })),
+    onSuccess: written,
+  });
+}
+
+export function useDeleteJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: string) => {
+      await unwrap(api.DELETE("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
+      return id;
+    },
+    onSuccess: (id) => {
+      client.removeQueries({ queryKey: qk.job(id) });
+      void client.invalidateQueries({ queryKey: qk.jobsAll });
+    },
+  });
+}
+
+export function usePauseJob() {
+  const written = useJobWritten();
+  return useMutation({
+    mutationFn: ({ id, paused }: { id: string; paused: boolean }) =>
+      unwrap(
+        paused
+          ? api.POST("/api/v1/jobs/{job_id}/pause", { params: { path: { job_id: id } } })
+          : api.POST("/api/v1/jobs/{job_id}/resume", { params: { path: { job_id: id } } }),
+      ),
+    onSuccess: written,
+  });
+}
+
+export function useRunJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, params }: { id: string; params: Record<string, string> }) =>
+      unwrap(
+        api.POST("/api/v1/jobs/{job_id}/run", {
+          params: { path: { job_id: id } },
+          body: { params, trigger: "manual" },
+        }),
+      ),
+    onSuccess: (run: Run) => {
+      client.setQueryData(qk.run(run.id), run);
+      void client.invalidateQueries({ queryKey: qk.runsAll });
+    },
+  });
+}

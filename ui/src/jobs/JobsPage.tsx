@@ -1,0 +1,179 @@
+import { PlusOutlined, SearchOutlined } from "@ant-design/icons";
+import { App, Button, Input, Segmented, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import type { TableProps } from "antd";
+import { useMemo, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { RUN_STATUSES, type Job, type Run, type RunStatus } from "../api/types";
+import { ErrorAlert } from "../common/ErrorAlert";
+import { PageTitle } from "../common/PageTitle";
+import { StatusTag } from "../common/StatusTag";
+import { statusLabel } from "../common/statusLook";
+import { TimeAgo } from "../common/TimeAgo";
+import { useDebouncedValue } from "../common/useDebouncedValue";
+import { useJobs } from "../hooks/useJobs";
+import { JobActions } from "./JobActions";
+import { jobState, JobStateTag, type JobState } from "./JobStateTag";
+import { RunNowButton } from "./RunNowButton";
+import { scheduleWords } from "./scheduleText";
+
+type StateFilter = "all" | JobState;
+
+export function JobsPage() {
+  const navigate = useNavigate();
+  const { notification } = App.useApp();
+  const [search, setSearch] = useState("");
+  const [state, setState] = useState<StateFilter>("all");
+  const [lastStatus, setLastStatus] = useState<RunStatus | "never" | undefined>();
+  const debounced = useDebouncedValue(search.trim(), 300);
+  const jobs = useJobs(debounced);
+
+  const all = useMemo(() => jobs.data?.pages.flatMap((p) => p.items) ?? [], [jobs.data]);
+  const rows = all.filter(
+    (j) =>
+      (state === "all" || jobState(j) === state) &&
+      (lastStatus === undefined || (lastStatus === "never" ? !j.last_run_status : j.last_run_status === lastStatus)),
+  );
+
+  const started = (run: Run) =>
+    notification.success({
+      message: `Started ${run.job_name}`,
+      description: <Link to={`/runs/${run.id}`}>Open the run</Link>,
+      duration: 4,
+    });
+
+  const columns: TableProps<Job>["columns"] = [
+    {
+      title: "Name",
+      dataIndex: "name",
+      sorter: (a, b) => a.name.localeCompare(b.name),
+      render: (name: string, job) => (
+        <div>
+          <Link to={`/jobs/${job.id}`} data-testid="job-link">
+            <b>{name}</b>
+          </Link>
+          {job.description && (
+            <Typography.Text type="secondary" ellipsis className="job-desc">
+              {job.description}
+            </Typography.Text>
+          )}
+          {(job.tags ?? []).length > 0 && (
+            <div>
+              {(job.tags ?? []).map((t) => (
+                <Tag key={t} bordered={false}>
+                  {t}
+                </Tag>
+              ))}
+            </div>
+          )}
+        </div>
+      ),
+    },
+    {
+      title: "Schedule",
+      key: "schedule",
+      render: (_, job) => (
+        <Tooltip title={job.schedule?.cron ? <span className="mono">{job.schedule.cron}</span> : undefined}>
+          <span>{scheduleWords(job.schedule)}</span>
+        </Tooltip>
+      ),
+    },
+    {
+      title: "Next fire",
+      dataIndex: "next_fire_at",
+      width: 120,
+      sorter: (a, b) => (a.next_fire_at ?? "9").localeCompare(b.next_fire_at ?? "9"),
+      render: (t: string | null, job) => (job.paused || !job.enabled ? <span className="muted">—</span> : <TimeAgo iso={t} />),
+    },
+    {
+      title: "Last run",
+      key: "last",
+      width: 190,
+      render: (_, job) =>
+        job.last_run_id ? (
+          <Space size={4}>
+            <Link to={`/runs/${job.last_run_id}`}>
+              <StatusTag status={job.last_run_status} />
+            </Link>
+            <TimeAgo iso={job.last_run_at} />
+          </Space>
+        ) : (
+          <span className="muted">never run</span>
+        ),
+    },
+    { title: "State", key: "state", width: 90, render: (_, job) => <JobStateTag job={job} /> },
+    {
+      title: "Actions",
+      key: "actions",
+      width: 300,
+      render: (_, job) => (
+        <Space size={4}>
+          <RunNowButton job={job} size="small" onStarted={started} />
+          <JobActions job={job} />
+        </Space>
+      ),
+    },
+  ];
+
+  return (
+    <div data-testid="jobs-page">
+      <PageTitle
+        title="Jobs"
+        extra={
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/jobs/new")} data-testid="new-job">
+            New job
+          </Button>
+        }
+      />
+      <Space wrap style={{ marginBottom: 12 }}>
+        <Input
+          allowClear
+          prefix={<SearchOutlined />}
+          placeholder="Search jobs"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          style={{ width: 260 }}
+          data-testid="job-search"
+        />
+        <Segmented<StateFilter>
+          value={state}
+          onChange={setState}
+          options={[
+            { label: "All", value: "all" },
+            { label: "Active", value: "active" },
+            { label: "Paused", value: "paused" },
+            { label: "Disabled", value: "disabled" },
+          ]}
+        />
+        <Select<RunStatus | "never">
+          allowClear
+          placeholder="Last run status"
+          style={{ width: 170 }}
+          value={lastStatus}
+          onChange={(v) => setLastStatus(v)}
+          options={[...RUN_STATUSES.map((s) => ({ value: s, label: statusLabel(s) })), { value: "never" as const, label: "never run" }]}
+        />
+      </Space>
+      <ErrorAlert error={jobs.error} title="Could not load jobs" />
+      <Table<Job>
+        rowKey="id"
+        size="middle"
+        loading={jobs.isLoading}
+        dataSource={rows}
+        columns={columns}
+        pagination={rows.length > 50 ? { pageSize: 50, showSizeChanger: true } : false}
+        scroll={{ x: 1000 }}
+        locale={{ emptyText: all.length === 0 && !debounced ? "No jobs yet: create one with “New job”." : "No job matches" }}
+        footer={
+          jobs.hasNextPage
+            ? () => (
+                <Button onClick={() => void jobs.fetchNextPage()} loading={jobs.isFetchingNextPage}>
+                  Load more jobs
+                </Button>
+              )
+            : undefined
+        }
+        data-testid="jobs-table"
+      />
+    </div>
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * The one manager of `GET /api/v1/events`: connects with the session's headers, resumes with
+ * Last-Event-ID, reconnects with capped backoff, and after repeated failures reports `polling`
+ * so queries fall back to refetch intervals (it keeps trying to get back to `live`).
+ */
+import { ApiError } from "../api/errors";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
+import { openStream, parseJson, readStream, type FetchLike } from "./sseClient";
+import type { SseEvent } from "./sseParser";
+
+export type ConnectionState = "offline" | "connecting" | "live" | "reconnecting" | "polling";
+
+export interface EventStreamHandlers {
+  /** A `run`, `job` or `worker` event with its parsed JSON data. */
+  onEvent: (name: string, data: unknown) => void;
+  /** The server could not replay the gap: everything cached may be stale. */
+  onReset: () => void;
+  /** The stream is up; `data` is `{domain, types}`. */
+  onReady?: (data: unknown) => void;
+  /** 401: the token is no longer accepted; the manager stops. */
+  onUnauthorized?: () => void;
+}
+
+export interface EventStreamOptions extends EventStreamHandlers {
+  url: string;
+  fetch: FetchLike;
+  headers: () => Record<string, string>;
+  backoff?: BackoffPolicy;
+  /** Consecutive failed attempts after which the state is `polling`. */
+  failuresBeforePolling?: number;
+  /** No bytes (not even a keepalive) for this long: the connection is dead; reconnect. */
+  idleTimeoutMs?: number;
+  random?: () => number;
+}
+
+type Listener = (state: ConnectionState) => void;
+
+export class EventStream {
+  private state: ConnectionState = "offline";
+  private running = false;
+  private failures = 0;
+  private lastEventId: string | null = null;
+  private controller: AbortController | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private generation = 0;
+  private readonly listeners = new Set<Listener>();
+  private readonly backoff: BackoffPolicy;
+  private readonly failuresBeforePolling: number;
+  private readonly idleTimeoutMs: number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: EventStreamOptions) {
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.failuresBeforePolling = opts.failuresBeforePolling ?? 3;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 45_000;
+    this.random = opts.random ?? Math.random;
+  }
+
+  getState = (): ConnectionState => this.state;
+
+  /** The id the next connection will resume from (null: start fresh). */
+  get resumeId(): string | null {
+    return this.lastEventId;
+  }
+
+  get failureCount(): number {
+    return this.failures;
+  }
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.failures = 0;
+    this.connect();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.generation++;
+    this.clearTimers();
+    this.controller?.abort();
+    this.controller = null;
+    this.setState("offline");
+  }
+
+  /** Drop the resume point and reconnect at once (the domain or token changed). */
+  restart(): void {
+    this.stop();
+    this.lastEventId = null;
+    this.start();
+  }
+
+  private connect(): void {
+    const generation = ++this.generation;
+    this.clearTimers();
+    if (this.state !== "polling") this.setState(this.failures === 0 && this.state !== "live" ? "connecting" : "reconnecting");
+    const controller = new AbortController();
+    this.controller = controller;
+    void this.run(generation, controller).then(
+      () => this.failed(generation, null),
+      (error: unknown) => this.failed(generation, error),
+    );
+  }
+
+  private async run(generation: number, controller: AbortController): Promise<void> {
+    const response = await openStream({
+      fetch: this.opts.fetch,
+      url: this.opts.url,
+      headers: this.opts.headers(),
+      lastEventId: this.lastEventId,
+      signal: controller.signal,
+    });
+    if (generation !== this.generation) return;
+    this.armIdle(generation, controller);
+    await readStream(response, {
+      onActivity: () => this.armIdle(generation, controller),
+      onEvent: (event) => {
+        if (generation === this.generation) this.handle(event);
+      },
+    }, controller.signal);
+  }
+
+  private handle(event: SseEvent): void {
+    if (event.id) this.lastEventId = event.id;
+    const data = parseJson(event.data);
+    switch (event.event) {
+      case "ready":
+        this.failures = 0;
+        this.setState("live");
+        this.opts.onReady?.(data);
+        return;
+      case "reset":
+        this.opts.onReset();
+        return;
+      default:
+        if (data !== undefined) this.opts.onEvent(event.event, data);
+    }
+  }
+
+  private failed(generation: number, error: unknown): void {
+    if (!this.running || generation !== this.generation) return;
+    this.clearTimers();
+    this.controller?.abort();
+    if (error instanceof ApiError && error.status === 401) {
+      this.stop();
+      this.opts.onUnauthorized?.();
+      return;
+    }
+    this.failures++;
+    this.setState(this.failures >= this.failuresBeforePolling ? "polling" : "reconnecting");
+    const delay = backoffDelay(this.backoff, this.failures, this.random());
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.running) this.connect();
+    }, delay);
+  }
+
+  private armIdle(generation: number, controller: AbortController): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (generation !== this.generation) return;
+      controller.abort();
+    }, this.idleTimeoutMs);
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.retryTimer = null;
+    this.idleTimer = null;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+}

@@ -1,0 +1,86 @@
+import { Card, Col, Row, Skeleton, Space, Typography } from "antd";
+import { useParams } from "react-router";
+import { FAILURE_STATUSES, isTerminal } from "../api/types";
+import { ErrorAlert } from "../common/ErrorAlert";
+import { shortId } from "../common/format";
+import { PageTitle } from "../common/PageTitle";
+import { StatusTag } from "../common/StatusTag";
+import { useRun } from "../hooks/useRuns";
+import { LogViewer } from "../logs/LogViewer";
+import { useRunLog } from "../logs/useRunLog";
+import { AnalyzeFailure } from "./AnalyzeFailure";
+import { AttemptChain } from "./AttemptChain";
+import { ResourceUsage } from "./ResourceUsage";
+import { RunActions } from "./RunActions";
+import { RunFacts } from "./RunFacts";
+import { RunTimeline } from "./RunTimeline";
+
+export function RunDetailPage() {
+  const { id = "" } = useParams();
+  const run = useRun(id);
+  const log = useRunLog(id);
+
+  if (run.error) return <ErrorAlert error={run.error} title="Could not load the run" />;
+  if (!run.data) return <Skeleton active />;
+  const r = run.data;
+  const live = !isTerminal(r.status) && log.end === null;
+  return (
+    <div data-testid="run-detail">
+      <PageTitle
+        title={
+          <Space>
+            {r.job_name}
+            <Typography.Text type="secondary" className="mono" style={{ fontSize: 16 }}>
+              run {shortId(r.id)}
+            </Typography.Text>
+            <StatusTag status={r.status} />
+          </Space>
+        }
+        docTitle={`${r.job_name} run`}
+        extra={<RunActions run={r} />}
+      />
+      <Row gutter={[16, 16]}>
+        <Col span={24}>
+          <Card size="small">
+            <RunTimeline run={r} />
+          </Card>
+        </Col>
+        <Col xs={24} xl={16}>
+          <RunFacts run={r} />
+        </Col>
+        <Col xs={24} xl={8}>
+          <Space direction="vertical" size={16} style={{ width: "100%" }}>
+            <Card size="small" title="Resource usage">
+              <ResourceUsage usage={r.resource_usage} />
+            </Card>
+            <Card size="small" title="Attempts">
+              <AttemptChain run={r} />
+            </Card>
+          </Space>
+        </Col>
+        <Col span={24}>
+          <Card
+            size="small"
+            title={live ? "Output (live)" : "Output"}
+            extra={log.error ? <Typography.Text type="warning">{log.error}</Typography.Text> : null}
+            styles={{ body: { padding: 0 } }}
+          >
+            <LogViewer
+              buffer={log.buffer}
+              version={log.version}
+              live={live}
+              fileName={`${r.job_name}-${r.id}.log`}
+              emptyText={live ? "Waiting for output…" : "This run printed nothing."}
+              truncated={log.end?.truncated ?? r.log_truncated}
+            />
+          </Card>
+        </Col>
+        {FAILURE_STATUSES.has(r.status) && (
+          <Col span={24}>
+            <AnalyzeFailure runId={r.id} />
+          </Col>
+        )}
+      </Row>
+    </div>
+  );
+}
