@@ -65,7 +65,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-async def submit_all(url: str, job_id: str, n: int, parallel: int = 4) -> float:
+async def submit_all(url: str, job_id: str, n: int, parallel: int = 8) -> float:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(
         base_url=url, headers=headers, timeout=60, limits=httpx.Limits(max_connections=parallel)

@@ -9,6 +9,7 @@ import pytest
 
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
+    _posix_shell,
     build_command,
     build_env,
     param_env_name,
@@ -25,7 +26,11 @@ def test_shell_on_posix_is_bash_with_the_script_as_one_argument() -> None:
 
 def test_shell_falls_back_to_sh_without_bash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda _name: None)
-    assert build_command("shell", SCRIPT, platform="linux") == ["/bin/sh", "-c", SCRIPT]
+    _posix_shell.cache_clear()
+    try:
+        assert build_command("shell", SCRIPT, platform="linux") == ["/bin/sh", "-c", SCRIPT]
+    finally:
+        _posix_shell.cache_clear()
 
 
 def test_shell_on_windows_is_cmd() -> None:

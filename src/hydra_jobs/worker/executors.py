@@ -7,6 +7,7 @@ and the job sees an allow-listed environment, never the worker's secrets.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -53,7 +54,7 @@ def build_command(
     if executor_type == "shell":
         if windows:
             return ["cmd.exe", "/d", "/s", "/c", script]
-        return [shutil.which("bash") or FALLBACK_POSIX_SHELL, "-c", script]
+        return [_posix_shell(), "-c", script]
     if executor_type == "python":
         return [interpreter or sys.executable, "-u", "-c", script]
     if executor_type == "batch":
@@ -66,6 +67,12 @@ def build_command(
     raise ExecutorUnavailable(
         f"unknown executor type {executor_type!r}; use one of {', '.join(EXECUTOR_TYPES)}"
     )
+
+
+@functools.cache
+def _posix_shell() -> str:
+    """bash when the worker has it (looked up once: PATH search costs a stat per directory)."""
+    return shutil.which("bash") or FALLBACK_POSIX_SHELL
 
 
 def param_env_name(name: str) -> str:
@@ -95,6 +102,8 @@ def build_env(
 
 def _allowed_base(source: Mapping[str, str], platform: str) -> dict[str, str]:
     allowed = set(POSIX_BASE_ENV)
+    if not _is_windows(platform):
+        return {k: source[k] for k in allowed if k in source}
     if _is_windows(platform):
         allowed.update(WINDOWS_EXTRA_BASE_ENV)
         # Windows variable names are case-insensitive ("Path" is PATH).
