@@ -3,7 +3,7 @@ import { expect, jobName, screenshot, test } from "./fixtures";
 test("the editor previews cron fires, shows server errors at the field and syncs JSON both ways", async ({ app }) => {
   const page = app;
   await page.goto("/jobs/new");
-  await page.getByLabel("Name").fill("preview only");
+  await page.getByTestId("job-name").fill("preview only");
   await page.getByTestId("schedule-kind").getByText("Cron").click();
   await page.getByTestId("cron-input").fill("*/5 * * * *");
   await expect(page.getByTestId("cron-words")).toHaveText("Every 5 minutes");
@@ -24,7 +24,7 @@ test("the editor previews cron fires, shows server errors at the field and syncs
   json.name = "from-json";
   json.executor = { type: "shell", script: "echo from json" };
   await page.getByTestId("spec-json").fill(JSON.stringify(json, null, 2));
-  await expect(page.getByLabel("Name")).toHaveValue("from-json");
+  await expect(page.getByTestId("job-name")).toHaveValue("from-json");
   await expect(page.getByTestId("job-script")).toHaveValue("echo from json");
   await expect(page.getByTestId("spec-valid")).toBeVisible();
 
@@ -40,7 +40,7 @@ test("create a job in the form, run it and watch its log live until it succeeds"
   const name = jobName("e2e-live");
   await page.goto("/jobs");
   await page.getByTestId("new-job").click();
-  await page.getByLabel("Name").fill(name);
+  await page.getByTestId("job-name").fill(name);
   await page.getByTestId("job-script").fill("for i in 1 2 3 4 5; do echo line-$i; sleep 0.5; done");
   await expect(page.getByTestId("spec-valid")).toBeVisible();
   await page.getByTestId("save-job").click();

@@ -21,7 +21,7 @@ test("tour of the main pages, with screenshots", async ({ app, hydra }) => {
   await hydra.runJob(bad.id);
 
   await page.goto("/runs");
-  await expect(page.getByTestId("run-table").locator("tbody tr").first()).toBeVisible();
+  await expect(page.getByTestId("run-table").locator("tr[data-row-key]").first()).toBeVisible();
   await screenshot(page, "runs");
 
   await page.goto("/jobs");

@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import type { Job, JobSpec, Run } from "../api/types";
+import { patchRunDetail } from "../live/cachePatch";
 import { usePollInterval } from "../live/useConnection";
 
 const JOBS_PAGE = 200;
@@ -98,7 +99,8 @@ export function useRunJob() {
         }),
       ),
     onSuccess: (run: Run) => {
-      client.setQueryData(qk.run(run.id), run);
+      // The stream may already know more than this answer: never move a run backwards.
+      client.setQueryData<Run>(qk.run(run.id), (current) => (current ? patchRunDetail(current, run) : run));
       void client.invalidateQueries({ queryKey: qk.runsAll });
     },
   });

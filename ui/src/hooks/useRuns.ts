@@ -3,6 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, unwrap } from "../api/client";
 import { qk, type RunFilter } from "../api/queryKeys";
 import { isTerminal, type Run, type RunStatus } from "../api/types";
+import { patchRunDetail } from "../live/cachePatch";
 import { usePollInterval } from "../live/useConnection";
 
 export function useRuns(filter: RunFilter, cursor: string | null = null) {
@@ -45,7 +46,7 @@ export function useRun(id: string | undefined) {
 function useRunWritten() {
   const client = useQueryClient();
   return (run: Run) => {
-    client.setQueryData(qk.run(run.id), run);
+    client.setQueryData<Run>(qk.run(run.id), (current) => (current ? { ...patchRunDetail(current, run), spec: run.spec } : run));
     void client.invalidateQueries({ queryKey: qk.runsAll });
   };
 }

@@ -1,22 +1,56 @@
 /** Pure updaters that fold one live event into cached API data (no I/O, unit-tested). */
-import type { Job, JobPage, Run, RunPage, RunSummary, Worker } from "../api/types";
+import type { Job, JobPage, Run, RunPage, RunStatus, RunSummary, Worker } from "../api/types";
 
 export interface InfiniteJobs {
   pages: JobPage[];
   pageParams: unknown[];
 }
 
+const RANK: Record<RunStatus, number> = {
+  pending: 0,
+  queued: 1,
+  running: 2,
+  succeeded: 3,
+  failed: 3,
+  timed_out: 3,
+  cancelled: 3,
+  lost: 3,
+  skipped: 3,
+};
+
+/**
+ * Whether `next` may replace `current`: a run only moves forward (pending → queued → running →
+ * terminal). An older snapshot (a slow HTTP answer racing the event stream) never wins.
+ */
+export function isNotOlder(current: RunSummary, next: RunSummary): boolean {
+  const a = RANK[current.status];
+  const b = RANK[next.status];
+  if (b !== a) return b > a;
+  if (a === 3) return current.status === next.status || !current.finished_at;
+  return true;
+}
+
+/** Whether folding `next` into `current` would change anything. */
+export function wouldChange(current: RunSummary, next: RunSummary): boolean {
+  if (!isNotOlder(current, next)) return false;
+  const a = current as Record<string, unknown>;
+  return Object.entries(next).some(([key, value]) => JSON.stringify(a[key]) !== JSON.stringify(value));
+}
+
 /** Replace the run in a page if present; `found` says whether it was. */
 export function patchRunPage(page: RunPage, run: RunSummary): { page: RunPage; found: boolean } {
   const index = page.items.findIndex((r) => r.id === run.id);
-  if (index === -1) return { page, found: false };
+  const current = page.items[index];
+  if (index === -1 || !current) return { page, found: false };
+  if (!isNotOlder(current, run)) return { page, found: true };
   const items = page.items.slice();
-  items[index] = { ...items[index], ...run };
+  items[index] = { ...current, ...run };
   return { page: { ...page, items }, found: true };
 }
 
-/** A run detail keeps its `spec` (summaries have none). */
+/** A run detail keeps its `spec` (summaries have none) and never moves backwards. */
 export function patchRunDetail(detail: Run, run: RunSummary): Run {
+  if (!isNotOlder(detail, run)) return detail;
   return { ...detail, ...run, spec: detail.spec };
 }
 

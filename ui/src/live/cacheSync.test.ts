@@ -89,6 +89,25 @@ describe("CacheSync", () => {
     expect(invalidate).not.toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.runs({}, null) }));
   });
 
+  it("never lets a slower HTTP answer move a run backwards (stream raced ahead)", () => {
+    // The stream reports the run running before the POST /run answer (pending) lands in the cache.
+    sync.onEvent("run", { type: "run", run: summary({ status: "running" }) });
+    const stale = { ...summary({ status: "pending" }), spec: { name: "hello", executor: { type: "shell", script: "x" } } } as Run;
+    client.setQueryData(qk.run("r1"), stale);
+    expect(client.getQueryData<Run>(qk.run("r1"))?.status).toBe("running");
+    // And a later event does not go back either.
+    sync.onEvent("run", { type: "run", run: summary({ status: "queued" }) });
+    expect(client.getQueryData<Run>(qk.run("r1"))?.status).toBe("running");
+    sync.onEvent("run", { type: "run", run: summary({ status: "succeeded", finished_at: "2026-01-01T00:00:05Z" }) });
+    expect(client.getQueryData<Run>(qk.run("r1"))?.status).toBe("succeeded");
+  });
+
+  it("corrects a fetched run list with newer states already streamed", () => {
+    sync.onEvent("run", { type: "run", run: summary({ id: "r9", status: "failed", exit_code: 3 }) });
+    client.setQueryData(qk.runs({}, null), { items: [summary({ id: "r9", status: "running" })], next_cursor: null });
+    expect(client.getQueryData<RunPage>(qk.runs({}, null))?.items[0]).toMatchObject({ status: "failed", exit_code: 3 });
+  });
+
   it("refetches (batched) only the first-page lists a new run belongs to", () => {
     client.setQueryData(qk.runs({}, null), { items: [], next_cursor: null });
     client.setQueryData(qk.runs({ jobId: "other" }, null), { items: [], next_cursor: null });

@@ -12,6 +12,7 @@ import {
   patchRunDetail,
   patchRunPage,
   upsertWorker,
+  wouldChange,
   type InfiniteJobs,
 } from "./cachePatch";
 import { asJobEvent, asRunEvent, asWorkerEvent } from "./events";
@@ -36,11 +37,50 @@ export function runMatchesFilter(run: RunSummary, filter: RunFilter, cursor: str
   return true;
 }
 
+const REMEMBER_RUNS = 1_000;
+
 export class CacheSync {
   private readonly invalidator: Invalidator;
+  /** The newest state seen per run, to correct HTTP answers that raced past the stream. */
+  private readonly latest = new Map<string, RunSummary>();
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly client: QueryClient) {
     this.invalidator = new Invalidator(client);
+    this.unsubscribe = client.getQueryCache().subscribe((event) => {
+      if (event.type === "updated" && event.action.type === "success") this.reconcile(event.query);
+    });
+  }
+
+  /** A run query just got data: fold in any newer state the stream already delivered. */
+  private reconcile(query: Query): void {
+    const [root, kind, id] = query.queryKey as readonly unknown[];
+    if (root !== "runs" || this.latest.size === 0) return;
+    if (kind === "detail" && typeof id === "string") {
+      const seen = this.latest.get(id);
+      const detail = query.state.data as Run | undefined;
+      if (seen && detail && wouldChange(detail, seen)) {
+        this.client.setQueryData(query.queryKey, patchRunDetail(detail, seen));
+      }
+    } else if (kind === "list") {
+      let page = query.state.data as RunPage | undefined;
+      if (!page) return;
+      const start = page;
+      for (const item of start.items) {
+        const seen = this.latest.get(item.id);
+        if (seen && wouldChange(item, seen)) page = patchRunPage(page, seen).page;
+      }
+      if (page !== start) this.client.setQueryData(query.queryKey, page);
+    }
+  }
+
+  private remember(run: RunSummary): void {
+    this.latest.delete(run.id);
+    this.latest.set(run.id, run);
+    if (this.latest.size > REMEMBER_RUNS) {
+      const oldest = this.latest.keys().next().value;
+      if (oldest !== undefined) this.latest.delete(oldest);
+    }
   }
 
   onEvent = (name: string, data: unknown): void => {
@@ -61,11 +101,13 @@ export class CacheSync {
   };
 
   dispose(): void {
+    this.unsubscribe();
     this.invalidator.cancel();
   }
 
   private run(run: RunSummary): void {
     const c = this.client;
+    this.remember(run);
     c.setQueryData<Run>(qk.run(run.id), (detail) => (detail ? patchRunDetail(detail, run) : detail));
     for (const query of c.getQueryCache().findAll({ queryKey: qk.runsAll })) {
       const page = query.state.data as RunPage | undefined;

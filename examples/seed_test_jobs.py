@@ -1,0 +1,95 @@
+"""Create a set of demo jobs that show what Hydra Jobs does, and trigger each once.
+
+    .venv/bin/python examples/seed_test_jobs.py
+
+Jobs: a greeting with a parameter, a Python job, a failing job with retries, a slow job to cancel,
+a log flood (truncated at the cap), coloured output, an every-minute cron and a 30 s interval.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.progress import track
+
+from hydra_jobs.client import ApiError, Client
+from hydra_jobs.config import default_data_dir
+
+SHELL = "shell"
+JOBS: list[dict[str, Any]] = [
+    {
+        "name": "demo-hello",
+        "executor": {"type": SHELL, "script": 'echo "hello, $HYDRA_PARAM_WHO"'},
+        "params": {"who": {"default": "world"}},
+    },
+    {
+        "name": "demo-python",
+        "executor": {"type": "python", "script": "import platform\nprint(platform.platform())"},
+    },
+    {
+        "name": "demo-flaky",
+        "executor": {"type": SHELL, "script": "echo trying; exit 1"},
+        "retries": {"max_attempts": 3, "backoff_seconds": 2},
+    },
+    {
+        "name": "demo-slow",
+        "executor": {
+            "type": SHELL,
+            "script": "for i in $(seq 1 120); do echo tick $i; sleep 1; done",
+        },
+        "timeout_seconds": 300,
+    },
+    {
+        "name": "demo-colours",
+        "executor": {
+            "type": SHELL,
+            "script": r"printf '\033[32mgreen\033[0m \033[1;31mbold red\033[0m"
+            r"\n'",
+        },
+    },
+    {"name": "demo-flood", "executor": {"type": SHELL, "script": "seq 1 200000"}},
+    {
+        "name": "demo-every-minute",
+        "executor": {"type": SHELL, "script": "date -u"},
+        "schedule": {"cron": "* * * * *"},
+        "concurrency": {"overlap": "skip"},
+    },
+    {
+        "name": "demo-interval",
+        "executor": {"type": SHELL, "script": "uptime"},
+        "schedule": {"interval_seconds": 30},
+    },
+]
+
+
+def main() -> int:
+    url = os.environ.get("HYDRA_URL", "http://127.0.0.1:8000")
+    token = (
+        os.environ.get("HYDRA_TOKEN")
+        or (Path(os.environ.get("HYDRA_DATA_DIR") or default_data_dir()) / "admin_token")
+        .read_text()
+        .strip()
+    )
+    with Client(url, token) as client:
+        for spec in track(JOBS, description="seeding jobs"):
+            try:
+                existing = client.find_job(spec["name"])
+                job = (
+                    client.replace_job(existing["id"], spec)
+                    if existing
+                    else client.create_job(spec)
+                )
+                if "schedule" not in spec:
+                    client.trigger(job["id"])
+            except ApiError as exc:
+                print(f"{spec['name']}: {exc.message}", file=sys.stderr)
+                return 1
+    print(f"seeded {len(JOBS)} jobs; open {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""JobSpec validation: the contract's shape, unknown fields, clear field errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from hydra_jobs.models import JobSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL: dict[str, Any] = {"name": "j", "executor": {"type": "shell", "script": "true"}}
+
+
+def errors(spec: dict[str, Any]) -> list[tuple[tuple[object, ...], str]]:
+    with pytest.raises(ValidationError) as exc:
+        JobSpec.model_validate(spec)
+    return [(e["loc"], e["msg"]) for e in exc.value.errors()]
+
+
+def test_defaults() -> None:
+    spec = JobSpec.model_validate(MINIMAL)
+    assert spec.queue == "default" and spec.enabled and spec.retries.max_attempts == 1
+    assert spec.concurrency.overlap == "allow" and spec.catchup == "none"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "jobs").glob("*.json")))
+def test_example_jobs_are_valid(path: Path) -> None:
+    JobSpec.model_validate(json.loads(path.read_text()))
+
+
+def test_schedule_needs_exactly_one_kind() -> None:
+    msgs = errors({**MINIMAL, "schedule": {"cron": "* * * * *", "interval_seconds": 5}})
+    assert any("exactly one" in m for _, m in msgs)
+    msgs = errors({**MINIMAL, "schedule": {}})
+    assert any("exactly one" in m for _, m in msgs)
+
+
+def test_bad_cron_names_the_field() -> None:
+    msgs = errors({**MINIMAL, "schedule": {"cron": "0 25 * * *"}})
+    assert any("hour" in m and "25" in m for _, m in msgs), msgs
+
+
+def test_timezone_applies_to_cron_and_at_only() -> None:
+    msgs = errors({**MINIMAL, "schedule": {"interval_seconds": 5, "timezone": "UTC"}})
+    assert any("timezone" in m for _, m in msgs)
+
+
+def test_catchup_needs_a_cron_schedule() -> None:
+    msgs = errors({**MINIMAL, "catchup": "all"})
+    assert any("catchup" in m for _, m in msgs)
+
+
+@pytest.mark.parametrize("name", ["", " leading", "x" * 201, "bad\nname"])
+def test_bad_names(name: str) -> None:
+    assert errors({**MINIMAL, "name": name})[0][0] == ("name",)
+
+
+def test_param_names_are_identifiers() -> None:
+    msgs = errors({**MINIMAL, "params": {"not-valid": {}}})
+    assert msgs[0][0] == ("params",)
+
+
+def test_naive_at_is_read_in_the_timezone() -> None:
+    spec = JobSpec.model_validate(
+        {**MINIMAL, "schedule": {"at": "2026-12-01T09:00:00", "timezone": "Europe/Berlin"}}
+    )
+    assert spec.schedule is not None
+    at = spec.schedule.at_utc()
+    assert at is not None and at.isoformat() == "2026-12-01T08:00:00+00:00"
