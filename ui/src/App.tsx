@@ -15,7 +15,7 @@ import { WorkersPage } from "./workers/WorkersPage";
 
 function NotFound() {
   const navigate = useNavigate();
-  return <Result status="404" title="No such page" extra={<Button onClick={() => navigate("/")}>Dashboard</Button>} />;
+  return <Result status="404" title="No such page" extra={<Button onClick={() => void navigate("/")}>Dashboard</Button>} />;
 }
 
 export function App() {

@@ -25,6 +25,7 @@ class Dispatcher:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.dispatched = 0
+        self._cycle_time = rt.clock.now()
 
     async def run_forever(self) -> None:
         await self.requeue_queued()
@@ -37,11 +38,12 @@ class Dispatcher:
                 await asyncio.sleep(COALESCE_SECONDS)
 
     async def _idle_timeout(self) -> float:
-        now = self.rt.clock.now()
-        nxt = await self.rt.store.next_pending_time(now)
+        # From the time the last cycle looked: a run that became due while the cycle ran (under
+        # load that can take longer than a short backoff) makes the delay zero, not a full recheck.
+        nxt = await self.rt.store.next_pending_time(self._cycle_time)
         if nxt is None:
             return IDLE_RECHECK_SECONDS
-        delay = (nxt - now).total_seconds()
+        delay = (nxt - self.rt.clock.now()).total_seconds()
         return min(IDLE_RECHECK_SECONDS, max(0.0, delay))
 
     async def requeue_queued(self) -> None:
@@ -57,8 +59,9 @@ class Dispatcher:
         blocked: set[str] = set()
         active: dict[str, int] = {}
         moved = 0
+        self._cycle_time = self.rt.clock.now()
         while moved < DISPATCH_BATCH:
-            due = await store.due_pending(self.rt.clock.now(), DISPATCH_BATCH, exclude_jobs=blocked)
+            due = await store.due_pending(self._cycle_time, DISPATCH_BATCH, exclude_jobs=blocked)
             if not due:
                 break
             unknown = {r.job_id for r in due if concurrency_cap(r.spec) is not None} - active.keys()

@@ -42,7 +42,7 @@ export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
   if (!response.ok) {
     const body = outcome.error;
     const detail =
-      typeof body === "object" && body !== null && "detail" in body ? (body as { detail: unknown }).detail : body;
+      typeof body === "object" && body !== null && "detail" in body ? (body).detail : body;
     throw new ApiError(response.status, detail);
   }
   return outcome.data as T;
@@ -76,7 +76,7 @@ export async function postJson(path: JsonPath, body: unknown, pathParams: Record
   if (!response.ok) {
     if (response.status === 401) sessionStore.expire(sessionStore.get()?.token ?? "");
     const detail =
-      typeof parsed === "object" && parsed !== null && "detail" in parsed ? (parsed as { detail: unknown }).detail : parsed;
+      typeof parsed === "object" && parsed !== null && "detail" in parsed ? (parsed).detail : parsed;
     throw new ApiError(response.status, detail);
   }
   return parsed;

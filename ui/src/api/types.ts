@@ -38,9 +38,8 @@ export const RUN_STATUSES = [
 ] as const satisfies readonly RunStatus[];
 
 /** Compile-time check that RUN_STATUSES lists every member of the generated union. */
-type Missing = Exclude<RunStatus, (typeof RUN_STATUSES)[number]>;
-const _exhaustive: Missing extends never ? true : never = true;
-void _exhaustive;
+type AssertNever<T extends never> = T;
+export type _AllStatusesListed = AssertNever<Exclude<RunStatus, (typeof RUN_STATUSES)[number]>>;
 
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([
   "succeeded",

@@ -6,7 +6,7 @@ import { DEFAULT_DOMAIN, type Session } from "./session";
 async function status(call: Promise<{ response: Response; error?: unknown }>): Promise<{ status: number; detail: unknown }> {
   try {
     const { response, error } = await call;
-    const detail = typeof error === "object" && error !== null && "detail" in error ? (error as { detail: unknown }).detail : null;
+    const detail = typeof error === "object" && error !== null && "detail" in error ? (error).detail : null;
     return { status: response.status, detail };
   } catch (cause) {
     throw new ApiError(0, null, `Cannot reach the Hydra Jobs server (${String(cause)})`);

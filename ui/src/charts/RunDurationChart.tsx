@@ -37,7 +37,7 @@ export function RunDurationChart({ runs, height = 160 }: { runs: RunSummary[]; h
         const x = PAD.left + i * slot + (slot - barW) / 2;
         const h = Math.max(2, innerH - (y(d) - PAD.top));
         return (
-          <g key={run.id} className="chart-bar" onClick={() => navigate(`/runs/${run.id}`)}>
+          <g key={run.id} className="chart-bar" onClick={() => void navigate(`/runs/${run.id}`)}>
             <title>{`${formatDateTime(run.created_at)} · ${statusLabel(run.status)} · ${formatDuration(d)}`}</title>
             <rect x={x} y={PAD.top + innerH - h} width={barW} height={h} fill={STATUS_COLOR[run.status]} rx={1.5} />
           </g>

@@ -1,5 +1,5 @@
 /** Stats hour buckets → chart buckets labelled in local time. */
-import type { HourBucket, RunStatus } from "../api/types";
+import type { HourBucket } from "../api/types";
 import type { Bucket } from "../charts/StackedBarChart";
 
 const HOUR = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
@@ -12,7 +12,7 @@ export function toBuckets(hourly: HourBucket[], labelEvery = 3): Bucket[] {
       key: h.hour,
       label: i % labelEvery === 0 || i === hourly.length - 1 ? HOUR.format(t) : "",
       title: DAY_HOUR.format(t),
-      counts: h.counts as Partial<Record<RunStatus, number>>,
+      counts: h.counts,
     };
   });
 }

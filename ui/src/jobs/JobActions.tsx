@@ -56,7 +56,7 @@ export function DeleteButton({ job, size, onDeleted }: { job: Job; size?: "small
 export function EditButton({ job, size }: { job: Job; size?: "small" | "middle" }) {
   const navigate = useNavigate();
   return (
-    <Button size={size} icon={<EditOutlined />} onClick={() => navigate(`/jobs/${job.id}/edit`)} data-testid="edit-job">
+    <Button size={size} icon={<EditOutlined />} onClick={() => void navigate(`/jobs/${job.id}/edit`)} data-testid="edit-job">
       {size === "small" ? null : "Edit"}
     </Button>
   );

@@ -105,10 +105,10 @@ export function JobDetailPage() {
         sub={j.description ?? undefined}
         extra={
           <>
-            <RunNowButton job={j} type="primary" onStarted={(run) => navigate(`/runs/${run.id}`)} />
+            <RunNowButton job={j} type="primary" onStarted={(run) => void navigate(`/runs/${run.id}`)} />
             <PauseButton job={j} />
             <EditButton job={j} />
-            <DeleteButton job={j} onDeleted={() => navigate("/jobs")} />
+            <DeleteButton job={j} onDeleted={() => void navigate("/jobs")} />
           </>
         }
       />

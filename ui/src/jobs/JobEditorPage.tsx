@@ -19,8 +19,8 @@ export function NewJobPage() {
       saveLabel="Create job"
       saving={create.isPending}
       saveError={create.error}
-      onSave={(spec: JobSpec) => create.mutate(spec, { onSuccess: (job) => navigate(`/jobs/${job.id}`) })}
-      onCancel={() => navigate("/jobs")}
+      onSave={(spec: JobSpec) => create.mutate(spec, { onSuccess: (job) => void navigate(`/jobs/${job.id}`) })}
+      onCancel={() => void navigate("/jobs")}
       onDirty={onDirty}
     />
   );
@@ -46,8 +46,8 @@ export function EditJobPage() {
       saveLabel="Save"
       saving={replace.isPending}
       saveError={replace.error}
-      onSave={(spec) => replace.mutate(spec, { onSuccess: (saved) => navigate(`/jobs/${saved.id}`) })}
-      onCancel={() => navigate(`/jobs/${id}`)}
+      onSave={(spec) => replace.mutate(spec, { onSuccess: (saved) => void navigate(`/jobs/${saved.id}`) })}
+      onCancel={() => void navigate(`/jobs/${id}`)}
       onDirty={onDirty}
     />
   );

@@ -4,7 +4,7 @@ import type { Job } from "../api/types";
 export type JobState = "active" | "paused" | "disabled";
 
 export function jobState(job: Job): JobState {
-  if (job.enabled === false) return "disabled";
+  if (!job.enabled) return "disabled";
   if (job.paused) return "paused";
   return "active";
 }

@@ -119,7 +119,7 @@ export function JobsPage() {
       <PageTitle
         title="Jobs"
         extra={
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/jobs/new")} data-testid="new-job">
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => void navigate("/jobs/new")} data-testid="new-job">
             New job
           </Button>
         }

@@ -48,13 +48,13 @@ export class CacheSync {
   constructor(private readonly client: QueryClient) {
     this.invalidator = new Invalidator(client);
     this.unsubscribe = client.getQueryCache().subscribe((event) => {
-      if (event.type === "updated" && event.action.type === "success") this.reconcile(event.query);
+      if (event.type === "updated" && event.action.type === "success") this.reconcile(event.query as Query);
     });
   }
 
   /** A run query just got data: fold in any newer state the stream already delivered. */
   private reconcile(query: Query): void {
-    const [root, kind, id] = query.queryKey as readonly unknown[];
+    const [root, kind, id] = query.queryKey;
     if (root !== "runs" || this.latest.size === 0) return;
     if (kind === "detail" && typeof id === "string") {
       const seen = this.latest.get(id);

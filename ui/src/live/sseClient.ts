@@ -24,7 +24,7 @@ export async function openStream(opts: OpenStreamOptions): Promise<Response> {
     let detail: unknown = null;
     try {
       const body: unknown = await response.json();
-      detail = typeof body === "object" && body !== null && "detail" in body ? (body as { detail: unknown }).detail : body;
+      detail = typeof body === "object" && body !== null && "detail" in body ? (body).detail : body;
     } catch {
       // No JSON body.
     }

@@ -38,7 +38,7 @@ export function RunActions({ run }: { run: Run }) {
           loading={retry.isPending}
           onClick={() =>
             retry.mutate(run.id, {
-              onSuccess: (next) => navigate(`/runs/${next.id}`),
+              onSuccess: (next) => void navigate(`/runs/${next.id}`),
               onError: (e) => void message.error(errorText(e)),
             })
           }

@@ -232,7 +232,7 @@ export function JobFormFields({ errors, values }: Props) {
 
 function TimezoneField({ status }: { status: object }) {
   return (
-    <Form.Item label="Timezone" name="timezone" {...status}>
+    <Form.Item label="Timezone" name="timezone" getValueProps={(v: unknown) => ({ value: v || undefined })} normalize={(v: unknown) => v ?? ""} {...status}>
       <Select
         showSearch
         allowClear

@@ -3,7 +3,7 @@ let cached: string[] | null = null;
 
 export function timeZones(): string[] {
   if (cached) return cached;
-  let zones: string[] = [];
+  let zones: string[];
   try {
     zones = Intl.supportedValuesOf("timeZone");
   } catch {
