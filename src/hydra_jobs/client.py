@@ -115,6 +115,12 @@ class Client:
             )
         )
 
+    def trigger_batch(
+        self, job_id: str, params: list[dict[str, str]], trigger: str = "api"
+    ) -> list[dict[str, Any]]:
+        body = {"runs": [{"params": p} for p in params], "trigger": trigger}
+        return list(self._call("POST", f"/jobs/{job_id}/runs/batch", json=body)["items"])
+
     def pause(self, job_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/jobs/{job_id}/pause"))
 

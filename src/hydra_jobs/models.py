@@ -390,6 +390,22 @@ class RunRequest(Strict):
     )
 
 
+class BatchItem(Strict):
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+MAX_BATCH_RUNS = 1000
+
+
+class RunBatchRequest(Strict):
+    runs: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH_RUNS)
+    trigger: Literal["api", "manual"] = "api"
+
+
+class RunBatch(BaseModel):
+    items: list[RunSummary]
+
+
 class ValidationReport(BaseModel):
     valid: bool
     errors: list[dict[str, Any]] = Field(default_factory=list)

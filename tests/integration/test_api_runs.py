@@ -213,3 +213,24 @@ def test_workers_lists_the_embedded_worker(server: Server) -> None:
     worker = workers[0]
     assert worker["status"] == "online" and worker["platform"] == "linux"
     assert "shell" in worker["executors"] and worker["concurrency"] >= 1
+
+
+def test_batch_trigger_fans_out_with_params(server: Server) -> None:
+    job = server.job("fan", 'echo "item $HYDRA_PARAM_N"', params={"n": {"required": True}})
+    runs = server.client.trigger_batch(job["id"], [{"n": str(i)} for i in range(25)])
+    assert len(runs) == 25 and len({r["id"] for r in runs}) == 25
+    outputs = set()
+    for run in runs:
+        done = server.wait_run(run["id"])
+        assert done["status"] == "succeeded"
+        outputs.add(server.client.logs(run["id"])["data"])
+    assert outputs == {f"item {i}\n" for i in range(25)}
+
+
+def test_batch_with_one_bad_item_stores_nothing(server: Server) -> None:
+    job = server.job("fan-bad", "true", params={"n": {"required": True}})
+    with pytest.raises(ApiError) as exc:
+        server.client.trigger_batch(job["id"], [{"n": "1"}, {}, {"n": "3"}])
+    assert exc.value.status_code == 422
+    assert exc.value.detail[0]["loc"] == ["body", "runs", 1, "params", "n"]
+    assert server.client.list_runs(job_id=job["id"])["items"] == []

@@ -1,17 +1,25 @@
-import { Result, Button } from "antd";
+import { Button, Result, Skeleton } from "antd";
+import { lazy, Suspense, type ComponentType } from "react";
 import { Route, Routes, useNavigate } from "react-router";
 import { SignInPage } from "./auth/SignInPage";
 import { useSession } from "./auth/useSession";
-import { DashboardPage } from "./dashboard/DashboardPage";
-import { DomainsPage } from "./domains/DomainsPage";
-import { JobDetailPage } from "./jobs/JobDetailPage";
-import { EditJobPage, NewJobPage } from "./jobs/JobEditorPage";
-import { JobsPage } from "./jobs/JobsPage";
 import { AppLayout } from "./layout/AppLayout";
 import { LiveSync } from "./live/LiveSync";
-import { RunDetailPage } from "./runs/RunDetailPage";
-import { RunsPage } from "./runs/RunsPage";
-import { WorkersPage } from "./workers/WorkersPage";
+
+/** Pages load on first visit: the sign-in page and the shell stay small. */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(async () => ({ default: (await load())[name] }));
+}
+
+const DashboardPage = page(() => import("./dashboard/DashboardPage"), "DashboardPage");
+const JobsPage = page(() => import("./jobs/JobsPage"), "JobsPage");
+const JobDetailPage = page(() => import("./jobs/JobDetailPage"), "JobDetailPage");
+const NewJobPage = page(() => import("./jobs/JobEditorPage"), "NewJobPage");
+const EditJobPage = page(() => import("./jobs/JobEditorPage"), "EditJobPage");
+const RunsPage = page(() => import("./runs/RunsPage"), "RunsPage");
+const RunDetailPage = page(() => import("./runs/RunDetailPage"), "RunDetailPage");
+const WorkersPage = page(() => import("./workers/WorkersPage"), "WorkersPage");
+const DomainsPage = page(() => import("./domains/DomainsPage"), "DomainsPage");
 
 function NotFound() {
   const navigate = useNavigate();
@@ -27,18 +35,20 @@ export function App() {
         <SignInPage />
       ) : (
         <AppLayout session={session}>
-          <Routes>
-            <Route path="/" element={<DashboardPage />} />
-            <Route path="/jobs" element={<JobsPage />} />
-            <Route path="/jobs/new" element={<NewJobPage />} />
-            <Route path="/jobs/:id" element={<JobDetailPage />} />
-            <Route path="/jobs/:id/edit" element={<EditJobPage />} />
-            <Route path="/runs" element={<RunsPage />} />
-            <Route path="/runs/:id" element={<RunDetailPage />} />
-            <Route path="/workers" element={<WorkersPage />} />
-            {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
-            <Route path="*" element={<NotFound />} />
-          </Routes>
+          <Suspense fallback={<Skeleton active />}>
+            <Routes>
+              <Route path="/" element={<DashboardPage />} />
+              <Route path="/jobs" element={<JobsPage />} />
+              <Route path="/jobs/new" element={<NewJobPage />} />
+              <Route path="/jobs/:id" element={<JobDetailPage />} />
+              <Route path="/jobs/:id/edit" element={<EditJobPage />} />
+              <Route path="/runs" element={<RunsPage />} />
+              <Route path="/runs/:id" element={<RunDetailPage />} />
+              <Route path="/workers" element={<WorkersPage />} />
+              {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+          </Suspense>
         </AppLayout>
       )}
     </>

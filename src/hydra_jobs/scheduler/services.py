@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hydra_jobs.errors import Conflict
+from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
@@ -147,13 +147,28 @@ class JobService:
     async def trigger(
         self, who: Principal, job_id: str, params: dict[str, str], trigger: Trigger
     ) -> Run:
+        return (await self.trigger_many(who, job_id, [params], trigger))[0]
+
+    async def trigger_many(
+        self, who: Principal, job_id: str, params: list[dict[str, str]], trigger: Trigger
+    ) -> list[Run]:
+        """Runs of one job, one per parameter set, stored in one transaction.
+
+        Every parameter set is checked before anything is stored: one bad set fails them all.
+        """
         job = await self.rt.store.get_job(who.domain, job_id, with_last_run=False)
         if not job.enabled:
             raise Conflict(f"job '{job.name}' is disabled; enable it to run it")
-        run = new_run(
-            job, trigger=trigger, params=resolve_params(job, params), now=self.rt.clock.now()
-        )
-        return (await submit_runs(self.rt, [run]))[0]
+        now = self.rt.clock.now()
+        resolved = []
+        for index, given in enumerate(params):
+            try:
+                resolved.append(resolve_params(job, given))
+            except InvalidInput as exc:
+                loc = exc.loc if len(params) == 1 else ("body", "runs", index, *exc.loc[1:])
+                raise InvalidInput(exc.message, loc=loc) from None
+        runs = [new_run(job, trigger=trigger, params=p, now=now) for p in resolved]
+        return await submit_runs(self.rt, runs)
 
     async def _changed(self, job: Job) -> None:
         self.rt.job_changed(job.id)

@@ -1,11 +1,15 @@
 /** Short names for the generated OpenAPI schema types (src/api/schema.d.ts is generated: never edit it). */
-import type { components } from "./schema";
+import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
 
+/** The JSON body of a response object of the generated `paths`. */
+type JsonOf<R> = R extends { content: { "application/json": infer T } } ? T : never;
+
 export type Job = Schemas["Job"];
 export type JobSpec = Schemas["JobSpec"];
-export type Run = Schemas["Run"];
+/** A run with its spec, as `GET /runs/{id}` answers (taken from the path: robust to schema renames). */
+export type Run = JsonOf<paths["/api/v1/runs/{run_id}"]["get"]["responses"][200]>;
 export type RunSummary = Schemas["RunSummary"];
 export type RunStatus = Schemas["RunStatus"];
 export type Worker = Schemas["Worker"];

@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from hydra_jobs.models import Job, JobSpec, Page, RunDetail, RunRequest, Trigger, ValidationReport
+from hydra_jobs.models import (
+    Job,
+    JobSpec,
+    Page,
+    RunBatch,
+    RunBatchRequest,
+    RunDetail,
+    RunRequest,
+    Trigger,
+    ValidationReport,
+)
 from hydra_jobs.scheduler.deps import (
     CursorQuery,
     JobServiceDep,
@@ -70,6 +80,17 @@ async def trigger_job(
     request = body or RunRequest()
     run = await jobs.trigger(who, job_id, request.params, Trigger(request.trigger))
     return run.detail()
+
+
+@router.post("/{job_id}/runs/batch", status_code=status.HTTP_202_ACCEPTED, response_model=RunBatch)
+async def trigger_job_batch(
+    job_id: str, body: RunBatchRequest, who: PrincipalDep, jobs: JobServiceDep
+) -> RunBatch:
+    """Trigger up to 1,000 runs of one job at once, one per parameter set (a fan-out)."""
+    runs = await jobs.trigger_many(
+        who, job_id, [item.params for item in body.runs], Trigger(body.trigger)
+    )
+    return RunBatch(items=[r.summary() for r in runs])
 
 
 @router.post("/{job_id}/pause", response_model=Job)

@@ -1,0 +1,70 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { App } from "antd";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LogBuffer } from "./logBuffer";
+import { LogViewer } from "./LogViewer";
+
+beforeAll(() => {
+  // jsdom has no layout: give the scroll box a size so the virtualiser renders a window of rows.
+  Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 400 });
+  Object.defineProperty(HTMLElement.prototype, "offsetHeight", { configurable: true, get: () => 400 });
+  Object.defineProperty(HTMLElement.prototype, "offsetWidth", { configurable: true, get: () => 800 });
+  window.matchMedia ??= ((query: string) =>
+    ({ matches: false, media: query, onchange: null, addListener: () => undefined, removeListener: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList);
+});
+
+afterEach(cleanup);
+
+function view(buffer: LogBuffer, live = false) {
+  return render(
+    <App>
+      <LogViewer buffer={buffer} version={buffer.lineCount} live={live} fileName="x.log" emptyText="nothing yet" height={400} />
+    </App>,
+  );
+}
+
+describe("LogViewer", () => {
+  it("renders job output as text: markup stays literal, colours become styles", () => {
+    const buffer = new LogBuffer();
+    buffer.append("<img src=x onerror=alert(1)>\n\x1b[31mred <b>bold?</b>\x1b[0m\n");
+    const { container } = view(buffer);
+    const viewer = screen.getByTestId("log-viewer");
+    expect(viewer.textContent).toContain("<img src=x onerror=alert(1)>");
+    expect(viewer.textContent).toContain("red <b>bold?</b>");
+    expect(container.querySelector(".log-scroll img")).toBeNull();
+    expect(container.querySelector(".log-scroll b")).toBeNull();
+    const red = [...container.querySelectorAll<HTMLSpanElement>(".log-text span")].find((s) => s.textContent === "red <b>bold?</b>");
+    expect(red?.style.color).toBe("rgb(205, 49, 49)");
+  });
+
+  it("numbers lines and renders only a window of a 100,000-line log", () => {
+    const buffer = new LogBuffer();
+    buffer.append(Array.from({ length: 100_000 }, (_, i) => `line ${i + 1}`).join("\n") + "\n");
+    view(buffer);
+    const rows = screen.getAllByTestId("log-line");
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(200);
+    expect(screen.getByTestId("log-line-count").textContent).toMatch(/100[,.\u00a0 ]?000 lines/);
+    const first = rows[0];
+    expect(first?.querySelector(".log-gutter")?.textContent).toBe(first?.getAttribute("data-line"));
+  });
+
+  it("searches and highlights matches", async () => {
+    const buffer = new LogBuffer();
+    buffer.append("alpha\nbeta ERROR here\ngamma\nerror again\n");
+    view(buffer);
+    await act(async () => {
+      fireEvent.change(screen.getByPlaceholderText("Search the log"), { target: { value: "error" } });
+      await new Promise((r) => setTimeout(r, 250));
+    });
+    expect(screen.getByTestId("log-match-count").textContent).toBe("1 / 2 lines");
+    const marks = [...document.querySelectorAll("mark.log-hit")].map((m) => m.textContent);
+    expect(marks).toEqual(["ERROR", "error"]);
+  });
+
+  it("says so when there is no output yet", () => {
+    view(new LogBuffer(), true);
+    expect(screen.getByText("nothing yet")).toBeTruthy();
+  });
+});
