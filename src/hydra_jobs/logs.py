@@ -32,3 +32,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Migrations narrate every plugin at INFO; only their problems are news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
