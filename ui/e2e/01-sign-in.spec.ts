@@ -25,3 +25,9 @@ test("sign in with the admin token, see the domain and live state, sign out", as
   await expect(page.getByTestId("signin")).toBeVisible();
   expect(await page.evaluate(() => window.localStorage.getItem("hydra.session"))).toBeNull();
 });
+
+test("a login link signs in and the token leaves the address bar", async ({ page, hydra }) => {
+  await page.goto(`/workers#token=${hydra.token}`);
+  await expect(page.getByTestId("workers-page")).toBeVisible();
+  expect(page.url()).not.toContain(hydra.token);
+});

@@ -25,7 +25,7 @@ test("tour of the main pages, with screenshots", async ({ app, hydra }) => {
   await screenshot(page, "runs");
 
   await page.goto("/jobs");
-  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: "tour-flaky" }).getByTestId("run-status")).toHaveAttribute("data-status", "failed");
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: bad.name }).getByTestId("run-status")).toHaveAttribute("data-status", "failed");
   await screenshot(page, "jobs");
 
   await page.goto(`/jobs/${ok.id}`);

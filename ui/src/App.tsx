@@ -26,13 +26,13 @@ function NotFound() {
   return <Result status="404" title="No such page" extra={<Button onClick={() => void navigate("/")}>Dashboard</Button>} />;
 }
 
-export function App() {
+export function App({ linkToken = null }: { linkToken?: string | null }) {
   const session = useSession();
   return (
     <>
       <LiveSync />
       {!session ? (
-        <SignInPage />
+        <SignInPage linkToken={linkToken} />
       ) : (
         <AppLayout session={session}>
           <Suspense fallback={<Skeleton active />}>

@@ -5,6 +5,8 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError } from "./api/errors";
 import { App } from "./App";
+import { sessionStore } from "./auth/session";
+import { takeTokenFromUrl } from "./auth/loginUrl";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -18,16 +20,23 @@ const queryClient = new QueryClient({
   },
 });
 
+// Operators who ask their OS for less motion get none (and browser tests get stable popups).
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+// A login link's token replaces a different stored session.
+const linkToken = takeTokenFromUrl();
+if (linkToken && sessionStore.get()?.token !== linkToken) sessionStore.signOut();
+
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
 
 createRoot(root).render(
   <StrictMode>
-    <ConfigProvider theme={{ token: { colorPrimary: "#1668dc", borderRadius: 6, fontSize: 14 } }}>
+    <ConfigProvider theme={{ token: { colorPrimary: "#1668dc", borderRadius: 6, fontSize: 14, motion: !reducedMotion } }}>
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>
-            <App />
+            <App linkToken={linkToken} />
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

@@ -1,11 +1,11 @@
 import { KeyOutlined } from "@ant-design/icons";
 import { Alert, Button, Card, Form, Input, Typography } from "antd";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { errorText } from "../api/errors";
 import { sessionStore } from "./session";
 import { checkToken } from "./signIn";
 
-export function SignInPage() {
+export function SignInPage({ linkToken }: { linkToken?: string | null }) {
   const [error, setError] = useState<string | null>(sessionStore.reason);
   const [busy, setBusy] = useState(false);
 
@@ -20,6 +20,11 @@ export function SignInPage() {
       setBusy(false);
     }
   };
+
+  // Opened from a login link: sign in with its token straight away.
+  useEffect(() => {
+    if (linkToken) void submit({ token: linkToken });
+  }, [linkToken]);
 
   return (
     <div className="signin-page">

@@ -30,7 +30,7 @@ export function StackedBarChart({ buckets, height = 220 }: { buckets: Bucket[]; 
   return (
     <div className="chart" data-testid="runs-per-hour">
       <svg viewBox={`0 0 ${W} ${height}`} width="100%" role="img" aria-label="Runs per hour by status">
-        {ticks(top).map((t) => (
+        {ticks(top, [4, 5, 2].find((c) => top % c === 0) ?? 4).map((t) => (
           <g key={t}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="chart-grid" />
             <text x={PAD.left - 6} y={y(t) + 4} textAnchor="end" className="chart-axis">

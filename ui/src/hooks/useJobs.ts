@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import type { Job, JobSpec, Run } from "../api/types";
+import { jobsRefetchInterval } from "../jobs/nextFire";
 import { patchRunDetail } from "../live/cachePatch";
 import { usePollInterval } from "../live/useConnection";
 
@@ -21,7 +22,7 @@ export function useJobs(search = "") {
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? null,
-    refetchInterval,
+    refetchInterval: (query) => jobsRefetchInterval(query.state.data?.pages.flatMap((p) => p.items) ?? [], refetchInterval),
   });
 }
 
@@ -32,7 +33,7 @@ export function useJob(id: string | undefined) {
     enabled: Boolean(id),
     queryFn: ({ signal }) =>
       unwrap(api.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: id ?? "" } }, signal })),
-    refetchInterval,
+    refetchInterval: (query) => jobsRefetchInterval(query.state.data ? [query.state.data] : [], refetchInterval),
   });
 }
 

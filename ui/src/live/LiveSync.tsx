@@ -24,10 +24,11 @@ export function LiveSync() {
     const unbind = bindEventHandlers({
       onEvent: sync.onEvent,
       onReset: sync.onReset,
-      onReady: (data) => {
+      onReady: (data, resumed) => {
         // A domain token learns its domain from the server; an admin chose it.
         const d = reportedDomain(data);
         if (d && !sessionStore.get()?.isAdmin) sessionStore.setDomain(d);
+        if (!resumed) sync.onFreshStream();
       },
       onUnauthorized: () => sessionStore.expire(sessionStore.get()?.token ?? ""),
     });
@@ -40,12 +41,14 @@ export function LiveSync() {
   useEffect(() => {
     if (!token) {
       eventStream.stop();
+      // Nothing fetched with the old token may show to the next person who signs in.
+      client.clear();
       return;
     }
     eventStream.restart();
     return () => eventStream.stop();
     // A domain token's domain arrives from the stream itself: only an admin's choice restarts it.
-  }, [token, isAdmin ? domain : null]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [client, token, isAdmin ? domain : null]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return null;
 }

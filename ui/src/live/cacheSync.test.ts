@@ -147,7 +147,7 @@ describe("CacheSync", () => {
 
     sync.onEvent("job", { type: "job", job_id: "j3", deleted: false, job: job({ id: "j3", name: "three" }) });
     vi.advanceTimersByTime(400);
-    expect(invalidate).toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.jobsAll }));
+    expect(invalidate).toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.jobs("") }));
   });
 
   it("upserts workers and refreshes stats when one changes status", () => {
@@ -165,6 +165,15 @@ describe("CacheSync", () => {
     ]);
     vi.advanceTimersByTime(2000);
     expect(invalidate).toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.statsAll }));
+  });
+
+  it("on a fresh stream refetches what was read before it (the gap before the server listened)", () => {
+    client.setQueryData(qk.workers, { items: [], next_cursor: null });
+    const invalidate = vi.spyOn(client, "invalidateQueries");
+    sync.onFreshStream(Date.now() + 1);
+    const predicate = invalidate.mock.calls[0]?.[0]?.predicate;
+    const query = client.getQueryCache().find({ queryKey: qk.workers });
+    expect(query && predicate?.(query)).toBe(true);
   });
 
   it("ignores malformed events and refetches everything on reset", () => {
@@ -187,5 +196,27 @@ describe("runMatchesFilter", () => {
     expect(runMatchesFilter(run, { workerId: "w1", statuses: ["failed"] }, null)).toBe(true);
     expect(runMatchesFilter(run, { statuses: ["succeeded"] }, null)).toBe(false);
     expect(runMatchesFilter(run, { since: "2026-02-01T00:00:00Z" }, null)).toBe(false);
+  });
+});
+
+describe("CacheSync and lists still loading", () => {
+  it("refetches a jobs list whose first answer is still on its way when a job appears", async () => {
+    vi.useFakeTimers();
+    const client = new QueryClient();
+    const sync = new CacheSync(client);
+    let release: (page: InfiniteJobs["pages"][number]) => void = () => undefined;
+    const first = new Promise<InfiniteJobs["pages"][number]>((resolve) => {
+      release = resolve;
+    });
+    const fetches = vi.fn().mockReturnValueOnce(first).mockResolvedValue({ items: [job({ id: "j9", name: "new" })], next_cursor: null });
+    void client.infiniteQuery({ queryKey: qk.jobs(""), queryFn: fetches, initialPageParam: null, getNextPageParam: () => null }).catch(() => undefined);
+    sync.onEvent("job", { type: "job", job_id: "j9", deleted: false, job: job({ id: "j9", name: "new" }) });
+    release({ items: [], next_cursor: null });
+    const invalidate = vi.spyOn(client, "invalidateQueries");
+    await vi.advanceTimersByTimeAsync(400);
+    expect(invalidate).toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.jobs("") }));
+    sync.dispose();
+    client.clear();
+    vi.useRealTimers();
   });
 });

@@ -39,6 +39,11 @@ export function runMatchesFilter(run: RunSummary, filter: RunFilter, cursor: str
 
 const REMEMBER_RUNS = 1_000;
 
+/** The query is fetching: whatever it gets back was read before the event being applied. */
+function isInFlight(query: Query): boolean {
+  return query.state.fetchStatus === "fetching";
+}
+
 export class CacheSync {
   private readonly invalidator: Invalidator;
   /** The newest state seen per run, to correct HTTP answers that raced past the stream. */
@@ -100,6 +105,16 @@ export class CacheSync {
     void this.client.invalidateQueries();
   };
 
+  /**
+   * A fresh stream (not a resume) is up. Data read before the server started listening for us
+   * may have missed changes: refetch what was fetched before now or is still being fetched.
+   */
+  onFreshStream = (now = Date.now()): void => {
+    void this.client.invalidateQueries({
+      predicate: (q) => q.state.fetchStatus === "fetching" || (q.state.dataUpdatedAt > 0 && q.state.dataUpdatedAt <= now),
+    });
+  };
+
   dispose(): void {
     this.unsubscribe();
     this.invalidator.cancel();
@@ -112,9 +127,10 @@ export class CacheSync {
     for (const query of c.getQueryCache().findAll({ queryKey: qk.runsAll })) {
       const page = query.state.data as RunPage | undefined;
       const patched = page ? patchRunPage(page, run) : null;
-      if (patched?.found) {
-        c.setQueryData(query.queryKey, patched.page);
-      } else if (this.listWouldShow(query, run)) {
+      if (patched?.found) c.setQueryData(query.queryKey, patched.page);
+      // An in-flight answer is corrected on arrival by `reconcile`; only a list that may gain
+      // this run needs fetching again.
+      if (!patched?.found && this.listWouldShow(query, run)) {
         this.invalidator.schedule(query.queryKey, LIST_REFRESH_MS, true);
       }
     }
@@ -132,14 +148,16 @@ export class CacheSync {
     const c = this.client;
     if (job) c.setQueryData<Job>(qk.job(jobId), job);
     else c.removeQueries({ queryKey: qk.job(jobId) });
-    let missing = false;
-    c.setQueriesData<InfiniteJobs>({ queryKey: qk.jobsAll }, (d) => {
-      if (!d) return d;
-      const patched = patchJobPages(d, jobId, job);
-      if (!patched.found && job) missing = true;
-      return patched.data;
-    });
-    if (missing) this.invalidator.schedule(qk.jobsAll, LIST_REFRESH_MS);
+    for (const query of c.getQueryCache().findAll({ queryKey: qk.jobsAll })) {
+      const data = query.state.data as InfiniteJobs | undefined;
+      const patched = data ? patchJobPages(data, jobId, job) : null;
+      if (patched) c.setQueryData(query.queryKey, patched.data);
+      // A new job needs the list again; so does any list whose answer is still on its way (it
+      // was read before this change and would overwrite the patch).
+      if ((job && !patched?.found) || isInFlight(query)) {
+        this.invalidator.schedule(query.queryKey, LIST_REFRESH_MS, true);
+      }
+    }
   }
 
   private worker(worker: Worker): void {

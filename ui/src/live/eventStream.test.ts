@@ -124,6 +124,38 @@ describe("EventStream", () => {
     stream.stop();
   });
 
+  it("tells whether a connection resumed or started fresh", async () => {
+    const fake = new FakeFetch();
+    const readies: boolean[] = [];
+    const stream = new EventStream({
+      url: "/e",
+      fetch: fake.fetch,
+      headers: () => ({}),
+      onEvent: () => undefined,
+      onReset: () => undefined,
+      onReady: (_data, resumed) => readies.push(resumed),
+      backoff: { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0 },
+      random: () => 0.5,
+    });
+    const first = fake.nextStream();
+    stream.start();
+    await tick();
+    first.push("event: ready\ndata: {}\n\nevent: run\ndata: {}\nid: ep-1\n\n");
+    await tick();
+    first.close();
+    const second = fake.nextStream();
+    await tick(1000);
+    second.push("event: ready\ndata: {}\n\n");
+    await tick();
+    second.close();
+    const third = fake.nextStream();
+    await tick(1000);
+    third.push("event: reset\ndata: {}\n\nevent: ready\ndata: {}\n\n");
+    await tick();
+    expect(readies).toEqual([false, true, false]);
+    stream.stop();
+  });
+
   it("passes a reset on so the cache is refetched", async () => {
     const { fake, stream, onReset } = setup();
     const s = fake.nextStream();

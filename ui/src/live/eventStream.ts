@@ -15,8 +15,11 @@ export interface EventStreamHandlers {
   onEvent: (name: string, data: unknown) => void;
   /** The server could not replay the gap: everything cached may be stale. */
   onReset: () => void;
-  /** The stream is up; `data` is `{domain, types}`. */
-  onReady?: (data: unknown) => void;
+  /**
+   * The stream is up; `data` is `{domain, types}`. `resumed`: it continued from Last-Event-ID, so
+   * nothing was missed; otherwise anything fetched before this moment may have missed changes.
+   */
+  onReady?: (data: unknown, resumed: boolean) => void;
   /** 401: the token is no longer accepted; the manager stops. */
   onUnauthorized?: () => void;
 }
@@ -44,6 +47,8 @@ export class EventStream {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private generation = 0;
+  /** This connection asked to resume (sent Last-Event-ID) and has not been told to reset. */
+  private resuming = false;
   private readonly listeners = new Set<Listener>();
   private readonly backoff: BackoffPolicy;
   private readonly failuresBeforePolling: number;
@@ -109,6 +114,7 @@ export class EventStream {
   }
 
   private async run(generation: number, controller: AbortController): Promise<void> {
+    this.resuming = this.lastEventId !== null;
     const response = await openStream({
       fetch: this.opts.fetch,
       url: this.opts.url,
@@ -133,9 +139,10 @@ export class EventStream {
       case "ready":
         this.failures = 0;
         this.setState("live");
-        this.opts.onReady?.(data);
+        this.opts.onReady?.(data, this.resuming);
         return;
       case "reset":
+        this.resuming = false;
         this.opts.onReset();
         return;
       default:

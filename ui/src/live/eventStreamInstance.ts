@@ -13,7 +13,7 @@ export const eventStream = new EventStream({
   headers: () => authHeaders(sessionStore.get()),
   onEvent: (name, data) => sink.onEvent(name, data),
   onReset: () => sink.onReset(),
-  onReady: (data) => sink.onReady?.(data),
+  onReady: (data, resumed) => sink.onReady?.(data, resumed),
   onUnauthorized: () => sink.onUnauthorized?.(),
 });
 

@@ -1,6 +1,9 @@
 import { Card, Col, Row, Skeleton, Space, Typography } from "antd";
 import { useParams } from "react-router";
-import { FAILURE_STATUSES, isTerminal } from "../api/types";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { qk } from "../api/queryKeys";
+import { FAILURE_STATUSES, isTerminal, type RunStatus } from "../api/types";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
@@ -15,10 +18,19 @@ import { RunActions } from "./RunActions";
 import { RunFacts } from "./RunFacts";
 import { RunTimeline } from "./RunTimeline";
 
+/** The log stream's `end` means the run is over: if the cached run does not say so yet, refetch it. */
+function useRefreshOnLogEnd(id: string, ended: boolean, status: RunStatus | undefined) {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (ended && status && !isTerminal(status)) void client.invalidateQueries({ queryKey: qk.run(id) });
+  }, [client, id, ended, status]);
+}
+
 export function RunDetailPage() {
   const { id = "" } = useParams();
   const run = useRun(id);
   const log = useRunLog(id);
+  useRefreshOnLogEnd(id, log.end !== null, run.data?.status);
 
   if (run.error) return <ErrorAlert error={run.error} title="Could not load the run" />;
   if (!run.data) return <Skeleton active />;

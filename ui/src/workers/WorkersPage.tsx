@@ -9,6 +9,12 @@ import { PageTitle } from "../common/PageTitle";
 import { useNow } from "../common/useNow";
 import { useDrainWorker, useWorkers } from "../hooks/useWorkers";
 
+/** "3 s ago", "2 m 10 s ago": heartbeats come every few seconds, so whole seconds. */
+function heartbeatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s} s ago` : `${formatDuration(s * 1000)} ago`;
+}
+
 const STATUS_COLOR: Record<WorkerStatus, string> = { online: "green", draining: "gold", offline: "default" };
 const STALE_HEARTBEAT_MS = 30_000;
 
@@ -115,7 +121,7 @@ export function WorkersPage() {
         return (
           <Tooltip title={`Last: ${formatDateTime(t)} · started ${formatDateTime(w.started_at)}`}>
             <Typography.Text type={stale ? "danger" : undefined} data-testid="heartbeat-age">
-              {formatDuration(Math.max(0, age)).replace(/\.\d/, "")} ago
+              {heartbeatAge(age)}
             </Typography.Text>
           </Tooltip>
         );

@@ -10,7 +10,7 @@ import { JobFormFields } from "./JobFormFields";
 import { specToForm, type JobFormValues, type SpecDraft } from "./jobForm";
 import { JsonSpecEditor } from "./JsonSpecEditor";
 import { SchedulePreview } from "./SchedulePreview";
-import { useEditorChecks } from "./useEditorErrors";
+import { useEditorChecks } from "./useEditorChecks";
 import { useSpecDraft } from "./useSpecDraft";
 import { ValidationSummary } from "./ValidationSummary";
 

@@ -1,0 +1,70 @@
+import { expect, jobName, test } from "./fixtures";
+
+test("pause, resume and delete a job from the jobs table", async ({ app, hydra }) => {
+  const page = app;
+  const name = jobName("e2e-actions");
+  await hydra.createJob({ name, script: "echo hi" });
+  await page.goto("/jobs");
+  await page.getByTestId("job-search").fill(name);
+  const row = page.getByTestId("jobs-table").locator("tr", { hasText: name });
+  await expect(row.getByTestId("job-state")).toHaveText("active");
+
+  await row.getByTestId("pause-job").click();
+  await expect(row.getByTestId("job-state")).toHaveText("paused");
+  await row.getByTestId("resume-job").click();
+  await expect(row.getByTestId("job-state")).toHaveText("active");
+
+  await row.getByTestId("delete-job").click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(row).toHaveCount(0);
+});
+
+test("the runs page filters by status and job, in the URL", async ({ app, hydra }) => {
+  const page = app;
+  const good = await hydra.createJob({ name: jobName("e2e-filter-ok"), script: "true" });
+  const bad = await hydra.createJob({ name: jobName("e2e-filter-bad"), script: "exit 2" });
+  await hydra.runJob(good.id);
+  const failed = await hydra.runJob(bad.id);
+
+  await page.goto(`/runs?status=failed&job=${bad.id}`);
+  const rows = page.getByTestId("run-table").locator("tr[data-row-key]");
+  await expect(rows.first()).toHaveAttribute("data-row-key", failed.id);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId("run-status")).toHaveAttribute("data-status", "failed");
+
+  await page.goto(`/runs?status=succeeded&job=${good.id}`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId("run-status")).toHaveAttribute("data-status", "succeeded");
+});
+
+test("the admin switches domain: data and the live stream follow", async ({ app, hydra }) => {
+  const page = app;
+  const name = jobName("e2e-domain");
+  await hydra.createJob({ name, script: "true" });
+  await page.goto("/jobs");
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toBeVisible();
+
+  const switcher = page.getByTestId("domain-switcher").locator("input");
+  await switcher.fill("e2e-elsewhere");
+  await switcher.press("Enter");
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toHaveCount(0);
+  await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
+  expect(await page.evaluate(() => localStorage.getItem("hydra.session"))).toContain('"domain":"e2e-elsewhere"');
+
+  await switcher.fill("default");
+  await switcher.press("Enter");
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toBeVisible();
+});
+
+test("edit a job: the form loads the saved spec and saving replaces it", async ({ app, hydra }) => {
+  const page = app;
+  const job = await hydra.createJob({ name: jobName("e2e-edit"), script: "echo before" });
+  await page.goto(`/jobs/${job.id}`);
+  await page.getByTestId("edit-job").click();
+  await expect(page.getByTestId("job-script")).toHaveValue("echo before");
+  await page.getByTestId("job-script").fill("echo after");
+  await expect(page.getByTestId("spec-json")).toHaveValue(/"script": "echo after"/);
+  await page.getByTestId("save-job").click();
+  await expect(page.getByTestId("job-detail")).toBeVisible();
+  await expect(page.getByTestId("job-script-view")).toHaveText("echo after");
+});
