@@ -1,7 +1,14 @@
-"""Shared fixtures: a real scheduler (uvicorn on a free port, SQLite in a temp dir, its worker)."""
+"""Shared fixtures: a real scheduler (uvicorn on a free port, SQLite in a temp dir, its worker).
+
+`HYDRA_TEST_STORE=postgres` (or `mongo`, with `HYDRA_TEST_MONGO_URL`) puts every `make_server` on a
+fresh database of that store instead of SQLite, so the whole API suite runs on it.
+`HYDRA_TEST_BROKER=redis` likewise puts every `make_server` on a real redis-server (one per test
+session, flushed before each test that makes servers) instead of the in-process broker.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -16,6 +23,8 @@ import uvicorn
 from hydra_jobs.client import Client
 from hydra_jobs.config import Settings
 from hydra_jobs.scheduler.app import create_app
+from tests.contract.backends import MongoDatabases, PgDatabases
+from tests.redis_server import RedisServer
 
 ADMIN = "test-admin-token-" + "x" * 32
 TERMINAL = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
@@ -68,14 +77,65 @@ class Server:
         return self.client.create_job(body)
 
 
+TEST_STORE = os.environ.get("HYDRA_TEST_STORE", "sqlite")
+TEST_BROKER = os.environ.get("HYDRA_TEST_BROKER", "memory")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session (tests that restart Redis start their own)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases]:
+    databases = PgDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def mongo_databases() -> Iterator[MongoDatabases]:
+    databases = MongoDatabases()
+    yield databases
+    databases.drop_all()
+
+
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def store_settings(request: pytest.FixtureRequest) -> Callable[[], dict[str, Any]]:
+    """Settings that put a new server on a fresh database of the store HYDRA_TEST_STORE names."""
+
+    def make() -> dict[str, Any]:
+        if TEST_STORE == "postgres":
+            pg: PgDatabases = request.getfixturevalue("pg_databases")
+            return {"DATABASE_URL": pg.clone_sync()}
+        if TEST_STORE == "mongo":
+            mongo: MongoDatabases = request.getfixturevalue("mongo_databases")
+            return {"MONGO_URL": mongo.new_url()}
+        assert TEST_STORE == "sqlite", f"unknown HYDRA_TEST_STORE={TEST_STORE!r}"
+        return {}
+
+    return make
+
+
+@pytest.fixture
+def make_server(
+    tmp_path: Path, store_settings: Callable[[], dict[str, Any]], request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Server]]:
     servers: list[tuple[uvicorn.Server, threading.Thread, Client]] = []
+    redis_url = None
+    if TEST_BROKER == "redis":
+        shared: RedisServer = request.getfixturevalue("redis_server")
+        shared.flush()
+        redis_url = shared.url
 
     def start(**overrides: Any) -> Server:
         data_dir = tmp_path / f"data{len(servers)}"
         # Backends come from the test, never from the developer's environment.
-        fixed: dict[str, Any] = {"MONGO_URL": None, "DATABASE_URL": None, "REDIS_URL": None}
+        fixed: dict[str, Any] = {"MONGO_URL": None, "DATABASE_URL": None, "REDIS_URL": redis_url}
+        fixed.update(store_settings())
         settings = Settings(
             ADMIN_TOKEN=ADMIN,
             HYDRA_DATA_DIR=data_dir,

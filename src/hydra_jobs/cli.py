@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import Settings, default_data_dir
+from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings, default_data_dir
 from hydra_jobs.logs import setup_logging
 
 app = typer.Typer(
@@ -142,6 +144,124 @@ def up(
         log_level="warning",
         access_log=False,
     )
+
+
+@app.command()
+def scheduler(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """One scheduler replica of distributed mode: API, UI, ticker/reaper/dispatcher when leader.
+
+    Needs REDIS_URL, ADMIN_TOKEN (at least 32 characters) and a store (DATABASE_URL or
+    MONGO_URL; default: SQLite in the data dir, fine for a single replica). Start as many as you
+    like: they elect a leader through Redis.
+    """
+    import uvicorn
+
+    from hydra_jobs.scheduler.app import create_app
+
+    overrides: dict[str, Any] = {"HYDRA_HOST": host, "HYDRA_PORT": port}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    setup_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        raise _fail("REDIS_URL is required (for a single process without Redis: hydra-jobs up)")
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    if len(admin) < MIN_ADMIN_TOKEN_CHARS:
+        raise _fail(
+            f"ADMIN_TOKEN must be set to a secret of at least {MIN_ADMIN_TOKEN_CHARS} characters"
+            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    url = f"http://{settings.host}:{settings.port}"
+    err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
+    uvicorn.run(
+        create_app(settings, embedded_worker=False),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str | None, typer.Option(help="Queues to take runs from, comma-separated.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Runs at once.")] = None,
+    tags: Annotated[str | None, typer.Option(help="Labels, k=v,k2=v2.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name shown in the fleet view.")] = None,
+) -> None:
+    """A worker of distributed mode: runs jobs from Redis; needs no database.
+
+    Needs REDIS_URL, WORKER_DOMAIN (default: default) and API_TOKEN, the worker token of that
+    domain (`hydra-jobs worker-token --domain D` prints it on a scheduler host). SIGTERM drains:
+    no new runs, running ones get HYDRA_DRAIN_GRACE_SECONDS to finish, then are stopped.
+    """
+    overrides: dict[str, Any] = {
+        "HYDRA_QUEUES": queues,
+        "HYDRA_CONCURRENCY": concurrency,
+        "HYDRA_WORKER_TAGS": tags,
+        "HYDRA_WORKER_NAME": name,
+    }
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    setup_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        raise _fail("REDIS_URL is required")
+    token = settings.worker_token()
+    if token is None:
+        raise _fail(
+            "API_TOKEN is required: the worker token of WORKER_DOMAIN "
+            "(run `hydra-jobs worker-token --domain DOMAIN` where ADMIN_TOKEN is set)"
+        )
+    if settings.api_token is None:
+        err.print(
+            "[yellow]note:[/yellow] deriving the worker token from ADMIN_TOKEN; give "
+            "workers API_TOKEN instead so they never hold the admin token"
+        )
+    raise typer.Exit(asyncio.run(_run_worker(settings, token)))
+
+
+async def _run_worker(settings: Settings, token: str) -> int:
+    from hydra_jobs.broker import open_broker
+    from hydra_jobs.broker.signing import WorkerKeys
+    from hydra_jobs.worker.worker import Worker, worker_config
+
+    broker = open_broker(
+        settings.redis_url,
+        WorkerKeys(settings.worker_domain, token),
+        prefix=settings.redis_prefix,
+        lease_grace_seconds=settings.lease_seconds,
+    )
+    await broker.start()
+    the_worker = Worker(broker, worker_config(settings, exit_on_drain=True))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, the_worker.stop)
+    err.print(
+        f"[bold]Hydra Jobs worker[/bold] {the_worker.id}: domain {settings.worker_domain}, "
+        f"queues {','.join(the_worker.config.queues)}, concurrency {the_worker.config.concurrency}",
+        soft_wrap=True,
+    )
+    try:
+        await the_worker.run()
+    finally:
+        await broker.close()
+    err.print(f"worker {the_worker.id} stopped")
+    return 0
+
+
+@app.command("worker-token")
+def worker_token_command(
+    domain: Annotated[str, typer.Option(help="The domain the workers serve.")] = "default",
+) -> None:
+    """Print the API_TOKEN for workers of a domain (derived from ADMIN_TOKEN; keep it secret)."""
+    from hydra_jobs.broker.signing import worker_token
+
+    settings = Settings()
+    if settings.admin_token is None:
+        raise _fail("ADMIN_TOKEN must be set: worker tokens are derived from it")
+    sys.stdout.write(worker_token(settings.admin_token.get_secret_value(), domain) + "\n")
 
 
 def _secret(value: str) -> Any:

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     drain_grace_seconds: float = Field(default=10.0, ge=0, alias="HYDRA_DRAIN_GRACE_SECONDS")
     heartbeat_interval_seconds: float = Field(default=2.0, gt=0, alias="HYDRA_HEARTBEAT_SECONDS")
     lease_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_LEASE_SECONDS")
+    leader_lease_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_LEADER_LEASE_SECONDS")
+    control_poll_seconds: float = Field(default=2.0, gt=0, alias="HYDRA_CONTROL_POLL_SECONDS")
+    redis_prefix: str = Field(
+        default="hydra", pattern=r"^[A-Za-z0-9_.-]{1,64}$", alias="HYDRA_REDIS_PREFIX"
+    )
+    worker_guard: bool = Field(default=True, alias="HYDRA_WORKER_GUARD")
     catchup_window_seconds: float = Field(
         default=24 * 3600, gt=0, alias="HYDRA_CATCHUP_WINDOW_SECONDS"
     )
@@ -53,6 +59,16 @@ class Settings(BaseSettings):
     run_retention_days: int | None = Field(default=None, ge=1, alias="HYDRA_RUN_RETENTION_DAYS")
     allow_file_git: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_FILE")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
+
+    def worker_token(self) -> str | None:
+        """A worker's credential: `API_TOKEN`, else derived from `ADMIN_TOKEN` (same host)."""
+        if self.api_token is not None:
+            return self.api_token.get_secret_value()
+        if self.admin_token is not None:
+            from hydra_jobs.broker.signing import worker_token
+
+            return worker_token(self.admin_token.get_secret_value(), self.worker_domain)
+        return None
 
     def store_url(self) -> str:
         if self.mongo_url:

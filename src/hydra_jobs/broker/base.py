@@ -1,11 +1,17 @@
 """The broker interface: the data plane between schedulers and workers.
 
-Four channels, each with a durable and a fast path where it matters:
+Five channels, each with a durable and a fast path where it matters:
 - queues: deliveries of runs to workers, per (domain, queue); claimed atomically, acked when done;
-- events: worker -> scheduler reports (started, output, finished, heartbeat), consumed by ingest;
+  deliveries held by a worker whose lease is gone are found by the leader and redelivered;
+- events: worker -> scheduler reports (started, output, finished, heartbeat), consumed by ingest,
+  which acks them once they are written to the store;
 - live: fan-out of persisted changes to every scheduler replica's SSE clients (a hint only);
-- control: cancel requests (a durable marker plus a nudge) and worker drain requests;
-plus worker leases and the leader lease.
+- control: cancel requests, worker aborts and drains (a durable marker plus a nudge; workers also
+  poll the markers, so a lost nudge only delays them);
+- scheduler nudges: job changes and dispatch wake-ups between replicas (hints; the leader also
+  resyncs periodically);
+plus worker leases, the leader lease, and the boot id that tells the leader the broker lost its
+data (then it rebuilds the queues from the store).
 """
 
 from __future__ import annotations
@@ -17,12 +23,17 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A run handed to a worker. `receipt` is what the broker needs to ack it."""
+    """A run handed to a worker. `receipt` is what the broker needs to ack it.
+
+    `started` is set on orphaned deliveries whose worker had begun starting the run before it
+    died: such a run may have run (in part), so it is declared lost rather than redelivered.
+    """
 
     domain: str
     queue: str
     run: dict[str, Any]
     receipt: str
+    started: bool = False
 
     @property
     def run_id(self) -> str:
@@ -47,9 +58,28 @@ class Broker(Protocol):
     async def ack(self, delivery: Delivery) -> None: ...
     async def purge_run(self, domain: str, queue: str, run_id: str) -> None: ...
 
+    async def forget_runs(self, run_ids: list[str]) -> None:
+        """The runs ended: `enqueue` may take the same ids again (it skips runs still queued)."""
+        ...
+
+    async def redeliver(self, delivery: Delivery) -> None:
+        """Put a claimed, unstarted delivery back on its queue (no-op if already acked)."""
+        ...
+
+    async def absent_runs(self, run_ids: list[str]) -> set[str]:
+        """Which of these runs the broker holds neither on a queue nor claimed."""
+        ...
+
+    async def orphaned_deliveries(self, live: set[str]) -> list[Delivery]:
+        """Deliveries claimed by consumers not in `live`: the caller redelivers or acks each."""
+        ...
+
     # worker -> scheduler events
     async def emit(self, events: list[dict[str, Any]]) -> None: ...
     async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]: ...
+    async def ack_events(self, events: list[dict[str, Any]]) -> None:
+        """`events` (from `read_events`) are stored: they are not delivered again."""
+        ...
 
     # live fan-out
     async def publish(self, domain: str, events: list[dict[str, Any]]) -> None: ...
@@ -58,8 +88,22 @@ class Broker(Protocol):
     # control
     async def request_cancel(self, domain: str, run_id: str) -> None: ...
     async def is_cancel_requested(self, run_id: str) -> bool: ...
+    async def begin(self, delivery: Delivery, worker_id: str) -> bool:
+        """The worker is about to start the run: record that (see `Delivery.started`) and
+        return False instead if the run's cancel was requested (then it must not start)."""
+        ...
+
     def watch_control(self, domain: str, worker_id: str) -> Subscription: ...
     async def send_control(self, domain: str, message: dict[str, Any]) -> None: ...
+    async def poll_control(
+        self, domain: str, worker_id: str, run_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        """The durable path of control: cancel/abort/drain messages still standing for them."""
+        ...
+
+    # scheduler replicas
+    async def notify_schedulers(self, message: dict[str, Any]) -> None: ...
+    def watch_schedulers(self) -> Subscription: ...
 
     # leases
     async def renew_worker_lease(self, worker_id: str, ttl: float) -> None: ...
@@ -67,3 +111,6 @@ class Broker(Protocol):
     async def live_workers(self) -> set[str]: ...
     async def try_lead(self, holder: str, ttl: float) -> bool: ...
     async def resign(self, holder: str) -> None: ...
+    async def check_boot(self) -> bool:
+        """True once after the broker started empty (first start, or its data was lost)."""
+        ...

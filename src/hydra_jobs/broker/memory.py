@@ -56,14 +56,19 @@ class _Subscription:
 class MemoryBroker:
     def __init__(self) -> None:
         self._queues: dict[tuple[str, str], deque[dict[str, Any]]] = {}
+        self._held: set[str] = set()  # runs enqueued and not yet ended: enqueue is idempotent
         self._queue_changed = asyncio.Condition()
-        self._unacked: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self._unacked: dict[str, tuple[Delivery, str]] = {}  # receipt -> (delivery, consumer)
         self._receipts = itertools.count(1)
         self._events: deque[dict[str, Any]] = deque()
         self._events_ready = asyncio.Event()
         self._live: set[_Subscription] = set()
         self._control: set[_Subscription] = set()
         self._cancels: dict[str, float] = {}
+        self._aborts: dict[tuple[str, str], float] = {}
+        self._drains: set[str] = set()
+        self._schedulers: set[_Subscription] = set()
+        self._booted = False
         self._leases: dict[str, float] = {}
         self._leader: tuple[str, float] | None = None
 
@@ -71,7 +76,7 @@ class MemoryBroker:
         return None
 
     async def close(self) -> None:
-        for sub in list(self._live) + list(self._control):
+        for sub in list(self._live) + list(self._control) + list(self._schedulers):
             await sub.close()
 
     async def ping(self) -> None:
@@ -80,48 +85,65 @@ class MemoryBroker:
     # queues ----------------------------------------------------------------------------------
 
     async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None:
-        self._queues.setdefault((domain, queue), deque()).extend(runs)
+        fresh = [r for r in runs if r["id"] not in self._held]
+        self._held.update(r["id"] for r in fresh)
+        self._queues.setdefault((domain, queue), deque()).extend(fresh)
         async with self._queue_changed:
             self._queue_changed.notify_all()
 
-    def _take(self, domain: str, queues: list[str], count: int) -> list[Delivery]:
+    def _take(self, domain: str, queues: list[str], count: int, consumer: str) -> list[Delivery]:
         taken: list[Delivery] = []
         for queue in queues:
             pending = self._queues.get((domain, queue))
             while pending and len(taken) < count:
                 run = pending.popleft()
-                receipt = str(next(self._receipts))
-                self._unacked[receipt] = (domain, queue, run)
-                taken.append(Delivery(domain, queue, run, receipt))
+                delivery = Delivery(domain, queue, run, str(next(self._receipts)))
+                self._unacked[delivery.receipt] = (delivery, consumer)
+                taken.append(delivery)
         return taken
 
     async def claim(
         self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
     ) -> list[Delivery]:
-        taken = self._take(domain, queues, count)
+        taken = self._take(domain, queues, count, consumer)
         if taken or timeout <= 0:
             return taken
         async with self._queue_changed:
             try:
-                await asyncio.wait_for(
-                    self._queue_changed.wait_for(
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
+                    await self._queue_changed.wait_for(
                         lambda: any(self._queues.get((domain, q)) for q in queues)
-                    ),
-                    timeout,
-                )
+                    )
             except TimeoutError:
                 return []
-        return self._take(domain, queues, count)
+        return self._take(domain, queues, count, consumer)
 
     async def ack(self, delivery: Delivery) -> None:
         self._unacked.pop(delivery.receipt, None)
 
     async def purge_run(self, domain: str, queue: str, run_id: str) -> None:
+        self._held.discard(run_id)
         pending = self._queues.get((domain, queue))
         if pending:
             kept = [r for r in pending if r.get("id") != run_id]
             pending.clear()
             pending.extend(kept)
+
+    async def forget_runs(self, run_ids: list[str]) -> None:
+        self._held.difference_update(run_ids)
+
+    async def absent_runs(self, run_ids: list[str]) -> set[str]:
+        return set(run_ids) - self._held
+
+    async def redeliver(self, delivery: Delivery) -> None:
+        if self._unacked.pop(delivery.receipt, None) is None:
+            return
+        self._queues.setdefault((delivery.domain, delivery.queue), deque()).appendleft(delivery.run)
+        async with self._queue_changed:
+            self._queue_changed.notify_all()
+
+    async def orphaned_deliveries(self, live: set[str]) -> list[Delivery]:
+        return [d for d, consumer in list(self._unacked.values()) if consumer not in live]
 
     # events ----------------------------------------------------------------------------------
 
@@ -133,13 +155,17 @@ class MemoryBroker:
         if not self._events and timeout > 0:
             self._events_ready.clear()
             try:
-                await asyncio.wait_for(self._events_ready.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
+                    await self._events_ready.wait()
             except TimeoutError:
                 return []
         batch: list[dict[str, Any]] = []
         while self._events and len(batch) < count:
             batch.append(self._events.popleft())
         return batch
+
+    async def ack_events(self, events: list[dict[str, Any]]) -> None:
+        return None  # in one process, an event read is an event handled
 
     # live ------------------------------------------------------------------------------------
 
@@ -163,6 +189,10 @@ class MemoryBroker:
         self._cancels[run_id] = now + CANCEL_MARKER_TTL_SECONDS
         await self.send_control(domain, {"type": "cancel", "run_id": run_id})
 
+    async def begin(self, delivery: Delivery, worker_id: str) -> bool:
+        # One process: if the worker dies, so does everything; no record is needed.
+        return not await self.is_cancel_requested(delivery.run_id)
+
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._cancels.get(run_id, 0.0) > time.monotonic()
 
@@ -170,9 +200,41 @@ class MemoryBroker:
         return _Subscription(self._control, domain)
 
     async def send_control(self, domain: str, message: dict[str, Any]) -> None:
+        if message.get("type") == "abort" and message.get("worker_id"):
+            now = time.monotonic()
+            self._aborts = {k: v for k, v in self._aborts.items() if v > now}
+            key = (str(message.get("run_id")), str(message["worker_id"]))
+            self._aborts[key] = now + CANCEL_MARKER_TTL_SECONDS
+        elif message.get("type") == "drain" and message.get("worker_id"):
+            self._drains.add(str(message["worker_id"]))
         for sub in list(self._control):
             if sub.key == domain:
                 sub.offer(message)
+
+    async def poll_control(
+        self, domain: str, worker_id: str, run_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        found: list[dict[str, Any]] = [
+            {"type": "cancel", "run_id": r} for r in run_ids if self._cancels.get(r, 0.0) > now
+        ]
+        found += [
+            {"type": "abort", "run_id": r, "worker_id": worker_id}
+            for r in run_ids
+            if self._aborts.get((r, worker_id), 0.0) > now
+        ]
+        if worker_id in self._drains:
+            found.append({"type": "drain", "worker_id": worker_id})
+        return found
+
+    # scheduler replicas ----------------------------------------------------------------------
+
+    async def notify_schedulers(self, message: dict[str, Any]) -> None:
+        for sub in list(self._schedulers):
+            sub.offer(message)
+
+    def watch_schedulers(self) -> _Subscription:
+        return _Subscription(self._schedulers, None)
 
     # leases ----------------------------------------------------------------------------------
 
@@ -196,3 +258,7 @@ class MemoryBroker:
     async def resign(self, holder: str) -> None:
         if self._leader and self._leader[0] == holder:
             self._leader = None
+
+    async def check_boot(self) -> bool:
+        fresh, self._booted = not self._booted, True
+        return fresh

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from hydra_jobs import __version__
 from hydra_jobs.broker import open_broker
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import (
@@ -45,7 +46,7 @@ from hydra_jobs.scheduler.routes import (
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store import open_store
 from hydra_jobs.store.base import Store
-from hydra_jobs.worker.worker import Worker, WorkerConfig
+from hydra_jobs.worker.worker import Worker, worker_config
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         the_store = store or open_store(settings.store_url())
-        the_broker = broker or open_broker(settings.redis_url)
+        the_broker = broker or scheduler_broker(settings)
         await the_store.open()
         await the_store.ensure_domain("default")
         await the_broker.start()
@@ -120,7 +121,7 @@ def create_app(
         worker_task: asyncio.Task[None] | None = None
         worker: Worker | None = None
         if embedded_worker:
-            worker = Worker(the_broker, _worker_config(settings), rt.clock)
+            worker = Worker(the_broker, worker_config(settings), rt.clock)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
         try:
@@ -154,17 +155,14 @@ def create_app(
     return app
 
 
-def _worker_config(settings: Settings) -> WorkerConfig:
-    tags = dict(item.split("=", 1) for item in settings.worker_tags.split(",") if "=" in item)
-    return WorkerConfig(
-        domain=settings.worker_domain,
-        queues=[q.strip() for q in settings.queues.split(",") if q.strip()],
-        concurrency=settings.concurrency,
-        name=settings.worker_name,
-        tags=tags,
-        heartbeat_interval_seconds=settings.heartbeat_interval_seconds,
-        lease_seconds=settings.lease_seconds,
-        log_max_bytes=settings.log_max_bytes,
-        kill_grace_seconds=settings.kill_grace_seconds,
-        drain_grace_seconds=settings.drain_grace_seconds,
+def scheduler_broker(settings: Settings) -> Broker:
+    """The broker `settings` name, with a scheduler's signing keys (derived from ADMIN_TOKEN)."""
+    keys = None
+    if settings.admin_token is not None:
+        keys = SchedulerKeys(settings.admin_token.get_secret_value())
+    return open_broker(
+        settings.redis_url,
+        keys,
+        prefix=settings.redis_prefix,
+        lease_grace_seconds=settings.lease_seconds,
     )

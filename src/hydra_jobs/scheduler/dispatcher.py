@@ -2,6 +2,10 @@
 
 Runs only on the leader, as one task, so its view of active counts cannot race with itself.
 Each cycle is two statements for any number of runs (select due, then one batch of CAS updates).
+
+It also keeps the broker in step with the store: as it starts (a new leader, or the broker came
+back empty) and every `REQUEUE_SECONDS`, queued runs the broker does not hold are enqueued again
+(a scheduler that died between storing a run and enqueueing it loses nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 1000
 IDLE_RECHECK_SECONDS = 5.0
+REQUEUE_SECONDS = 30.0
+FIND_ONE_BY_ONE = 100  # re-read at most this many runs one by one; beyond, one query
 COALESCE_SECONDS = 0.002  # latency traded for batching when woken by new work
 
 
@@ -29,7 +35,11 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         await self.requeue_queued()
+        next_requeue = self.rt.clock.monotonic() + REQUEUE_SECONDS
         while True:
+            if self.rt.clock.monotonic() >= next_requeue:
+                next_requeue = self.rt.clock.monotonic() + REQUEUE_SECONDS
+                await self.requeue_queued()
             moved = await self.dispatch_once()
             if moved >= DISPATCH_BATCH:
                 continue
@@ -47,14 +57,35 @@ class Dispatcher:
         return min(IDLE_RECHECK_SECONDS, max(0.0, delay))
 
     async def requeue_queued(self) -> None:
-        """After a start or a broker loss, queued runs are put back on their queues."""
+        """Queued runs the broker does not hold are put (back) on their queues.
+
+        Runs are read twice: the broker is asked which of the queued runs it lacks, and only those
+        still queued on a second read are enqueued, so a run that finished (and left the broker)
+        between the two looks is not handed out again.
+        """
+        if not self.rt.leading():
+            return
         queued = await self.rt.store.runs_with_status([RunStatus.QUEUED])
-        await self.rt.enqueue(queued)
-        if queued:
-            log.info("re-enqueued %d queued runs", len(queued), extra={"action": "requeue"})
+        if not queued:
+            return
+        absent = await self.rt.broker.absent_runs([r.id for r in queued])
+        if not absent:
+            return
+        if len(absent) <= FIND_ONE_BY_ONE:
+            again = [await self.rt.store.find_run(run_id) for run_id in sorted(absent)]
+        else:
+            again = list(await self.rt.store.runs_with_status([RunStatus.QUEUED]))
+        still = [
+            r for r in again if r is not None and r.id in absent and r.status is RunStatus.QUEUED
+        ]
+        await self.rt.enqueue(still)
+        if still:
+            log.info("re-enqueued %d queued runs", len(still), extra={"action": "requeue"})
 
     async def dispatch_once(self) -> int:
         """Queue every due run that fits under its job's cap; returns how many were queued."""
+        if not self.rt.leading():
+            return 0
         store = self.rt.store
         blocked: set[str] = set()
         active: dict[str, int] = {}

@@ -17,6 +17,10 @@ _rng = random.Random()
 
 async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
     """Create the retries that `ended` runs are owed; returns the new runs."""
+    try:
+        await rt.broker.forget_runs([run.id for run in ended])
+    except Exception as exc:  # only bookkeeping: an ended run is never requeued anyway
+        log.warning("could not release ended runs in the broker: %s: %s", type(exc).__name__, exc)
     retries: list[Run] = []
     for run in ended:
         decision = decide_retry(

@@ -2,6 +2,10 @@
 
 SSE clients resume with `Last-Event-ID`: ids are `<epoch>-<seq>`, where the epoch changes each
 time the replica starts, so an id from another life gets a `reset` instead of a wrong replay.
+
+With several replicas, each publishes the changes it applied, so two changes of one run can
+arrive in the other order (`succeeded` from one replica before `running` from another). A run
+event that would move a run backwards is dropped here: clients only ever see a run go forward.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +26,37 @@ REPLAY_BUFFER_EVENTS = 20_000
 LISTENER_BUFFER_EVENTS = 5_000
 
 Matcher = Callable[[dict[str, Any]], bool]
+RUN_ORDER_MEMORY = 50_000  # runs whose last status the hub remembers to drop stale events
+STATUS_RANK = {"pending": 0, "queued": 1, "running": 2}  # everything else is terminal: 3
+
+
+def _rank(status: str) -> int:
+    return STATUS_RANK.get(status, 3)
+
+
+class RunOrder:
+    """Remembers the last status seen per run; `stale` is True for an event that goes back."""
+
+    def __init__(self, memory: int = RUN_ORDER_MEMORY) -> None:
+        self._last: OrderedDict[str, str] = OrderedDict()
+        self._memory = memory
+
+    def stale(self, run: dict[str, Any]) -> bool:
+        run_id, status = run.get("id"), run.get("status")
+        if not isinstance(run_id, str) or not isinstance(status, str):
+            return False
+        prev = self._last.get(run_id)
+        if prev is not None:
+            if _rank(status) < _rank(prev):
+                return True
+            # Terminal is final; the one exception is a poison run's `lost` becoming `failed`.
+            if _rank(prev) == 3 and status != prev and (prev, status) != ("lost", "failed"):
+                return True
+        self._last[run_id] = status
+        self._last.move_to_end(run_id)
+        if len(self._last) > self._memory:
+            self._last.popitem(last=False)
+        return False
 
 
 class Listener:
@@ -65,6 +100,8 @@ class EventHub:
         self.seq = 0
         self.ring: deque[tuple[int, dict[str, Any]]] = deque(maxlen=REPLAY_BUFFER_EVENTS)
         self.listeners: set[Listener] = set()
+        self.order = RunOrder()
+        self.stale_dropped = 0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -93,6 +130,10 @@ class EventHub:
             await sub.close()
 
     def _dispatch(self, event: dict[str, Any]) -> None:
+        run = event.get("run")
+        if event.get("type") == "run" and isinstance(run, dict) and self.order.stale(run):
+            self.stale_dropped += 1
+            return
         self.seq += 1
         self.ring.append((self.seq, event))
         event_id = f"{self.epoch}-{self.seq}"

@@ -1,14 +1,21 @@
 """Ingest: turns worker events into store writes, in batches, then fans the changes out live.
 
 Every replica runs it. A batch is whatever is waiting (up to `INGEST_BATCH` events) applied in one
-transaction, so a burst of short runs costs a few transactions, not one per event.
+transaction, so a burst of short runs costs a few transactions, not one per event. Events are
+acked to the broker only after the store write.
+
+Replicas share one event stream, so the events of one run can reach two replicas and be applied
+out of order: a `finished` (or `output`) refused because the run's `started` has not been written
+yet is retried a few times over `DEFER_MAX_SECONDS` before it counts as stale and is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +29,29 @@ log = logging.getLogger(__name__)
 INGEST_BATCH = 1000
 COALESCE_SECONDS = 0.002
 READ_TIMEOUT_SECONDS = 1.0
+FLUSH_SECONDS = 2.0  # at shutdown, how long to keep applying what is waiting
+DEFER_FIRST_SECONDS = 0.02
+DEFER_MAX_SECONDS = 5.0
+DEFERRABLE = frozenset({"finished", "output"})
+# `lost` comes from a worker that had to stop a run it was not asked to stop (it could not renew
+# its lease, or its drain grace ran out): the run is retried like one the reaper declared lost.
 FINISH_STATUSES = frozenset(
-    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.CANCELLED}
+    {
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+        RunStatus.TIMED_OUT,
+        RunStatus.CANCELLED,
+        RunStatus.LOST,
+    }
 )
+
+
+@dataclass
+class _Deferred:
+    event: dict[str, Any]
+    give_up_at: float
+    next_at: float
+    delay: float
 
 
 def _when(value: Any) -> datetime:
@@ -79,29 +106,71 @@ class Ingest:
         self.rt = rt
         self.applied = 0
         self.dropped = 0
+        self.deferred = 0
+        self._waiting: list[_Deferred] = []
 
     async def run_forever(self) -> None:
+        failing = False
         while True:
-            events = await self.rt.broker.read_events(INGEST_BATCH, READ_TIMEOUT_SECONDS)
-            if events and len(events) < INGEST_BATCH // 4:
-                # A trickle: wait a moment so a burst is written in one transaction.
-                await asyncio.sleep(COALESCE_SECONDS)
-                events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-            if events:
+            try:
+                events = await self.rt.broker.read_events(INGEST_BATCH, self._read_timeout())
+                if events and len(events) < INGEST_BATCH // 4:
+                    # A trickle: wait a moment so a burst is written in one transaction.
+                    await asyncio.sleep(COALESCE_SECONDS)
+                    events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
+                failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not failing:
+                    log.warning(
+                        "cannot read worker events: %s: %s",
+                        type(exc).__name__,
+                        exc,
+                        extra={"action": "ingest"},
+                    )
+                failing = True
+                await asyncio.sleep(READ_TIMEOUT_SECONDS)
+                continue
+            batch = self._due() + events  # retried (older) events first
+            if batch:
                 try:
-                    await self.handle(events)
+                    await self.handle(batch)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
+                    # Not acked: the events come back to a replica once they have been pending
+                    # for a while, and are applied then (every write is compare-and-set).
                     log.exception("ingest batch failed", extra={"action": "ingest"})
+
+    def _read_timeout(self) -> float:
+        if not self._waiting:
+            return READ_TIMEOUT_SECONDS
+        soonest = min(d.next_at for d in self._waiting)
+        return max(0.0, min(READ_TIMEOUT_SECONDS, soonest - time.monotonic()))
+
+    def _due(self) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        due = [d.event for d in self._waiting if d.next_at <= now]
+        if due:
+            self._waiting = [d for d in self._waiting if d.next_at > now]
+        return due
 
     async def flush(self) -> None:
         """Apply whatever events are already waiting (at shutdown, after the worker stopped)."""
-        while events := await self.rt.broker.read_events(INGEST_BATCH, 0.0):
+        deadline = time.monotonic() + FLUSH_SECONDS
+        while time.monotonic() < deadline and (
+            events := await self.rt.broker.read_events(INGEST_BATCH, 0.0)
+        ):
             await self.handle(events)
 
     async def handle(self, events: list[dict[str, Any]]) -> None:
         pairs = [(e, op) for e in events if (op := event_to_op(e)) is not None]
+        later: set[int] = set()  # ids of events kept for another try: not acked yet
+        await self._apply(pairs, later)
+        await self.rt.broker.ack_events([e for e in events if id(e) not in later])
+
+    async def _apply(self, pairs: list[tuple[dict[str, Any], Op]], later: set[int]) -> None:
         if not pairs:
             return
         results = await self.rt.store.apply([op for _, op in pairs])
@@ -111,6 +180,9 @@ class Ingest:
         workers: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for (event, op), result in zip(pairs, results, strict=True):
             if result is False:
+                if self._defer(event):
+                    later.add(id(event))
+                    continue
                 self.dropped += 1
                 await self._refused(event, op)
                 continue
@@ -143,6 +215,25 @@ class Ingest:
         await self.rt.publish_runs(changed)
         for domain, items in workers.items():
             await self.rt.broker.publish(domain, items)
+
+    def _defer(self, event: dict[str, Any]) -> bool:
+        """Keep a refused event for another try if it may just have overtaken its `started`."""
+        if event.get("type") not in DEFERRABLE:
+            return False
+        now = time.monotonic()
+        held = event.get("_deferred")
+        if held is None:
+            held = event["_deferred"] = _Deferred(
+                event, now + DEFER_MAX_SECONDS, now, DEFER_FIRST_SECONDS
+            )
+            self.deferred += 1
+        assert isinstance(held, _Deferred)
+        if now >= held.give_up_at:
+            return False
+        held.next_at = now + held.delay
+        held.delay *= 2
+        self._waiting.append(held)
+        return True
 
     async def _refused(self, event: dict[str, Any], op: Op) -> None:
         """A stale or illegal event: never applied. A refused start means a copy must stop."""

@@ -2,12 +2,21 @@
 
 Runs on the leader. A worker kills its own jobs before its lease can expire (self-fencing), so by
 the time a run is declared lost nothing of it is still running, and its retry cannot overlap it.
+
+Each sweep also
+- takes back deliveries held by workers that died (a kill between dequeue and start): a run
+  still `queued` goes back on its queue, unless its worker had begun starting it (then it may
+  have run in part, so it is declared `lost` and retried as a new attempt); anything else is
+  dropped, since the store already knows how it went;
+- sets the cancel marker again for running runs whose cancel was requested, in case the broker
+  lost it (it was unreachable when the cancel came, or restarted empty).
 """
 
 from __future__ import annotations
 
 import logging
 
+from hydra_jobs.errors import BackendUnavailable
 from hydra_jobs.models import Run, RunStatus, Worker, WorkerStatus
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.runtime import Runtime
@@ -26,18 +35,34 @@ class Reaper:
         return max(0.2, self.rt.settings.lease_seconds / 4)
 
     async def run_forever(self) -> None:
+        failing = waiting = False
         while True:
             try:
                 await self.sweep()
-            except Exception:
-                log.exception("reaper sweep failed", extra={"action": "reap"})
+                failing = waiting = False
+            except BackendUnavailable as exc:
+                if not waiting:
+                    log.info("reaper waits: %s", exc, extra={"action": "reap"})
+                waiting = True
+            except Exception as exc:
+                if not failing:  # once per outage, not every sweep
+                    log.warning(
+                        "reaper sweep failed: %s: %s",
+                        type(exc).__name__,
+                        exc,
+                        extra={"action": "reap"},
+                    )
+                failing = True
             await self.rt.clock.sleep(self.interval_seconds)
 
     async def sweep(self) -> list[Run]:
+        if not self.rt.leading():
+            return []
         live = await self.rt.broker.live_workers()
+        lost = await self._recover_deliveries(live)
         running = await self.rt.store.runs_with_status([RunStatus.RUNNING])
+        await self._reassert_cancels([r for r in running if r.worker_id in live])
         orphans = [r for r in running if r.worker_id not in live]
-        lost: list[Run] = []
         now = self.rt.clock.now()
         for run in orphans:
             done = await self.rt.store.set_status(
@@ -67,6 +92,45 @@ class Reaper:
             await after_terminal(self.rt, lost)
         await self._mark_offline(live)
         return lost
+
+    async def _recover_deliveries(self, live: set[str]) -> list[Run]:
+        """Deliveries of dead workers: never started -> redelivered; maybe started -> lost."""
+        lost: list[Run] = []
+        for delivery in await self.rt.broker.orphaned_deliveries(live):
+            run = await self.rt.store.find_run(delivery.run_id)
+            if run is None or run.status is not RunStatus.QUEUED:
+                await self.rt.broker.ack(delivery)  # it ran, or ended: the store knows
+            elif not delivery.started:
+                log.warning(
+                    "run %s was claimed by a worker that died before starting it; redelivering",
+                    delivery.run_id,
+                    extra={"action": "redeliver", "run_id": delivery.run_id},
+                )
+                await self.rt.broker.redeliver(delivery)
+            else:
+                # Its worker died while starting it: it may have run in part, so it is not
+                # handed out again as if fresh; it is lost, and retried as a new attempt.
+                done = await self.rt.store.set_status(
+                    SetStatus(
+                        run.id,
+                        frozenset({RunStatus.QUEUED}),
+                        RunStatus.LOST,
+                        {
+                            "finished_at": self.rt.clock.now(),
+                            "lost_count": run.lost_count + 1,
+                            "error": "its worker died while starting it",
+                        },
+                    )
+                )
+                await self.rt.broker.ack(delivery)
+                if done is not None:
+                    lost.append(done)
+        return lost
+
+    async def _reassert_cancels(self, running: list[Run]) -> None:
+        for run in running:
+            if run.cancel_requested:
+                await self.rt.broker.request_cancel(run.domain, run.id)
 
     async def _mark_offline(self, live: set[str]) -> None:
         stale: list[Worker] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from hydra_jobs.errors import Conflict, InvalidInput
@@ -113,9 +114,9 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             )
         )
         if done is not None:
-            await rt.broker.purge_run(run.domain, run.queue, run.id)
+            await _tell_broker("purge", rt.broker.purge_run(run.domain, run.queue, run.id))
             # A worker may have claimed it a moment ago: the marker stops it before it starts.
-            await rt.broker.request_cancel(run.domain, run.id)
+            await _tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
             await rt.publish_runs([done])
             rt.dispatch_wanted.set()
             return done
@@ -124,7 +125,8 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING, {"cancel_requested": True}
         )
     )
-    await rt.broker.request_cancel(run.domain, run.id)
+    # If the broker is unreachable, the leader's reaper sets the marker again from the store.
+    await _tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
     if marked is None:
         fresh = await rt.store.get_run(run.domain, run.id)
         if fresh.status in TERMINAL:
@@ -132,6 +134,19 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
         return fresh
     await rt.publish_runs([marked])
     return marked
+
+
+async def _tell_broker(what: str, call: Awaitable[None]) -> None:
+    try:
+        await call
+    except Exception as exc:
+        log.warning(
+            "broker %s failed: %s: %s",
+            what,
+            type(exc).__name__,
+            exc,
+            extra={"action": "broker_" + what},
+        )
 
 
 async def cancel_active(rt: Runtime, job: Job, *, reason: str) -> int:

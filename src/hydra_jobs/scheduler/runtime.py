@@ -1,10 +1,17 @@
-"""What every scheduler component shares: store, broker, clock, settings and wake-up signals."""
+"""What every scheduler component shares: store, broker, clock, settings and wake-up signals.
+
+Wake-ups raised here are relayed to the other scheduler replicas (through the broker, see
+`Engine`): a job saved or a run triggered on any replica wakes the leader's ticker or dispatcher.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +25,29 @@ log = logging.getLogger(__name__)
 
 
 class Signal:
-    """A level-triggered wake-up: `set` any number of times, the waiter wakes once."""
+    """A level-triggered wake-up: `set` any number of times, the waiter wakes once.
+
+    `relay`, when installed, is told about every `set` (not `set_local`), to wake other replicas.
+    """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.relay: Callable[[], None] | None = None
 
     def set(self) -> None:
+        self._event.set()
+        if self.relay is not None:
+            self.relay()
+
+    def set_local(self) -> None:
         self._event.set()
 
     async def wait(self, timeout: float | None) -> bool:
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as the event is set, and a cancelled loop would then run on.
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
         except TimeoutError:
             return False
         finally:
@@ -45,18 +64,46 @@ class Runtime:
     dispatch_wanted: Signal = field(default_factory=Signal)
     jobs_changed: Signal = field(default_factory=Signal)
     changed_job_ids: set[str] = field(default_factory=set)
+    # Monotonic time until which this replica may act as leader. The engine keeps it in step with
+    # the leader lease; components used on their own (tests) are always allowed to act.
+    leader_until: float = math.inf
+    relay_job: Callable[[str], None] | None = None
+
+    def leading(self) -> bool:
+        """Checked right before a leader-only action: a leader whose lease may have lapsed (it was
+        frozen, or Redis is unreachable) stops at once, not at its next renewal attempt."""
+        return time.monotonic() < self.leader_until
 
     def job_changed(self, job_id: str) -> None:
+        self.job_changed_local(job_id)
+        if self.relay_job is not None:
+            self.relay_job(job_id)
+
+    def job_changed_local(self, job_id: str) -> None:
         self.changed_job_ids.add(job_id)
-        self.jobs_changed.set()
+        self.jobs_changed.set_local()
 
     async def enqueue(self, runs: list[Run]) -> None:
-        """Hand queued runs to the broker, one call per (domain, queue)."""
+        """Hand queued runs to the broker, one call per (domain, queue).
+
+        A broker failure is logged, not raised: the runs are `queued` in the store, and the
+        leader's periodic requeue hands them over once the broker is back.
+        """
         groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for run in runs:
             groups[(run.domain, run.queue)].append(run.model_dump(mode="json"))
         for (domain, queue), items in groups.items():
-            await self.broker.enqueue(domain, queue, items)
+            try:
+                await self.broker.enqueue(domain, queue, items)
+            except Exception as exc:
+                log.warning(
+                    "could not enqueue %d run(s) on %s/%s (%s); the leader will requeue them",
+                    len(items),
+                    domain,
+                    queue,
+                    exc,
+                    extra={"action": "enqueue_failed"},
+                )
 
     async def publish_runs(self, runs: list[Run] | list[RunSummary]) -> None:
         by_domain: dict[str, list[dict[str, Any]]] = {}

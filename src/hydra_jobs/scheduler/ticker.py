@@ -5,6 +5,9 @@ are wall-clock instants with an idempotency key in the store, so a restart or a 
 collides instead of firing twice; intervals are measured on the monotonic clock, so a wall-clock
 step neither re-fires nor bursts. Slots missed while no ticker ran follow the job's catch-up policy
 and are recorded as `skipped` runs, never dropped silently.
+
+Job changes reach it as wake-ups (relayed from other replicas through the broker); since those are
+hints, it also compares every job's `updated_at` with what it loaded every `RESYNC_SECONDS`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 30.0  # a slot fired later than this counts as missed (catch-up rules)
 MAX_SLEEP_SECONDS = 30.0  # re-read the wall clock at least this often (catches clock steps)
+RESYNC_SECONDS = 30.0  # safety net for lost job-change nudges
 
 
 @dataclass
@@ -46,15 +50,22 @@ class Ticker:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.entries: dict[str, Entry] = {}
+        self.versions: dict[str, datetime] = {}  # updated_at of every job as loaded
         self.fired = 0
+        self.attempts = 0  # slots this ticker tried to fire (collisions included)
+        self.resync_wanted = False
+        self._next_resync = 0.0
         self.idle = asyncio.Event()  # set while sleeping: lets tests with a manual clock settle
 
     async def run_forever(self) -> None:
         await self.load_all(catch_up=True)
+        self._next_resync = self.rt.clock.monotonic() + RESYNC_SECONDS
         while True:
+            if self.resync_wanted or self.rt.clock.monotonic() >= self._next_resync:
+                await self.resync()
             await self._reload_changed()
             await self.fire_due()
-            await self._sleep(self._next_delay())
+            await self._sleep(min(self._next_delay(), RESYNC_SECONDS))
 
     async def _sleep(self, delay: float) -> None:
         self.idle.set()
@@ -83,26 +94,37 @@ class Ticker:
 
     async def load_all(self, *, catch_up: bool) -> None:
         self.entries.clear()
+        self.versions.clear()
         self.rt.changed_job_ids.clear()
         for job in await self.rt.store.schedulable_jobs():
             await self._load(job, catch_up=catch_up)
 
+    async def resync(self) -> None:
+        """Queue a reload of every job whose stored version differs from the one loaded."""
+        self.resync_wanted = False
+        self._next_resync = self.rt.clock.monotonic() + RESYNC_SECONDS
+        current = {job.id: job.updated_at for job in await self.rt.store.schedulable_jobs()}
+        stale = {j for j, at in current.items() if self.versions.get(j) != at}
+        stale |= self.versions.keys() - current.keys()
+        if stale:
+            log.info("resync: %d job(s) changed", len(stale), extra={"action": "ticker_resync"})
+            self.rt.changed_job_ids.update(stale)
+
     async def _reload_changed(self) -> None:
         changed = list(self.rt.changed_job_ids)
         self.rt.changed_job_ids.clear()
+        if not changed:
+            return
+        by_id = {job.id: job for job in await self.rt.store.schedulable_jobs()}
         for job_id in changed:
             self.entries.pop(job_id, None)
-            job = await self._find_job(job_id)
+            self.versions.pop(job_id, None)
+            job = by_id.get(job_id)
             if job is not None:
                 await self._load(job, catch_up=False)
 
-    async def _find_job(self, job_id: str) -> Job | None:
-        for job in await self.rt.store.schedulable_jobs():
-            if job.id == job_id:
-                return job
-        return None
-
     async def _load(self, job: Job, *, catch_up: bool) -> None:
+        self.versions[job.id] = job.updated_at
         if job.schedule is None or not job.enabled or job.paused:
             await self._set_next_fire(job, None)
             return
@@ -201,6 +223,9 @@ class Ticker:
 
     async def fire(self, job: Job, slot: datetime) -> Run | None:
         """Create the run of one slot, applying the job's overlap policy. Idempotent per slot."""
+        if not self.rt.leading():
+            return None  # the leader lease may have lapsed: another replica owns the slots now
+        self.attempts += 1
         overlap = job.concurrency.overlap
         if overlap in (Overlap.SKIP, Overlap.CANCEL_PREVIOUS):
             active = (await self.rt.store.active_counts([job.id])).get(job.id, 0)

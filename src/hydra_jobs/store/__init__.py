@@ -9,7 +9,15 @@ from hydra_jobs.store.base import Store
 def open_store(url: str) -> Store:
     """Build (not yet open) the store for `url`; a missing driver names the extra to install."""
     if url.startswith(("mongodb://", "mongodb+srv://")):
-        raise BackendUnavailable("the MongoDB store is not available in this version")
+        try:
+            import pymongo  # noqa: F401
+        except ImportError as exc:
+            raise BackendUnavailable(
+                "MongoDB needs the pymongo driver: pip install 'hydra-jobs[mongo]'"
+            ) from exc
+        from hydra_jobs.store.mongo import MongoStore
+
+        return MongoStore(url)
     if url.startswith(("postgresql", "postgres://")):
         try:
             import asyncpg  # noqa: F401

@@ -63,6 +63,16 @@ class AuditRecord:
     details: dict[str, Any]
 
 
+def slot_key(run: Run) -> str | None:
+    """The idempotency key of a scheduled slot: one run per (job, slot time), ever.
+
+    Every store keeps it under a unique index, so two schedulers firing one slot collide.
+    """
+    if run.scheduled_for is None or run.trigger != "schedule":
+        return None
+    return f"{run.job_id}@{run.scheduled_for.isoformat()}"
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -110,5 +120,19 @@ class Store(Protocol):
         self, domain: str, *, limit: int, cursor: str | None
     ) -> Page[AuditRecord]: ...
     async def delete_runs_before(
-        self, cutoff: datetime, *, job_id: str | None, batch: int
-    ) -> int: ...
+        self,
+        cutoff: datetime,
+        *,
+        job_id: str | None,
+        batch: int,
+        exclude_jobs: Collection[str] = (),
+    ) -> int:
+        """Delete up to `batch` terminal runs created before `cutoff`, with their log chunks.
+
+        Returns how many runs went; callers loop until it returns less than `batch`.
+        """
+        ...
+
+    async def job_retention_days(self) -> dict[str, int]:
+        """Jobs that override the run retention: job id -> days."""
+        ...

@@ -28,6 +28,24 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return as_utc(value)
 
 
+class SafeText(sa.TypeDecorator[str]):
+    """Text that PostgreSQL can hold: NUL (which job output may contain) becomes U+FFFD there.
+
+    One character for one, so log offsets, counted in characters, stay whole.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
 def as_utc(value: Any) -> datetime | None:
     """A stored timestamp (naive UTC, or text from an aggregate on SQLite) as aware UTC."""
     if value is None:
@@ -39,6 +57,7 @@ def as_utc(value: Any) -> datetime | None:
 
 
 ID = sa.String(32)
+SCHEDULED = sa.text("\"trigger\" = 'schedule'")  # partial index: only scheduled runs have slots
 
 domains = sa.Table(
     "domains",
@@ -60,6 +79,7 @@ jobs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("next_fire_at", UTCDateTime, nullable=True),
+    sa.Column("retention_days", sa.Integer, nullable=True),
     sa.UniqueConstraint("domain", "name", name="uq_jobs_domain_name"),
     sa.Index("ix_jobs_domain_id", "domain", "id"),
 )
@@ -84,7 +104,7 @@ runs = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=True),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Column("exit_code", sa.Integer, nullable=True),
-    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("error", SafeText, nullable=True),
     sa.Column("worker_id", sa.String(64), nullable=True),
     sa.Column("params", sa.JSON, nullable=False),
     sa.Column("source_commit", sa.String(64), nullable=True),
@@ -98,7 +118,17 @@ runs = sa.Table(
     sa.Index("ix_runs_domain_job_id", "domain", "job_id", "id"),
     sa.Index("ix_runs_domain_status_id", "domain", "status", "id"),
     sa.Index("ix_runs_status_not_before", "status", "not_before"),
-    sa.Index("ix_runs_job_status", "job_id", "status"),
+    sa.Index("ix_runs_job_status", "job_id", "status", "created_at"),
+    sa.Index(
+        "ix_runs_job_slot",
+        "job_id",
+        "scheduled_for",
+        sqlite_where=SCHEDULED,
+        postgresql_where=SCHEDULED,
+    ),
+    sa.Index("ix_runs_created_at", "created_at"),
+    sa.Index("ix_runs_domain_created_at", "domain", "created_at", "id"),
+    sa.Index("ix_runs_domain_job_status_id", "domain", "job_id", "status", "id"),
     sa.Index("ix_runs_worker_status", "worker_id", "status"),
 )
 
@@ -108,7 +138,7 @@ log_chunks = sa.Table(
     sa.Column("run_id", ID, primary_key=True),
     sa.Column("offset", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("length", sa.Integer, nullable=False),
-    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("data", SafeText, nullable=False),
 )
 
 workers = sa.Table(

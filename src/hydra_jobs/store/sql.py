@@ -1,8 +1,9 @@
 """The SQL store (SQLAlchemy 2 Core): SQLite by default, PostgreSQL through the same code.
 
 Every method is a sync function over one `Connection`, handed to a runner (`sql_engine`) that runs
-it as one transaction off the event loop. Batches from ingest and the dispatcher are therefore one
-transaction and one thread hop however many statements they hold.
+it as one transaction (SQLite: inline on the event loop, heavy reads in a thread; PostgreSQL: on
+asyncpg). Batches from ingest and the dispatcher are therefore one transaction however many
+statements they hold. Rows are shaped in `sql_rows`.
 """
 
 from __future__ import annotations
@@ -18,64 +19,31 @@ from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
-from hydra_jobs.models import TERMINAL, Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
 from hydra_jobs.store.base import AppendLog, AuditRecord, Op, RunFilter, SetStatus, UpsertWorker
-from hydra_jobs.store.schema import as_utc, audit, domains, jobs, log_chunks, runs, workers
+from hydra_jobs.store.common import (
+    ACTIVE_VALUES,
+    FAILED_VALUES,
+    RECENT_FAILURES,
+    STATS_MAX_ROWS,
+    TERMINAL_VALUES,
+    LogAssembler,
+)
+from hydra_jobs.store.schema import (
+    SCHEDULED,
+    as_utc,
+    audit,
+    domains,
+    jobs,
+    log_chunks,
+    runs,
+    workers,
+)
 from hydra_jobs.store.sql_engine import make_runner, run_migrations
+from hydra_jobs.store.sql_rows import job_from, job_row, page_of_runs, run_from, run_row
 from hydra_jobs.store.stats import build_stats
 
 log = logging.getLogger(__name__)
-
-STATS_MAX_ROWS = 500_000
-FAILED_STATUSES = ("failed", "timed_out", "lost")
-JOB_META = ("id", "domain", "paused", "created_at", "updated_at", "next_fire_at")
-
-
-def _job_row(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "domain": job.domain,
-        "name": job.name,
-        "spec": job.spec().model_dump(mode="json"),
-        "paused": job.paused,
-        "has_schedule": job.schedule is not None,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "next_fire_at": job.next_fire_at,
-    }
-
-
-def _job_from(row: sa.Row[Any]) -> Job:
-    m = row._mapping
-    data = dict(m["spec"])
-    data.update({k: m[k] for k in JOB_META})
-    return Job.model_validate(data)
-
-
-def slot_key(run: Run) -> str | None:
-    """The idempotency key of a scheduled slot: one run per (job, slot time), ever."""
-    if run.scheduled_for is None or run.trigger != "schedule":
-        return None
-    return f"{run.job_id}@{run.scheduled_for.isoformat()}"
-
-
-def _run_row(run: Run) -> dict[str, Any]:
-    data = run.model_dump(mode="python")
-    data["status"] = run.status.value
-    data["trigger"] = run.trigger.value
-    data["slot_key"] = slot_key(run)
-    return data
-
-
-def _run_from(row: sa.Row[Any]) -> Run:
-    data = dict(row._mapping)
-    data.pop("slot_key", None)
-    return Run.model_validate(data)
-
-
-def _page_of_runs(rows: Sequence[sa.Row[Any]], limit: int) -> Page[Run]:
-    items = [_run_from(r) for r in rows[:limit]]
-    return Page[Run](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
 
 class SqlStore:
@@ -94,14 +62,18 @@ class SqlStore:
     async def ping(self) -> None:
         await self.runner.read(lambda c: c.execute(sa.text("SELECT 1")).scalar())
 
-    def _insert_ignore(self, table: sa.Table, keys: list[str]) -> Any:
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """An INSERT that knows ON CONFLICT (both dialects spell it the same way)."""
         if self.is_sqlite:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+            return sqlite_insert(table)
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+        return pg_insert(table)
+
+    def _insert_ignore(self, table: sa.Table, keys: list[str]) -> Any:
+        return self._dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
 
     # domains ---------------------------------------------------------------------------------
 
@@ -113,7 +85,7 @@ class SqlStore:
 
     async def create_job(self, job: Job) -> None:
         try:
-            await self.runner.write(lambda c: c.execute(jobs.insert().values(**_job_row(job))))
+            await self.runner.write(lambda c: c.execute(jobs.insert().values(**job_row(job))))
         except IntegrityError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
 
@@ -124,23 +96,32 @@ class SqlStore:
             ).first()
             if row is None:
                 raise NotFound(f"job '{job_id}' not found")
-            job = _job_from(row)
+            job = job_from(row)
             return self._with_last_runs(c, domain, [job])[0] if with_last_run else job
 
         return await self.runner.read(query)
 
     @staticmethod
     def _with_last_runs(c: Connection, domain: str, items: list[Job]) -> list[Job]:
-        """Attach each job's newest run (one query for the whole page)."""
+        """Attach each job's newest run: one query, one index probe per job.
+
+        A correlated `ORDER BY id DESC LIMIT 1` per job reads one entry of (domain, job_id, id)
+        however many runs a job has; `max(id) ... GROUP BY job_id` read them all (88 ms for a
+        page of 50 jobs with 200,000 runs on PostgreSQL).
+        """
         if not items:
             return items
+        inner = runs.alias("newest")
         newest = (
-            sa.select(sa.func.max(runs.c.id))
-            .where(runs.c.domain == domain, runs.c.job_id.in_([j.id for j in items]))
-            .group_by(runs.c.job_id)
+            sa.select(inner.c.id)
+            .where(inner.c.domain == domain, inner.c.job_id == jobs.c.id)
+            .order_by(inner.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
+        newest_ids = sa.select(newest).where(jobs.c.id.in_([j.id for j in items]))
         query = sa.select(runs.c.job_id, runs.c.id, runs.c.status, runs.c.created_at).where(
-            runs.c.id.in_(newest)
+            runs.c.id.in_(newest_ids)
         )
         last = {r.job_id: r for r in c.execute(query).fetchall()}
         return [
@@ -161,20 +142,20 @@ class SqlStore:
     ) -> Page[Job]:
         query = jobs.select().where(jobs.c.domain == domain)
         if search:
-            query = query.where(jobs.c.name.contains(search, autoescape=True))
+            query = query.where(jobs.c.name.icontains(search, autoescape=True))
         if cursor:
             query = query.where(jobs.c.id < cursor)
         query = query.order_by(jobs.c.id.desc()).limit(limit + 1)
 
         def run(c: Connection) -> Page[Job]:
             rows = c.execute(query).fetchall()
-            items = self._with_last_runs(c, domain, [_job_from(r) for r in rows[:limit]])
+            items = self._with_last_runs(c, domain, [job_from(r) for r in rows[:limit]])
             return Page[Job](items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
         return await self.runner.read(run)
 
     async def replace_job(self, job: Job) -> None:
-        row = _job_row(job)
+        row = job_row(job)
         row.pop("created_at")
         stmt = jobs.update().where(jobs.c.domain == job.domain, jobs.c.id == job.id).values(**row)
         try:
@@ -197,7 +178,7 @@ class SqlStore:
 
     async def schedulable_jobs(self) -> list[Job]:
         query = jobs.select().where(jobs.c.has_schedule)
-        return await self.runner.read(lambda c: [_job_from(r) for r in c.execute(query)])
+        return await self.runner.read(lambda c: [job_from(r) for r in c.execute(query)])
 
     # runs ------------------------------------------------------------------------------------
 
@@ -205,17 +186,16 @@ class SqlStore:
         """Insert runs; a scheduled slot that already has a run is skipped, not an error."""
         if not new_runs:
             return []
-        rows = [_run_row(r) for r in new_runs]
+        rows = [run_row(r) for r in new_runs]
 
         def insert(c: Connection) -> list[Run]:
             if all(r["slot_key"] is None for r in rows):
                 c.execute(runs.insert(), rows)
                 return list(new_runs)
-            inserted = []
-            for run, row in zip(new_runs, rows, strict=True):
-                if c.execute(self._insert_ignore(runs, ["slot_key"]).values(**row)).rowcount:
-                    inserted.append(run)
-            return inserted
+            # One multi-row INSERT; a slot that already has a run returns no id.
+            stmt = self._insert_ignore(runs, ["slot_key"]).returning(runs.c.id)
+            stored = set(c.execute(stmt, rows).scalars())
+            return [run for run in new_runs if run.id in stored]
 
         return await self.runner.write(insert)
 
@@ -224,32 +204,37 @@ class SqlStore:
         row = await self.runner.read(lambda c: c.execute(query).first())
         if row is None:
             raise NotFound(f"run '{run_id}' not found")
-        return _run_from(row)
+        return run_from(row)
 
     async def find_run(self, run_id: str) -> Run | None:
         row = await self.runner.read(
             lambda c: c.execute(runs.select().where(runs.c.id == run_id)).first()
         )
-        return _run_from(row) if row is not None else None
+        return run_from(row) if row is not None else None
 
     async def list_runs(
         self, domain: str, flt: RunFilter, *, limit: int, cursor: str | None
     ) -> Page[Run]:
-        query = runs.select().where(runs.c.domain == domain)
+        conditions = [runs.c.domain == domain]
         if flt.job_id:
-            query = query.where(runs.c.job_id == flt.job_id)
+            conditions.append(runs.c.job_id == flt.job_id)
         if flt.status:
-            query = query.where(runs.c.status.in_([s.value for s in flt.status]))
+            conditions.append(runs.c.status.in_([s.value for s in flt.status]))
         if flt.worker_id:
-            query = query.where(runs.c.worker_id == flt.worker_id)
+            conditions.append(runs.c.worker_id == flt.worker_id)
         if flt.since:
-            query = query.where(runs.c.created_at >= flt.since)
+            conditions.append(runs.c.created_at >= flt.since)
         if flt.until:
-            query = query.where(runs.c.created_at < flt.until)
+            conditions.append(runs.c.created_at < flt.until)
         if cursor:
-            query = query.where(runs.c.id < cursor)
-        query = query.order_by(runs.c.id.desc()).limit(limit + 1)
-        return await self.runner.read(lambda c: _page_of_runs(c.execute(query).fetchall(), limit))
+            conditions.append(runs.c.id < cursor)
+        # Ids first, from an index alone, then only their rows: a time window read thousands of
+        # whole rows to sort them (20 ms for a day of 200,000 runs on SQLite; 1.4 ms this way).
+        page_ids = (
+            sa.select(runs.c.id).where(*conditions).order_by(runs.c.id.desc()).limit(limit + 1)
+        )
+        query = runs.select().where(runs.c.id.in_(page_ids)).order_by(runs.c.id.desc())
+        return await self.runner.read(lambda c: page_of_runs(c.execute(query).fetchall(), limit))
 
     async def runs_with_status(
         self, statuses: Collection[RunStatus], *, job_id: str | None = None, limit: int = 10_000
@@ -258,7 +243,7 @@ class SqlStore:
         if job_id:
             query = query.where(runs.c.job_id == job_id)
         query = query.order_by(runs.c.id).limit(limit)
-        return await self.runner.read(lambda c: [_run_from(r) for r in c.execute(query)])
+        return await self.runner.read(lambda c: [run_from(r) for r in c.execute(query)])
 
     async def due_pending(
         self, now: datetime, limit: int, *, exclude_jobs: Collection[str] = ()
@@ -270,7 +255,7 @@ class SqlStore:
         if exclude_jobs:
             query = query.where(runs.c.job_id.not_in(list(exclude_jobs)))
         query = query.order_by(runs.c.id).limit(limit)
-        return await self.runner.read(lambda c: [_run_from(r) for r in c.execute(query)])
+        return await self.runner.read(lambda c: [run_from(r) for r in c.execute(query)])
 
     async def next_pending_time(self, after: datetime) -> datetime | None:
         """The earliest `not_before` still in the future: when the dispatcher must wake."""
@@ -293,8 +278,12 @@ class SqlStore:
         return await self.runner.read(lambda c: {r[0]: int(r[1]) for r in c.execute(query)})
 
     async def last_scheduled_slot(self, job_id: str) -> datetime | None:
-        query = sa.select(sa.func.max(runs.c.scheduled_for)).where(
-            runs.c.job_id == job_id, runs.c.trigger == "schedule"
+        # Spelled to match the partial index ix_runs_job_slot: one entry read, not every run.
+        query = (
+            sa.select(runs.c.scheduled_for)
+            .where(runs.c.job_id == job_id, SCHEDULED, runs.c.scheduled_for.is_not(None))
+            .order_by(runs.c.scheduled_for.desc())
+            .limit(1)
         )
         return as_utc(await self.runner.read(lambda c: c.execute(query).scalar()))
 
@@ -322,7 +311,7 @@ class SqlStore:
         params = {f"v_{k}": v for k, v in op.fields.items()}
         params.update(p_id=op.run_id, p_status=op.status.value, p_worker=op.worker_id)
         row = c.execute(self._status_statement(op), params).first()
-        return _run_from(row) if row is not None else False
+        return run_from(row) if row is not None else False
 
     def _status_statement(self, op: SetStatus) -> Any:
         """One prepared UPDATE ... RETURNING per shape of transition, reused for every run.
@@ -365,8 +354,7 @@ class SqlStore:
         c.execute(runs.update().where(runs.c.id == op.run_id).values(**values))
         return True
 
-    @staticmethod
-    def _apply_worker(c: Connection, op: UpsertWorker) -> bool:
+    def _apply_worker(self, c: Connection, op: UpsertWorker) -> bool:
         w = op.worker
         row = {
             "id": w.id,
@@ -375,8 +363,9 @@ class SqlStore:
             "status": w.status.value,
             "last_heartbeat_at": w.last_heartbeat_at,
         }
-        if c.execute(workers.update().where(workers.c.id == w.id).values(**row)).rowcount == 0:
-            c.execute(workers.insert().values(**row))
+        # One atomic upsert: replicas ingesting the same worker's first heartbeat must not collide.
+        stmt = self._dialect_insert(workers).values(**row)
+        c.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=row))
         return True
 
     async def stats(self, domain: str, since: datetime, now: datetime) -> Stats:
@@ -391,9 +380,9 @@ class SqlStore:
         query = sa.select(*cols).where(runs.c.domain == domain, runs.c.created_at >= since)
         failures = (
             runs.select()
-            .where(runs.c.domain == domain, runs.c.status.in_(FAILED_STATUSES))
+            .where(runs.c.domain == domain, runs.c.status.in_(FAILED_VALUES))
             .order_by(runs.c.id.desc())
-            .limit(10)
+            .limit(RECENT_FAILURES)
         )
         online = sa.select(sa.func.count()).where(
             workers.c.domain == domain, workers.c.status != "offline"
@@ -401,7 +390,7 @@ class SqlStore:
 
         def run(c: Connection) -> Stats:
             rows = [tuple(r) for r in c.execute(query.limit(STATS_MAX_ROWS))]
-            recent = [_run_from(r).summary() for r in c.execute(failures)]
+            recent = [run_from(r).summary() for r in c.execute(failures)]
             online_count = int(c.execute(online).scalar() or 0)
             return build_stats(
                 rows, since=since, now=now, recent_failures=recent, workers_online=online_count
@@ -419,30 +408,20 @@ class SqlStore:
             )
             .order_by(log_chunks.c.offset)
         )
-        run_query = runs.select().where(runs.c.domain == domain, runs.c.id == run_id)
+        run_query = sa.select(runs.c.status, runs.c.log_size, runs.c.log_truncated).where(
+            runs.c.domain == domain, runs.c.id == run_id
+        )
 
         def read(c: Connection) -> LogPage:
-            row = c.execute(run_query).first()
-            if row is None:
+            run = c.execute(run_query).first()
+            if run is None:
                 raise NotFound(f"run '{run_id}' not found")
-            run = _run_from(row)
-            parts: list[str] = []
-            size, position = 0, offset
+            reader = LogAssembler(offset, max_chars)
             for chunk_offset, data in c.execute(query):
-                if chunk_offset > position:
-                    break  # a gap: a chunk not yet written; stop at what is contiguous
-                piece = data[position - chunk_offset :]
-                if size + len(piece) > max_chars and parts:
+                if not reader.add(chunk_offset, data):
                     break
-                parts.append(piece)
-                size += len(piece)
-                position += len(piece)
-            complete = run.status in TERMINAL and position >= run.log_size
-            return LogPage(
-                data="".join(parts),
-                next_offset=position,
-                complete=complete,
-                truncated=run.log_truncated,
+            return reader.page(
+                status=RunStatus(run.status), log_size=run.log_size, truncated=run.log_truncated
             )
 
         return await self.runner.read(read)
@@ -491,13 +470,29 @@ class SqlStore:
             items=items, next_cursor=items[-1].id if len(rows) > limit else None
         )
 
-    async def delete_runs_before(self, cutoff: datetime, *, job_id: str | None, batch: int) -> int:
+    async def delete_runs_before(
+        self,
+        cutoff: datetime,
+        *,
+        job_id: str | None,
+        batch: int,
+        exclude_jobs: Collection[str] = (),
+    ) -> int:
         """Delete one batch of terminal runs (and their logs) older than `cutoff`."""
-        query = sa.select(runs.c.id).where(
-            runs.c.created_at < cutoff, runs.c.status.in_([s.value for s in TERMINAL])
-        )
         if job_id:
-            query = query.where(runs.c.job_id == job_id)
+            # (job_id, status, created_at): one short range per terminal status.
+            query = sa.select(runs.c.id).where(
+                runs.c.job_id == job_id,
+                runs.c.status.in_(TERMINAL_VALUES),
+                runs.c.created_at < cutoff,
+            )
+        else:
+            # Spelled as "not active" so SQLite's planner takes the created_at range, not status.
+            query = sa.select(runs.c.id).where(
+                runs.c.created_at < cutoff, runs.c.status.not_in(ACTIVE_VALUES)
+            )
+        if exclude_jobs:
+            query = query.where(runs.c.job_id.not_in(list(exclude_jobs)))
 
         def delete(c: Connection) -> int:
             ids = [r[0] for r in c.execute(query.limit(batch))]
@@ -507,3 +502,9 @@ class SqlStore:
             return len(ids)
 
         return await self.runner.write(delete, heavy=True)
+
+    async def job_retention_days(self) -> dict[str, int]:
+        query = sa.select(jobs.c.id, jobs.c.retention_days).where(
+            jobs.c.retention_days.is_not(None)
+        )
+        return await self.runner.read(lambda c: {r[0]: int(r[1]) for r in c.execute(query)})

@@ -1,8 +1,15 @@
 """The worker: N slots, claims deliveries for its domain's queues, runs them, reports events.
 
-It needs only the broker (never the database). It renews a lease while alive; if it cannot renew
-for long enough that the lease might expire, it kills its own jobs first (self-fencing), so a run
-the reaper declares lost is not still running somewhere.
+It needs only the broker (never the database). It renews a lease while alive. Two fences keep a
+run that the reaper may declare lost from still running somewhere (RELIABILITY D4, P7):
+- the worker's own: once its last successful renewal is old enough that the lease could lapse
+  before a graceful stop (TERM, grace, KILL) completes, it stops its jobs and reports them `lost`
+  (they are retried per policy), and it neither claims nor starts anything until it renews again;
+- the guard process (`guard.py`): SIGKILLs the jobs if the worker dies, or if it stays silent
+  until just before the lease lapses (frozen, wedged).
+
+Control comes twice: pub/sub messages (fast) and a poll of the durable markers for the runs in
+progress every `control_poll_seconds` (so a cancel lands even when pub/sub is down, St2).
 """
 
 from __future__ import annotations
@@ -13,40 +20,39 @@ import logging
 import secrets
 import socket
 import sys
-from dataclasses import dataclass, field
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
 from typing import Any
 
 from hydra_jobs import __version__
+from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.worker.executors import ExecutorUnavailable, build_command, build_env
+from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from hydra_jobs.worker.settings import WorkerConfig, worker_config
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Worker", "WorkerConfig", "worker_config"]
+
 CLAIM_WAIT_SECONDS = 1.0  # how long one claim call blocks when the queues are empty
-FENCE_MARGIN_SECONDS = 1.0  # kill own jobs this long before the lease could expire
+FENCE_MARGIN_SECONDS = 1.0  # jobs are dead at least this long before the lease could expire
+WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
+RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
 
 OUTCOME_STATUS = {
     Outcome.TIMED_OUT: "timed_out",
     Outcome.CANCELLED: "cancelled",
     Outcome.SPAWN_FAILED: "failed",
 }
-
-
-@dataclass
-class WorkerConfig:
-    domain: str = "default"
-    queues: list[str] = field(default_factory=lambda: ["default"])
-    concurrency: int = 8
-    name: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    heartbeat_interval_seconds: float = 2.0
-    lease_seconds: float = 10.0
-    log_max_bytes: int = 10 * 1024 * 1024
-    kill_grace_seconds: float = 5.0
-    drain_grace_seconds: float = 30.0
+STOP_REASONS = {
+    "fenced": "stopped by its worker, which could not renew its lease (self-fencing)",
+    "shutdown": "stopped by its worker, which shut down before the run finished",
+}
 
 
 @dataclass
@@ -54,6 +60,8 @@ class _Slot:
     run_id: str
     cancel: asyncio.Event
     task: asyncio.Task[None] | None = None
+    reason: str | None = None  # why the worker stopped it itself (STOP_REASONS), if it did
+    pgid: int | None = None
 
 
 def platform_name() -> str:
@@ -71,46 +79,99 @@ class Worker:
         self.slots: dict[str, _Slot] = {}
         self.status = WorkerStatus.ONLINE
         self.completed = 0
+        self.fenced = 0
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._last_renewal = self.clock.monotonic()
+        # Monotonic send time of the last good renewal. Real time, not `clock`: the lease lives
+        # in the broker, whose TTLs do not follow an injected clock.
+        self._renewed_at: float | None = None
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._held: deque[Delivery] = deque()  # claimed, not started: the broker call failed
+        self.guard: Guard | None = None
+        lease = config.lease_seconds
+        margin = min(FENCE_MARGIN_SECONDS, lease * 0.25)
+        # The guard kills hard just before the lease could lapse; the worker stops its jobs
+        # gracefully early enough for TERM + grace + KILL to end before that.
+        self.hard_budget = lease - margin
+        self.soft_budget = max(lease / 2, lease - margin - config.kill_grace_seconds)
 
     # lifecycle -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Work until `stop()`; then drain (finish, or cancel after the grace period)."""
-        await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
-        await self._report_self()
-        tasks = [
-            asyncio.create_task(self._heartbeat_loop(), name="worker-heartbeat"),
-            asyncio.create_task(self._control_loop(), name="worker-control"),
-        ]
-        claimer = asyncio.create_task(self._claim_loop(), name="worker-claim")
+        """Work until `stop()`; then drain (finish, or stop after the grace period)."""
+        if self.config.guard and guard_supported():
+            self.guard = Guard(self.id)
+            self.guard.start()
+        tasks: list[asyncio.Task[None]] = []
         try:
-            await self._stopping.wait()
-            claimer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await claimer
-            await self._drain_running()
-        finally:
-            claimer.cancel()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
+            if not await self._first_renewal():
+                return
+            await self._report_self()
+            tasks = [
+                asyncio.create_task(self._heartbeat_loop(), name="worker-heartbeat"),
+                asyncio.create_task(self._watchdog_loop(), name="worker-watchdog"),
+                asyncio.create_task(self._control_loop(), name="worker-control"),
+                asyncio.create_task(self._poll_loop(), name="worker-poll"),
+            ]
+            claimer = asyncio.create_task(self._claim_loop(), name="worker-claim")
+            try:
+                await self._stopping.wait()
+                claimer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await self._cancel_all("worker stopped")
-            self.status = WorkerStatus.OFFLINE
+                    await claimer
+                await self._drain_running()
+            finally:
+                claimer.cancel()
+        finally:
+            await self._shutdown(tasks)
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._stop_all("shutdown")
+        while self._held:  # claimed, never started: back on the queue for another worker
             with contextlib.suppress(Exception):
-                await self._report_self()
-                await self.broker.drop_worker_lease(self.id)
+                await self.broker.redeliver(self._held.popleft())
+        self.status = WorkerStatus.OFFLINE
+        with contextlib.suppress(Exception):
+            await self._report_self()
+            await self.broker.drop_worker_lease(self.id)
+        if self.guard is not None:
+            self.guard.close()
+
+    async def _first_renewal(self) -> bool:
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            sent = time.monotonic()
+            try:
+                await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
+            except Exception as exc:
+                if backoff.failures == 0:
+                    log.warning(
+                        "cannot register with the broker yet: %s: %s", type(exc).__name__, exc
+                    )
+                await backoff.sleep()
+                continue
+            self._renewed(sent)
+            return True
+        return False
 
     def stop(self) -> None:
+        """Drain and exit: stop taking work, let runs finish up to the grace period."""
+        self.status = WorkerStatus.DRAINING
         self._stopping.set()
         self._slot_freed.set()
 
     def drain(self) -> None:
         """Stop taking work; runs in progress finish."""
+        if self.config.exit_on_drain:
+            if not self._stopping.is_set():
+                log.info("drain requested; exiting once runs finish", extra={"action": "drain"})
+                self.stop()
+            return
         self.status = WorkerStatus.DRAINING
 
     def info(self) -> dict[str, Any]:
@@ -137,31 +198,126 @@ class Worker:
             [{"type": "worker", "domain": self.config.domain, "worker": self.info()}]
         )
 
+    # lease -----------------------------------------------------------------------------------
+
+    def _renewed(self, sent: float) -> None:
+        self._renewed_at = sent
+        if self.guard is not None:
+            self.guard.arm(self.hard_budget - (time.monotonic() - sent))
+
+    def lease_fresh(self) -> bool:
+        """True while the worker may run jobs: its lease cannot lapse before a graceful stop."""
+        if self._renewed_at is None:
+            return False
+        return time.monotonic() - self._renewed_at < self.soft_budget
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.config.heartbeat_interval_seconds
+        backoff = Backoff(cap=interval)
+        while True:
+            await asyncio.sleep(interval if backoff.failures == 0 else backoff.delay())
+            sent = time.monotonic()
+            try:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel.
+                async with asyncio.timeout(max(interval, 1.0)):
+                    await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
+            except Exception as exc:
+                if backoff.failures == 0:
+                    log.warning(
+                        "lease renewal failed: %s: %s",
+                        type(exc).__name__,
+                        exc,
+                        extra={"action": "heartbeat"},
+                    )
+                backoff.failures += 1
+                continue
+            if backoff.failures:
+                log.info("lease renewed again", extra={"action": "heartbeat"})
+            backoff.reset()
+            self._renewed(sent)
+            await self._report_self()
+
+    async def _watchdog_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WATCHDOG_SECONDS)
+            if not self.lease_fresh():
+                self._fence()
+
+    def _fence(self) -> None:
+        victims = [s for s in self.slots.values() if s.reason is None and not s.cancel.is_set()]
+        if not victims:
+            return
+        log.error(
+            "cannot renew the lease; stopping %d run(s) before it can expire",
+            len(victims),
+            extra={"action": "self_fence"},
+        )
+        self.fenced += len(victims)
+        for slot in victims:
+            slot.reason = "fenced"
+            slot.cancel.set()
+
     # claiming --------------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
+        backoff = Backoff()
         while True:
+            if self._held and not await self._start_held():
+                await backoff.sleep()
+                continue
             free = self.config.concurrency - len(self.slots)
-            if free <= 0 or self.status is WorkerStatus.DRAINING:
+            if free <= 0 or self.status is WorkerStatus.DRAINING or not self.lease_fresh():
                 self._slot_freed.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._slot_freed.wait(), CLAIM_WAIT_SECONDS)
+                    async with asyncio.timeout(CLAIM_WAIT_SECONDS):
+                        await self._slot_freed.wait()
                 continue
             try:
                 deliveries = await self.broker.claim(
                     self.config.domain, self.config.queues, self.id, free, CLAIM_WAIT_SECONDS
                 )
-            except Exception:
-                log.exception("claim failed; retrying", extra={"action": "claim"})
-                await asyncio.sleep(CLAIM_WAIT_SECONDS)
+            except Exception as exc:
+                if backoff.failures == 0:
+                    log.warning(
+                        "claim failed (%s: %s); retrying",
+                        type(exc).__name__,
+                        exc,
+                        extra={"action": "claim"},
+                    )
+                await backoff.sleep()
                 continue
-            for delivery in deliveries:
+            backoff.reset()
+            self._held.extend(deliveries)
+
+    async def _start_held(self) -> bool:
+        """Start (or give back) what was claimed; False if the broker failed (kept for later)."""
+        while self._held:
+            delivery = self._held[0]
+            try:
                 await self._start(delivery)
+            except Exception as exc:
+                log.warning(
+                    "could not start run %s yet (%s: %s)",
+                    delivery.run_id,
+                    type(exc).__name__,
+                    exc,
+                    extra={"action": "start", "run_id": delivery.run_id},
+                )
+                return False
+            self._held.popleft()
+        return True
 
     async def _start(self, delivery: Delivery) -> None:
         run_id = delivery.run_id
-        if run_id in self.slots or await self.broker.is_cancel_requested(run_id):
-            await self.broker.ack(delivery)
+        if not self.lease_fresh() or self._stopping.is_set():
+            # We may already be presumed dead: give it back rather than start it.
+            await self.broker.redeliver(delivery)
+            return
+        if run_id in self.slots or run_id in self._recent:
+            await self.broker.ack(delivery)  # a duplicate of a run we have (or had)
+            return
+        if not await self.broker.begin(delivery, self.id):
+            await self.broker.ack(delivery)  # cancelled while it waited
             return
         slot = _Slot(run_id, asyncio.Event())
         self.slots[run_id] = slot
@@ -172,8 +328,9 @@ class Worker:
         if pending:
             await asyncio.wait(pending, timeout=self.config.drain_grace_seconds)
 
-    async def _cancel_all(self, reason: str) -> None:
+    async def _stop_all(self, reason: str) -> None:
         for slot in self.slots.values():
+            slot.reason = slot.reason or reason
             slot.cancel.set()
         pending = [s.task for s in self.slots.values() if s.task is not None]
         if pending:
@@ -189,6 +346,9 @@ class Worker:
         async def on_start(pid: int) -> None:
             nonlocal started
             started = True
+            if pid and self.guard is not None:
+                slot.pgid = pid  # each job leads its own process group
+                self.guard.add(pid)
             await self.broker.emit(
                 [{**base, "type": "started", "pid": pid, "at": self.clock.now().isoformat()}]
             )
@@ -204,20 +364,10 @@ class Worker:
             result = await self._run(run, slot, on_start, on_output)
             if not started:
                 await on_start(0)
-            await self.broker.emit([{**base, **self._finished(result)}])
+            await self.broker.emit([{**base, **self._finished(result, slot)}])
         except ExecutorUnavailable as exc:
             await on_start(0)
-            await self.broker.emit(
-                [
-                    {
-                        **base,
-                        "type": "finished",
-                        "status": "failed",
-                        "error": str(exc),
-                        "at": self.clock.now().isoformat(),
-                    }
-                ]
-            )
+            await self.broker.emit([{**base, **self._failure(str(exc))}])
         except Exception as exc:
             log.exception(
                 "run %s failed inside the worker",
@@ -226,22 +376,20 @@ class Worker:
             )
             if not started:
                 await on_start(0)
-            await self.broker.emit(
-                [
-                    {
-                        **base,
-                        "type": "finished",
-                        "status": "failed",
-                        "error": f"worker error: {exc}",
-                        "at": self.clock.now().isoformat(),
-                    }
-                ]
-            )
+            await self.broker.emit([{**base, **self._failure(f"worker error: {exc}")}])
         finally:
+            if slot.pgid is not None and self.guard is not None:
+                self.guard.remove(slot.pgid)
             await self.broker.ack(delivery)
             self.slots.pop(slot.run_id, None)
+            self._remember(slot.run_id)
             self.completed += 1
             self._slot_freed.set()
+
+    def _remember(self, run_id: str) -> None:
+        self._recent[run_id] = None
+        if len(self._recent) > RECENT_RUNS:
+            self._recent.popitem(last=False)
 
     async def _run(
         self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
@@ -274,12 +422,25 @@ class Worker:
         )
         return await run_process(pspec, on_output, slot.cancel, on_start)
 
-    def _finished(self, result: ProcessResult) -> dict[str, Any]:
+    def _failure(self, error: str) -> dict[str, Any]:
+        return {
+            "type": "finished",
+            "status": "failed",
+            "error": error,
+            "at": self.clock.now().isoformat(),
+        }
+
+    def _finished(self, result: ProcessResult, slot: _Slot) -> dict[str, Any]:
+        error = result.error
         if result.outcome is Outcome.EXITED:
             status = "succeeded" if result.exit_code == 0 else "failed"
+            if result.exit_code == -9 and not self.lease_fresh():
+                # SIGKILLed while our lease was stale: the guard fenced it, not the job itself.
+                status, error = "lost", STOP_REASONS["fenced"]
+        elif result.outcome is Outcome.CANCELLED and slot.reason in STOP_REASONS:
+            status, error = "lost", STOP_REASONS[slot.reason]
         else:
             status = OUTCOME_STATUS[result.outcome]
-        error = result.error
         if status == "failed" and error is None:
             error = f"exit code {result.exit_code}"
         return {
@@ -292,32 +453,7 @@ class Worker:
             "log_truncated": result.truncated,
         }
 
-    # background loops ------------------------------------------------------------------------
-
-    async def _heartbeat_loop(self) -> None:
-        interval = self.config.heartbeat_interval_seconds
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
-                self._last_renewal = self.clock.monotonic()
-                await self._report_self()
-            except Exception:
-                log.warning("lease renewal failed", extra={"action": "heartbeat"})
-                silent = self.clock.monotonic() - self._last_renewal
-                if silent >= self.config.lease_seconds - FENCE_MARGIN_SECONDS - interval:
-                    await self._self_fence()
-
-    async def _self_fence(self) -> None:
-        if not self.slots:
-            return
-        log.error(
-            "cannot renew lease; killing %d run(s) before it expires",
-            len(self.slots),
-            extra={"action": "self_fence"},
-        )
-        for slot in self.slots.values():
-            slot.cancel.set()
+    # control ---------------------------------------------------------------------------------
 
     async def _control_loop(self) -> None:
         while True:
@@ -333,6 +469,29 @@ class Worker:
                 await asyncio.sleep(1.0)
             await sub.close()
 
+    async def _poll_loop(self) -> None:
+        """The durable path: markers for our runs (and a drain for us) are read periodically."""
+        failing = False
+        while True:
+            await asyncio.sleep(self.config.control_poll_seconds)
+            try:
+                messages = await self.broker.poll_control(
+                    self.config.domain, self.id, sorted(self.slots)
+                )
+                failing = False
+            except Exception as exc:
+                if not failing:
+                    log.warning(
+                        "control poll failed: %s: %s",
+                        type(exc).__name__,
+                        exc,
+                        extra={"action": "control"},
+                    )
+                failing = True
+                continue
+            for message in messages:
+                self._on_control(message)
+
     def _on_control(self, message: dict[str, Any]) -> None:
         target = message.get("worker_id")
         if target is not None and target != self.id:
@@ -340,7 +499,7 @@ class Worker:
         kind = message.get("type")
         if kind in ("cancel", "abort"):
             slot = self.slots.get(str(message.get("run_id")))
-            if slot is not None:
+            if slot is not None and not slot.cancel.is_set():
                 slot.cancel.set()
         elif kind == "drain":
             self.drain()

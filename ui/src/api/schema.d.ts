@@ -204,6 +204,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/runs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trigger Job Batch
+         * @description Trigger up to 1,000 runs of one job at once, one per parameter set (a fan-out).
+         */
+        post: operations["trigger_job_batch_api_v1_jobs__job_id__runs_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -267,7 +287,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel */
+        /**
+         * Cancel
+         * @description Stop a run; its whole process tree is killed. 409 if it already ended.
+         */
         post: operations["cancel_api_v1_runs__run_id__cancel_post"];
         delete?: never;
         options?: never;
@@ -326,7 +349,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Retry */
+        /**
+         * Retry
+         * @description A new attempt of a finished run, now. 409 while it is still active.
+         */
         post: operations["retry_api_v1_runs__run_id__retry_post"];
         delete?: never;
         options?: never;
@@ -469,6 +495,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BatchItem */
+        BatchItem: {
+            /** Params */
+            params?: {
+                [key: string]: string;
+            };
+        };
         /**
          * Catchup
          * @enum {string}
@@ -731,11 +764,27 @@ export interface components {
              */
             max_backoff_seconds: number;
         };
+        /** RunBatch */
+        RunBatch: {
+            /** Items */
+            items: components["schemas"]["RunSummary"][];
+        };
+        /** RunBatchRequest */
+        RunBatchRequest: {
+            /** Runs */
+            runs: components["schemas"]["BatchItem"][];
+            /**
+             * Trigger
+             * @default api
+             * @enum {string}
+             */
+            trigger: "api" | "manual";
+        };
         /**
-         * Run
-         * @description One attempt at running a job. Each retry is a new Run; history is never overwritten.
+         * RunDetail
+         * @description A run with its typed job definition snapshot, as `GET /runs/{id}` shows it.
          */
-        Run: {
+        RunDetail: {
             /**
              * Attempt
              * @default 1
@@ -1505,7 +1554,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trigger_job_batch_api_v1_jobs__job_id__runs_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunBatch"];
                 };
             };
             /** @description Validation Error */
@@ -1575,7 +1659,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
             /** @description Validation Error */
@@ -1637,7 +1721,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
             /** @description Validation Error */
@@ -1735,7 +1819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
             /** @description Validation Error */

@@ -43,6 +43,11 @@ async def metrics(request: Request) -> Response:
     values = {
         "hydra_runs_dispatched": ("Runs moved to a queue", engine.dispatcher.dispatched),
         "hydra_slots_fired": ("Schedule slots that created a run", engine.ticker.fired),
+        "hydra_slot_attempts": (
+            "Slots this replica tried to fire as leader",
+            engine.ticker.attempts,
+        ),
+        "hydra_events_deferred": ("Worker events retried after overtaking", engine.ingest.deferred),
         "hydra_events_applied": ("Worker events written to the store", engine.ingest.applied),
         "hydra_events_dropped": ("Stale or illegal worker events refused", engine.ingest.dropped),
         "hydra_runs_lost": ("Runs declared lost by the reaper", engine.reaper.reaped),

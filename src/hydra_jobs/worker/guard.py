@@ -1,0 +1,172 @@
+"""The worker's guard: a tiny helper process that kills the worker's jobs when the worker cannot.
+
+RELIABILITY P7: when a worker dies (kill -9), its jobs must die with it, or at least before their
+runs are retried elsewhere. Jobs run in their own sessions (so a tree kill reaches them all), which
+also means nothing takes them down when the worker goes. Options considered:
+
+- `prctl(PR_SET_PDEATHSIG)` in each job: needs `preexec_fn` (slow, unsafe with threads), fires on
+  the death of the forking *thread*, and reaches only the direct child, not the job's tree.
+- a cgroup per job: exact, but needs cgroup v2 delegation, which containers and unprivileged
+  workers usually lack.
+- a state file of job pgids killed by the next worker on that host: too late (the run may already
+  be retried elsewhere), and nothing runs if the worker is not restarted.
+- this guard: one helper process per worker, detached into its own session (so a signal to the
+  worker's process group does not take it down, and it is no child of the worker's), reading
+  commands from a pipe. The kernel closes the
+  pipe when the worker dies for any reason, and the guard then SIGKILLs every job process group
+  it was told about plus, on Linux, every process whose environment carries this worker's
+  `HYDRA_WORKER_ID` (descendants that left the group with setsid). It reacts within
+  milliseconds, long before the lease expires and the reaper retries the run.
+
+It is also the lease's hard backstop (RELIABILITY D3/D4): after every successful lease renewal
+the worker sends the time left before its lease could lapse; if the guard hears nothing newer by
+then (the worker is frozen by SIGSTOP, or wedged, or cut off from Redis and its own soft fence
+did not finish in time), it kills the jobs itself. A job group's id cannot be recycled while it is
+killed: its leader is alive, or a zombie its parent (the frozen worker) has not reaped.
+
+Costs: one small Python process (`-S`, a few MB) per worker, and a pipe write per job start/end
+and per heartbeat. Windows has no process groups of this kind: there the guard is not used (a job
+object with kill-on-close would be the equivalent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+
+log = logging.getLogger(__name__)
+
+GUARD_SOURCE = r"""
+import os, select, signal, sys, time
+
+def kill_all(groups, marker):
+    for pgid in list(groups):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+    if not os.path.isdir("/proc"):
+        return
+    me = os.getpid()
+    for _ in range(20):
+        found = False
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with open("/proc/" + name + "/environ", "rb") as fh:
+                    env = b"\0" + fh.read()
+            except OSError:
+                continue
+            if marker in env:
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                    found = True
+                except OSError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.01)
+
+def main():
+    marker = b"\0HYDRA_WORKER_ID=" + sys.argv[1].encode() + b"\0"
+    groups, deadline, pending = set(), None, b""
+    while True:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([0], [], [], timeout)
+        if not ready:
+            kill_all(groups, marker)
+            groups.clear()
+            deadline = None
+            continue
+        chunk = os.read(0, 65536)
+        if not chunk:
+            kill_all(groups, marker)
+            return
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            op, arg = line[:1], line[1:]
+            if op == b"+":
+                groups.add(int(arg))
+            elif op == b"-":
+                groups.discard(int(arg))
+            elif op == b"d":
+                deadline = time.monotonic() + float(arg)
+            elif op == b"q":
+                return
+
+if os.fork():  # detach: the guard is nobody's child, so it never shows up as a job of ours
+    os._exit(0)
+main()
+"""
+
+
+def guard_supported() -> bool:
+    return sys.platform != "win32"
+
+
+class Guard:
+    """The worker's end of the pipe. Every method is a short non-failing write."""
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._groups: set[int] = set()
+        self._budget: float | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,
+        )
+        self.proc.wait(5.0)  # the launcher exits at once; the forked guard keeps the pipe
+        for pgid in self._groups:
+            self._write(f"+{pgid}\n")
+        if self._budget is not None:
+            self._write(f"d{self._budget:.3f}\n")
+
+    def add(self, pgid: int) -> None:
+        self._groups.add(pgid)
+        self._send(f"+{pgid}\n")
+
+    def remove(self, pgid: int) -> None:
+        self._groups.discard(pgid)
+        self._send(f"-{pgid}\n")
+
+    def arm(self, seconds: float) -> None:
+        """Kill every job unless told again within `seconds` (sent after each lease renewal)."""
+        self._budget = max(0.0, seconds)
+        self._send(f"d{self._budget:.3f}\n")
+
+    def close(self) -> None:
+        """The worker is exiting cleanly with no job left: the guard just ends."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            self._write("q\n")
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        self.proc = None
+
+    def _send(self, line: str) -> None:
+        if self.proc is None:
+            return  # not started: `start` sends the state
+        try:
+            self._write(line)
+        except OSError:
+            log.warning("the worker's guard process died; restarting it", extra={"action": "guard"})
+            with contextlib.suppress(Exception):
+                self.start()
+
+    def _write(self, line: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        os.write(self.proc.stdin.fileno(), line.encode())

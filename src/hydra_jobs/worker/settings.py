@@ -1,0 +1,48 @@
+"""A worker's configuration, and how it is read from `Settings` (environment and CLI flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra_jobs.config import Settings
+
+
+@dataclass
+class WorkerConfig:
+    domain: str = "default"
+    queues: list[str] = field(default_factory=lambda: ["default"])
+    concurrency: int = 8
+    name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    heartbeat_interval_seconds: float = 2.0
+    lease_seconds: float = 10.0
+    log_max_bytes: int = 10 * 1024 * 1024
+    kill_grace_seconds: float = 5.0
+    drain_grace_seconds: float = 30.0
+    control_poll_seconds: float = 2.0
+    guard: bool = True  # run the guard process (POSIX only)
+    exit_on_drain: bool = False  # a remote drain ends the process once its runs are done
+
+
+def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
+    tags = dict(
+        item.strip().split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
+    )
+    config = WorkerConfig(
+        domain=settings.worker_domain,
+        queues=[q.strip() for q in settings.queues.split(",") if q.strip()],
+        concurrency=settings.concurrency,
+        name=settings.worker_name,
+        tags=tags,
+        heartbeat_interval_seconds=settings.heartbeat_interval_seconds,
+        lease_seconds=settings.lease_seconds,
+        log_max_bytes=settings.log_max_bytes,
+        kill_grace_seconds=settings.kill_grace_seconds,
+        drain_grace_seconds=settings.drain_grace_seconds,
+        control_poll_seconds=settings.control_poll_seconds,
+        guard=settings.worker_guard,
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config

@@ -1,0 +1,265 @@
+"""The Redis broker against a real redis-server: claiming, recovery, leases, signing (A4).
+
+These drive `RedisBroker` directly, the way the scheduler and the worker do; the fault tests in
+tests/faults/ then check the same properties with real processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, sign, worker_token
+from hydra_jobs.errors import BackendUnavailable
+from tests.conftest import ADMIN
+from tests.redis_server import RedisServer
+
+
+def run_dict(run_id: str, domain: str = "default", queue: str = "default") -> dict[str, Any]:
+    return {"id": run_id, "domain": domain, "queue": queue, "spec": {}, "attempt": 1}
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture
+async def brokers(redis_url: str) -> AsyncIterator[tuple[RedisBroker, RedisBroker]]:
+    """(scheduler broker, worker broker of domain `default`)."""
+    sched = RedisBroker(redis_url, SchedulerKeys(ADMIN), lease_grace_seconds=0.0)
+    work = RedisBroker(redis_url, WorkerKeys("default", worker_token(ADMIN, "default")))
+    await sched.start()
+    await work.start()
+    yield sched, work
+    await work.close()
+    await sched.close()
+
+
+async def test_claim_takes_only_the_free_slots_and_ack_removes(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    await sched.enqueue("default", "default", [run_dict(f"r{i}") for i in range(5)])
+    first = await work.claim("default", ["default"], "w1", 2, 0.1)
+    assert [d.run_id for d in first] == ["r0", "r1"]
+    second = await work.claim("default", ["default"], "w2", 10, 0.1)
+    assert [d.run_id for d in second] == ["r2", "r3", "r4"]
+    assert await work.claim("default", ["default"], "w1", 10, 0.1) == []
+    for delivery in first + second:
+        await work.ack(delivery)
+    await work._outbox.flush(5)
+    assert await sched.client.xlen(sched.keys.queue("default", "default")) == 0
+
+
+async def test_a_blocking_claim_returns_as_soon_as_a_run_arrives(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    claim = asyncio.create_task(work.claim("default", ["default"], "w1", 4, 5.0))
+    await asyncio.sleep(0.2)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await sched.enqueue("default", "default", [run_dict("r1")])
+    got = await claim
+    assert [d.run_id for d in got] == ["r1"] and loop.time() - start < 0.5
+
+
+async def test_claiming_from_several_queues_never_exceeds_the_count(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    await sched.enqueue("default", "a", [run_dict(f"a{i}", queue="a") for i in range(3)])
+    await sched.enqueue("default", "b", [run_dict(f"b{i}", queue="b") for i in range(3)])
+    seen: list[str] = []
+    for _ in range(6):
+        batch = await work.claim("default", ["a", "b"], "w1", 2, 0.1)
+        assert len(batch) <= 2
+        seen += [d.run_id for d in batch]
+    assert sorted(seen) == ["a0", "a1", "a2", "b0", "b1", "b2"]
+
+
+async def test_enqueue_is_idempotent_until_the_run_is_forgotten(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    await sched.enqueue("default", "default", [run_dict("r1")])
+    await sched.enqueue("default", "default", [run_dict("r1"), run_dict("r2")])
+    assert await sched.absent_runs(["r1", "r2", "r3"]) == {"r3"}
+    got = await work.claim("default", ["default"], "w1", 10, 0.1)
+    assert sorted(d.run_id for d in got) == ["r1", "r2"]
+    await sched.enqueue("default", "default", [run_dict("r1")])  # claimed, not ended: skipped
+    assert await work.claim("default", ["default"], "w1", 10, 0.1) == []
+    await sched.forget_runs(["r1"])
+    assert await sched.absent_runs(["r1", "r2"]) == {"r1"}
+
+
+async def test_purge_removes_a_queued_run_wherever_it_is(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    await sched.enqueue("default", "default", [run_dict("r1"), run_dict("r2")])
+    await sched.purge_run("default", "default", "r1")
+    got = await work.claim("default", ["default"], "w1", 10, 0.1)
+    assert [d.run_id for d in got] == ["r2"]
+
+
+async def test_deliveries_of_a_dead_consumer_are_found_and_redelivered(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    """D1 at the broker level: claimed, never started, its worker's lease gone."""
+    sched, work = brokers
+    await work.renew_worker_lease("ghost", 10)
+    await work.renew_worker_lease("alive", 10)
+    await sched.enqueue("default", "default", [run_dict("r1"), run_dict("r2")])
+    assert len(await work.claim("default", ["default"], "ghost", 1, 0.1)) == 1
+    assert len(await work.claim("default", ["default"], "alive", 1, 0.1)) == 1
+    await work.drop_worker_lease("ghost")
+    live = await sched.live_workers()
+    assert live == {"alive"}
+    orphans = await sched.orphaned_deliveries(live)
+    assert [d.run_id for d in orphans] == ["r1"]
+    await sched.redeliver(orphans[0])
+    again = await work.claim("default", ["default"], "other", 5, 0.1)
+    assert [d.run_id for d in again] == ["r1"]
+    assert await sched.orphaned_deliveries({"alive", "other"}) == []
+
+
+async def test_leader_lease_is_compare_and_renew(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, _ = brokers
+    assert await sched.try_lead("a", 0.3)
+    assert not await sched.try_lead("b", 0.3)
+    assert await sched.try_lead("a", 0.3)  # renewed
+    await sched.resign("b")  # not the holder: no effect
+    assert not await sched.try_lead("b", 0.3)
+    await asyncio.sleep(0.4)
+    assert await sched.try_lead("b", 0.3)  # expired: taken over
+    assert not await sched.try_lead("a", 0.3)  # the old holder cannot renew
+    await sched.resign("b")
+    assert await sched.try_lead("a", 0.3)
+
+
+async def test_boot_id_detects_a_flush_and_the_lease_view_waits(redis_url: str) -> None:
+    broker = RedisBroker(redis_url, SchedulerKeys(ADMIN), lease_grace_seconds=0.5)
+    await broker.start()
+    try:
+        assert await broker.check_boot()  # the first process on an empty Redis
+        assert not await broker.check_boot()
+        with pytest.raises(BackendUnavailable):
+            await broker.live_workers()
+        await asyncio.sleep(0.5)
+        assert await broker.live_workers() == set()
+        await broker.client.flushall()
+        assert await broker.check_boot()
+        with pytest.raises(BackendUnavailable):
+            await broker.live_workers()
+    finally:
+        await broker.close()
+
+
+async def test_control_markers_are_polled_and_forged_ones_ignored(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    sched, work = brokers
+    await sched.request_cancel("default", "r1")
+    await sched.send_control("default", {"type": "abort", "run_id": "r2", "worker_id": "w1"})
+    await sched.send_control("default", {"type": "drain", "worker_id": "w1"})
+    await work.client.set(work.keys.cancel("r3"), "default\nnot-a-signature")
+    found = await work.poll_control("default", "w1", ["r1", "r2", "r3"])
+    assert {"type": "cancel", "run_id": "r1"} in found
+    assert {"type": "abort", "run_id": "r2", "worker_id": "w1"} in found
+    assert {"type": "drain", "worker_id": "w1"} in found
+    assert len(found) == 3
+    assert await work.poll_control("default", "w2", ["r2"]) == []  # the abort was for w1
+    assert await work.is_cancel_requested("r1")
+    assert not await work.is_cancel_requested("r3")
+
+
+async def test_live_fan_out_reaches_every_subscriber_and_drops_forgeries(
+    brokers: tuple[RedisBroker, RedisBroker], redis_url: str
+) -> None:
+    sched, _ = brokers
+    other = RedisBroker(redis_url, SchedulerKeys(ADMIN))
+    await other.start()
+    subs = [sched.subscribe(None), other.subscribe("default")]
+    try:
+        for sub in subs:
+            await asyncio.wait_for(sub.subscribed.wait(), 5)
+        forged = json.dumps({"d": "default", "p": "[]", "s": "00"})
+        await sched.client.publish(sched.keys.live, forged)
+        await sched.publish("default", [{"type": "run", "run": {"id": "r1"}}])
+        for sub in subs:
+            event = await asyncio.wait_for(anext(aiter(sub)), 5)
+            assert event == {"type": "run", "run": {"id": "r1"}, "domain": "default"}
+        assert sched.forged + other.forged >= 1
+    finally:
+        for sub in subs:
+            await sub.close()
+        await other.close()
+
+
+async def _raw_entry(url: str, stream: str, fields: dict[str, Any]) -> None:
+    client = aioredis.Redis.from_url(url)
+    await client.xadd(stream, fields)
+    await client.aclose()
+
+
+async def test_forged_queue_entries_are_dropped_and_never_returned(
+    brokers: tuple[RedisBroker, RedisBroker], redis_url: str
+) -> None:
+    """A4 at the broker level: unsigned, badly signed, other-domain, replayed elsewhere."""
+    sched, work = brokers
+    stream = sched.keys.queue("default", "default")
+    evil = json.dumps(run_dict("evil")).encode()
+    other_key = SchedulerKeys(ADMIN).domain_key("other")
+    await _raw_entry(redis_url, stream, {"r": "evil", "p": evil})
+    await _raw_entry(redis_url, stream, {"r": "evil", "p": evil, "s": "ab" * 32, "t": ""})
+    wrong = sign(other_key, "d", "default|default|", evil)
+    await _raw_entry(redis_url, stream, {"r": "evil", "p": evil, "s": wrong, "t": ""})
+    # A genuine delivery of queue `gpu`, copied into queue `default`:
+    await sched.enqueue("default", "gpu", [run_dict("legit", queue="gpu")])
+    raw = aioredis.Redis.from_url(redis_url)
+    [(_, fields)] = await raw.xrange(sched.keys.queue("default", "gpu"))
+    await raw.xadd(stream, fields)
+    await raw.aclose()
+    await sched.enqueue("default", "default", [run_dict("good")])
+    got = await work.claim("default", ["default"], "w1", 10, 0.1)
+    assert [d.run_id for d in got] == ["good"]
+    assert work.forged == 4
+    assert await sched.client.xlen(stream) == 1  # the forgeries are gone, `good` is pending
+
+
+async def test_events_verify_domain_and_ticket(
+    brokers: tuple[RedisBroker, RedisBroker], redis_url: str
+) -> None:
+    """A worker may only report on runs handed to its domain; forged events are dropped."""
+    sched, work = brokers
+    intruder = RedisBroker(redis_url, WorkerKeys("other", worker_token(ADMIN, "other")))
+    await intruder.start()
+    try:
+        await sched.enqueue("default", "default", [run_dict("r1")])
+        [delivery] = await work.claim("default", ["default"], "w1", 1, 0.1)
+        base = {"run_id": "r1", "worker_id": "w1", "at": "2026-01-01T00:00:00+00:00"}
+        await work.emit([{**base, "domain": "default", "type": "started", "pid": 1}])
+        # The intruder (domain `other`) reports on r1 under its own domain: no ticket.
+        await intruder.emit([{**base, "domain": "other", "type": "finished", "status": "failed"}])
+        await _raw_entry(redis_url, sched.keys.events, {"d": "default", "p": "{}", "s": "00"})
+        await work._outbox.flush(5)
+        await intruder._outbox.flush(5)
+        events = await sched.read_events(100, 0.5)
+        assert [(e["type"], e["domain"]) for e in events] == [("started", "default")]
+        assert sched.forged == 2
+        await sched.ack_events(events)
+        assert await sched.read_events(100, 0.1) == []
+        await work.ack(delivery)
+    finally:
+        await intruder.close()

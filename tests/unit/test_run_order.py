@@ -1,0 +1,36 @@
+"""The hub's guard against out-of-order run events from several replicas (pure)."""
+
+from __future__ import annotations
+
+from hydra_jobs.scheduler.hub import RunOrder
+
+
+def run(status: str, run_id: str = "r1") -> dict[str, str]:
+    return {"id": run_id, "status": status}
+
+
+def test_runs_only_move_forward() -> None:
+    order = RunOrder()
+    assert not order.stale(run("queued"))
+    assert not order.stale(run("succeeded"))  # `running` was published by a slower replica
+    assert order.stale(run("running"))
+    assert order.stale(run("queued"))
+    assert order.stale(run("failed"))  # terminal is final
+    assert not order.stale(run("succeeded"))  # the same state again is harmless
+
+
+def test_poison_lost_then_failed_passes_and_updates_in_place_pass() -> None:
+    order = RunOrder()
+    assert not order.stale(run("running"))
+    assert not order.stale(run("running"))  # e.g. cancel_requested set on a running run
+    assert not order.stale(run("lost"))
+    assert not order.stale(run("failed"))
+    assert order.stale(run("lost"))
+
+
+def test_memory_is_bounded() -> None:
+    order = RunOrder(memory=2)
+    for i in range(3):
+        order.stale(run("succeeded", f"r{i}"))
+    assert not order.stale(run("running", "r0"))  # forgotten: passes
+    assert order.stale(run("running", "r2"))
