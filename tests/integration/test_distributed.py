@@ -231,3 +231,26 @@ def _relays(
     )
     steps = [r["status"] for r in seen if r["id"] == run["id"]]
     assert steps[0] == "pending" and "running" in steps
+
+
+def test_each_domain_has_its_own_workers(cluster: Cluster) -> None:
+    """A domain's runs go to that domain's workers only; each holds just its own token."""
+    scheduler = cluster.scheduler()
+    cluster.worker("plain", 2)
+    cluster.worker("opsw", 2, WORKER_DOMAIN="ops", API_TOKEN=worker_token(ADMIN, "ops"))
+    ops = httpx.Client(
+        base_url=scheduler.url + "/api/v1",
+        headers={"Authorization": f"Bearer {ADMIN}", "X-Hydra-Domain": "ops"},
+    )
+    script = 'echo "$HYDRA_DOMAIN"'
+    job = ops.post("/jobs", json={"name": "o", "executor": {"type": "shell", "script": script}})
+    runs = [ops.post(f"/jobs/{job.json()['id']}/run", json={}).json()["id"] for _ in range(6)]
+
+    def done() -> list[dict[str, Any]] | None:
+        got = [ops.get(f"/runs/{r}").json() for r in runs]
+        return got if all(r["status"] == "succeeded" for r in got) else None
+
+    for run in wait_for(done, 15, 0.1, message="ops runs"):
+        assert run["worker_id"].startswith("opsw-")
+        assert ops.get(f"/runs/{run['id']}/logs").json()["data"] == "ops\n"
+    ops.close()

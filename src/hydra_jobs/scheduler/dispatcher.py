@@ -112,8 +112,8 @@ class Dispatcher:
         return moved
 
     async def _queue(self, chosen: list[Run]) -> int:
-        if not chosen:
-            return 0
+        if not chosen or not self.rt.leading():
+            return 0  # checked again right before writing: the counts above may be stale
         now = self.rt.clock.now()
         ops = [
             SetStatus(r.id, frozenset({RunStatus.PENDING}), RunStatus.QUEUED, {"queued_at": now})

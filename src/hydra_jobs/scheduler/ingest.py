@@ -6,7 +6,10 @@ acked to the broker only after the store write.
 
 Replicas share one event stream, so the events of one run can reach two replicas and be applied
 out of order: a `finished` (or `output`) refused because the run's `started` has not been written
-yet is retried a few times over `DEFER_MAX_SECONDS` before it counts as stale and is dropped.
+yet is kept and retried with backoff. After `DEFER_CHECK_SECONDS` the run is looked up: while it is
+still `queued` (its `started` is on its way, perhaps with a replica that died and whose events
+another replica is about to take over) the event waits on, up to `DEFER_LIMIT_SECONDS`; otherwise
+it is stale (a duplicate, or from a copy that lost the race) and is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hydra_jobs.backoff import Backoff
 from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.runtime import Runtime
@@ -31,7 +35,9 @@ COALESCE_SECONDS = 0.002
 READ_TIMEOUT_SECONDS = 1.0
 FLUSH_SECONDS = 2.0  # at shutdown, how long to keep applying what is waiting
 DEFER_FIRST_SECONDS = 0.02
-DEFER_MAX_SECONDS = 5.0
+DEFER_BACKOFF_CAP_SECONDS = 1.0
+DEFER_CHECK_SECONDS = 5.0
+DEFER_LIMIT_SECONDS = 600.0
 DEFERRABLE = frozenset({"finished", "output"})
 # `lost` comes from a worker that had to stop a run it was not asked to stop (it could not renew
 # its lease, or its drain grace ran out): the run is retried like one the reaper declared lost.
@@ -49,7 +55,8 @@ FINISH_STATUSES = frozenset(
 @dataclass
 class _Deferred:
     event: dict[str, Any]
-    give_up_at: float
+    check_at: float  # when to look the run up
+    limit_at: float  # when to give up regardless
     next_at: float
     delay: float
 
@@ -110,7 +117,7 @@ class Ingest:
         self._waiting: list[_Deferred] = []
 
     async def run_forever(self) -> None:
-        failing = False
+        backoff = Backoff()
         while True:
             try:
                 events = await self.rt.broker.read_events(INGEST_BATCH, self._read_timeout())
@@ -118,19 +125,18 @@ class Ingest:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
                     events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-                failing = False
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not failing:
+                if backoff.failures == 0:
                     log.warning(
                         "cannot read worker events: %s: %s",
                         type(exc).__name__,
                         exc,
                         extra={"action": "ingest"},
                     )
-                failing = True
-                await asyncio.sleep(READ_TIMEOUT_SECONDS)
+                await backoff.sleep()
                 continue
             batch = self._due() + events  # retried (older) events first
             if batch:
@@ -180,7 +186,7 @@ class Ingest:
         workers: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for (event, op), result in zip(pairs, results, strict=True):
             if result is False:
-                if self._defer(event):
+                if await self._defer(event):
                     later.add(id(event))
                     continue
                 self.dropped += 1
@@ -216,7 +222,7 @@ class Ingest:
         for domain, items in workers.items():
             await self.rt.broker.publish(domain, items)
 
-    def _defer(self, event: dict[str, Any]) -> bool:
+    async def _defer(self, event: dict[str, Any]) -> bool:
         """Keep a refused event for another try if it may just have overtaken its `started`."""
         if event.get("type") not in DEFERRABLE:
             return False
@@ -224,14 +230,21 @@ class Ingest:
         held = event.get("_deferred")
         if held is None:
             held = event["_deferred"] = _Deferred(
-                event, now + DEFER_MAX_SECONDS, now, DEFER_FIRST_SECONDS
+                event,
+                now + DEFER_CHECK_SECONDS,
+                now + DEFER_LIMIT_SECONDS,
+                now,
+                DEFER_FIRST_SECONDS,
             )
             self.deferred += 1
         assert isinstance(held, _Deferred)
-        if now >= held.give_up_at:
-            return False
+        if now >= held.check_at:
+            run = await self.rt.store.find_run(str(event.get("run_id")))
+            if now >= held.limit_at or run is None or run.status is not RunStatus.QUEUED:
+                return False
+            held.check_at = now + DEFER_CHECK_SECONDS
         held.next_at = now + held.delay
-        held.delay *= 2
+        held.delay = min(held.delay * 2, DEFER_BACKOFF_CAP_SECONDS)
         self._waiting.append(held)
         return True
 

@@ -1,0 +1,108 @@
+"""Ingest with events out of order, as two scheduler replicas sharing one event stream see them.
+
+A real SQLite store and the in-process broker; the events are fed to `Ingest.handle` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hydra_jobs.broker.memory import MemoryBroker
+from hydra_jobs.clock import SystemClock
+from hydra_jobs.config import Settings
+from hydra_jobs.models import RunStatus
+from hydra_jobs.scheduler import ingest as ingest_module
+from hydra_jobs.scheduler.ingest import Ingest
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.store.sql import SqlStore
+from tests.contract.factories import make_job, make_run
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
+
+
+@pytest.fixture
+async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
+    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'i.db'}")
+    await store.open()
+    await store.ensure_domain("default")
+    rt = Runtime(
+        store=store,
+        broker=MemoryBroker(),
+        clock=SystemClock(),
+        settings=Settings(ADMIN_TOKEN="x" * 32, HYDRA_DATA_DIR=tmp_path),
+    )
+    yield Ingest(rt)
+    await store.close()
+
+
+async def queued_run(ingest: Ingest) -> str:
+    job = make_job()
+    await ingest.rt.store.create_job(job)
+    run = make_run(job, RunStatus.QUEUED)
+    await ingest.rt.store.insert_runs([run])
+    return run.id
+
+
+def event(kind: str, run_id: str, worker: str = "w1", **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+
+
+async def drain(ingest: Ingest, seconds: float) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while ingest._waiting and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+        if due := ingest._due():
+            await ingest.handle(due)
+
+
+async def test_a_finished_event_that_overtook_its_started_is_applied_after_it(
+    ingest: Ingest,
+) -> None:
+    run_id = await queued_run(ingest)
+    await ingest.handle(
+        [
+            event("output", run_id, offset=0, data="hello\n"),
+            event("finished", run_id, status="succeeded", exit_code=0, at=NOW),
+        ]
+    )
+    assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.QUEUED
+    assert len(ingest._waiting) == 2
+    await ingest.handle([event("started", run_id, pid=1, at=NOW)])  # the other replica, later
+    await drain(ingest, 2)
+    run = await ingest.rt.store.get_run("default", run_id)
+    assert run.status is RunStatus.SUCCEEDED and run.worker_id == "w1"
+    assert (await ingest.rt.store.read_log("default", run_id, 0, 100)).data == "hello\n"
+    assert not ingest._waiting
+
+
+async def test_a_stale_event_is_dropped_once_the_run_moved_on(
+    ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "DEFER_CHECK_SECONDS", 0.1)
+    run_id = await queued_run(ingest)
+    await ingest.handle([event("started", run_id, pid=1, at=NOW)])
+    # A copy on another worker that lost the race reports too: never applied, soon dropped.
+    await ingest.handle([event("finished", run_id, worker="w2", status="failed", at=NOW)])
+    await drain(ingest, 3)
+    assert not ingest._waiting and ingest.dropped >= 1
+    assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.RUNNING
+
+
+async def test_an_early_event_waits_while_its_run_is_still_queued(
+    ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `started` may sit with a dead replica until another takes its events over."""
+    monkeypatch.setattr(ingest_module, "DEFER_CHECK_SECONDS", 0.1)
+    run_id = await queued_run(ingest)
+    await ingest.handle([event("finished", run_id, status="succeeded", exit_code=0, at=NOW)])
+    await drain(ingest, 0.5)
+    assert ingest._waiting, "still queued: the event keeps waiting past the first check"
+    await ingest.handle([event("started", run_id, pid=1, at=NOW)])
+    await drain(ingest, 3)
+    assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.SUCCEEDED
