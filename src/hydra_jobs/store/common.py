@@ -5,7 +5,9 @@ Pure (no I/O), so the SQL and MongoDB stores cannot drift apart on the rules.
 
 from __future__ import annotations
 
-from hydra_jobs.models import TERMINAL, LogPage, RunStatus
+from typing import Any
+
+from hydra_jobs.models import TERMINAL, Job, LogPage, RunStatus
 
 TERMINAL_VALUES = sorted(s.value for s in TERMINAL)
 ACTIVE_VALUES = sorted(s.value for s in RunStatus if s not in TERMINAL)  # never deleted
@@ -47,3 +49,19 @@ class LogAssembler:
             complete=status in TERMINAL and self.position >= log_size,
             truncated=truncated,
         )
+
+
+def job_record(job: Job) -> dict[str, Any]:
+    """The stored fields of a job, shared by the SQL row and the MongoDB document."""
+    return {
+        "id": job.id,
+        "domain": job.domain,
+        "name": job.name,
+        "spec": job.spec().model_dump(mode="json"),
+        "paused": job.paused,
+        "has_schedule": job.schedule is not None,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "next_fire_at": job.next_fire_at,
+        "retention_days": job.retention_days,
+    }

@@ -20,6 +20,7 @@ from pymongo.errors import BulkWriteError
 
 from hydra_jobs.models import Job, Run
 from hydra_jobs.store.base import AuditRecord, RunFilter, slot_key
+from hydra_jobs.store.common import job_record
 
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -126,20 +127,9 @@ def need_ts(value: Any) -> datetime:
 
 
 def job_doc(job: Job) -> Doc:
-    return encode_doc(
-        {
-            "_id": job.id,
-            "domain": job.domain,
-            "name": job.name,
-            "spec": job.spec().model_dump(mode="json"),
-            "paused": job.paused,
-            "has_schedule": job.schedule is not None,
-            "created_at": job.created_at,
-            "updated_at": job.updated_at,
-            "next_fire_at": job.next_fire_at,
-            "retention_days": job.retention_days,
-        }
-    )
+    record = job_record(job)
+    record["_id"] = record.pop("id")
+    return encode_doc(record)
 
 
 def job_from(doc: Doc) -> Job:

@@ -9,23 +9,13 @@ import sqlalchemy as sa
 
 from hydra_jobs.models import Job, Page, Run
 from hydra_jobs.store.base import slot_key
+from hydra_jobs.store.common import job_record
 
 JOB_META = ("id", "domain", "paused", "created_at", "updated_at", "next_fire_at")
 
 
 def job_row(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "domain": job.domain,
-        "name": job.name,
-        "spec": job.spec().model_dump(mode="json"),
-        "paused": job.paused,
-        "has_schedule": job.schedule is not None,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "next_fire_at": job.next_fire_at,
-        "retention_days": job.retention_days,
-    }
+    return job_record(job)
 
 
 def job_from(row: sa.Row[Any]) -> Job:
