@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import redis
 
-from hydra_jobs.broker.signing import worker_token
 from hydra_jobs.client import Client
 from tests.conftest import ADMIN, TERMINAL, free_port, wait_for
 from tests.procs import HYDRA, cli_env
@@ -143,11 +142,10 @@ class SchedulerProcess(Proc):
 class WorkerProcess(Proc):
     def __init__(self, cluster: Cluster, name: str, concurrency: int = 4, **env: str) -> None:
         self.name = name
-        base = {
-            "REDIS_URL": cluster.redis_url,
-            "API_TOKEN": worker_token(ADMIN, "default"),
-            "WORKER_DOMAIN": "default",
-        }
+        domain = env.get("WORKER_DOMAIN", "default")
+        base = {"REDIS_URL": cluster.redis_url, "WORKER_DOMAIN": domain}
+        if "API_TOKEN" not in env:
+            base["API_TOKEN"] = cluster.token(domain)
         full = cli_env(**{**base, **FAST, **cluster.env, **env})
         argv = [HYDRA, "worker", "--name", name, "--concurrency", str(concurrency)]
         super().__init__(argv, full, cluster.root / f"worker-{name}.log")
@@ -181,6 +179,16 @@ class Cluster:
         self.schedulers: list[SchedulerProcess] = []
         self.workers: list[WorkerProcess] = []
         self._redis: redis.Redis | None = None
+        self._tokens: dict[str, str] = {}
+
+    def token(self, domain: str = "default") -> str:
+        """A token of `domain` for workers (created, with the domain, through a scheduler)."""
+        if domain not in self._tokens:
+            with self.client() as admin:
+                if domain not in {d["name"] for d in admin.list_domains()}:
+                    admin.create_domain(domain)
+                self._tokens[domain] = admin.create_token(domain, "workers")["token"]
+        return self._tokens[domain]
 
     def redis(self) -> redis.Redis:
         if self._redis is None:

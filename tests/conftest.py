@@ -136,13 +136,13 @@ def make_server(
         # Backends come from the test, never from the developer's environment.
         fixed: dict[str, Any] = {"MONGO_URL": None, "DATABASE_URL": None, "REDIS_URL": redis_url}
         fixed.update(store_settings())
-        settings = Settings(
-            ADMIN_TOKEN=ADMIN,
-            HYDRA_DATA_DIR=data_dir,
-            HYDRA_KILL_GRACE_SECONDS=1.0,
-            HYDRA_DRAIN_GRACE_SECONDS=0.5,
-            **{**fixed, **overrides},
-        )
+        base: dict[str, Any] = {
+            "ADMIN_TOKEN": ADMIN,
+            "HYDRA_DATA_DIR": data_dir,
+            "HYDRA_KILL_GRACE_SECONDS": 1.0,
+            "HYDRA_DRAIN_GRACE_SECONDS": 0.5,
+        }
+        settings = Settings(**{**base, **fixed, **overrides})
         app = create_app(settings)
         port = free_port()
         server = uvicorn.Server(

@@ -13,13 +13,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from hydra_jobs.cli_admin import domains_app, tokens_app
+from hydra_jobs.cli_common import (
+    TOKEN_FILE,
+    DataDirOpt,
+    TokenOpt,
+    UrlOpt,
+    err,
+    out,
+)
+from hydra_jobs.cli_common import call as _call
+from hydra_jobs.cli_common import client_for as _client
+from hydra_jobs.cli_common import fail as _fail
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings, default_data_dir
+from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
 
 app = typer.Typer(
@@ -27,11 +38,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-# Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
-out = Console(width=None if sys.stdout.isatty() else 220)
-err = Console(stderr=True)
-
-TOKEN_FILE = "admin_token"
 TERMINAL_STATUSES = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
 STATUS_STYLE = {
     "succeeded": "green",
@@ -44,51 +50,6 @@ STATUS_STYLE = {
     "pending": "dim",
     "skipped": "dim",
 }
-
-UrlOpt = Annotated[str, typer.Option("--url", envvar="HYDRA_URL", help="Scheduler URL.")]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar=["HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN"],
-        show_envvar=True,
-        help="API token (default: the token `up` stored in the data dir).",
-    ),
-]
-DataDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", envvar="HYDRA_DATA_DIR", help="Where `up` keeps its database and token."
-    ),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(1)
-
-
-def _client(url: str, token: str | None, data_dir: Path | None = None) -> Client:
-    if token is None:
-        stored = (data_dir or default_data_dir()) / TOKEN_FILE
-        if stored.is_file():
-            token = stored.read_text().strip()
-    if not token:
-        raise _fail("no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` first")
-    return Client(url, token)
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    except OSError as exc:
-        raise _fail(f"cannot reach the scheduler: {exc}") from None
-    except Exception as exc:  # httpx transport errors
-        if type(exc).__module__.startswith("httpx"):
-            raise _fail(f"cannot reach the scheduler: {exc}") from None
-        raise
 
 
 def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
@@ -194,9 +155,10 @@ def worker(
 ) -> None:
     """A worker of distributed mode: runs jobs from Redis; needs no database.
 
-    Needs REDIS_URL, WORKER_DOMAIN (default: default) and API_TOKEN, the worker token of that
-    domain (`hydra-jobs worker-token --domain D` prints it on a scheduler host). SIGTERM drains:
-    no new runs, running ones get HYDRA_DRAIN_GRACE_SECONDS to finish, then are stopped.
+    Needs REDIS_URL, WORKER_DOMAIN (default: default) and API_TOKEN, a token of that domain
+    (`hydra-jobs tokens create --domain D NAME`). It refuses to start when the token is unknown,
+    revoked or of another domain, and stops (exit code 3) when its token is revoked. SIGTERM
+    drains: no new runs, running ones get HYDRA_DRAIN_GRACE_SECONDS to finish, then are stopped.
     """
     overrides: dict[str, Any] = {
         "HYDRA_QUEUES": queues,
@@ -208,33 +170,54 @@ def worker(
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise _fail("REDIS_URL is required")
-    token = settings.worker_token()
-    if token is None:
+    if settings.api_token is None and settings.admin_token is None:
         raise _fail(
-            "API_TOKEN is required: the worker token of WORKER_DOMAIN "
-            "(run `hydra-jobs worker-token --domain DOMAIN` where ADMIN_TOKEN is set)"
+            "API_TOKEN is required: a token of WORKER_DOMAIN "
+            f"(`hydra-jobs tokens create --domain {settings.worker_domain} NAME` prints one)"
         )
     if settings.api_token is None:
         err.print(
-            "[yellow]note:[/yellow] deriving the worker token from ADMIN_TOKEN; give "
-            "workers API_TOKEN instead so they never hold the admin token"
+            "[yellow]note:[/yellow] running with ADMIN_TOKEN; give workers a domain token "
+            "(API_TOKEN) instead so they never hold the admin token"
         )
-    raise typer.Exit(asyncio.run(_run_worker(settings, token)))
+    raise typer.Exit(asyncio.run(_run_worker(settings)))
 
 
-async def _run_worker(settings: Settings, token: str) -> int:
+async def _run_worker(settings: Settings) -> int:
     from hydra_jobs.broker import open_broker
-    from hydra_jobs.broker.signing import WorkerKeys
+    from hydra_jobs.broker.signing import KeyRing, SchedulerKeys
+    from hydra_jobs.errors import ConfigError
+    from hydra_jobs.worker.credentials import WorkerCredentials, worker_keys
     from hydra_jobs.worker.worker import Worker, worker_config
 
+    keys: KeyRing
+    if settings.api_token is not None:
+        try:
+            keys = wkeys = worker_keys(
+                settings.api_token.get_secret_value(), settings.worker_domain
+            )
+        except ConfigError as exc:
+            raise _fail(exc.message) from None
+    else:
+        assert settings.admin_token is not None
+        keys = SchedulerKeys(settings.admin_token.get_secret_value())
     broker = open_broker(
         settings.redis_url,
-        WorkerKeys(settings.worker_domain, token),
+        keys,
         prefix=settings.redis_prefix,
         lease_grace_seconds=settings.lease_seconds,
     )
     await broker.start()
-    the_worker = Worker(broker, worker_config(settings, exit_on_drain=True))
+    credentials = None
+    try:
+        if settings.api_token is not None:
+            credentials = WorkerCredentials(broker, wkeys)
+            await credentials.establish(settings.worker_auth_wait_seconds)
+    except ConfigError as exc:
+        await broker.close()
+        raise _fail(exc.message) from None
+    config = worker_config(settings, exit_on_drain=True)
+    the_worker = Worker(broker, config, credentials=credentials)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, the_worker.stop)
@@ -247,21 +230,11 @@ async def _run_worker(settings: Settings, token: str) -> int:
         await the_worker.run()
     finally:
         await broker.close()
-    err.print(f"worker {the_worker.id} stopped")
-    return 0
-
-
-@app.command("worker-token")
-def worker_token_command(
-    domain: Annotated[str, typer.Option(help="The domain the workers serve.")] = "default",
-) -> None:
-    """Print the API_TOKEN for workers of a domain (derived from ADMIN_TOKEN; keep it secret)."""
-    from hydra_jobs.broker.signing import worker_token
-
-    settings = Settings()
-    if settings.admin_token is None:
-        raise _fail("ADMIN_TOKEN must be set: worker tokens are derived from it")
-    sys.stdout.write(worker_token(settings.admin_token.get_secret_value(), domain) + "\n")
+    if the_worker.exit_code:
+        err.print(f"[red]worker {the_worker.id} stopped: its API_TOKEN was revoked[/red]")
+    else:
+        err.print(f"worker {the_worker.id} stopped")
+    return the_worker.exit_code
 
 
 def _secret(value: str) -> Any:
@@ -512,6 +485,10 @@ def openapi() -> None:
 
     schema = create_app(Settings(ADMIN_TOKEN="x" * 32)).openapi()  # nosec: never served
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+
+
+app.add_typer(domains_app, name="domains")
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

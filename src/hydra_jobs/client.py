@@ -147,6 +147,46 @@ class Client:
     def workers(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/workers")["items"])
 
+    # domains, tokens, audit ---------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/me")
+        return result
+
+    def create_domain(self, name: str, description: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", "/domains", json={"name": name, "description": description}
+        )
+        return result
+
+    def list_domains(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/domains")["items"]
+        return result
+
+    def delete_domain(self, name: str, *, force: bool = False) -> None:
+        self._call("DELETE", f"/domains/{name}", params={"force": str(force).lower()})
+
+    def create_token(self, domain: str, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"/domains/{domain}/tokens", json={"name": name}
+        )
+        return result
+
+    def list_tokens(self, domain: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/domains/{domain}/tokens")["items"]
+        return result
+
+    def revoke_token(self, domain: str, token_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/domains/{domain}/tokens/{token_id}")
+        return result
+
+    def audit(self, *, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        result: dict[str, Any] = self._call("GET", "/audit", params=params)
+        return result
+
     def stream(
         self, path: str, last_event_id: str | None = None, timeout: float | None = None
     ) -> Iterator[tuple[str, str | None, Any]]:

@@ -52,23 +52,19 @@ class Settings(BaseSettings):
         default="hydra", pattern=r"^[A-Za-z0-9_.-]{1,64}$", alias="HYDRA_REDIS_PREFIX"
     )
     worker_guard: bool = Field(default=True, alias="HYDRA_WORKER_GUARD")
+    worker_auth_wait_seconds: float = Field(
+        default=30.0, ge=0, alias="HYDRA_WORKER_AUTH_WAIT_SECONDS"
+    )
     catchup_window_seconds: float = Field(
         default=24 * 3600, gt=0, alias="HYDRA_CATCHUP_WINDOW_SECONDS"
     )
     catchup_max_runs: int = Field(default=100, ge=1, alias="HYDRA_CATCHUP_MAX_RUNS")
     run_retention_days: int | None = Field(default=None, ge=1, alias="HYDRA_RUN_RETENTION_DAYS")
     allow_file_git: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_FILE")
+    git_allow_private_hosts: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_PRIVATE_HOSTS")
+    git_cache_dir: Path | None = Field(default=None, alias="HYDRA_GIT_CACHE_DIR")
+    git_timeout_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_GIT_TIMEOUT_SECONDS")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
-
-    def worker_token(self) -> str | None:
-        """A worker's credential: `API_TOKEN`, else derived from `ADMIN_TOKEN` (same host)."""
-        if self.api_token is not None:
-            return self.api_token.get_secret_value()
-        if self.admin_token is not None:
-            from hydra_jobs.broker.signing import worker_token
-
-            return worker_token(self.admin_token.get_secret_value(), self.worker_domain)
-        return None
 
     def store_url(self) -> str:
         if self.mongo_url:

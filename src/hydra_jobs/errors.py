@@ -38,6 +38,10 @@ class Unauthorized(HydraError):
     """A valid bearer token is required."""
 
 
+class Forbidden(HydraError):
+    """This needs the admin token."""
+
+
 class StaleTransition(HydraError):
     """The run was not in the expected state; the change was not applied."""
 

@@ -21,6 +21,8 @@ from pydantic import (
 )
 
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
+from hydra_jobs.worker.git_errors import GitInputRefused
+from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
 
 T = TypeVar("T")
 
@@ -104,6 +106,19 @@ class Source(Strict):
         scheme = value.split("://", 1)[0].lower() if "://" in value else None
         if scheme not in {"https", "ssh", "file"} and not scp_like:
             raise ValueError("use an https:// or ssh:// URL (or user@host:path)")
+        try:
+            # The worker's own rules (host, port, user, characters), so a bad URL is a 422 here
+            # rather than a failed run. Whether file:// is allowed is each worker's setting.
+            parse_repo_url(value, allow_file=True)
+        except GitInputRefused as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_format(cls, value: str | None) -> str | None:
+        if value is not None and (problem := ref_problem(value)) is not None:
+            raise ValueError(f"not a valid branch, tag or commit: it {problem}")
         return value
 
     @field_validator("path")
@@ -115,6 +130,8 @@ class Source(Strict):
             raise ValueError("must be relative to the checkout")
         if ".." in re.split(r"[\\/]", value):
             raise ValueError("must not contain '..'")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ValueError("must not contain control characters")
         return value
 
 

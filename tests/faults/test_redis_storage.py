@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hydra_jobs.broker.signing import SchedulerKeys, sign, ticket
+from hydra_jobs.broker.signing import SchedulerKeys, frame, ticket
 from hydra_jobs.client import ApiError
 from tests.cluster import Cluster, all_runs, chain_outcomes
 from tests.conftest import ADMIN, TERMINAL, wait_for
@@ -199,30 +199,28 @@ def test_a4_forged_queue_entries_and_events_run_nothing(cluster: Cluster, tmp_pa
     wait_for(lambda: client.get_run(victim)["status"] == "running", 15, message="running")
     r = cluster.redis()
     keys = SchedulerKeys(ADMIN)
+    impostor = SchedulerKeys("guessed-" + "x" * 32)  # a key pair that is not the schedulers'
     forged: list[dict[str, Any]] = []
-    for i, flavour in enumerate(["unsigned", "garbage", "other-domain-key", "wrong-admin"]):
+    for i, flavour in enumerate(["unsigned", "garbage", "wrong-key-pair"]):
         run = _evil_run(f"evil{i}", canary)
         payload = json.dumps(run).encode()
         fields: dict[str, Any] = {"r": run["id"], "p": payload, "t": ""}
         if flavour == "garbage":
-            fields["s"] = "00" * 32
-        elif flavour == "other-domain-key":
-            fields["s"] = sign(keys.domain_key("other"), "d", "default|default|", payload)
-        elif flavour == "wrong-admin":
-            guessed = SchedulerKeys("guessed-" + "x" * 32).domain_key("default")
-            fields["s"] = sign(guessed, "d", "default|default|", payload)
+            fields["s"] = "00" * 64
+        elif flavour == "wrong-key-pair":
+            fields["s"] = impostor.sign_down(frame("d", "default|default|", payload))
         forged.append(fields)
     # A genuine, validly signed delivery of domain `other`, replayed into `default`'s queue:
     other = _evil_run("evil-replay", canary, domain="other")
     payload = json.dumps(other).encode()
     tk = ticket(keys.scheduler_key, "other", other["id"])
-    good_sig = sign(keys.domain_key("other"), "d", f"other|default|{tk}", payload)
+    good_sig = keys.sign_down(frame("d", f"other|default|{tk}", payload))
     forged.append({"r": other["id"], "p": payload, "s": good_sig, "t": tk})
     for fields in forged:
         r.xadd(QUEUE, fields)
     # A forged completion of the running victim, straight into the events stream:
     fake = {"type": "finished", "status": "succeeded", "run_id": victim, "domain": "default"}
-    r.xadd("hydra:events", {"d": "default", "p": json.dumps(fake), "s": "00"})
+    r.xadd("hydra:events", {"d": "default", "p": json.dumps(fake), "k": "internal", "s": "00"})
 
     ok_job = client.create_job({"name": "ok", "executor": {"type": "shell", "script": "echo ok"}})
     ok = client.trigger(ok_job["id"])["id"]

@@ -14,10 +14,9 @@ import threading
 import time
 from typing import Any
 
-from hydra_jobs.broker.signing import worker_token
 from hydra_jobs.client import Client
 from tests.cluster import Cluster, WorkerProcess, all_runs, pid_alive
-from tests.conftest import ADMIN, wait_for
+from tests.conftest import wait_for
 from tests.procs import cli_env
 from tests.tcp_proxy import TcpProxy
 
@@ -73,11 +72,13 @@ def test_d1_killed_worker_run_is_lost_then_retried_elsewhere(cluster: Cluster) -
 GHOST = """
 import asyncio, sys
 from hydra_jobs.broker.redis import RedisBroker
-from hydra_jobs.broker.signing import WorkerKeys
+from hydra_jobs.worker.credentials import WorkerCredentials, worker_keys
 
 async def main():
-    broker = RedisBroker(sys.argv[1], WorkerKeys("default", sys.argv[2]))
+    keys = worker_keys(sys.argv[2], "default")
+    broker = RedisBroker(sys.argv[1], keys)
     await broker.start()
+    await WorkerCredentials(broker, keys).establish(10.0)
     await broker.renew_worker_lease("ghost-1", 2.0)
     got = await broker.claim("default", ["default"], "ghost-1", 1, 30.0)
     print("claimed", got[0].run_id, flush=True)
@@ -95,7 +96,7 @@ def test_d1_kill_between_dequeue_and_start_loses_nothing(cluster: Cluster) -> No
     client = cluster.client()
     job = client.create_job({"name": "d1b", "executor": {"type": "shell", "script": "echo ran"}})
     ghost = subprocess.Popen(
-        [sys.executable, "-c", GHOST, cluster.redis_url, worker_token(ADMIN, "default")],
+        [sys.executable, "-c", GHOST, cluster.redis_url, cluster.token("default")],
         stdout=subprocess.PIPE,
         env=cli_env(),
         text=True,

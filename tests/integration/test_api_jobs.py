@@ -195,6 +195,7 @@ def test_unknown_ids_are_404(server: Server) -> None:
 
 def test_other_domain_sees_nothing(server: Server) -> None:
     job = server.client.create_job(SPEC)
+    assert raw(server, "POST", "/domains", json={"name": "other"}).status_code == 201
     other = {"X-Hydra-Domain": "other"}
     response = raw(server, "GET", f"/jobs/{job['id']}", headers=other)
     assert response.status_code == 404

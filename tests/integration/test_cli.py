@@ -103,7 +103,7 @@ def test_clear_errors(up: UpProcess, tmp_path: Path) -> None:
     result = up.cli("cancel", "nope")
     assert result.returncode == 1 and "not found" in result.stderr
     wrong = up.cli("jobs", "--token", "wrong")
-    assert wrong.returncode == 1 and "invalid token" in wrong.stderr
+    assert wrong.returncode == 1 and "invalid or revoked token" in wrong.stderr
     down = up.cli("jobs", "--url", "http://127.0.0.1:9")
     assert down.returncode == 1 and "cannot reach" in down.stderr
 

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from hydra_jobs.broker.signing import worker_token
 from hydra_jobs.client import Client
 from tests.cluster import Cluster, all_runs
 from tests.conftest import ADMIN, wait_for
@@ -50,15 +49,13 @@ def test_scheduler_refuses_to_start_without_redis_or_a_strong_admin_token(
         assert weak.returncode == 1 and "at least 32 characters" in weak.stderr
 
 
-def test_worker_needs_its_domain_token_and_the_command_prints_it(
-    redis_server: RedisServer,
-) -> None:
+def test_worker_needs_a_domain_token(redis_server: RedisServer) -> None:
     bare = run_cli("worker", REDIS_URL=redis_server.url)
     assert bare.returncode == 1 and "API_TOKEN is required" in bare.stderr
-    printed = run_cli("worker-token", "--domain", "ops", ADMIN_TOKEN=ADMIN)
-    assert printed.returncode == 0
-    assert printed.stdout.strip() == worker_token(ADMIN, "ops")
-    assert ADMIN not in printed.stdout
+    shaped_wrong = run_cli("worker", REDIS_URL=redis_server.url, API_TOKEN="tok-secret")
+    assert shaped_wrong.returncode == 1
+    assert "not a Hydra Jobs domain token" in shaped_wrong.stderr
+    assert "tok-secret" not in shaped_wrong.stderr
 
 
 def test_workers_register_and_a_remote_drain_finishes_then_exits(cluster: Cluster) -> None:
@@ -134,9 +131,10 @@ def test_up_with_redis_url_runs_on_redis_and_outside_workers_join(
     redis_server.flush()
     up = UpProcess(tmp_path / "data", REDIS_URL=redis_server.url, HYDRA_CONCURRENCY="1")
     up.start()
+    token = Client(up.url, ADMIN).create_token("default", "outside")["token"]
     outside = subprocess.Popen(
         [HYDRA, "worker", "--name", "outside", "--concurrency", "4"],
-        env=cli_env(REDIS_URL=redis_server.url, API_TOKEN=worker_token(ADMIN, "default")),
+        env=cli_env(REDIS_URL=redis_server.url, API_TOKEN=token),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -237,7 +235,7 @@ def test_each_domain_has_its_own_workers(cluster: Cluster) -> None:
     """A domain's runs go to that domain's workers only; each holds just its own token."""
     scheduler = cluster.scheduler()
     cluster.worker("plain", 2)
-    cluster.worker("opsw", 2, WORKER_DOMAIN="ops", API_TOKEN=worker_token(ADMIN, "ops"))
+    cluster.worker("opsw", 2, WORKER_DOMAIN="ops")
     ops = httpx.Client(
         base_url=scheduler.url + "/api/v1",
         headers={"Authorization": f"Bearer {ADMIN}", "X-Hydra-Domain": "ops"},

@@ -15,9 +15,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from hydra_jobs.broker.redis import RedisBroker
-from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, sign, worker_token
+from hydra_jobs.broker.signing import SchedulerKeys, frame
 from hydra_jobs.errors import BackendUnavailable
 from tests.conftest import ADMIN
+from tests.keys import TokenRegistry
 from tests.redis_server import RedisServer
 
 
@@ -32,10 +33,17 @@ async def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.fixture
-async def brokers(redis_url: str) -> AsyncIterator[tuple[RedisBroker, RedisBroker]]:
+def tokens() -> TokenRegistry:
+    return TokenRegistry()
+
+
+@pytest.fixture
+async def brokers(
+    redis_url: str, tokens: TokenRegistry
+) -> AsyncIterator[tuple[RedisBroker, RedisBroker]]:
     """(scheduler broker, worker broker of domain `default`)."""
-    sched = RedisBroker(redis_url, SchedulerKeys(ADMIN), lease_grace_seconds=0.0)
-    work = RedisBroker(redis_url, WorkerKeys("default", worker_token(ADMIN, "default")))
+    sched = RedisBroker(redis_url, tokens.scheduler_keys(), lease_grace_seconds=0.0)
+    work = RedisBroker(redis_url, tokens.worker_keys("default"))
     await sched.start()
     await work.start()
     yield sched, work
@@ -220,10 +228,10 @@ async def test_forged_queue_entries_are_dropped_and_never_returned(
     sched, work = brokers
     stream = sched.keys.queue("default", "default")
     evil = json.dumps(run_dict("evil")).encode()
-    other_key = SchedulerKeys(ADMIN).domain_key("other")
+    impostor = SchedulerKeys("guessed-" + "x" * 32)  # signs, but with the wrong key pair
     await _raw_entry(redis_url, stream, {"r": "evil", "p": evil})
-    await _raw_entry(redis_url, stream, {"r": "evil", "p": evil, "s": "ab" * 32, "t": ""})
-    wrong = sign(other_key, "d", "default|default|", evil)
+    await _raw_entry(redis_url, stream, {"r": "evil", "p": evil, "s": "ab" * 64, "t": ""})
+    wrong = impostor.sign_down(frame("d", "default|default|", evil))
     await _raw_entry(redis_url, stream, {"r": "evil", "p": evil, "s": wrong, "t": ""})
     # A genuine delivery of queue `gpu`, copied into queue `default`:
     await sched.enqueue("default", "gpu", [run_dict("legit", queue="gpu")])
@@ -239,11 +247,11 @@ async def test_forged_queue_entries_are_dropped_and_never_returned(
 
 
 async def test_events_verify_domain_and_ticket(
-    brokers: tuple[RedisBroker, RedisBroker], redis_url: str
+    brokers: tuple[RedisBroker, RedisBroker], redis_url: str, tokens: TokenRegistry
 ) -> None:
     """A worker may only report on runs handed to its domain; forged events are dropped."""
     sched, work = brokers
-    intruder = RedisBroker(redis_url, WorkerKeys("other", worker_token(ADMIN, "other")))
+    intruder = RedisBroker(redis_url, tokens.worker_keys("other"))
     await intruder.start()
     try:
         await sched.enqueue("default", "default", [run_dict("r1")])

@@ -107,6 +107,7 @@ def test_log_stream_of_finished_run_replays_and_ends(server: Server) -> None:
 
 
 def test_events_are_scoped_to_the_domain(server: Server) -> None:
+    server.client.create_domain("other")
     other = Client(server.url, ADMIN, domain="other")
     got: list[str] = []
     ready = threading.Event()

@@ -21,7 +21,7 @@ def test_migrated_schema_matches_metadata(tmp_path: Path) -> None:
         tables = set(sa.inspect(conn).get_table_names())
     engine.dispose()
     assert diff == []
-    assert {"jobs", "runs", "log_chunks", "workers", "audit", "domains"} <= tables
+    assert {"jobs", "runs", "log_chunks", "workers", "audit", "domains", "tokens"} <= tables
 
 
 def test_migrations_are_idempotent(tmp_path: Path) -> None:
@@ -32,4 +32,4 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert version == "0002"
+    assert version == "0003"

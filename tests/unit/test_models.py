@@ -71,3 +71,41 @@ def test_naive_at_is_read_in_the_timezone() -> None:
     assert spec.schedule is not None
     at = spec.schedule.at_utc()
     assert at is not None and at.isoformat() == "2026-12-01T08:00:00+00:00"
+
+
+# git sources: the API refuses what the worker would refuse (the worker checks again) ----------
+
+GIT_SOURCE_BASE = {"url": "https://example.org/r.git"}
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        ({"url": "ssh://-oProxyCommand=touch%20x/r"}, "url"),
+        ({"url": "ssh://-host/r"}, "url"),
+        ({"url": "https://a@b@127.0.0.1/r.git"}, "url"),
+        ({"url": "https://example.org/r\n.git"}, "url"),
+        ({"url": "https://example.org:99999/r.git"}, "url"),
+        ({"url": "myhelper::https://example.org/r"}, "url"),
+        ({**GIT_SOURCE_BASE, "ref": "a..b"}, "ref"),
+        ({**GIT_SOURCE_BASE, "ref": "main@{1}"}, "ref"),
+        ({**GIT_SOURCE_BASE, "ref": "+main"}, "ref"),
+        ({**GIT_SOURCE_BASE, "ref": "x^{tree}"}, "ref"),
+        ({**GIT_SOURCE_BASE, "ref": "a b"}, "ref"),
+        ({**GIT_SOURCE_BASE, "path": "sub\ndir"}, "path"),
+    ],
+)
+def test_git_source_rules(source: dict[str, Any], field: str) -> None:
+    assert ("source", field) in [loc[:2] for loc, _ in errors({**MINIMAL, "source": source})]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"url": "git@github.com:org/repo.git", "ref": "feature/x"},
+        {"url": "file:///srv/repo.git", "ref": "0123456789abcdef0123456789abcdef01234567"},
+        {"url": "ssh://git@example.org:2222/r.git", "ref": "v1.2", "path": "scripts/nightly"},
+    ],
+)
+def test_git_sources_accepted(source: dict[str, Any]) -> None:
+    assert JobSpec.model_validate({**MINIMAL, "source": source}).source is not None

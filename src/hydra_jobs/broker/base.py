@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+ANY_DOMAIN = "*"  # what a worker trusted with every domain claims from
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -52,6 +54,7 @@ class Broker(Protocol):
 
     # queues
     async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None: ...
+    # `claim`'s domain may be ANY_DOMAIN: the embedded worker of `hydra-jobs up` serves them all.
     async def claim(
         self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
     ) -> list[Delivery]: ...
@@ -113,4 +116,14 @@ class Broker(Protocol):
     async def resign(self, holder: str) -> None: ...
     async def check_boot(self) -> bool:
         """True once after the broker started empty (first start, or its data was lost)."""
+        ...
+
+    # worker credentials (see broker/signing.py; the in-process broker needs none)
+    async def put_credentials(self, blobs: dict[str, bytes], *, complete: bool) -> None:
+        """Publish credentials by token id; `complete` replaces the whole set with `blobs`."""
+        ...
+
+    async def drop_credentials(self, token_ids: list[str]) -> None: ...
+    async def read_credential(self, token_id: str) -> tuple[bytes | None, bool]:
+        """(the token's credential or None, whether the published set is complete)."""
         ...

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from hydra_jobs.broker.base import Delivery
+from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
 
 SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
 CANCEL_MARKER_TTL_SECONDS = 24 * 3600.0
@@ -91,13 +91,18 @@ class MemoryBroker:
         async with self._queue_changed:
             self._queue_changed.notify_all()
 
+    def _sources(self, domain: str, queues: list[str]) -> list[tuple[str, str]]:
+        if domain != ANY_DOMAIN:
+            return [(domain, q) for q in queues]
+        return [key for key in self._queues if key[1] in queues]
+
     def _take(self, domain: str, queues: list[str], count: int, consumer: str) -> list[Delivery]:
         taken: list[Delivery] = []
-        for queue in queues:
-            pending = self._queues.get((domain, queue))
+        for source in self._sources(domain, queues):
+            pending = self._queues.get(source)
             while pending and len(taken) < count:
                 run = pending.popleft()
-                delivery = Delivery(domain, queue, run, str(next(self._receipts)))
+                delivery = Delivery(*source, run, str(next(self._receipts)))
                 self._unacked[delivery.receipt] = (delivery, consumer)
                 taken.append(delivery)
         return taken
@@ -112,7 +117,7 @@ class MemoryBroker:
             try:
                 async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
                     await self._queue_changed.wait_for(
-                        lambda: any(self._queues.get((domain, q)) for q in queues)
+                        lambda: any(self._queues.get(s) for s in self._sources(domain, queues))
                     )
             except TimeoutError:
                 return []
@@ -262,3 +267,13 @@ class MemoryBroker:
     async def check_boot(self) -> bool:
         fresh, self._booted = not self._booted, True
         return fresh
+
+    # One process: workers hold no credentials, nothing to publish.
+    async def put_credentials(self, blobs: dict[str, bytes], *, complete: bool) -> None:
+        return None
+
+    async def drop_credentials(self, token_ids: list[str]) -> None:
+        return None
+
+    async def read_credential(self, token_id: str) -> tuple[bytes | None, bool]:
+        return None, False

@@ -34,7 +34,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from hydra_jobs.broker import redis_scripts as lua
-from hydra_jobs.broker.base import Delivery
+from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
 from hydra_jobs.broker.redis_control import ControlPlane, dumps, text
 from hydra_jobs.broker.redis_io import (
     Outbox,
@@ -44,7 +44,7 @@ from hydra_jobs.broker.redis_io import (
     settle_detached,
 )
 from hydra_jobs.broker.redis_scripts import EVENTS_GROUP, QUEUE_GROUP, RECOVERY_CONSUMER, Keys
-from hydra_jobs.broker.signing import KeyRing, check_ticket, sign, ticket, verify
+from hydra_jobs.broker.signing import KeyRing, check_ticket, frame, ticket
 from hydra_jobs.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -154,15 +154,16 @@ class RedisBroker(ControlPlane):
     async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None:
         if not runs:
             return
-        key, sched = self.ring.domain_key(domain), self.ring.scheduler_key
-        if key is None or sched is None:
-            raise BackendUnavailable(f"this process cannot sign deliveries for domain '{domain}'")
+        sched = self.ring.scheduler_key
+        if sched is None:
+            raise BackendUnavailable("only a scheduler can sign deliveries")
         args: list[Any] = []
         for run in runs:
             run_id = str(run["id"])
             payload = dumps(run)
             tk = ticket(sched, domain, run_id)
-            args += [run_id, payload, sign(key, "d", f"{domain}|{queue}|{tk}", payload), tk]
+            signature = self.ring.sign_down(frame("d", f"{domain}|{queue}|{tk}", payload))
+            args += [run_id, payload, signature, tk]
         stream = self.keys.queue(domain, queue)
         await self._script("ENQUEUE", [stream, self.keys.inq, self.keys.streams], args)
 
@@ -200,14 +201,18 @@ class RedisBroker(ControlPlane):
     ) -> list[Delivery]:
         if count <= 0:
             return []
-        wanted = {self.keys.queue(domain, q) for q in queues}
-        kept = [d for d in self._overflow if self.keys.queue(d.domain, d.queue) in wanted]
+        kept = [
+            d
+            for d in self._overflow
+            if d.domain in (domain, ANY_DOMAIN) or domain == ANY_DOMAIN
+            if d.queue in queues
+        ]
         if kept:
             taken = kept[:count]
             for held in taken:
                 self._overflow.remove(held)
             return taken
-        streams = [self.keys.queue(domain, q) for q in queues]
+        streams = await self._claim_streams(domain, queues)
         deliveries: list[Delivery] = []
         for stream_name, entries in await self._readgroup(
             QUEUE_GROUP, consumer, streams, count, timeout
@@ -220,6 +225,13 @@ class RedisBroker(ControlPlane):
         # XREADGROUP's COUNT is per stream: with several queues a read can return more.
         self._overflow.extend(deliveries[count:])
         return deliveries[:count]
+
+    async def _claim_streams(self, domain: str, queues: list[str]) -> list[str]:
+        if domain != ANY_DOMAIN:
+            return [self.keys.queue(domain, q) for q in queues]
+        known = [text(s) for s in await self.client.smembers(self.keys.streams)]
+        found = [s for s in known if (where := self.keys.parse_queue(s)) and where[1] in queues]
+        return sorted(found) or [self.keys.queue("default", q) for q in queues]
 
     async def _open_delivery(
         self, stream: str, entry_id: str, fields: dict[bytes, bytes] | None, *, mine: bool = True
@@ -256,10 +268,9 @@ class RedisBroker(ControlPlane):
         tk = text(fields.get(b"t", b""))
         if payload is None or signature is None:
             return "unsigned"
-        key = self.ring.domain_key(domain)
-        if key is None:
-            return f"no key for domain '{domain}' in this process"
-        if not verify(key, "d", f"{domain}|{queue}|{tk}", payload, text(signature)):
+        if not self.ring.verify_down(
+            frame("d", f"{domain}|{queue}|{tk}", payload), text(signature)
+        ):
             return "bad signature"
         try:
             run = json.loads(payload)
@@ -348,16 +359,16 @@ class RedisBroker(ControlPlane):
         items: list[OutboxItem] = []
         for event in events:
             domain = str(event.get("domain", ""))
-            key = self.ring.domain_key(domain)
-            if key is None:
-                log.error("no key to sign events of domain '%s'", domain)
-                continue
             body = dict(event)
             run_id = body.get("run_id")
             if run_id is not None and (tk := self._tickets.get(str(run_id))) is not None:
                 body["tk"] = tk
             payload = dumps(body)
-            fields = {"d": domain, "p": payload, "s": sign(key, "e", domain, payload)}
+            signed = self.ring.sign_up(frame("e", domain, payload))
+            if signed is None:
+                log.error("this process holds no key to sign events")
+                continue
+            fields = {"d": domain, "p": payload, "k": signed[0], "s": signed[1]}
             items.append(("xadd", self.keys.events, fields))
         await self._outbox.put(items)
 
@@ -374,6 +385,7 @@ class RedisBroker(ControlPlane):
                 entries += stream_entries
         events: list[dict[str, Any]] = []
         bad: list[str] = []
+        await self.ring.prepare_up(text(f.get(b"k", b"")) for _, f in entries if f)
         for entry_id, fields in entries:
             event = self._open_event(fields or {})
             if event is None:
@@ -436,7 +448,8 @@ class RedisBroker(ControlPlane):
         payload, signature = fields.get(b"p"), fields.get(b"s")
         if payload is None or signature is None:
             return None
-        if not verify(self.ring.domain_key(domain), "e", domain, payload, text(signature)):
+        key_id = text(fields.get(b"k", b""))
+        if not self.ring.verify_up(domain, key_id, frame("e", domain, payload), text(signature)):
             return None
         try:
             event = json.loads(payload)

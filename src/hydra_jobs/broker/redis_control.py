@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from hydra_jobs.broker.base import Delivery
 from hydra_jobs.broker.redis_io import PubSubFeed, cancel_safe
 from hydra_jobs.broker.redis_scripts import Keys
-from hydra_jobs.broker.signing import KeyRing, sign, verify
+from hydra_jobs.broker.signing import KeyRing, frame, sign_hmac, verify_hmac
 from hydra_jobs.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,22 +55,25 @@ class ControlPlane:
         if sched is None:
             return
         payload = dumps(body)
-        message = dumps(
-            {"d": domain, "p": payload.decode(), "s": sign(sched, purpose, domain, payload)}
-        )
+        signature = sign_hmac(sched, frame(purpose, domain, payload))
+        message = dumps({"d": domain, "p": payload.decode(), "s": signature})
         try:
             await self.client.publish(channel, message)
         except RedisError as exc:  # a hint: the durable paths cover it
             log.debug("publish to %s failed: %s", channel, exc)
 
     def _decode_signed(
-        self, purpose: str, data: bytes, key_of_domain: bool
+        self, purpose: str, data: bytes, from_scheduler_to_worker: bool
     ) -> tuple[str, Any] | None:
         try:
             message = json.loads(data)
             domain, payload = str(message["d"]), str(message["p"]).encode()
-            key = self.ring.domain_key(domain) if key_of_domain else self.ring.scheduler_key
-            if not verify(key, purpose, domain, payload, str(message["s"])):
+            signed, signature = frame(purpose, domain, payload), str(message["s"])
+            if from_scheduler_to_worker:
+                valid = self.ring.verify_down(signed, signature)
+            else:
+                valid = verify_hmac(self.ring.scheduler_key, signed, signature)
+            if not valid:
                 raise ValueError("bad signature")
             return domain, json.loads(payload)
         except (ValueError, KeyError, TypeError):
@@ -90,7 +93,7 @@ class ControlPlane:
 
     def subscribe(self, domain: str | None) -> PubSubFeed:
         def decode(data: bytes) -> list[dict[str, Any]]:
-            opened = self._decode_signed("l", data, key_of_domain=False)
+            opened = self._decode_signed("l", data, from_scheduler_to_worker=False)
             if opened is None or (domain is not None and opened[0] != domain):
                 return []
             return [{**event, "domain": opened[0]} for event in opened[1]]
@@ -102,7 +105,7 @@ class ControlPlane:
 
     def watch_schedulers(self) -> PubSubFeed:
         def decode(data: bytes) -> list[dict[str, Any]]:
-            opened = self._decode_signed("n", data, key_of_domain=False)
+            opened = self._decode_signed("n", data, from_scheduler_to_worker=False)
             return [opened[1]] if opened is not None and isinstance(opened[1], dict) else []
 
         return self._feed(self.keys.sched, decode)
@@ -110,23 +113,23 @@ class ControlPlane:
     # control ---------------------------------------------------------------------------------
 
     def _marker(self, domain: str, purpose: str, subject: str) -> str:
-        key = self.ring.domain_key(domain)
-        if key is None:
-            raise BackendUnavailable(f"this process cannot sign control for domain '{domain}'")
-        return f"{domain}\n{sign(key, purpose, domain, subject.encode())}"
+        signature = self.ring.sign_down(frame(purpose, domain, subject.encode()))
+        if signature is None:
+            raise BackendUnavailable("only a scheduler can sign control messages")
+        return f"{domain}\n{signature}"
 
     def _marker_valid(self, value: Any, purpose: str, subject: str) -> bool:
         if value is None:
             return False
         domain, _, signature = text(value).partition("\n")
-        return verify(self.ring.domain_key(domain), purpose, domain, subject.encode(), signature)
+        return self.ring.verify_down(frame(purpose, domain, subject.encode()), signature)
 
     async def _send_control_message(self, domain: str, message: dict[str, Any]) -> None:
-        key = self.ring.domain_key(domain)
-        if key is None:
-            return
         payload = dumps(message)
-        wire = dumps({"d": domain, "p": payload.decode(), "s": sign(key, "c", domain, payload)})
+        signature = self.ring.sign_down(frame("c", domain, payload))
+        if signature is None:
+            return
+        wire = dumps({"d": domain, "p": payload.decode(), "s": signature})
         try:
             await self.client.publish(self.keys.control(domain), wire)
         except RedisError as exc:
@@ -149,7 +152,7 @@ class ControlPlane:
 
     def watch_control(self, domain: str, worker_id: str) -> PubSubFeed:
         def decode(data: bytes) -> list[dict[str, Any]]:
-            opened = self._decode_signed("c", data, key_of_domain=True)
+            opened = self._decode_signed("c", data, from_scheduler_to_worker=True)
             if opened is None or opened[0] != domain or not isinstance(opened[1], dict):
                 return []
             return [opened[1]]
@@ -192,3 +195,26 @@ class ControlPlane:
         if self._marker_valid(values[-1], "n", worker_id):
             found.append({"type": "drain", "worker_id": worker_id})
         return found
+
+    # worker credentials ----------------------------------------------------------------------
+
+    async def put_credentials(self, blobs: dict[str, bytes], *, complete: bool) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        if complete:
+            pipe.delete(self.keys.creds)
+        if blobs:
+            pipe.hset(self.keys.creds, mapping=blobs)  # type: ignore[arg-type]
+        if complete:
+            pipe.set(self.keys.creds_complete, "1")
+        await cancel_safe(pipe.execute())
+
+    async def drop_credentials(self, token_ids: list[str]) -> None:
+        if token_ids:
+            await self.client.hdel(self.keys.creds, *token_ids)
+
+    async def read_credential(self, token_id: str) -> tuple[bytes | None, bool]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hget(self.keys.creds, token_id)
+        pipe.exists(self.keys.creds_complete)
+        blob, complete = await cancel_safe(pipe.execute())
+        return blob, bool(complete)

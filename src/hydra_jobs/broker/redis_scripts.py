@@ -35,6 +35,8 @@ class Keys:
         self.lease_prefix = f"{prefix}:lease:"
         self.leader = f"{prefix}:leader"
         self.boot = f"{prefix}:boot"
+        self.creds = f"{prefix}:creds"
+        self.creds_complete = f"{prefix}:creds-complete"
 
     def queue(self, domain: str, queue: str) -> str:
         return f"{self.prefix}:q:{domain}:{queue}"

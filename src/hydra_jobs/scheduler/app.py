@@ -26,14 +26,18 @@ from hydra_jobs.config import Settings
 from hydra_jobs.errors import (
     BackendUnavailable,
     Conflict,
+    Forbidden,
     HydraError,
     InvalidInput,
     NotFound,
     Unauthorized,
 )
+from hydra_jobs.scheduler.audit import AuditMiddleware
+from hydra_jobs.scheduler.auth import Authenticator
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.routes import (
+    domains,
     events,
     health,
     jobs,
@@ -56,6 +60,7 @@ STATUS_OF: dict[type[HydraError], int] = {
     Conflict: 409,
     InvalidInput: 422,
     Unauthorized: 401,
+    Forbidden: 403,
     BackendUnavailable: 503,
 }
 
@@ -113,15 +118,24 @@ def create_app(
         await the_store.ensure_domain("default")
         await the_broker.start()
         rt = Runtime(
-            store=the_store, broker=the_broker, clock=clock or SystemClock(), settings=settings
+            store=the_store,
+            broker=the_broker,
+            clock=clock or SystemClock(),
+            settings=settings,
+            keys=_signing_keys(the_broker, the_store),
         )
+        admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+        app.state.auth = Authenticator(admin, the_store, rt.clock)
         engine = Engine(rt)
         app.state.engine = engine
         engine.start()
         worker_task: asyncio.Task[None] | None = None
         worker: Worker | None = None
         if embedded_worker:
-            worker = Worker(the_broker, worker_config(settings), rt.clock)
+            # One process, one trusted worker: it serves every domain (distributed mode gives
+            # each domain its own workers, each holding only its domain's token).
+            config = worker_config(settings, all_domains=True)
+            worker = Worker(the_broker, config, rt.clock)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
         try:
@@ -146,13 +160,24 @@ def create_app(
     )
     app.state.settings = settings
     app.add_exception_handler(HydraError, _error_response)
+    app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (jobs, runs, schedules, workers, events, stats, reserved):
+    for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_ui(app, settings.ui_dir or default_ui_dir())
     return app
+
+
+def _signing_keys(broker: Broker, store: Store) -> SchedulerKeys | None:
+    """A Redis broker's scheduler keys, made able to look worker tokens up in the store."""
+    keys = getattr(broker, "ring", None)
+    if not isinstance(keys, SchedulerKeys):
+        return None
+    if keys.lookup is None:
+        keys.lookup = store.get_token
+    return keys
 
 
 def scheduler_broker(settings: Settings) -> Broker:

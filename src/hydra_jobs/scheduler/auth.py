@@ -1,22 +1,32 @@
 """Bearer-token authentication: who is calling and which domain they act in.
 
-Deny by default: every route but health depends on `principal`. Tokens are compared in constant
-time. The admin token acts on `default` unless it names a domain with `X-Hydra-Domain` or the
-`domain` query parameter.
+Deny by default: every route but health depends on `authenticate`. Two kinds of token:
+- `ADMIN_TOKEN` (configuration): acts on any domain, named by the `X-Hydra-Domain` header or the
+  `domain` query parameter (the same two on every route), `default` when neither is given;
+- domain tokens (`hydra_jobs.tokens`): looked up by id in the store on every call, so a
+  revocation holds at once on every scheduler replica; secrets compared in constant time.
+A domain token that names another domain gets a 404 for it, as for any object not its own.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+import time
 
 from fastapi import Request
 
-from hydra_jobs.errors import Unauthorized
+from hydra_jobs.clock import Clock
+from hydra_jobs.errors import NotFound, Unauthorized
 from hydra_jobs.scheduler.services import Principal
+from hydra_jobs.store.base import Store
+from hydra_jobs.tenancy import DEFAULT_DOMAIN, DOMAIN_PATTERN
+from hydra_jobs.tokens import matches, parse
 
-DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-DEFAULT_DOMAIN = "default"
+DOMAIN_RE = re.compile(DOMAIN_PATTERN)
+DOMAIN_HEADER = "x-hydra-domain"
+TOUCH_INTERVAL_SECONDS = 60.0  # `last_used_at` is written at most this often per token
+INVALID = "invalid or revoked token"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -27,17 +37,52 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: Request, admin_token: str | None) -> Principal:
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        domain = (
-            request.headers.get("x-hydra-domain")
-            or request.query_params.get("domain")
-            or DEFAULT_DOMAIN
-        )
-        if not DOMAIN_RE.match(domain):
-            raise Unauthorized("invalid domain name")
-        return Principal(domain=domain, actor="admin", is_admin=True)
-    raise Unauthorized("invalid token")
+def requested_domain(request: Request) -> str | None:
+    return request.headers.get(DOMAIN_HEADER) or request.query_params.get("domain") or None
+
+
+class Authenticator:
+    def __init__(self, admin_token: str | None, store: Store, clock: Clock) -> None:
+        self._admin = admin_token.encode() if admin_token else None
+        self.store = store
+        self.clock = clock
+        self._touched: dict[str, float] = {}
+
+    async def __call__(self, request: Request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        wanted = requested_domain(request)
+        if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
+            domain = wanted or DEFAULT_DOMAIN
+            if not DOMAIN_RE.match(domain):
+                raise NotFound(f"domain '{domain[:64]}' not found")
+            # Not looked up here: a domain that does not exist holds nothing, so reads find
+            # nothing, and creating a job checks it (services.py).
+            return Principal(domain=domain, actor="admin", is_admin=True)
+        parsed = parse(token)
+        if parsed is None:
+            raise Unauthorized(INVALID)
+        record = await self.store.get_token(parsed.token_id)
+        if record is None or record.revoked_at is not None:
+            raise Unauthorized(INVALID)
+        if not matches(parsed, record.secret_hash):
+            raise Unauthorized(INVALID)
+        if wanted is not None and wanted != record.domain:
+            raise NotFound(f"domain '{wanted[:64]}' not found")
+        await self._touch(record.id)
+        return Principal(domain=record.domain, actor=f"token:{record.name}", token_id=record.id)
+
+    async def _touch(self, token_id: str) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(token_id, -TOUCH_INTERVAL_SECONDS) < TOUCH_INTERVAL_SECONDS:
+            return
+        self._touched[token_id] = now
+        await self.store.touch_token(token_id, self.clock.now())
+
+    async def still_valid(self, who: Principal) -> bool:
+        """For long-lived streams: has the caller's token been revoked since they connected?"""
+        if who.token_id is None:
+            return True  # the admin token lives in configuration: it changes with a restart
+        record = await self.store.get_token(who.token_id)
+        return record is not None and record.revoked_at is None

@@ -10,8 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from hydra_jobs.errors import Forbidden
 from hydra_jobs.models import Run
-from hydra_jobs.scheduler.auth import authenticate
+from hydra_jobs.scheduler.auth import Authenticator
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.scheduler.services import JobService, Principal
@@ -36,8 +37,21 @@ async def get_store(request: Request) -> Store:
 
 
 async def get_principal(request: Request) -> Principal:
-    admin = request.app.state.settings.admin_token
-    return authenticate(request, admin.get_secret_value() if admin else None)
+    authenticator: Authenticator = request.app.state.auth
+    who = await authenticator(request)
+    request.state.principal = who  # for the audit log (scheduler/audit.py)
+    return who
+
+
+async def get_auth(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.auth
+    return authenticator
+
+
+async def get_admin(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if not who.is_admin:
+        raise Forbidden("this needs the admin token")
+    return who
 
 
 async def get_jobs(request: Request) -> JobService:
@@ -55,6 +69,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 StoreDep = Annotated[Store, Depends(get_store)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+AdminDep = Annotated[Principal, Depends(get_admin)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
 RunDep = Annotated[Run, Depends(get_scoped_run)]
 JobServiceDep = Annotated[JobService, Depends(get_jobs)]
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size.")]

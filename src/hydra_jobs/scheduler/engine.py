@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hydra_jobs.scheduler.credentials import CredentialPublisher
 from hydra_jobs.scheduler.dispatcher import Dispatcher
 from hydra_jobs.scheduler.hub import EventHub
 from hydra_jobs.scheduler.ingest import Ingest
@@ -49,6 +50,7 @@ class Engine:
         self.ticker = Ticker(rt)
         self.reaper = Reaper(rt)
         self.retention = Retention(rt)
+        self.credentials = CredentialPublisher(rt)
         self.is_leader = False
         self._tasks: list[asyncio.Task[None]] = []
         self._leader_tasks: list[asyncio.Task[None]] = []
@@ -65,6 +67,7 @@ class Engine:
             self._spawn(self.ingest.run_forever, "ingest"),
             self._spawn(self._leadership, "leadership"),
             self._spawn(self._listen, "replica-nudges"),
+            self._spawn(self.credentials.sync, "credentials"),
         ]
 
     async def stop(self) -> None:
@@ -73,6 +76,7 @@ class Engine:
             await _cancel([self._nudge_task])
         await _cancel(self._tasks)
         await self.ingest.flush()
+        await self.rt.audit.close()
         await self.hub.stop()
         with contextlib.suppress(Exception):
             await self.rt.broker.resign(self.holder)
@@ -120,6 +124,7 @@ class Engine:
             "broker restarted empty; requeueing from the store", extra={"action": "rebuild"}
         )
         self._leader_tasks.append(self._spawn(self.dispatcher.requeue_queued, "rebuild"))
+        self._leader_tasks.append(self._spawn(self.credentials.sync, "credentials"))
 
     def _start_leading(self) -> None:
         log.info("became leader", extra={"action": "leader_start", "holder": self.holder})
@@ -129,6 +134,7 @@ class Engine:
             self._spawn(self.ticker.run_forever, "ticker"),
             self._spawn(self.reaper.run_forever, "reaper"),
             self._spawn(self.retention.run_forever, "retention"),
+            self._spawn(self.credentials.run_forever, "credentials"),
         ]
 
     async def _stop_leading(self, *, lost: bool = False) -> None:
@@ -179,6 +185,9 @@ class Engine:
                     self.rt.dispatch_wanted.set_local()
                 for job_id in message.get("jobs") or []:
                     self.rt.job_changed_local(str(job_id))
+                for token_id in message.get("revoked") or []:
+                    if self.rt.keys is not None:
+                        self.rt.keys.forget_token(str(token_id))
                 if message.get("resync"):
                     self.ticker.resync_wanted = True
                     self.rt.jobs_changed.set_local()

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
 from hydra_jobs.models import Job, Run, RunSummary
+from hydra_jobs.scheduler.audit import AuditLog
 from hydra_jobs.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,11 @@ class Runtime:
     # the leader lease; components used on their own (tests) are always allowed to act.
     leader_until: float = math.inf
     relay_job: Callable[[str], None] | None = None
+    keys: SchedulerKeys | None = None  # signing keys of a Redis deployment
+    audit: AuditLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.store, self.clock)
 
     def leading(self) -> bool:
         """Checked right before a leader-only action: a leader whose lease may have lapsed (it was

@@ -9,13 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hydra_jobs.errors import Conflict, InvalidInput
+from hydra_jobs.errors import Conflict, InvalidInput, NotFound
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,7 @@ class Principal:
     domain: str
     actor: str
     is_admin: bool = False
+    token_id: str | None = None
 
 
 def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list[datetime]:
@@ -79,23 +79,9 @@ class JobService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    async def audit(
-        self, who: Principal, action: str, kind: str, object_id: str | None, **details: Any
-    ) -> None:
-        await self.rt.store.add_audit(
-            AuditRecord(
-                id=new_id(),
-                domain=who.domain,
-                actor=who.actor,
-                action=action,
-                object_type=kind,
-                object_id=object_id,
-                at=self.rt.clock.now(),
-                details=details,
-            )
-        )
-
     async def create(self, who: Principal, spec: JobSpec) -> Job:
+        if not await self.rt.store.has_domain(who.domain):
+            raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
@@ -108,7 +94,6 @@ class JobService:
         )
         await self.rt.store.create_job(job)
         await self._changed(job)
-        await self.audit(who, "job.create", "job", job.id, name=job.name)
         return job
 
     async def replace(self, who: Principal, job_id: str, spec: JobSpec) -> Job:
@@ -126,22 +111,18 @@ class JobService:
         )
         await self.rt.store.replace_job(job)
         await self._changed(job)
-        await self.audit(who, "job.replace", "job", job.id, name=job.name)
         return job
 
     async def delete(self, who: Principal, job_id: str) -> None:
-        job = await self.rt.store.get_job(who.domain, job_id)
         await self.rt.store.delete_job(who.domain, job_id)
         self.rt.job_changed(job_id)
         await self.rt.publish_job(None, domain=who.domain, job_id=job_id)
-        await self.audit(who, "job.delete", "job", job_id, name=job.name)
 
     async def set_paused(self, who: Principal, job_id: str, paused: bool) -> Job:
         job = await self.rt.store.set_job_fields(
             who.domain, job_id, paused=paused, updated_at=self.rt.clock.now()
         )
         await self._changed(job)
-        await self.audit(who, "job.pause" if paused else "job.resume", "job", job_id)
         return job
 
     async def trigger(

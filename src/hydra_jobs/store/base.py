@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.tenancy import Domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,21 @@ class AuditRecord:
     details: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
+
+    id: str
+    domain: str
+    name: str
+    secret_hash: str
+    worker_key: str  # hex
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
 def slot_key(run: Run) -> str | None:
     """The idempotency key of a scheduled slot: one run per (job, slot time), ever.
 
@@ -79,6 +95,30 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def ensure_domain(self, name: str) -> None: ...
+    async def create_domain(self, name: str, description: str | None, now: datetime) -> None:
+        """Raises `Conflict` when the domain exists."""
+        ...
+
+    async def has_domain(self, name: str) -> bool: ...
+    async def get_domain(self, name: str) -> Domain: ...
+    async def list_domains(self) -> list[Domain]: ...
+    async def update_domain(self, name: str, description: str | None) -> Domain: ...
+    async def delete_domain(self, name: str, *, batch: int = 1000) -> None:
+        """Delete the domain with its jobs, runs, logs, workers and tokens; audit records stay."""
+        ...
+
+    async def create_token(self, token: TokenRecord) -> None: ...
+    async def get_token(self, token_id: str) -> TokenRecord | None:
+        """Any domain's token by id (authentication resolves the domain from it)."""
+        ...
+
+    async def list_tokens(self, domain: str) -> list[TokenRecord]: ...
+    async def revoke_token(self, domain: str, token_id: str, now: datetime) -> TokenRecord:
+        """Mark a token of `domain` revoked (idempotent); `NotFound` outside the domain."""
+        ...
+
+    async def touch_token(self, token_id: str, now: datetime) -> None: ...
+    async def active_tokens(self) -> list[TokenRecord]: ...
 
     async def create_job(self, job: Job) -> None: ...
     async def get_job(self, domain: str, job_id: str, *, with_last_run: bool = True) -> Job: ...
@@ -116,6 +156,7 @@ class Store(Protocol):
     async def get_worker(self, domain: str, worker_id: str) -> Worker: ...
 
     async def add_audit(self, record: AuditRecord) -> None: ...
+    async def add_audits(self, records: Sequence[AuditRecord]) -> None: ...
     async def list_audit(
         self, domain: str, *, limit: int, cursor: str | None
     ) -> Page[AuditRecord]: ...

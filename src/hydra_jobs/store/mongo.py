@@ -32,10 +32,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
-from hydra_jobs.store.base import AppendLog, AuditRecord, Op, RunFilter, SetStatus, UpsertWorker
+from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
 from hydra_jobs.store.common import (
     FAILED_VALUES,
     RECENT_FAILURES,
@@ -46,8 +45,6 @@ from hydra_jobs.store.common import (
 from hydra_jobs.store.mongo_docs import (
     INDEXES,
     Doc,
-    audit_doc,
-    audit_from,
     duplicate_slots,
     encode_doc,
     job_doc,
@@ -59,6 +56,7 @@ from hydra_jobs.store.mongo_docs import (
     run_query,
     ts,
 )
+from hydra_jobs.store.mongo_tenancy import MongoTenancy
 from hydra_jobs.store.stats import build_stats
 
 DEFAULT_DATABASE = "hydra"
@@ -67,7 +65,7 @@ APPLY_CONCURRENCY = 32  # runs whose ops are applied at once within one batch
 STATS_FIELDS = ("job_id", "job_name", "status", "created_at", "started_at", "finished_at")
 
 
-class MongoStore:
+class MongoStore(MongoTenancy):
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: AsyncMongoClient[Doc] | None = None
@@ -116,14 +114,6 @@ class MongoStore:
 
     async def ping(self) -> None:
         await self.db.command("ping")
-
-    async def ensure_domain(self, name: str) -> None:
-        try:
-            await self.db["domains"].update_one(
-                {"_id": name}, {"$setOnInsert": {"created_at": ts(utcnow())}}, upsert=True
-            )
-        except DuplicateKeyError:
-            pass  # created by a concurrent call: what we wanted
 
     # jobs ------------------------------------------------------------------------------------
 
@@ -439,20 +429,6 @@ class MongoStore:
         return Worker.model_validate(doc["info"])
 
     # audit and retention ---------------------------------------------------------------------
-
-    async def add_audit(self, record: AuditRecord) -> None:
-        await self.db["audit"].insert_one(audit_doc(record))
-
-    async def list_audit(self, domain: str, *, limit: int, cursor: str | None) -> Page[AuditRecord]:
-        query: Doc = {"domain": domain}
-        if cursor:
-            query["_id"] = {"$lt": cursor}
-        found = self.db["audit"].find(query).sort("_id", DESCENDING).limit(limit + 1)
-        docs = await found.to_list(None)
-        items = [audit_from(d) for d in docs[:limit]]
-        return Page[AuditRecord](
-            items=items, next_cursor=items[-1].id if len(docs) > limit else None
-        )
 
     async def delete_runs_before(
         self,

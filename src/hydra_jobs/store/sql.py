@@ -17,10 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
-from hydra_jobs.store.base import AppendLog, AuditRecord, Op, RunFilter, SetStatus, UpsertWorker
+from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
 from hydra_jobs.store.common import (
     ACTIVE_VALUES,
     FAILED_VALUES,
@@ -32,8 +31,6 @@ from hydra_jobs.store.common import (
 from hydra_jobs.store.schema import (
     SCHEDULED,
     as_utc,
-    audit,
-    domains,
     jobs,
     log_chunks,
     runs,
@@ -41,12 +38,13 @@ from hydra_jobs.store.schema import (
 )
 from hydra_jobs.store.sql_engine import make_runner, run_migrations
 from hydra_jobs.store.sql_rows import job_from, job_row, page_of_runs, run_from, run_row
+from hydra_jobs.store.sql_tenancy import SqlTenancy
 from hydra_jobs.store.stats import build_stats
 
 log = logging.getLogger(__name__)
 
 
-class SqlStore:
+class SqlStore(SqlTenancy):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)
@@ -74,12 +72,6 @@ class SqlStore:
 
     def _insert_ignore(self, table: sa.Table, keys: list[str]) -> Any:
         return self._dialect_insert(table).on_conflict_do_nothing(index_elements=keys)
-
-    # domains ---------------------------------------------------------------------------------
-
-    async def ensure_domain(self, name: str) -> None:
-        stmt = self._insert_ignore(domains, ["name"]).values(name=name, created_at=utcnow())
-        await self.runner.write(lambda c: c.execute(stmt))
 
     # jobs ------------------------------------------------------------------------------------
 
@@ -443,32 +435,6 @@ class SqlStore:
         if row is None:
             raise NotFound(f"worker '{worker_id}' not found")
         return Worker.model_validate(row._mapping["info"])
-
-    # audit -----------------------------------------------------------------------------------
-
-    async def add_audit(self, record: AuditRecord) -> None:
-        stmt = audit.insert().values(
-            id=record.id,
-            domain=record.domain,
-            actor=record.actor,
-            action=record.action,
-            object_type=record.object_type,
-            object_id=record.object_id,
-            at=record.at,
-            details=record.details,
-        )
-        await self.runner.write(lambda c: c.execute(stmt))
-
-    async def list_audit(self, domain: str, *, limit: int, cursor: str | None) -> Page[AuditRecord]:
-        query = audit.select().where(audit.c.domain == domain)
-        if cursor:
-            query = query.where(audit.c.id < cursor)
-        query = query.order_by(audit.c.id.desc()).limit(limit + 1)
-        rows = await self.runner.read(lambda c: c.execute(query).fetchall())
-        items = [AuditRecord(**dict(r._mapping)) for r in rows[:limit]]
-        return Page[AuditRecord](
-            items=items, next_cursor=items[-1].id if len(rows) > limit else None
-        )
 
     async def delete_runs_before(
         self,

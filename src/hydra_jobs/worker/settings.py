@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra_jobs.config import Settings
+from hydra_jobs.worker.git_options import GitOptions
 
 
 @dataclass
@@ -23,6 +24,8 @@ class WorkerConfig:
     control_poll_seconds: float = 2.0
     guard: bool = True  # run the guard process (POSIX only)
     exit_on_drain: bool = False  # a remote drain ends the process once its runs are done
+    all_domains: bool = False  # the embedded worker of `up` runs every domain's jobs
+    git: GitOptions = field(default_factory=GitOptions)  # jobs with a `source`
 
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -42,6 +45,12 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
         drain_grace_seconds=settings.drain_grace_seconds,
         control_poll_seconds=settings.control_poll_seconds,
         guard=settings.worker_guard,
+        git=GitOptions(
+            cache_dir=settings.git_cache_dir or settings.data_dir / "git-cache",
+            allow_file=settings.allow_file_git,
+            allow_private_hosts=settings.git_allow_private_hosts,
+            timeout_seconds=settings.git_timeout_seconds,
+        ),
     )
     for key, value in overrides.items():
         setattr(config, key, value)

@@ -27,10 +27,12 @@ from typing import Any
 
 from hydra_jobs import __version__
 from hydra_jobs.backoff import Backoff
-from hydra_jobs.broker.base import Broker, Delivery
+from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import ExecutorUnavailable, build_command, build_env
+from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
@@ -49,6 +51,7 @@ OUTCOME_STATUS = {
     Outcome.CANCELLED: "cancelled",
     Outcome.SPAWN_FAILED: "failed",
 }
+EXIT_REVOKED = 3  # the process exit code of a worker whose token was revoked
 STOP_REASONS = {
     "fenced": "stopped by its worker, which could not renew its lease (self-fencing)",
     "shutdown": "stopped by its worker, which shut down before the run finished",
@@ -62,6 +65,7 @@ class _Slot:
     task: asyncio.Task[None] | None = None
     reason: str | None = None  # why the worker stopped it itself (STOP_REASONS), if it did
     pgid: int | None = None
+    source_commit: str | None = None  # the commit its git source was checked out at
 
 
 def platform_name() -> str:
@@ -69,8 +73,16 @@ def platform_name() -> str:
 
 
 class Worker:
-    def __init__(self, broker: Broker, config: WorkerConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        config: WorkerConfig,
+        clock: Clock | None = None,
+        credentials: WorkerCredentials | None = None,
+    ) -> None:
         self.broker = broker
+        self.credentials = credentials
+        self.exit_code = 0
         self.config = config
         self.clock = clock or SystemClock()
         self.name = config.name or socket.gethostname()
@@ -164,6 +176,18 @@ class Worker:
         self.status = WorkerStatus.DRAINING
         self._stopping.set()
         self._slot_freed.set()
+
+    def revoke(self) -> None:
+        """Our token was revoked: take no more work and exit; what runs is stopped, since the
+        schedulers now refuse its reports (the reaper retries it elsewhere)."""
+        if self.exit_code == EXIT_REVOKED:
+            return
+        log.error(
+            "API_TOKEN was revoked: this worker takes no more work and stops",
+            extra={"action": "revoked"},
+        )
+        self.exit_code = EXIT_REVOKED
+        self.stop()
 
     def drain(self) -> None:
         """Stop taking work; runs in progress finish."""
@@ -274,7 +298,11 @@ class Worker:
                 continue
             try:
                 deliveries = await self.broker.claim(
-                    self.config.domain, self.config.queues, self.id, free, CLAIM_WAIT_SECONDS
+                    ANY_DOMAIN if self.config.all_domains else self.config.domain,
+                    self.config.queues,
+                    self.id,
+                    free,
+                    CLAIM_WAIT_SECONDS,
                 )
             except Exception as exc:
                 if backoff.failures == 0:
@@ -324,6 +352,8 @@ class Worker:
         slot.task = asyncio.create_task(self._execute(delivery, slot), name=f"run-{run_id}")
 
     async def _drain_running(self) -> None:
+        if self.exit_code == EXIT_REVOKED:
+            return
         pending = [s.task for s in self.slots.values() if s.task is not None]
         if pending:
             await asyncio.wait(pending, timeout=self.config.drain_grace_seconds)
@@ -349,9 +379,10 @@ class Worker:
             if pid and self.guard is not None:
                 slot.pgid = pid  # each job leads its own process group
                 self.guard.add(pid)
-            await self.broker.emit(
-                [{**base, "type": "started", "pid": pid, "at": self.clock.now().isoformat()}]
-            )
+            event = {**base, "type": "started", "pid": pid, "at": self.clock.now().isoformat()}
+            if slot.source_commit:
+                event["source_commit"] = slot.source_commit
+            await self.broker.emit([event])
 
         offset = 0
 
@@ -398,29 +429,39 @@ class Worker:
         argv = build_command(
             spec.executor.type.value, spec.executor.script, spec.executor.interpreter
         )
-        env = build_env(
-            job_env=spec.env,
-            params=run.get("params") or {},
-            run_meta={
-                "run_id": run["id"],
-                "job_id": run["job_id"],
-                "job_name": run["job_name"],
-                "attempt": str(run["attempt"]),
-                "domain": run["domain"],
-                "trigger": run["trigger"],
-                "worker_id": self.id,
-                "scheduled_for": run.get("scheduled_for") or "",
-            },
-        )
-        pspec = ProcessSpec(
-            argv=argv,
-            env=env,
-            cwd=None,
-            timeout_seconds=spec.timeout_seconds,
-            kill_grace_seconds=self.config.kill_grace_seconds,
-            output_cap_bytes=self.config.log_max_bytes,
-        )
-        return await run_process(pspec, on_output, slot.cancel, on_start)
+        run_meta = {
+            "run_id": run["id"],
+            "job_id": run["job_id"],
+            "job_name": run["job_name"],
+            "attempt": str(run["attempt"]),
+            "domain": run["domain"],
+            "trigger": run["trigger"],
+            "worker_id": self.id,
+            "scheduled_for": run.get("scheduled_for") or "",
+        }
+        async with contextlib.AsyncExitStack() as stack:
+            cwd: str | None = None
+            if spec.source is not None:
+                # Checked out before the job starts, removed once it has ended (DESIGN §5).
+                try:
+                    checkout = await stack.enter_async_context(
+                        open_checkout(spec.source, self.config.git, run["id"], slot.cancel)
+                    )
+                    slot.source_commit = checkout.commit
+                    cwd = str(checkout.workdir(spec.source.path))
+                except GitSourceError as exc:
+                    return source_failure(exc, run["id"])
+                run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
+            env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
+            pspec = ProcessSpec(
+                argv=argv,
+                env=env,
+                cwd=cwd,
+                timeout_seconds=spec.timeout_seconds,
+                kill_grace_seconds=self.config.kill_grace_seconds,
+                output_cap_bytes=self.config.log_max_bytes,
+            )
+            return await run_process(pspec, on_output, slot.cancel, on_start)
 
     def _failure(self, error: str) -> dict[str, Any]:
         return {
@@ -451,6 +492,7 @@ class Worker:
             "resource_usage": result.usage.as_dict(),
             "at": self.clock.now().isoformat(),
             "log_truncated": result.truncated,
+            **({"source_commit": slot.source_commit} if slot.source_commit else {}),
         }
 
     # control ---------------------------------------------------------------------------------
@@ -491,6 +533,17 @@ class Worker:
                 continue
             for message in messages:
                 self._on_control(message)
+            await self._check_credentials()
+
+    async def _check_credentials(self) -> None:
+        if self.credentials is None:
+            return
+        try:
+            valid = await self.credentials.still_valid()
+        except Exception:
+            return  # the broker is down: the lease logic handles that
+        if not valid:
+            self.revoke()
 
     def _on_control(self, message: dict[str, Any]) -> None:
         target = message.get("worker_id")
@@ -503,3 +556,6 @@ class Worker:
                 slot.cancel.set()
         elif kind == "drain":
             self.drain()
+        elif kind == "revoked" and self.credentials is not None:
+            if message.get("token_id") == self.credentials.token_id:
+                self.revoke()

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from hydra_jobs.scheduler.deps import EngineDep, PrincipalDep
+from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep
 
 router = APIRouter(tags=["events"])
 
+AUTH_RECHECK_SECONDS = 5.0  # how long a revoked token's open stream may go on
 EVENT_TYPES = frozenset({"run", "job", "worker", "log"})
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def events(
     who: PrincipalDep,
+    auth: AuthDep,
     engine: EngineDep,
     types: Annotated[
         str, Query(description="Comma-separated: run, job, worker, log.", max_length=100)
@@ -41,7 +44,12 @@ async def events(
             yield ServerSentEvent(event="reset", data={"reason": "cannot resume; refetch"})
         yield ServerSentEvent(event="ready", data={"domain": domain, "types": sorted(wanted)})
         while True:
-            item = await listener.get()
+            try:
+                item = await asyncio.wait_for(listener.get(), AUTH_RECHECK_SECONDS)
+            except TimeoutError:
+                if not await auth.still_valid(who):
+                    return  # revoked: the client's reconnect gets its 401
+                continue
             if item is None:
                 return
             event_id, event = item

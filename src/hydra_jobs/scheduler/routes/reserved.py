@@ -1,4 +1,4 @@
-"""Routes of the contract whose features arrive with their own issues (domains admin, AI).
+"""Routes of the contract whose features arrive with their own issue (AI).
 
 They exist now so the API shape is stable; they answer 501 with what is missing.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from hydra_jobs.scheduler.deps import PrincipalDep
+from hydra_jobs.scheduler.deps import PrincipalDep, RunDep
 
 router = APIRouter()
 
@@ -19,31 +19,12 @@ def _not_implemented() -> JSONResponse:
     return JSONResponse(_NOT_YET, status_code=status.HTTP_501_NOT_IMPLEMENTED)
 
 
-@router.post("/domains", tags=["domains"], status_code=501)
-async def create_domain(who: PrincipalDep) -> JSONResponse:
-    return _not_implemented()
-
-
-@router.get("/domains", tags=["domains"], status_code=501)
-async def list_domains(who: PrincipalDep) -> JSONResponse:
-    return _not_implemented()
-
-
-@router.post("/domains/{name}/tokens", tags=["domains"], status_code=501)
-async def create_token(name: str, who: PrincipalDep) -> JSONResponse:
-    return _not_implemented()
-
-
-@router.delete("/domains/{name}/tokens/{token_id}", tags=["domains"], status_code=501)
-async def revoke_token(name: str, token_id: str, who: PrincipalDep) -> JSONResponse:
-    return _not_implemented()
-
-
 @router.post("/ai/generate", tags=["ai"], status_code=501)
 async def ai_generate(who: PrincipalDep) -> JSONResponse:
     return _not_implemented()
 
 
 @router.post("/runs/{run_id}/analyze", tags=["ai"], status_code=501)
-async def analyze_run(run_id: str, who: PrincipalDep) -> JSONResponse:
+async def analyze_run(run: RunDep) -> JSONResponse:
+    """Scoped like every run route: another domain's run is a 404 before anything else."""
     return _not_implemented()

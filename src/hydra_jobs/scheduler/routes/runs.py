@@ -12,6 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
 from hydra_jobs.scheduler.deps import (
+    AuthDep,
     CursorQuery,
     EngineDep,
     LimitQuery,
@@ -85,6 +86,7 @@ async def retry(run: RunDep, rt: RuntimeDep) -> RunDetail:
 async def stream_logs(
     run: RunDep,
     who: PrincipalDep,
+    auth: AuthDep,
     engine: EngineDep,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> AsyncIterable[ServerSentEvent]:
@@ -111,6 +113,8 @@ async def stream_logs(
             try:
                 item = await asyncio.wait_for(listener.get(), STREAM_RECHECK_SECONDS)
             except TimeoutError:
+                if not await auth.still_valid(who):
+                    return  # revoked: the client's reconnect gets its 401
                 continue
             if item is None:
                 return  # hub shutting down or client too slow: it reconnects and resumes

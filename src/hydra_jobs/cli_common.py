@@ -1,0 +1,64 @@
+"""What every CLI command shares: consoles, common options, the API client and error exits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from hydra_jobs.client import ApiError, Client
+from hydra_jobs.config import default_data_dir
+
+# Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
+out = Console(width=None if sys.stdout.isatty() else 220)
+err = Console(stderr=True)
+TOKEN_FILE = "admin_token"
+
+UrlOpt = Annotated[str, typer.Option("--url", envvar="HYDRA_URL", help="Scheduler URL.")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar=["HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN"],
+        show_envvar=True,
+        help="API token (default: the token `up` stored in the data dir).",
+    ),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="HYDRA_DATA_DIR", help="Where `up` keeps its database and token."
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
+    if token is None:
+        stored = (data_dir or default_data_dir()) / TOKEN_FILE
+        if stored.is_file():
+            token = stored.read_text().strip()
+    if not token:
+        raise fail("no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` first")
+    return Client(url, token)
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except ApiError as exc:
+        raise fail(exc.message) from None
+    except OSError as exc:
+        raise fail(f"cannot reach the scheduler: {exc}") from None
+    except Exception as exc:  # httpx transport errors
+        if type(exc).__module__.startswith("httpx"):
+            raise fail(f"cannot reach the scheduler: {exc}") from None
+        raise

@@ -1,0 +1,166 @@
+"""RELIABILITY A2: every route of the OpenAPI schema x {token A, token B, none, revoked, admin}.
+
+The routes come from the running app's schema, so a new route that nobody taught this matrix how
+to call fails the test, and so does one that forgets to scope by domain. Domain A is `default`
+(the embedded worker's), B is `b`. What must hold:
+- no token and a revoked token: 401 everywhere;
+- admin-only routes: 403 for both domain tokens, success for the admin;
+- routes naming an object of A (job, run, worker): B gets 404, A and the admin succeed;
+- routes naming no object: B succeeds but sees nothing of A's.
+"Succeed" means anything but 401/403/404: a 409 for cancelling a finished run is a right answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.conftest import ADMIN, Server, wait_for
+
+API = "/api/v1"
+ADMIN_ONLY_TAGS = {"domains"}
+OBJECT_PARAMS = {"job_id", "run_id", "worker_id"}
+STREAMS = {"/events", "/runs/{run_id}/logs/stream"}
+DENIED = {401, 403, 404}
+SPEC = {"name": "m", "executor": {"type": "shell", "script": "true"}}
+
+
+@dataclass
+class World:
+    server: Server
+    tokens: dict[str, str | None]
+    job_id: str
+    run_id: str
+    worker_id: str
+    counter: int = 0
+
+    def fresh(self) -> tuple[str, str]:
+        """A job and a finished run of A, for a call that may change or delete them."""
+        self.counter += 1
+        client = self.server.client
+        job = client.create_job({**SPEC, "name": f"m{self.counter}"})
+        run = client.trigger(job["id"])
+        wait_for(lambda: client.get_run(run["id"])["status"] == "succeeded", 15, message="run")
+        return job["id"], run["id"]
+
+
+def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
+    bodies: dict[tuple[str, str], Callable[[], dict[str, Any] | None]] = {
+        ("POST", "/jobs"): lambda: {**SPEC, "name": f"new{world.counter}-{id(object())}"},
+        ("PUT", "/jobs/{job_id}"): lambda: SPEC,
+        ("POST", "/jobs/validate"): lambda: SPEC,
+        ("POST", "/jobs/{job_id}/run"): lambda: {},
+        ("POST", "/jobs/{job_id}/runs/batch"): lambda: {"runs": [{}]},
+        ("POST", "/domains"): lambda: {"name": f"d{id(object())}"},
+        ("PATCH", "/domains/{name}"): lambda: {"description": "x"},
+        ("POST", "/domains/{name}/tokens"): lambda: {"name": "matrix"},
+        ("POST", "/ai/generate"): lambda: {"prompt": "x"},
+        ("POST", "/runs/{run_id}/analyze"): lambda: {},
+    }
+    if (method, path) in bodies:
+        return bodies[(method, path)]()
+    if method in {"POST", "PUT", "PATCH"}:
+        known_without_body = {
+            "/jobs/{job_id}/pause",
+            "/jobs/{job_id}/resume",
+            "/runs/{run_id}/cancel",
+            "/runs/{run_id}/retry",
+            "/workers/{worker_id}/drain",
+        }
+        assert path in known_without_body, f"{method} {path} is not in the A2 matrix: add it"
+    return None
+
+
+def params_for(path: str, world: World, mutating: bool) -> dict[str, str]:
+    needs_fresh = mutating and ("{job_id}" in path or "{run_id}" in path)
+    job_id, run_id = world.fresh() if needs_fresh else (world.job_id, world.run_id)
+    values = {"job_id": job_id, "run_id": run_id, "worker_id": world.worker_id, "name": "default"}
+    if "{token_id}" in path:
+        values["token_id"] = world.server.client.create_token("default", "doomed")["id"]
+    names = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+    unknown = names - values.keys()
+    assert not unknown, f"{path}: no value for {unknown} in the A2 matrix"
+    return {k: values[k] for k in names}
+
+
+def send(
+    world: World, who: str, method: str, path: str, params: dict[str, str], body: Any
+) -> httpx.Response:
+    token = world.tokens[who]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    url = world.server.url + API + path.format(**params)
+    query = {"cron": "* * * * *"} if path == "/schedules/preview" else None
+    if path in STREAMS:
+        # An open stream never ends: keep its status (and an error's body), not its events.
+        with httpx.stream(method, url, headers=headers, params=query, timeout=10) as response:
+            content = response.read() if response.status_code >= 400 else b""
+            return httpx.Response(response.status_code, content=content)
+    return httpx.request(method, url, headers=headers, params=query, json=body, timeout=15)
+
+
+def test_a2_every_route_is_scoped(make_server: Callable[..., Server]) -> None:
+    server = make_server()
+    client = server.client
+    client.create_domain("b")
+    token_a = client.create_token("default", "a")["token"]
+    token_b = client.create_token("b", "b")["token"]
+    revoked = client.create_token("default", "revoked")
+    client.revoke_token("default", revoked["id"])
+    job = client.create_job({**SPEC, "name": "shared"})
+    run = client.trigger(job["id"])
+    wait_for(lambda: client.get_run(run["id"])["status"] == "succeeded", 15, message="run")
+    # The embedded worker; draining it is the last call of the matrix (routes go in order).
+    worker_id = wait_for(client.workers, 10, message="the worker")[0]["id"]
+    world = World(
+        server,
+        {"A": token_a, "B": token_b, "none": None, "revoked": revoked["token"], "admin": ADMIN},
+        job["id"],
+        run["id"],
+        worker_id,
+    )
+    schema = httpx.get(server.url + "/openapi.json").json()
+    failures: list[str] = []
+    checked = 0
+    for full_path, operations in sorted(schema["paths"].items()):
+        if not full_path.startswith(API):
+            continue
+        path = full_path[len(API) :]
+        for method, operation in operations.items():
+            method = method.upper()
+            admin_only = bool(set(operation.get("tags", [])) & ADMIN_ONLY_TAGS)
+            names_object = any(f"{{{p}}}" in path for p in OBJECT_PARAMS)
+            mutating = method != "GET"
+            for who in ("none", "revoked", "B", "A", "admin"):
+                params = params_for(path, world, mutating and who in ("A", "admin"))
+                body = body_for(method, path, world)
+                response = send(world, who, method, path, params, body)
+                checked += 1
+                problem = _judge(who, response, admin_only, names_object, world)
+                if problem:
+                    failures.append(f"{method} {path} as {who}: {problem}")
+    assert checked >= 5 * 25, f"only {checked} calls: did the schema lose routes?"
+    assert not failures, "\n".join(failures)
+
+
+def _judge(
+    who: str, response: httpx.Response, admin_only: bool, names_object: bool, world: World
+) -> str | None:
+    code = response.status_code
+    if code >= 500 and code != 501:
+        return f"server error {code}"
+    if who in ("none", "revoked"):
+        return None if code == 401 else f"expected 401, got {code}"
+    if admin_only and who != "admin":
+        return None if code == 403 else f"expected 403, got {code}"
+    if who == "B" and names_object:
+        return None if code == 404 else f"expected 404 for A's object, got {code}"
+    if code in DENIED:
+        return f"denied with {code}: {response.text[:200]}"
+    if who == "B":
+        text = response.text
+        if world.job_id in text or world.run_id in text:
+            return "B's answer shows A's objects"
+    return None
