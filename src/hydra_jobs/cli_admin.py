@@ -76,7 +76,8 @@ def create_token(
     created = call(client_for(url, token, data_dir).create_token, domain, name)
     err.print(
         f"token [bold]{escape(name)}[/bold] ({created['id']}) of domain "
-        f"[bold]{escape(domain)}[/bold]; it is shown only now: store it in a secret store"
+        f"[bold]{escape(domain)}[/bold]; it is shown only now: store it in a secret store",
+        soft_wrap=True,
     )
     typer.echo(created["token"])
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from hydra_jobs.client import Client
 from tests.conftest import ADMIN, Server, wait_for
 
 API = "/api/v1"
@@ -25,6 +26,7 @@ ADMIN_ONLY_TAGS = {"domains"}
 OBJECT_PARAMS = {"job_id", "run_id", "worker_id"}
 STREAMS = {"/events", "/runs/{run_id}/logs/stream"}
 DENIED = {401, 403, 404}
+NOT_AUDITED = {("POST", "/jobs/validate")}  # POST, but it changes nothing
 SPEC = {"name": "m", "executor": {"type": "shell", "script": "true"}}
 
 
@@ -123,6 +125,7 @@ def test_a2_every_route_is_scoped(make_server: Callable[..., Server]) -> None:
     )
     schema = httpx.get(server.url + "/openapi.json").json()
     failures: list[str] = []
+    changed: set[tuple[str, str]] = set()
     checked = 0
     for full_path, operations in sorted(schema["paths"].items()):
         if not full_path.startswith(API):
@@ -141,8 +144,17 @@ def test_a2_every_route_is_scoped(make_server: Callable[..., Server]) -> None:
                 problem = _judge(who, response, admin_only, names_object, world)
                 if problem:
                     failures.append(f"{method} {path} as {who}: {problem}")
+                if mutating and response.is_success:
+                    changed.add((method, path))
     assert checked >= 5 * 25, f"only {checked} calls: did the schema lose routes?"
     assert not failures, "\n".join(failures)
+    # Every mutating call that succeeded left an audit record (in the domain it changed).
+    audited = set()
+    for domain in [d["name"] for d in client.list_domains()]:
+        entries = Client(server.url, ADMIN, domain=domain).audit(limit=500)["items"]
+        audited |= {(e["details"]["method"], e["details"]["route"]) for e in entries}
+    missing = changed - audited - NOT_AUDITED
+    assert not missing, f"mutating calls with no audit record: {sorted(missing)}"
 
 
 def _judge(

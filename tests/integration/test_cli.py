@@ -121,3 +121,39 @@ def test_up_generates_and_stores_an_admin_token(tmp_path: Path) -> None:
         assert listed.returncode == 0, listed.stderr
     finally:
         proc.stop()
+
+
+def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
+    created = up.cli("domains", "create", "ops", "--description", "operations")
+    assert created.returncode == 0 and "created domain ops" in created.stdout, created.stderr
+    listed = up.cli("domains", "list")
+    assert re.search(r"ops\s+│?\s*0\s+│?\s*0", listed.stdout), listed.stdout
+    minted = up.cli("tokens", "create", "--domain", "ops", "deployer")
+    assert minted.returncode == 0, minted.stderr
+    token = minted.stdout.strip()
+    assert token.startswith("hjt_") and "shown only now" in minted.stderr
+    # The token works, for its domain only.
+    spec = tmp_path / "job.json"
+    spec.write_text(
+        json.dumps({"name": "ops-job", "executor": {"type": "shell", "script": "true"}})
+    )
+    assert up.cli("submit", str(spec), "--token", token).returncode == 0
+    ops_jobs = up.cli("jobs", "--token", token)
+    assert "ops-job" in ops_jobs.stdout
+    assert "ops-job" not in up.cli("jobs").stdout  # the admin's default domain
+    tokens = up.cli("tokens", "list", "--domain", "ops")
+    token_id = token.split("_")[1]
+    assert token_id in tokens.stdout and "deployer" in tokens.stdout and token not in tokens.stdout
+    not_admin = up.cli("domains", "list", "--token", token)
+    assert not_admin.returncode == 1 and "admin token" in not_admin.stderr
+    revoked = up.cli("tokens", "revoke", "--domain", "ops", token_id)
+    assert revoked.returncode == 0 and "revoked token deployer" in revoked.stdout
+    refused = up.cli("jobs", "--token", token)
+    assert refused.returncode == 1 and "invalid or revoked token" in refused.stderr
+    has_jobs = up.cli("domains", "delete", "ops")
+    assert has_jobs.returncode == 1 and "force" in has_jobs.stderr
+    deleted = up.cli("domains", "delete", "ops", "--force")
+    assert deleted.returncode == 0 and "deleted domain ops" in deleted.stdout
+    assert "ops" not in up.cli("domains", "list").stdout
+    bad = up.cli("domains", "create", "Not Valid")
+    assert bad.returncode == 1 and "name" in bad.stderr

@@ -7,6 +7,7 @@ tests/faults/ then check the same properties with real processes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,8 +16,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from hydra_jobs.broker.redis import RedisBroker
-from hydra_jobs.broker.signing import SchedulerKeys, frame
-from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame
+from hydra_jobs.errors import BackendUnavailable, ConfigError
+from hydra_jobs.worker.credentials import WorkerCredentials
 from tests.conftest import ADMIN
 from tests.keys import TokenRegistry
 from tests.redis_server import RedisServer
@@ -271,3 +273,67 @@ async def test_events_verify_domain_and_ticket(
         await work.ack(delivery)
     finally:
         await intruder.close()
+
+
+async def test_a_revoked_tokens_events_are_refused_and_credentials_are_checked(
+    brokers: tuple[RedisBroker, RedisBroker], redis_url: str, tokens: TokenRegistry
+) -> None:
+    """Up-messages name their token: revoked (or another domain's) ones are dropped."""
+    sched, work = brokers
+    assert isinstance(work.ring, WorkerKeys)
+    token_id = work.ring.token_id
+    await sched.enqueue("default", "default", [run_dict("r1"), run_dict("r2")])
+    deliveries = await work.claim("default", ["default"], "w1", 2, 0.1)
+    assert [d.run_id for d in deliveries] == ["r1", "r2"]
+    base = {"worker_id": "w1", "at": "2026-01-01T00:00:00+00:00", "domain": "default"}
+    await work.emit([{**base, "run_id": "r1", "type": "started", "pid": 1}])
+    await work._outbox.flush(5)
+    assert [e["run_id"] for e in await sched.read_events(100, 0.5)] == ["r1"]
+    # Revoked in the store: at most TOKEN_CACHE_SECONDS later its events no longer verify.
+    record = tokens.records[token_id]
+    tokens.records[token_id] = dataclasses.replace(record, revoked_at=record.created_at)
+    assert isinstance(sched.ring, SchedulerKeys)
+    sched.ring.forget_token(token_id)
+    await work.emit([{**base, "run_id": "r2", "type": "started", "pid": 2}])
+    await work._outbox.flush(5)
+    forged_before = sched.forged
+    assert await sched.read_events(100, 0.5) == []
+    assert sched.forged == forged_before + 1
+    # A worker key of domain `other` signing an event that claims domain `default`:
+    other = tokens.worker_keys("other")
+    body = json.dumps({**base, "run_id": "r1", "type": "finished"}).encode()
+    key_id, mac = other.sign_up(frame("e", "default", body))
+    await _raw_entry(
+        redis_url, sched.keys.events, {"d": "default", "p": body, "k": key_id, "s": mac}
+    )
+    assert await sched.read_events(100, 0.5) == []
+
+
+async def test_workers_learn_the_public_key_only_from_a_credential_made_for_their_token(
+    redis_url: str, tokens: TokenRegistry
+) -> None:
+    sched_keys = tokens.scheduler_keys()
+    sched = RedisBroker(redis_url, sched_keys)
+    await sched.start()
+    try:
+        keys = tokens.worker_keys("default")
+        keys.public_key = None
+        record = tokens.records[keys.token_id]
+        worker = WorkerCredentials(sched, keys)
+        with pytest.raises(ConfigError, match="no scheduler has published"):
+            await worker.establish(0.2)
+        # A credential forged by someone who can write to Redis but does not know the token:
+        forged = json.dumps({"domain": "default", "pub": "ab" * 32, "mac": "00" * 32}).encode()
+        await sched.put_credentials({keys.token_id: forged}, complete=True)
+        with pytest.raises(ConfigError, match="secret does not match"):
+            await worker.establish(0.2)
+        await sched.put_credentials({keys.token_id: sched_keys.credential(record)}, complete=True)
+        await worker.establish(0.2)
+        assert keys.public_key == sched_keys.public_key
+        assert await worker.still_valid()
+        await sched.drop_credentials([keys.token_id])
+        assert not await worker.still_valid()  # the set is complete and it is gone: revoked
+        with pytest.raises(ConfigError, match="unknown or was revoked"):
+            await worker.establish(0.2)
+    finally:
+        await sched.close()

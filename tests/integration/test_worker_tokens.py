@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hydra_jobs.tokens import mint
@@ -101,3 +102,14 @@ def test_a_revoked_workers_token_stops_it_and_its_run_is_retried(cluster: Cluste
     wait_for(retried_ok, 40, message="the revoked worker's run retried")
     first_final = client.get_run(first["id"])
     assert first_final["status"] != "succeeded", "a revoked worker's report was accepted"
+
+
+def test_revocation_holds_at_once_on_every_replica(cluster: Cluster) -> None:
+    first, second = cluster.scheduler(), cluster.scheduler()
+    created = cluster.client(0).create_token("default", "roaming")
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    for replica in (first, second):
+        assert httpx.get(replica.url + "/api/v1/me", headers=headers).status_code == 200
+    cluster.client(0).revoke_token("default", created["id"])
+    for replica in (second, first):  # no wait: the very next call is refused everywhere
+        assert httpx.get(replica.url + "/api/v1/jobs", headers=headers).status_code == 401
