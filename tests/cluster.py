@@ -168,13 +168,20 @@ class WorkerProcess(Proc):
 
 
 class Cluster:
-    """Redis, a shared SQLite store, and any number of schedulers and workers."""
+    """Redis, a shared store (SQLite unless `database_url` names one), schedulers and workers."""
 
-    def __init__(self, root: Path, redis_server: RedisServer | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        redis_server: RedisServer | None = None,
+        *,
+        database_url: str | None = None,
+        **env: str,
+    ) -> None:
         self.root = root
         self.redis_server = redis_server or RedisServer(root / "redis").start()
         self.redis_url = self.redis_server.url
-        self.database_url = f"sqlite+aiosqlite:///{root / 'hydra.db'}"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{root / 'hydra.db'}"
         self.env = env
         self.schedulers: list[SchedulerProcess] = []
         self.workers: list[WorkerProcess] = []

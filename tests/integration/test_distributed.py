@@ -141,8 +141,8 @@ def test_up_with_redis_url_runs_on_redis_and_outside_workers_join(
     try:
         client = Client(up.url, ADMIN)
         wait_for(lambda: len(client.workers()) == 2, 15, message="both workers registered")
-        job = client.create_job({"name": "j", "executor": {"type": "shell", "script": "sleep 0.3"}})
-        ids = [r["id"] for r in client.trigger_batch(job["id"], [{}] * 10)]
+        job = client.create_job({"name": "j", "executor": {"type": "shell", "script": "sleep 1"}})
+        ids = [r["id"] for r in client.trigger_batch(job["id"], [{}] * 8)]
         wait_for(lambda: all(client.get_run(r)["status"] == "succeeded" for r in ids), 20, 0.2)
         names = {client.get_run(r)["worker_id"].rsplit("-", 1)[0] for r in ids}
         assert "outside" in names and len(names) == 2

@@ -208,3 +208,65 @@ def test_a3_no_token_configured_means_no_access(make_server: Callable[..., Serve
     assert httpx.get(server.url + "/healthz").status_code == 200
     for token in [None, "None", "null", "admin", ADMIN]:
         assert call(server, "GET", "/jobs", token).status_code == 401, token
+
+
+def test_a5_request_schemas_refuse_unknown_fields(server: Server) -> None:
+    """Every request body of the API is a closed object, at every depth."""
+    schema = httpx.get(server.url + "/openapi.json").json()
+    components = schema["components"]["schemas"]
+    bodies: set[str] = set()
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+            if ref:
+                bodies.add(ref.rsplit("/", 1)[1])
+    assert {"JobSpec", "DomainCreate", "TokenCreate"} <= bodies
+    seen: set[str] = set()
+    open_objects: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        node = components[name]
+        if node.get("type") == "object" and node.get("additionalProperties") is not False:
+            if "additionalProperties" not in node or node["additionalProperties"] is True:
+                open_objects.append(name)
+        for ref in _refs(node):
+            visit(ref)
+
+    for name in bodies:
+        visit(name)
+    assert not open_objects, f"request schemas accepting unknown fields: {open_objects}"
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else []
+        for value in node.values():
+            found += _refs(value)
+        return found
+    if isinstance(node, list):
+        return [r for item in node for r in _refs(item)]
+    return []
+
+
+def test_a5_job_output_cannot_change_the_job_or_its_run(server: Server) -> None:
+    script = (
+        'echo \'{"type":"finished","status":"succeeded","exit_code":0}\'; '
+        'echo \'{"name":"renamed","enabled":false}\'; env; exit 3'
+    )
+    job = server.job("sneaky", script)
+    before = server.client.get_job(job["id"])
+    run = server.wait_run(server.client.trigger(job["id"])["id"])
+    assert run["status"] == "failed" and run["exit_code"] == 3
+    after = server.client.get_job(job["id"])
+    assert (
+        after["name"] == "sneaky"
+        and after["enabled"]
+        and after["updated_at"] == before["updated_at"]
+    )
+    output = server.client.logs(run["id"])["data"]
+    assert '"status":"succeeded"' in output  # it is text in the log, nothing more
+    assert ADMIN not in output and "hjt_" not in output  # no token reaches a job

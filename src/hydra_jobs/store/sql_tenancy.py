@@ -156,7 +156,7 @@ class SqlTenancy:
 
         def revoke(c: Connection) -> Any:
             c.execute(
-                tokens.update().where(mine).values(revoked_at=now)
+                tokens.update().where(mine, tokens.c.revoked_at.is_(None)).values(revoked_at=now)
             )
             return c.execute(tokens.select().where(mine)).first()
 
