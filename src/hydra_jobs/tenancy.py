@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DOMAIN_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+DOMAIN_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # pydantic (Rust regex): $ is the very end
 TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,99}$"
 DEFAULT_DOMAIN = "default"
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hydra_jobs.ids import new_id
 
@@ -26,7 +26,7 @@ _TOKEN_RE = re.compile(r"^hjt_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 @dataclass(frozen=True, slots=True)
 class ParsedToken:
     token_id: str
-    secret: str
+    secret: str = field(repr=False)
 
     @property
     def secret_hash(self) -> str:
@@ -42,9 +42,9 @@ class NewToken:
     """A freshly minted token: `value` is shown to its owner once and then forgotten."""
 
     token_id: str
-    value: str
-    secret_hash: str
-    worker_key: bytes
+    value: str = field(repr=False)
+    secret_hash: str = field(repr=False)
+    worker_key: bytes = field(repr=False)
 
 
 def mint() -> NewToken:
@@ -60,7 +60,7 @@ def mint() -> NewToken:
 
 def parse(value: str) -> ParsedToken | None:
     """The parts of a domain token, or `None` when `value` is not shaped like one."""
-    match = _TOKEN_RE.match(value)
+    match = _TOKEN_RE.fullmatch(value)
     if match is None:
         return None
     return ParsedToken(token_id=match.group(1), secret=match.group(2))

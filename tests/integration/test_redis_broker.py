@@ -190,6 +190,9 @@ async def test_control_markers_are_polled_and_forged_ones_ignored(
     assert {"type": "drain", "worker_id": "w1"} in found
     assert len(found) == 3
     assert await work.poll_control("default", "w2", ["r2"]) == []  # the abort was for w1
+    # A drain signed for another domain's worker of the same id is not this worker's.
+    await sched.send_control("other", {"type": "drain", "worker_id": "w9"})
+    assert await work.poll_control("default", "w9", []) == []
     assert await work.is_cancel_requested("r1")
     assert not await work.is_cancel_requested("r3")
 

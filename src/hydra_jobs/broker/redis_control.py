@@ -118,11 +118,17 @@ class ControlPlane:
             raise BackendUnavailable("only a scheduler can sign control messages")
         return f"{domain}\n{signature}"
 
-    def _marker_valid(self, value: Any, purpose: str, subject: str) -> bool:
+    def _marker_valid(
+        self, value: Any, purpose: str, subject: str, domain: str | None = None
+    ) -> bool:
+        """A marker signed by a scheduler (for `domain`, when given: a drain or abort signed for
+        another domain's worker of the same id is not ours)."""
         if value is None:
             return False
-        domain, _, signature = text(value).partition("\n")
-        return self.ring.verify_down(frame(purpose, domain, subject.encode()), signature)
+        signed_for, _, signature = text(value).partition("\n")
+        if domain is not None and signed_for != domain:
+            return False
+        return self.ring.verify_down(frame(purpose, signed_for, subject.encode()), signature)
 
     async def _send_control_message(self, domain: str, message: dict[str, Any]) -> None:
         payload = dumps(message)
@@ -190,9 +196,9 @@ class ControlPlane:
         for i, run_id in enumerate(run_ids):
             if self._marker_valid(values[2 * i], "x", run_id):
                 found.append({"type": "cancel", "run_id": run_id})
-            if self._marker_valid(values[2 * i + 1], "a", f"{run_id}|{worker_id}"):
+            if self._marker_valid(values[2 * i + 1], "a", f"{run_id}|{worker_id}", domain):
                 found.append({"type": "abort", "run_id": run_id, "worker_id": worker_id})
-        if self._marker_valid(values[-1], "n", worker_id):
+        if self._marker_valid(values[-1], "n", worker_id, domain):
             found.append({"type": "drain", "worker_id": worker_id})
         return found
 

@@ -109,18 +109,23 @@ class AuditMiddleware:
             return
         status = 0
         body = bytearray()
+        oversize = [False]  # too large to read an id from: recorded without one
 
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and len(body) <= MAX_CAPTURED_BODY:
-                body.extend(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if len(body) + len(chunk) <= MAX_CAPTURED_BODY:
+                    body.extend(chunk)
+                else:
+                    oversize[0] = True
             await send(message)
 
         await self.app(scope, receive, capture)
         if 200 <= status < 300:
-            _record(scope, bytes(body))
+            _record(scope, b"" if oversize[0] else bytes(body))
 
 
 def _record(scope: Scope, body: bytes) -> None:

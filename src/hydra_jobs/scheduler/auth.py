@@ -23,10 +23,11 @@ from hydra_jobs.store.base import Store
 from hydra_jobs.tenancy import DEFAULT_DOMAIN, DOMAIN_PATTERN
 from hydra_jobs.tokens import matches, parse
 
-DOMAIN_RE = re.compile(DOMAIN_PATTERN)
+DOMAIN_RE = re.compile(DOMAIN_PATTERN)  # used with fullmatch: `$` would let "ops\n" through
 DOMAIN_HEADER = "x-hydra-domain"
 TOUCH_INTERVAL_SECONDS = 60.0  # `last_used_at` is written at most this often per token
 INVALID = "invalid or revoked token"
+RECHECK_SECONDS = 5.0  # how long an open stream of a revoked token may go on
 
 
 def bearer_token(request: Request) -> str | None:
@@ -55,7 +56,7 @@ class Authenticator:
         wanted = requested_domain(request)
         if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
             domain = wanted or DEFAULT_DOMAIN
-            if not DOMAIN_RE.match(domain):
+            if not DOMAIN_RE.fullmatch(domain):
                 raise NotFound(f"domain '{domain[:64]}' not found")
             # Not looked up here: a domain that does not exist holds nothing, so reads find
             # nothing, and creating a job checks it (services.py).
@@ -80,9 +81,27 @@ class Authenticator:
         self._touched[token_id] = now
         await self.store.touch_token(token_id, self.clock.now())
 
+    def watch(self, who: Principal) -> RevocationWatch:
+        return RevocationWatch(self, who)
+
     async def still_valid(self, who: Principal) -> bool:
         """For long-lived streams: has the caller's token been revoked since they connected?"""
         if who.token_id is None:
             return True  # the admin token lives in configuration: it changes with a restart
         record = await self.store.get_token(who.token_id)
         return record is not None and record.revoked_at is None
+
+
+class RevocationWatch:
+    """For a long-lived stream: re-checks its token at most every `RECHECK_SECONDS`, busy or not."""
+
+    def __init__(self, auth: Authenticator, who: Principal) -> None:
+        self.auth = auth
+        self.who = who
+        self._next = time.monotonic() + RECHECK_SECONDS
+
+    async def revoked(self) -> bool:
+        if self.who.token_id is None or time.monotonic() < self._next:
+            return False
+        self._next = time.monotonic() + RECHECK_SECONDS
+        return not await self.auth.still_valid(self.who)

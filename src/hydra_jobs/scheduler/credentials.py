@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.scheduler.runtime import Runtime
@@ -34,28 +35,43 @@ class CredentialPublisher:
         active = await self.rt.store.active_tokens()
         blobs = {t.id: self.keys.credential(t) for t in active}
         await self.rt.broker.put_credentials(blobs, complete=True)
-        log.debug("published %d worker credential(s)", len(blobs))
+        # A token created or revoked while the set was read and written did its own put or
+        # drop before our write, which may have undone it: read again and repair the difference.
+        now = {t.id: t for t in await self.rt.store.active_tokens()}
+        gone = [token_id for token_id in blobs if token_id not in now]
+        new = {t.id: self.keys.credential(t) for t in now.values() if t.id not in blobs}
+        if gone:
+            await self.rt.broker.drop_credentials(gone)
+        if new:
+            await self.rt.broker.put_credentials(new, complete=False)
+        log.debug("published %d worker credential(s)", len(now))
 
     async def put(self, token: TokenRecord) -> None:
+        """Publish one (after the store has it); a broker failure is left to the resync."""
         if self.keys is not None:
-            await self.rt.broker.put_credentials(
-                {token.id: self.keys.credential(token)}, complete=False
-            )
+            blob = {token.id: self.keys.credential(token)}
+            publish = self.rt.broker.put_credentials(blob, complete=False)
+            await _quietly("publish a credential", publish)
 
     async def revoke(self, tokens: list[TokenRecord]) -> None:
-        """Take the tokens' credentials down and tell their workers and every replica."""
+        """Take the tokens' credentials down and tell their workers and every replica.
+
+        The store already refuses the tokens; a broker failure here is logged, and the leader's
+        resync removes the credentials once the broker is back.
+        """
         if not tokens:
             return
         ids = [t.id for t in tokens]
         if self.keys is not None:
             for token_id in ids:
                 self.keys.forget_token(token_id)
-        await self.rt.broker.drop_credentials(ids)
+        await _quietly("drop credentials", self.rt.broker.drop_credentials(ids))
         for token in tokens:
-            await self.rt.broker.send_control(
-                token.domain, {"type": "revoked", "token_id": token.id}
-            )
-        await self.rt.broker.notify_schedulers({"origin": "", "revoked": ids})
+            message = {"type": "revoked", "token_id": token.id}
+            await _quietly("tell workers", self.rt.broker.send_control(token.domain, message))
+        await _quietly(
+            "tell replicas", self.rt.broker.notify_schedulers({"origin": "", "revoked": ids})
+        )
 
     async def run_forever(self) -> None:
         """The leader's watch: republish at once when the set is gone (Redis flushed or
@@ -70,3 +86,16 @@ class CredentialPublisher:
             if not complete or since_sync >= RESYNC_SECONDS:
                 await self.sync()
                 since_sync = 0.0
+
+
+async def _quietly(what: str, call: Awaitable[None]) -> None:
+    try:
+        await call
+    except Exception as exc:
+        log.warning(
+            "could not %s: %s: %s; the leader's resync will",
+            what,
+            type(exc).__name__,
+            exc,
+            extra={"action": "credentials"},
+        )

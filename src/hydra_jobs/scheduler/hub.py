@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -146,7 +147,7 @@ class EventHub:
         resumed = True
         if last_event_id:
             epoch, _, seq_text = last_event_id.partition("-")
-            seq = int(seq_text) if seq_text.isdigit() else -1
+            seq = int(seq_text) if re.fullmatch(r"[0-9]{1,15}", seq_text) else -1
             oldest = self.ring[0][0] if self.ring else self.seq + 1
             if epoch != self.epoch or seq < oldest - 1 or seq > self.seq:
                 resumed = False

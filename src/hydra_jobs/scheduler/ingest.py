@@ -104,8 +104,27 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
             worker_id=event["worker_id"],
         )
     if kind == "worker":
-        return UpsertWorker(Worker.model_validate(event["worker"]))
+        # Fields a newer worker adds are ignored rather than refused: a rolling upgrade must
+        # not stop ingest.
+        snapshot = {k: v for k, v in dict(event["worker"]).items() if k in Worker.model_fields}
+        return UpsertWorker(Worker.model_validate(snapshot))
     return None
+
+
+def safe_op(event: dict[str, Any]) -> Op | None:
+    """`event_to_op`, with a malformed event (signed, but not shaped like one) dropped and
+    logged: it must never hold up the batch, or the other domains' events read with it."""
+    try:
+        return event_to_op(event)
+    except (KeyError, ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning(
+            "dropped a malformed %s event of domain %s: %s",
+            str(event.get("type"))[:32],
+            str(event.get("domain"))[:64],
+            type(exc).__name__,
+            extra={"action": "malformed_event", "run_id": str(event.get("run_id"))[:64]},
+        )
+        return None
 
 
 class Ingest:
@@ -171,7 +190,7 @@ class Ingest:
             await self.handle(events)
 
     async def handle(self, events: list[dict[str, Any]]) -> None:
-        pairs = [(e, op) for e in events if (op := event_to_op(e)) is not None]
+        pairs = [(e, op) for e in events if (op := safe_op(e)) is not None]
         later: set[int] = set()  # ids of events kept for another try: not acked yet
         await self._apply(pairs, later)
         await self.rt.broker.ack_events([e for e in events if id(e) not in later])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hydra_jobs.errors import Conflict
+from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import TERMINAL, RunStatus
 from hydra_jobs.scheduler.credentials import CredentialPublisher
 from hydra_jobs.scheduler.runs import cancel_run
@@ -70,11 +70,13 @@ class TenancyService:
         for token in tokens:
             await self.rt.store.revoke_token(name, token.id, now)
         await self.credentials.revoke(tokens)
-        await self._cancel_runs(name)
+        # Jobs go first, and the ticker hears of it, so nothing fires while the rest goes.
         job_ids = await self._job_ids(name)
-        await self.rt.store.delete_domain(name)
         for job_id in job_ids:
+            await self.rt.store.delete_job(name, job_id)
             self.rt.job_changed(job_id)
+        await self._cancel_runs(name)
+        await self.rt.store.delete_domain(name)
         log.info(
             "deleted domain %s (%d job(s))", name, len(job_ids), extra={"action": "domain_delete"}
         )
@@ -88,8 +90,8 @@ class TenancyService:
             for run in page.items:
                 try:
                     await cancel_run(self.rt, run, reason="its domain was deleted")
-                except Conflict:
-                    pass  # it ended meanwhile
+                except (Conflict, NotFound):
+                    pass  # it ended (or went) meanwhile
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor

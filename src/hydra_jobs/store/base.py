@@ -71,8 +71,8 @@ class TokenRecord:
     id: str
     domain: str
     name: str
-    secret_hash: str
-    worker_key: str  # hex
+    secret_hash: str = field(repr=False)
+    worker_key: str = field(repr=False)  # hex
     created_at: datetime
     created_by: str
     last_used_at: datetime | None = None
@@ -104,7 +104,11 @@ class Store(Protocol):
     async def list_domains(self) -> list[Domain]: ...
     async def update_domain(self, name: str, description: str | None) -> Domain: ...
     async def delete_domain(self, name: str, *, batch: int = 1000) -> None:
-        """Delete the domain with its jobs, runs, logs, workers and tokens; audit records stay."""
+        """Delete the domain with its jobs, runs, logs, workers, tokens and audit records.
+
+        The record of the deletion itself is written afterwards (by the audit log), so it is
+        what a domain re-created under that name finds in its log.
+        """
         ...
 
     async def create_token(self, token: TokenRecord) -> None: ...

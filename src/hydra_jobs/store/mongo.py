@@ -353,11 +353,12 @@ class MongoStore(MongoTenancy):
             "status": w.status.value,
             "last_heartbeat_at": ts(w.last_heartbeat_at),
         }
+        mine = {"_id": w.id, "domain": w.domain}  # another domain's worker id is left alone
         try:
-            await self.db["workers"].replace_one({"_id": w.id}, doc, upsert=True)
+            await self.db["workers"].replace_one(mine, doc, upsert=True)
         except DuplicateKeyError:
-            # Two replicas inserted the first heartbeat at once; now it exists: update it.
-            await self.db["workers"].replace_one({"_id": w.id}, doc)
+            # Two replicas inserted the first heartbeat at once (or the id is another domain's).
+            await self.db["workers"].replace_one(mine, doc)
         return True
 
     # reads -----------------------------------------------------------------------------------

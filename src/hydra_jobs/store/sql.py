@@ -356,8 +356,10 @@ class SqlStore(SqlTenancy):
             "last_heartbeat_at": w.last_heartbeat_at,
         }
         # One atomic upsert: replicas ingesting the same worker's first heartbeat must not collide.
+        # A worker id of another domain is left alone: a domain cannot take another's worker.
         stmt = self._dialect_insert(workers).values(**row)
-        c.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=row))
+        mine = workers.c.domain == w.domain
+        c.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=row, where=mine))
         return True
 
     async def stats(self, domain: str, since: datetime, now: datetime) -> Stats:

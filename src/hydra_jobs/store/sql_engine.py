@@ -57,6 +57,7 @@ class SqliteRunner:
             pool_size=SQLITE_READERS + 1,
             max_overflow=0,
             connect_args={"check_same_thread": False},
+            hide_parameters=True,  # errors and logs never carry values (job env, token hashes)
         )
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._heavy_writes = asyncio.Lock()
@@ -96,7 +97,12 @@ class AsyncRunner:
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+asyncpg://" + url.split("://", 1)[1]
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            url,
+            echo=echo,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
 
     async def write(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:

@@ -121,7 +121,7 @@ class SqlTenancy:
             pass
 
         def delete_rest(c: Connection) -> int:
-            for table in (jobs, workers, tokens):
+            for table in (jobs, workers, tokens, audit):
                 c.execute(table.delete().where(table.c.domain == name))
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 

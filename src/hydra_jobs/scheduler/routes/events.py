@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from hydra_jobs.scheduler.auth import RECHECK_SECONDS
 from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep
 
 router = APIRouter(tags=["events"])
 
-AUTH_RECHECK_SECONDS = 5.0  # how long a revoked token's open stream may go on
 EVENT_TYPES = frozenset({"run", "job", "worker", "log"})
 
 
@@ -39,18 +39,19 @@ async def events(
         return event.get("domain") == domain and event.get("type") in wanted
 
     listener, resumed = engine.hub.listen(matches, last_event_id)
+    watch = auth.watch(who)
     try:
         if not resumed:
             yield ServerSentEvent(event="reset", data={"reason": "cannot resume; refetch"})
         yield ServerSentEvent(event="ready", data={"domain": domain, "types": sorted(wanted)})
         while True:
             try:
-                item = await asyncio.wait_for(listener.get(), AUTH_RECHECK_SECONDS)
+                item = await asyncio.wait_for(listener.get(), RECHECK_SECONDS)
             except TimeoutError:
-                if not await auth.still_valid(who):
-                    return  # revoked: the client's reconnect gets its 401
+                if await watch.revoked():
+                    return  # the client's reconnect gets its 401
                 continue
-            if item is None:
+            if item is None or await watch.revoked():
                 return
             event_id, event = item
             yield ServerSentEvent(event=str(event["type"]), id=event_id, data=event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterable
 from datetime import datetime
 from typing import Annotated
@@ -28,6 +29,7 @@ from hydra_jobs.store.base import RunFilter, Store
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 LOG_PAGE_CHARS = 256 * 1024
+MAX_OFFSET = 2**53  # far beyond any log, and within every store's integers
 STREAM_RECHECK_SECONDS = 5.0  # live hints can be lost: re-read the store at least this often
 
 
@@ -63,7 +65,7 @@ async def get_logs(
     run_id: str,
     who: PrincipalDep,
     store: StoreDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=4 * 1024 * 1024)] = LOG_PAGE_CHARS,
 ) -> LogPage:
     """Stored output from `offset` (characters); follow `next_offset` until `complete`."""
@@ -96,7 +98,8 @@ async def stream_logs(
     """
     store = engine.rt.store
     run_id = run.id
-    position = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    position = parse_offset(last_event_id)
+    watch = auth.watch(who)
     listener, _ = engine.hub.listen(
         lambda e: (
             e.get("run_id") == run_id
@@ -110,16 +113,25 @@ async def stream_logs(
                 yield event
                 if event.event == "end":
                     return
+                if await watch.revoked():
+                    return  # the client's reconnect gets its 401
             try:
                 item = await asyncio.wait_for(listener.get(), STREAM_RECHECK_SECONDS)
             except TimeoutError:
-                if not await auth.still_valid(who):
-                    return  # revoked: the client's reconnect gets its 401
+                if await watch.revoked():
+                    return  # the client's reconnect gets its 401
                 continue
             if item is None:
                 return  # hub shutting down or client too slow: it reconnects and resumes
     finally:
         listener.close()
+
+
+def parse_offset(value: str | None) -> int:
+    """A `Last-Event-ID` offset; anything that is not a plain, sane number starts from 0."""
+    if value is None or not re.fullmatch(r"[0-9]{1,15}", value):
+        return 0
+    return int(value)
 
 
 async def _catch_up(

@@ -187,6 +187,8 @@ def test_a_revoked_tokens_open_event_stream_ends(server: Server) -> None:
     server.client.create_domain("live")
     created = server.client.create_token("live", "dash")
     client = Client(server.url, created["token"])
+    # A busy domain: the stream always has something to send, so it never sits idle.
+    client.create_job({**JOB, "name": "ticker", "schedule": {"interval_seconds": 0.5}})
     ended = threading.Event()
     seen: list[str] = []
 
@@ -270,3 +272,25 @@ def test_a5_job_output_cannot_change_the_job_or_its_run(server: Server) -> None:
     output = server.client.logs(run["id"])["data"]
     assert '"status":"succeeded"' in output  # it is text in the log, nothing more
     assert ADMIN not in output and "hjt_" not in output  # no token reaches a job
+
+
+def test_hostile_offsets_and_event_ids_are_not_server_errors(server: Server) -> None:
+    """RELIABILITY I7 on the log and event routes."""
+    job = server.job("quiet", "echo hi")
+    run = server.wait_run(server.client.trigger(job["id"])["id"])
+    huge = call(server, "GET", f"/runs/{run['id']}/logs?offset=100000000000000000000", ADMIN)
+    assert huge.status_code == 422
+    for last_id in ["99999999999999999999", "\u00b2", "9" * 5000, "x-\u00b2", "-1"]:
+        for path in (f"/runs/{run['id']}/logs/stream", "/events"):
+            headers = {"Authorization": f"Bearer {ADMIN}", "Last-Event-ID": last_id.encode()}
+            url = f"{server.url}/api/v1{path}"
+            with httpx.stream("GET", url, headers=headers, timeout=10) as response:
+                assert response.status_code == 200, (path, last_id)
+                first = next(response.iter_lines())
+                assert first.startswith(("event:", "id:", ":")), (path, last_id, first)
+
+
+def test_domain_names_with_a_trailing_newline_are_refused(server: Server) -> None:
+    response = call(server, "GET", "/me?domain=default%0A", ADMIN)
+    assert response.status_code == 404
+    assert call(server, "POST", "/domains", ADMIN, json={"name": "ops\n"}).status_code == 422
