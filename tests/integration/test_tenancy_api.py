@@ -165,6 +165,7 @@ def test_audit_records_every_change_with_its_actor_and_no_secrets(server: Server
         ("jobs.create_job", job["id"]),
     ]
     assert all(i["actor"] == "token:audited-ci" and i["domain"] == "audited" for i in items)
+    assert [i["object_type"] for i in items] == ["job", "run", "job"]
     assert items[2]["details"]["name"] == "hello"
     admin_view = Client(server.url, ADMIN, domain="audited").audit()["items"]
     dumped = str(admin_view) + str(server.client.audit())

@@ -1,4 +1,4 @@
-import { expect, jobName, test } from "./fixtures";
+import { expect, jobName, pickDomain, test } from "./fixtures";
 
 test("pause, resume and delete a job from the jobs table", async ({ app, hydra }) => {
   const page = app;
@@ -40,20 +40,24 @@ test("the runs page filters by status and job, in the URL", async ({ app, hydra 
 test("the admin switches domain: data and the live stream follow", async ({ app, hydra }) => {
   const page = app;
   const name = jobName("e2e-domain");
+  const elsewhere = jobName("e2e-elsewhere").toLowerCase();
+  await hydra.createDomain(elsewhere);
   await hydra.createJob({ name, script: "true" });
   await page.goto("/jobs");
   await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toBeVisible();
 
-  const switcher = page.getByTestId("domain-switcher").locator("input");
-  await switcher.fill("e2e-elsewhere");
-  await switcher.press("Enter");
+  await pickDomain(page, elsewhere);
   await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toHaveCount(0);
   await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
-  expect(await page.evaluate(() => localStorage.getItem("hydra.session"))).toContain('"domain":"e2e-elsewhere"');
+  expect(await page.evaluate(() => localStorage.getItem("hydra.session"))).toContain(`"domain":"${elsewhere}"`);
+  // The stream is the new domain's: a job created there appears without a reload.
+  const there = jobName("e2e-there");
+  await hydra.createJob({ name: there, script: "true" }, elsewhere);
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: there })).toBeVisible();
 
-  await switcher.fill("default");
-  await switcher.press("Enter");
+  await pickDomain(page, "default");
   await expect(page.getByTestId("jobs-table").locator("tr", { hasText: name })).toBeVisible();
+  await expect(page.getByTestId("jobs-table").locator("tr", { hasText: there })).toHaveCount(0);
 });
 
 test("edit a job: the form loads the saved spec and saving replaces it", async ({ app, hydra }) => {

@@ -21,13 +21,19 @@ export class Hydra {
     private readonly request: APIRequestContext,
   ) {}
 
-  private headers() {
-    return { Authorization: `Bearer ${this.token}` };
+  private headers(domain?: string) {
+    return { Authorization: `Bearer ${this.token}`, ...(domain ? { "X-Hydra-Domain": domain } : {}) };
   }
 
-  async createJob(input: JobInput): Promise<{ id: string; name: string }> {
+  async createDomain(name: string): Promise<void> {
+    const response = await this.request.post(`${this.url}/api/v1/domains`, { headers: this.headers(), data: { name } });
+    expect(response.status(), await response.text()).toBe(201);
+  }
+
+  /** Creates a job (in `domain`, else `default`). */
+  async createJob(input: JobInput, domain?: string): Promise<{ id: string; name: string }> {
     const response = await this.request.post(`${this.url}/api/v1/jobs`, {
-      headers: this.headers(),
+      headers: this.headers(domain),
       data: { name: input.name, executor: { type: "shell", script: input.script }, ...(input.params ? { params: input.params } : {}) },
     });
     expect(response.status(), await response.text()).toBe(201);
@@ -59,6 +65,23 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   }
 }
 
+/** Sign in through the sign-in page (the app asks `GET /me` who the token is). */
+export async function signIn(page: Page, token: string): Promise<void> {
+  await expect(page.getByTestId("signin")).toBeVisible();
+  await page.getByTestId("token-input").fill(token);
+  await page.getByTestId("signin-submit").click();
+  await expect(page.getByTestId("signout")).toBeVisible();
+}
+
+/** The admin picks `domain` in the header's switcher. */
+export async function pickDomain(page: Page, domain: string): Promise<void> {
+  await page.getByTestId("domain-switcher").click();
+  // Search first: the list is virtual, so a domain far down is not rendered until filtered in.
+  await page.getByTestId("domain-switcher").locator("input").fill(domain);
+  await page.getByTestId("domain-option").filter({ hasText: domain }).first().click();
+  await expect(page.getByTestId("domain-switcher")).toContainText(domain);
+}
+
 interface Fixtures {
   hydra: Hydra;
   /** A page already signed in with the admin token (session in localStorage). */
@@ -88,7 +111,7 @@ export const test = base.extend<Fixtures>({
   app: async ({ page, hydra, dialogs }, use) => {
     await page.addInitScript((token) => {
       if (!window.localStorage.getItem("hydra.session")) {
-        window.localStorage.setItem("hydra.session", JSON.stringify({ token, isAdmin: true, domain: "default" }));
+        window.localStorage.setItem("hydra.session", JSON.stringify({ token, isAdmin: true, domain: "default", actor: "admin" }));
       }
     }, hydra.token);
     await page.goto("/");

@@ -20,6 +20,7 @@ const RunsPage = page(() => import("./runs/RunsPage"), "RunsPage");
 const RunDetailPage = page(() => import("./runs/RunDetailPage"), "RunDetailPage");
 const WorkersPage = page(() => import("./workers/WorkersPage"), "WorkersPage");
 const DomainsPage = page(() => import("./domains/DomainsPage"), "DomainsPage");
+const AuditPage = page(() => import("./audit/AuditPage"), "AuditPage");
 
 function NotFound() {
   const navigate = useNavigate();
@@ -45,6 +46,7 @@ export function App({ linkToken = null }: { linkToken?: string | null }) {
               <Route path="/runs" element={<RunsPage />} />
               <Route path="/runs/:id" element={<RunDetailPage />} />
               <Route path="/workers" element={<WorkersPage />} />
+              <Route path="/audit" element={<AuditPage />} />
               {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
               <Route path="*" element={<NotFound />} />
             </Routes>

@@ -28,6 +28,8 @@ MAX_CAPTURED_BODY = 64 * 1024  # bytes of a response read for its id; larger one
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_MUTATING = frozenset({"validate_job"})  # POST routes that change nothing
 WRITE_ATTEMPTS = 3
+# Routes whose object is not what their tag names: the id recorded is the run or token made.
+OBJECT_TYPES = {"trigger_job": "run", "create_token": "token", "revoke_token": "token"}
 
 
 class AuditLog:
@@ -157,7 +159,7 @@ def _record(scope: Scope, body: bytes) -> None:
         else who.domain,
         actor=who.actor,
         action=f"{tag}.{route.name}",
-        object_type=tag.rstrip("s"),
+        object_type=OBJECT_TYPES.get(route.name, tag.rstrip("s")),
         object_id=object_id,
         details=details,
     )

@@ -20,7 +20,14 @@ const auth: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "" });
+/**
+ * Same-origin absolute base (also makes `new Request` work under jsdom); fetch is looked up per
+ * call so tests can stub the global.
+ */
+export const api = createClient<paths>({
+  baseUrl: typeof window !== "undefined" ? window.location.origin : "",
+  fetch: (request) => globalThis.fetch(request),
+});
 api.use(auth);
 
 interface Outcome<T> {
@@ -49,8 +56,8 @@ export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
 }
 
 /**
- * Paths the contract names whose request body the published schema does not describe yet (AI,
- * domains admin answer 501 today). The path is still checked against the generated `paths`.
+ * Paths whose request body the published schema does not describe yet (the AI routes, which
+ * answer 501 today). The path is still checked against the generated `paths`.
  */
 type JsonPath = Extract<keyof paths, string>;
 

@@ -13,7 +13,7 @@ export class ApiError extends Error {
     this.detail = detail;
   }
 
-  /** The server has the route but not the feature yet (domains admin, AI). */
+  /** The server has the route but not the feature yet (the AI helpers). */
   get notAvailable(): boolean {
     return this.status === 501;
   }

@@ -21,5 +21,8 @@ export const qk = {
   stats: (hours: number) => ["stats", hours] as const,
   preview: (cron: string, timezone: string) => ["schedule-preview", cron, timezone] as const,
   validate: (specJson: string) => ["validate", specJson] as const,
+  me: ["me"] as const,
   domains: ["domains"] as const,
+  tokens: (domain: string) => ["domains", domain, "tokens"] as const,
+  audit: ["audit"] as const,
 };

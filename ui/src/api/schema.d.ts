@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description Every mutating call made in the caller's domain, newest first (never holding secrets).
+         */
+        get: operations["audit_log_api_v1_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/domains": {
         parameters: {
             query?: never;
@@ -31,12 +51,37 @@ export interface paths {
         /** List Domains */
         get: operations["list_domains_api_v1_domains_get"];
         put?: never;
-        /** Create Domain */
+        /**
+         * Create Domain
+         * @description A new tenant. 409 if the name is taken.
+         */
         post: operations["create_domain_api_v1_domains_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Domain */
+        get: operations["get_domain_api_v1_domains__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Domain
+         * @description Delete a domain, its tokens (revoked at once), workers and, with `force`, its jobs.
+         */
+        delete: operations["delete_domain_api_v1_domains__name__delete"];
+        options?: never;
+        head?: never;
+        /** Update Domain */
+        patch: operations["update_domain_api_v1_domains__name__patch"];
         trace?: never;
     };
     "/api/v1/domains/{name}/tokens": {
@@ -46,9 +91,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Tokens
+         * @description The domain's tokens, revoked ones included; never their secrets.
+         */
+        get: operations["list_tokens_api_v1_domains__name__tokens_get"];
         put?: never;
-        /** Create Token */
+        /**
+         * Create Token
+         * @description A new token of the domain (256 random bits). The secret is in this response only.
+         */
         post: operations["create_token_api_v1_domains__name__tokens_post"];
         delete?: never;
         options?: never;
@@ -66,7 +118,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke Token */
+        /**
+         * Revoke Token
+         * @description Revoke a token: calls with it fail at once, its workers stop. Idempotent.
+         */
         delete: operations["revoke_token_api_v1_domains__name__tokens__token_id__delete"];
         options?: never;
         head?: never;
@@ -224,6 +279,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who the token is, and the domain calls act on (for the admin: the one selected).
+         */
+        get: operations["me_api_v1_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -270,7 +345,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Analyze Run */
+        /**
+         * Analyze Run
+         * @description Scoped like every run route: another domain's run is a 404 before anything else.
+         */
         post: operations["analyze_run_api_v1_runs__run_id__analyze_post"];
         delete?: never;
         options?: never;
@@ -495,6 +573,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEntry */
+        AuditEntry: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** Domain */
+            domain: string;
+            /** Id */
+            id: string;
+            /** Object Id */
+            object_id?: string | null;
+            /** Object Type */
+            object_type: string;
+        };
         /** BatchItem */
         BatchItem: {
             /** Params */
@@ -516,6 +618,46 @@ export interface components {
             max_running?: number | null;
             /** @default allow */
             overlap: components["schemas"]["Overlap"];
+        };
+        /** Domain */
+        Domain: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Jobs
+             * @description How many jobs the domain holds.
+             * @default 0
+             */
+            jobs: number;
+            /** Name */
+            name: string;
+            /**
+             * Tokens
+             * @description How many of its tokens are not revoked.
+             * @default 0
+             */
+            tokens: number;
+        };
+        /** DomainCreate */
+        DomainCreate: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Name
+             * @description Lowercase letters, digits, '-' and '_'; at most 64 characters.
+             * @example payments
+             */
+            name: string;
+        };
+        /** DomainUpdate */
+        DomainUpdate: {
+            /** Description */
+            description?: string | null;
         };
         /** Executor */
         Executor: {
@@ -695,10 +837,38 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * Me
+         * @description Who the caller is and which domain their calls act on.
+         */
+        Me: {
+            /** Actor */
+            actor: string;
+            /** Domain */
+            domain: string;
+            /** Is Admin */
+            is_admin: boolean;
+            /** Token Id */
+            token_id?: string | null;
+        };
+        /**
          * Overlap
          * @enum {string}
          */
         Overlap: "allow" | "skip" | "queue" | "cancel_previous";
+        /** Page[AuditEntry] */
+        Page_AuditEntry_: {
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[Domain] */
+        Page_Domain_: {
+            /** Items */
+            items: components["schemas"]["Domain"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
         /** Page[Job] */
         Page_Job_: {
             /** Items */
@@ -710,6 +880,13 @@ export interface components {
         Page_RunSummary_: {
             /** Items */
             items: components["schemas"]["RunSummary"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[TokenInfo] */
+        Page_TokenInfo_: {
+            /** Items */
+            items: components["schemas"]["TokenInfo"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1025,6 +1202,63 @@ export interface components {
             /** Workers Online */
             workers_online: number;
         };
+        /** TokenCreate */
+        TokenCreate: {
+            /**
+             * Name
+             * @description Who or what holds the token, e.g. 'ci' or 'worker-eu-1'.
+             * @example ci
+             */
+            name: string;
+        };
+        /** TokenCreated */
+        TokenCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Domain */
+            domain: string;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /**
+             * Token
+             * @description The secret token. Shown once: store it now.
+             */
+            token: string;
+        };
+        /**
+         * TokenInfo
+         * @description A token as listed: everything but the secret, which is never stored.
+         */
+        TokenInfo: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Domain */
+            domain: string;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Revoked At */
+            revoked_at?: string | null;
+        };
         /**
          * Trigger
          * @enum {string}
@@ -1136,6 +1370,40 @@ export interface operations {
             };
         };
     };
+    audit_log_api_v1_audit_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntry_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_domains_api_v1_domains_get: {
         parameters: {
             query?: never;
@@ -1146,12 +1414,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            501: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Page_Domain_"];
                 };
             };
         };
@@ -1163,15 +1431,161 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
-            501: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_domain_api_v1_domains__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The domain's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_domain_api_v1_domains__name__delete: {
+        parameters: {
+            query?: {
+                /** @description Also delete its jobs, runs and logs (409 without it). */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The domain's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_domain_api_v1_domains__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The domain's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tokens_api_v1_domains__name__tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The domain's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TokenInfo_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1181,12 +1595,26 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The domain's name. */
                 name: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenCreate"];
+            };
+        };
         responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCreated"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1194,15 +1622,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Successful Response */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
                 };
             };
         };
@@ -1212,6 +1631,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The domain's name. */
                 name: string;
                 token_id: string;
             };
@@ -1219,6 +1639,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenInfo"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1226,15 +1655,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Successful Response */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
                 };
             };
         };
@@ -1599,6 +2019,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    me_api_v1_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
                 };
             };
         };

@@ -27,6 +27,12 @@ export type Catchup = Schemas["Catchup"];
 export type Param = Schemas["Param"];
 export type JobPage = Schemas["Page_Job_"];
 export type RunPage = Schemas["Page_RunSummary_"];
+export type Me = Schemas["Me"];
+export type Domain = Schemas["Domain"];
+export type TokenInfo = Schemas["TokenInfo"];
+export type TokenCreated = Schemas["TokenCreated"];
+export type AuditEntry = Schemas["AuditEntry"];
+export type AuditPage = Schemas["Page_AuditEntry_"];
 
 /** Every run status, in lifecycle order (the generated type is a union; this is its runtime list). */
 export const RUN_STATUSES = [

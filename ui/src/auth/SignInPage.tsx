@@ -44,7 +44,7 @@ export function SignInPage({ linkToken }: { linkToken?: string | null }) {
             name="token"
             label="Token"
             rules={[{ required: true, whitespace: true, message: "Paste the admin token or a domain token" }]}
-            extra="The admin token is printed by `hydra-jobs up` and stored in its data directory (admin_token)."
+            extra="The admin token (printed by `hydra-jobs up`, kept in its data directory as admin_token) acts in every domain; a domain token (hjt_…, made by an admin) sees its own domain only."
           >
             <Input.Password prefix={<KeyOutlined />} placeholder="Paste a token" autoFocus autoComplete="off" data-testid="token-input" />
           </Form.Item>

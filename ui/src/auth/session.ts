@@ -1,5 +1,5 @@
 /**
- * The signed-in session: token, whether it is the admin token, and the domain acted in.
+ * The signed-in session: token, whether it is the admin token, who it acts as and in which domain.
  * Kept in localStorage; a tiny external store so React and non-React code read the same value.
  */
 
@@ -8,6 +8,8 @@ export interface Session {
   isAdmin: boolean;
   /** Admin: the domain sent as X-Hydra-Domain. Domain token: the domain the server reported. */
   domain: string | null;
+  /** As the server names the caller in the audit log: `admin` or `token:<name>`. */
+  actor: string | null;
 }
 
 export type SessionListener = () => void;
@@ -15,6 +17,8 @@ export type SessionListener = () => void;
 const STORAGE_KEY = "hydra.session";
 export const DOMAIN_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const DEFAULT_DOMAIN = "default";
+export const EXPIRED_REASON =
+  "You were signed out: the server no longer accepts this token (it is invalid or was revoked). Sign in with a valid token.";
 
 function parse(text: string | null): Session | null {
   if (!text) return null;
@@ -27,6 +31,7 @@ function parse(text: string | null): Session | null {
       token: v.token,
       isAdmin: v.isAdmin === true,
       domain: typeof v.domain === "string" ? v.domain : null,
+      actor: typeof v.actor === "string" ? v.actor : null,
     };
   } catch {
     return null;
@@ -60,19 +65,35 @@ export class SessionStore {
   }
 
   signOut(): void {
+    this.expiredReason = null;
     this.set(null);
   }
 
-  /** The server rejected the stored token (401): back to the sign-in page with a reason. */
+  /**
+   * The server rejected `token` (401): back to the sign-in page with a reason. A late answer to a
+   * call made with an earlier token must not end the session signed in since.
+   */
   expire(token: string): void {
-    if (this.session?.token !== token) return;
-    this.expiredReason = "The server rejected the token (401). Sign in again.";
+    if (!this.session || this.session.token !== token) return;
+    this.expiredReason = EXPIRED_REASON;
     this.set(null);
   }
 
   setDomain(domain: string): void {
     if (!this.session || this.session.domain === domain) return;
     this.set({ ...this.session, domain });
+  }
+
+  /**
+   * Align the session with what `/me` says of `token` (a stored session may predate a change).
+   * The admin's domain stays its own choice; a domain token's domain is the server's.
+   */
+  confirm(token: string, me: { is_admin: boolean; actor: string; domain: string }): void {
+    const s = this.session;
+    if (!s || s.token !== token) return;
+    const domain = me.is_admin ? (s.domain ?? me.domain) : me.domain;
+    if (s.isAdmin === me.is_admin && s.actor === me.actor && s.domain === domain) return;
+    this.set({ ...s, isAdmin: me.is_admin, actor: me.actor, domain });
   }
 
   private set(session: Session | null): void {
@@ -97,7 +118,10 @@ function browserStorage(): Storage | null {
 
 export const sessionStore = new SessionStore(browserStorage());
 
-/** Headers every API call and stream sends for `session`. */
+/**
+ * Headers every API call and the event stream send for `session`. Only the admin names a domain:
+ * a domain token is bound to its own, and naming any other gets 404.
+ */
 export function authHeaders(session: Session | null): Record<string, string> {
   if (!session) return {};
   const headers: Record<string, string> = { Authorization: `Bearer ${session.token}` };

@@ -1,29 +1,26 @@
-/** Checks a token against the server and works out whether it is the admin token. */
-import { api } from "../api/client";
-import { ApiError, formatDetail } from "../api/errors";
-import { DEFAULT_DOMAIN, type Session } from "./session";
+/** Checks a token against the server (`GET /me`): whose it is, admin or not, and its domain. */
+import { api, unwrap } from "../api/client";
+import { ApiError } from "../api/errors";
+import type { Me } from "../api/types";
+import type { Session } from "./session";
 
-async function status(call: Promise<{ response: Response; error?: unknown }>): Promise<{ status: number; detail: unknown }> {
-  try {
-    const { response, error } = await call;
-    const detail = typeof error === "object" && error !== null && "detail" in error ? (error).detail : null;
-    return { status: response.status, detail };
-  } catch (cause) {
-    throw new ApiError(0, null, `Cannot reach the Hydra Jobs server (${String(cause)})`);
-  }
+/** The session `me` describes for `token`. The admin starts in the domain the server defaulted to. */
+export function sessionFromMe(token: string, me: Me): Session {
+  return { token, isAdmin: me.is_admin, domain: me.domain, actor: me.actor };
 }
 
 /**
- * A token is valid if it can read the dashboard numbers. It is the admin token if it may list
- * domains: 200 once domains admin ships, 501 today (the route exists; only the admin token is
- * accepted by this version). A domain token gets 403/404 there.
+ * Asks the server who `token` is. Sent with no X-Hydra-Domain (a domain token naming another
+ * domain gets 404, and the admin should start in the default one). 401 becomes a sentence.
  */
 export async function checkToken(token: string): Promise<Session> {
-  const headers = { Authorization: `Bearer ${token}` };
-  const probe = await status(api.GET("/api/v1/stats", { params: { query: { hours: 1 } }, headers }));
-  if (probe.status === 401) throw new ApiError(401, probe.detail, `The server rejected this token: ${formatDetail(probe.detail) || "invalid token"}`);
-  if (probe.status >= 400) throw new ApiError(probe.status, probe.detail);
-  const domains = await status(api.GET("/api/v1/domains", { headers }));
-  const isAdmin = domains.status === 200 || domains.status === 501;
-  return { token, isAdmin, domain: isAdmin ? DEFAULT_DOMAIN : null };
+  try {
+    const me = await unwrap(api.GET("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } }));
+    return sessionFromMe(token, me);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      throw new ApiError(401, error.detail, `The server rejected this token: ${error.message}`);
+    }
+    throw error;
+  }
 }

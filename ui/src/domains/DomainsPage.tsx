@@ -1,159 +1,133 @@
-/** Domains and tokens (admin): create domains, create tokens (shown once), revoke. 501 until the API ships. */
-import { KeyOutlined, PlusOutlined } from "@ant-design/icons";
-import { App, Alert, Button, Card, Col, Form, Input, Modal, Popconfirm, Row, Select, Space, Table, Typography } from "antd";
+/** Domains (admin): the tenants with their job and token counts; create, edit, delete, tokens. */
+import { DeleteOutlined, EditOutlined, KeyOutlined, PlusOutlined, SwapOutlined } from "@ant-design/icons";
+import { useQueryClient } from "@tanstack/react-query";
+import { App, Button, Space, Table, Tag, Tooltip, Typography } from "antd";
+import type { TableProps } from "antd";
 import { useState } from "react";
-import { errorText } from "../api/errors";
-import { DOMAIN_RE } from "../auth/session";
+import type { Domain } from "../api/types";
+import { DEFAULT_DOMAIN } from "../auth/session";
+import { switchDomain } from "../auth/switchDomain";
+import { useSession } from "../auth/useSession";
 import { ErrorAlert } from "../common/ErrorAlert";
-import { formatDateTime } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
-import { useCreateDomain, useCreateToken, useDomains, useRevokeToken } from "../hooks/useDomains";
-import type { CreatedToken, DomainRow, TokenRow } from "./domainData";
+import { TimeAgo } from "../common/TimeAgo";
+import { useDomains } from "../hooks/useDomains";
+import { canDelete } from "./deletePlan";
+import { DeleteDomainModal } from "./DeleteDomainModal";
+import { DomainFormModal } from "./DomainFormModal";
+import { TokensDrawer } from "./TokensDrawer";
 
-function CreateDomainForm() {
-  const { message } = App.useApp();
-  const create = useCreateDomain();
-  const [form] = Form.useForm<{ name: string; description?: string }>();
-  return (
-    <Card size="small" title="New domain">
-      <Form
-        form={form}
-        layout="vertical"
-        onFinish={(v) => create.mutate(v, { onSuccess: () => { form.resetFields(); void message.success(`Created domain ${v.name}`); } })}
-      >
-        <Form.Item name="name" label="Name" rules={[{ required: true, pattern: DOMAIN_RE, message: "lowercase letters, digits, _ and -" }]}>
-          <Input placeholder="team-data" className="mono" data-testid="domain-name" />
-        </Form.Item>
-        <Form.Item name="description" label="Description">
-          <Input placeholder="Who owns it" />
-        </Form.Item>
-        <Button type="primary" htmlType="submit" icon={<PlusOutlined />} loading={create.isPending} data-testid="create-domain">
-          Create domain
-        </Button>
-      </Form>
-      {create.error && (
-        <div style={{ marginTop: 12 }}>
-          <ErrorAlert error={create.error} title="Could not create the domain" />
-        </div>
-      )}
-    </Card>
-  );
-}
-
-function TokenShownOnce({ token, onClose }: { token: CreatedToken | null; onClose: () => void }) {
-  return (
-    <Modal open={token !== null} title="New token: copy it now" onOk={onClose} onCancel={onClose} cancelButtonProps={{ style: { display: "none" } }} okText="I copied it">
-      <Alert type="warning" showIcon message="This is the only time the token is shown. Only its hash is stored." style={{ marginBottom: 12 }} />
-      <Typography.Paragraph copyable={{ text: token?.token ?? "" }} className="mono token-once" data-testid="new-token">
-        {token?.token}
-      </Typography.Paragraph>
-      {token?.id && <Typography.Text type="secondary">Token id: {token.id}</Typography.Text>}
-    </Modal>
-  );
-}
-
-function CreateTokenForm({ domains }: { domains: DomainRow[] }) {
-  const create = useCreateToken();
-  const [shown, setShown] = useState<CreatedToken | null>(null);
-  const [form] = Form.useForm<{ domain: string; name: string }>();
-  return (
-    <Card size="small" title="New token">
-      <Form form={form} layout="vertical" onFinish={(v) => create.mutate(v, { onSuccess: (t) => { setShown(t); form.resetFields(["name"]); } })}>
-        <Form.Item name="domain" label="Domain" rules={[{ required: true, pattern: DOMAIN_RE, message: "Pick or type a domain" }]}>
-          {domains.length ? <Select options={domains.map((d) => ({ value: d.name, label: d.name }))} placeholder="Domain" /> : <Input placeholder="default" className="mono" />}
-        </Form.Item>
-        <Form.Item name="name" label="Label" rules={[{ required: true, message: "Say what uses it, e.g. “ci” or “worker-eu-1”" }]}>
-          <Input placeholder="ci" data-testid="token-name" />
-        </Form.Item>
-        <Button type="primary" htmlType="submit" icon={<KeyOutlined />} loading={create.isPending} data-testid="create-token">
-          Create token
-        </Button>
-      </Form>
-      {create.error && (
-        <div style={{ marginTop: 12 }}>
-          <ErrorAlert error={create.error} title="Could not create the token" />
-        </div>
-      )}
-      <TokenShownOnce token={shown} onClose={() => setShown(null)} />
-    </Card>
-  );
-}
-
-function RevokeButton({ domain, token }: { domain: string; token: TokenRow }) {
-  const { message } = App.useApp();
-  const revoke = useRevokeToken();
-  return (
-    <Popconfirm
-      title={`Revoke ${token.name ?? token.id}?`}
-      description="Anything using it gets 401 from now on."
-      okText="Revoke"
-      okButtonProps={{ danger: true }}
-      onConfirm={() =>
-        revoke.mutateAsync({ domain, tokenId: token.id }).then(
-          () => void message.success("Token revoked"),
-          (e: unknown) => void message.error(errorText(e)),
-        )
-      }
-    >
-      <Button size="small" danger loading={revoke.isPending}>
-        Revoke
-      </Button>
-    </Popconfirm>
-  );
-}
-
-function DomainTable({ domains }: { domains: DomainRow[] }) {
-  return (
-    <Table<DomainRow>
-      rowKey="name"
-      size="small"
-      dataSource={domains}
-      pagination={false}
-      columns={[
-        { title: "Domain", dataIndex: "name", render: (n: string) => <b className="mono">{n}</b> },
-        { title: "Description", dataIndex: "description", render: (d: string | null) => d ?? "" },
-        {
-          title: "Tokens",
-          key: "tokens",
-          render: (_, d) =>
-            d.tokens.length === 0 ? (
-              <span className="muted">none listed</span>
-            ) : (
-              <Space direction="vertical" size={4}>
-                {d.tokens.map((t) => (
-                  <Space key={t.id}>
-                    <span className="mono">{t.name ?? t.id}</span>
-                    {t.createdAt && <span className="muted">{formatDateTime(t.createdAt)}</span>}
-                    <RevokeButton domain={d.name} token={t} />
-                  </Space>
-                ))}
-              </Space>
-            ),
-        },
-      ]}
-    />
-  );
-}
+type FormState = { mode: "closed" } | { mode: "create" } | { mode: "edit"; domain: Domain };
 
 export function DomainsPage() {
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const session = useSession();
+  const current = session?.domain ?? DEFAULT_DOMAIN;
   const domains = useDomains(true);
+  const [form, setForm] = useState<FormState>({ mode: "closed" });
+  const [deleting, setDeleting] = useState<Domain | null>(null);
+  const [tokensOf, setTokensOf] = useState<string | null>(null);
+
+  const columns: TableProps<Domain>["columns"] = [
+    {
+      title: "Domain",
+      dataIndex: "name",
+      render: (name: string) => (
+        <Space size={6}>
+          <b className="mono" data-testid="domain-row-name">
+            {name}
+          </b>
+          {name === current && <Tag color="blue">current</Tag>}
+        </Space>
+      ),
+    },
+    {
+      title: "Description",
+      dataIndex: "description",
+      render: (d: string | null | undefined) => (d ? <Typography.Text ellipsis={{ tooltip: d }}>{d}</Typography.Text> : <span className="muted">—</span>),
+    },
+    { title: "Jobs", dataIndex: "jobs", width: 80, align: "right", render: (n: number) => <span data-testid="domain-jobs">{n}</span> },
+    {
+      title: <Tooltip title="Tokens not revoked">Tokens</Tooltip>,
+      dataIndex: "tokens",
+      width: 90,
+      align: "right",
+      render: (n: number) => <span data-testid="domain-tokens">{n}</span>,
+    },
+    { title: "Created", dataIndex: "created_at", width: 130, render: (at: string) => <TimeAgo iso={at} /> },
+    {
+      title: "",
+      key: "actions",
+      align: "right",
+      render: (_, d) => (
+        <Space size={4} wrap>
+          <Button size="small" icon={<KeyOutlined />} onClick={() => setTokensOf(d.name)} data-testid="open-tokens">
+            Tokens
+          </Button>
+          <Button size="small" icon={<EditOutlined />} onClick={() => setForm({ mode: "edit", domain: d })} data-testid="edit-domain">
+            Edit
+          </Button>
+          <Tooltip title={d.name === current ? "You are acting in it" : "Act in this domain (the switcher in the header)"}>
+            <Button
+              size="small"
+              icon={<SwapOutlined />}
+              disabled={d.name === current}
+              onClick={() => void switchDomain(client, d.name)}
+              data-testid="switch-to-domain"
+            >
+              Switch
+            </Button>
+          </Tooltip>
+          <Tooltip title={canDelete(d.name) ? "" : "The default domain cannot be deleted"}>
+            <Button size="small" danger icon={<DeleteOutlined />} disabled={!canDelete(d.name)} onClick={() => setDeleting(d)} data-testid="delete-domain">
+              Delete
+            </Button>
+          </Tooltip>
+        </Space>
+      ),
+    },
+  ];
+
   return (
     <div data-testid="domains-page">
-      <PageTitle title="Domains and tokens" sub="Tenants and their API tokens (admin only)" />
+      <PageTitle
+        title="Domains"
+        sub="Tenants: each has its own jobs, runs, workers, tokens and audit log (admin only)"
+        extra={
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setForm({ mode: "create" })} data-testid="new-domain">
+            New domain
+          </Button>
+        }
+      />
       <Space direction="vertical" size={16} style={{ width: "100%" }}>
-        <ErrorAlert error={domains.error} title="Could not load domains" />
-        <Row gutter={[16, 16]}>
-          <Col xs={24} xl={12}>
-            <CreateDomainForm />
-          </Col>
-          <Col xs={24} xl={12}>
-            <CreateTokenForm domains={domains.data ?? []} />
-          </Col>
-        </Row>
-        <Card size="small" title="Domains">
-          <DomainTable domains={domains.data ?? []} />
-        </Card>
+        <ErrorAlert error={domains.error} title="Could not load the domains" />
+        <Table<Domain>
+          rowKey="name"
+          size="middle"
+          loading={domains.isLoading}
+          dataSource={domains.data ?? []}
+          columns={columns}
+          pagination={false}
+          data-testid="domains-table"
+        />
       </Space>
+      <DomainFormModal
+        open={form.mode !== "closed"}
+        editing={form.mode === "edit" ? form.domain : null}
+        onClose={() => setForm({ mode: "closed" })}
+        onCreated={(d) => void message.success(`Created domain ${d.name}`)}
+      />
+      <DeleteDomainModal
+        domain={deleting ? (domains.data?.find((d) => d.name === deleting.name) ?? deleting) : null}
+        onClose={() => setDeleting(null)}
+        onDeleted={(name) => {
+          void message.success(`Deleted domain ${name}`);
+          // Acting in a domain that no longer exists would show nothing and create nothing.
+          if (name === current) void switchDomain(client, DEFAULT_DOMAIN);
+        }}
+      />
+      <TokensDrawer domain={tokensOf} onClose={() => setTokensOf(null)} />
     </div>
   );
 }

@@ -1,50 +1,47 @@
-/** Domains and tokens (admin). The API answers 501 today; these hooks surface that as an ApiError. */
+/** Domains (admin token only): the list and the writes on it. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, postJson, unwrap } from "../api/client";
-import { ApiError } from "../api/errors";
+import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
-import { readCreatedToken, readDomains, type CreatedToken } from "../domains/domainData";
 
 export function useDomains(enabled: boolean) {
   return useQuery({
     queryKey: qk.domains,
     enabled,
-    retry: false,
     staleTime: 30_000,
-    queryFn: async ({ signal }) => readDomains(await unwrap<unknown>(api.GET("/api/v1/domains", { signal }))),
+    queryFn: async ({ signal }) => (await unwrap(api.GET("/api/v1/domains", { signal }))).items,
   });
+}
+
+function useDomainsChanged() {
+  const client = useQueryClient();
+  return () => void client.invalidateQueries({ queryKey: qk.domains });
 }
 
 export function useCreateDomain() {
-  const client = useQueryClient();
+  const changed = useDomainsChanged();
   return useMutation({
-    mutationFn: (input: { name: string; description?: string }) => postJson("/api/v1/domains", input),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.domains }),
+    mutationFn: (body: { name: string; description?: string | null }) => unwrap(api.POST("/api/v1/domains", { body })),
+    onSuccess: changed,
   });
 }
 
-export function useCreateToken() {
-  const client = useQueryClient();
+export function useUpdateDomain() {
+  const changed = useDomainsChanged();
   return useMutation({
-    mutationFn: async (input: { domain: string; name: string }): Promise<CreatedToken> => {
-      const data = await postJson("/api/v1/domains/{name}/tokens", { name: input.name }, { name: input.domain });
-      const token = readCreatedToken(data);
-      if (!token) throw new ApiError(200, "the server answered without a token");
-      return token;
+    mutationFn: ({ name, description }: { name: string; description: string | null }) =>
+      unwrap(api.PATCH("/api/v1/domains/{name}", { params: { path: { name } }, body: { description } })),
+    onSuccess: changed,
+  });
+}
+
+export function useDeleteDomain() {
+  const changed = useDomainsChanged();
+  return useMutation({
+    mutationFn: async ({ name, force }: { name: string; force: boolean }) => {
+      await unwrap(api.DELETE("/api/v1/domains/{name}", { params: { path: { name }, query: { force } } }));
+      return name;
     },
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.domains }),
-  });
-}
-
-export function useRevokeToken() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (input: { domain: string; tokenId: string }) =>
-      unwrap<unknown>(
-        api.DELETE("/api/v1/domains/{name}/tokens/{token_id}", {
-          params: { path: { name: input.domain, token_id: input.tokenId } },
-        }),
-      ),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.domains }),
+    // A 409 ("holds jobs") means the counts shown were stale: refresh them either way.
+    onSettled: changed,
   });
 }

@@ -1,5 +1,6 @@
 import {
   ApartmentOutlined,
+  AuditOutlined,
   CloudServerOutlined,
   DashboardOutlined,
   HistoryOutlined,
@@ -10,6 +11,7 @@ import { Button, Layout, Menu, Space, Tooltip } from "antd";
 import type { ReactNode } from "react";
 import { Link, useLocation } from "react-router";
 import { sessionStore, type Session } from "../auth/session";
+import { useMe } from "../auth/useMe";
 import { ConnectionIndicator } from "../live/ConnectionIndicator";
 import { DomainSwitcher } from "./DomainSwitcher";
 
@@ -22,11 +24,13 @@ function selectedKey(pathname: string): string {
 
 export function AppLayout({ session, children }: { session: Session; children: ReactNode }) {
   const location = useLocation();
+  useMe(session);
   const items = [
     { key: "dashboard", icon: <DashboardOutlined />, label: <Link to="/">Dashboard</Link> },
     { key: "jobs", icon: <ScheduleOutlined />, label: <Link to="/jobs">Jobs</Link> },
     { key: "runs", icon: <HistoryOutlined />, label: <Link to="/runs">Runs</Link> },
     { key: "workers", icon: <CloudServerOutlined />, label: <Link to="/workers">Workers</Link> },
+    { key: "audit", icon: <AuditOutlined />, label: <Link to="/audit">Audit</Link> },
     ...(session.isAdmin ? [{ key: "domains", icon: <ApartmentOutlined />, label: <Link to="/domains">Domains</Link> }] : []),
   ];
   return (
@@ -36,7 +40,7 @@ export function AppLayout({ session, children }: { session: Session; children: R
           <img src="/favicon.svg" alt="" width={26} height={26} />
           <span className="brand-name">Hydra Jobs</span>
         </Link>
-        <Menu theme="dark" mode="inline" selectedKeys={[selectedKey(location.pathname)]} items={items} />
+        <Menu theme="dark" mode="inline" data-testid="nav" selectedKeys={[selectedKey(location.pathname)]} items={items} />
       </Sider>
       <Layout>
         <Header className="app-header">

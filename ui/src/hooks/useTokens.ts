@@ -1,0 +1,39 @@
+/** A domain's tokens (admin token only). The created token's secret never enters the query cache. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { qk } from "../api/queryKeys";
+
+export function useTokens(domain: string | null) {
+  return useQuery({
+    queryKey: qk.tokens(domain ?? ""),
+    enabled: domain !== null,
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET("/api/v1/domains/{name}/tokens", { params: { path: { name: domain ?? "" } }, signal }))).items,
+  });
+}
+
+/** Token writes change the domain's token count too: refresh the domains and every token list. */
+function useTokensChanged() {
+  const client = useQueryClient();
+  return () => void client.invalidateQueries({ queryKey: qk.domains });
+}
+
+export function useCreateToken() {
+  const changed = useTokensChanged();
+  return useMutation({
+    // The answer holds the secret: once the caller has it (and resets), drop it from the cache.
+    gcTime: 0,
+    mutationFn: ({ domain, name }: { domain: string; name: string }) =>
+      unwrap(api.POST("/api/v1/domains/{name}/tokens", { params: { path: { name: domain } }, body: { name } })),
+    onSuccess: changed,
+  });
+}
+
+export function useRevokeToken() {
+  const changed = useTokensChanged();
+  return useMutation({
+    mutationFn: ({ domain, tokenId }: { domain: string; tokenId: string }) =>
+      unwrap(api.DELETE("/api/v1/domains/{name}/tokens/{token_id}", { params: { path: { name: domain, token_id: tokenId } } })),
+    onSuccess: changed,
+  });
+}
