@@ -45,8 +45,6 @@ from throughput import (
     wait_http,
 )
 
-from hydra_jobs.broker.signing import worker_token
-
 HYDRA = str(Path(sys.executable).parent / "hydra-jobs")
 
 
@@ -61,6 +59,7 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        self._token: str | None = None
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MONGO_URL")},
             "REDIS_URL": self.redis_url,
@@ -89,8 +88,17 @@ class Stack:
         wait_http(self.url + "/readyz")
         return self
 
+    def worker_token(self) -> str:
+        """A domain token for the workers, created once through the scheduler's API."""
+        if self._token is None:
+            with self.client() as client:
+                created = client.post("/api/v1/domains/default/tokens", json={"name": "bench"})
+                created.raise_for_status()
+                self._token = str(created.json()["token"])
+        return self._token
+
     def worker(self, concurrency: int) -> subprocess.Popen[bytes]:
-        env = {**self.env, "API_TOKEN": worker_token(TOKEN, "default")}
+        env = {**self.env, "API_TOKEN": self.worker_token()}
         proc = self._spawn([HYDRA, "worker", "--concurrency", str(concurrency)], env)
         self.workers.append(proc)
         client = self.client()
