@@ -203,15 +203,15 @@ class Cluster:
         return self._redis
 
     def scheduler(self, **env: str) -> SchedulerProcess:
-        proc = SchedulerProcess(self, len(self.schedulers), **env).start()
-        self.schedulers.append(proc)
-        return proc
+        proc = SchedulerProcess(self, len(self.schedulers), **env)
+        self.schedulers.append(proc)  # before it starts: a start that fails is still cleaned up
+        return proc.start()
 
     def worker(self, name: str | None = None, concurrency: int = 4, **env: str) -> WorkerProcess:
         name = name or f"w{len(self.workers)}"
-        proc = WorkerProcess(self, name, concurrency, **env).start()
-        self.workers.append(proc)
-        return proc
+        proc = WorkerProcess(self, name, concurrency, **env)
+        self.workers.append(proc)  # before it starts: a start that fails is still cleaned up
+        return proc.start()
 
     def client(self, index: int = 0) -> Client:
         return Client(self.schedulers[index].url, ADMIN)
