@@ -1,6 +1,6 @@
 """End-to-end throughput of trivial shell jobs, beside the raw spawn rate and a peer (RQ).
 
-    .venv/bin/python bench/throughput.py [--runs 2000] [--concurrency 8] [--no-peer]
+    .venv/bin/python bench/throughput.py [--runs 2000] [--concurrency 8] [--repeat 1] [--no-peer]
 
 Measures, in one run on this machine:
   1. raw: /bin/true spawned from asyncio, `concurrency` at a time (the ceiling for any runner);
@@ -10,12 +10,16 @@ Measures, in one run on this machine:
      then the same N submitted through the batch endpoint (500 per request);
   3. rq (if installed: pip install rq): the same N jobs, each `subprocess.run(["true"])`, through
      a real redis-server and `concurrency` RQ workers in burst mode.
+
+On a machine shared with other work, wall numbers swing from run to run; CPU ms per run of `up`
+swings less. `--repeat K` measures each hydra mode K times and reports the medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import shutil
 import signal
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -103,6 +108,13 @@ def count_succeeded(client: httpx.Client) -> int:
     )
 
 
+def any_active(client: httpx.Client, job_id: str) -> bool:
+    """True while a run of the job is not finished: an index probe, unlike the dashboard stats
+    (which read every run of the window, so polling them cost `up` CPU growing with N)."""
+    params = {"job_id": job_id, "status": ["pending", "queued", "running"], "limit": 1}
+    return bool(client.get("/api/v1/runs", params=params).json()["items"])
+
+
 def fetch_runs(client: httpx.Client, job_id: str) -> list[dict[str, object]]:
     items: list[dict[str, object]] = []
     cursor = None
@@ -154,12 +166,15 @@ def bench_hydra(n: int, concurrency: int, batch: bool = False) -> dict[str, floa
         submit = submit_batches if batch else submit_all
         start = asyncio.run(submit(url, job_id, n))
         submitted = time.perf_counter()
-        while count_succeeded(client) < n:
+        # Every run is stored once its request returned: none active means all have ended.
+        while any_active(client, job_id):
             if time.perf_counter() - start > 600:
                 raise SystemExit("hydra did not finish in 10 minutes")
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
         cpu_after = psutil.Process(proc.pid).cpu_times()
+        if (succeeded := count_succeeded(client)) < n:
+            raise SystemExit(f"only {succeeded} of {n} runs succeeded")
         runs = fetch_runs(client, job_id)
         latencies = sorted(
             (
@@ -249,6 +264,16 @@ def bench_rq(n: int, concurrency: int) -> float | None:
         redis_proc.wait(10)
 
 
+def median_of(measure: Callable[[], dict[str, float]], repeat: int) -> dict[str, float]:
+    """Each metric's median over `repeat` measurements."""
+    results = [measure() for _ in range(repeat)]
+    if repeat > 1:
+        cpu = ", ".join(f"{r['cpu_ms_per_run']:.2f}" for r in results)
+        rate = ", ".join(f"{r['rate']:.0f}" for r in results)
+        print(f"  {repeat} measurements: CPU ms/run {cpu}; runs/s {rate}")
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
 def report(label: str, result: dict[str, float], raw: float) -> None:
     print(
         f"{label:38s}{result['rate']:8.0f} runs/s ({result['rate'] / raw:.0%} of raw /bin/true; "
@@ -272,6 +297,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1, help="measure each hydra mode K times")
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; runs={args.runs}; concurrency={args.concurrency}")
@@ -280,12 +306,10 @@ def main() -> None:
     # A shell job runs its script through bash, so this is the ceiling for a `true` shell job.
     bash = asyncio.run(raw_spawn_rate(args.runs, args.concurrency, ("bash", "-c", "true")))
     print(f"{'raw asyncio spawn of bash -c true':38s}{bash:8.0f} /s")
-    report("hydra-jobs up, one request per run", bench_hydra(args.runs, args.concurrency), raw)
-    report(
-        "hydra-jobs up, batches of 500",
-        bench_hydra(args.runs, args.concurrency, batch=True),
-        raw,
-    )
+    for label, batch in (("one request per run", False), ("batches of 500", True)):
+        measure = functools.partial(bench_hydra, args.runs, args.concurrency, batch)
+        result = median_of(measure, args.repeat)
+        report(f"hydra-jobs up, {label}", result, raw)
     if args.no_peer:
         return
     rq_rate = bench_rq(args.runs, args.concurrency)

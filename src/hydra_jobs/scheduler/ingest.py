@@ -1,8 +1,9 @@
 """Ingest: turns worker events into store writes, in batches, then fans the changes out live.
 
 Every replica runs it. A batch is whatever is waiting (up to `INGEST_BATCH` events) applied in one
-transaction, so a burst of short runs costs a few transactions, not one per event. Events are
-acked to the broker only after the store write.
+transaction, so a burst of short runs costs a few transactions, not one per event; a run whose
+start and end are in one batch is written as one change (`ingest_merge`). Events are acked to the
+broker only after the store write.
 
 Replicas share one event stream, so the events of one run can reach two replicas and be applied
 out of order: a `finished` (or `output`) refused because the run's `started` has not been written
@@ -25,6 +26,7 @@ from typing import Any
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
 from hydra_jobs.scheduler.followup import after_terminal
+from hydra_jobs.scheduler.ingest_merge import Merged, Pair, merge_quick_runs, running_view
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import AppendLog, Op, SetStatus, UpsertWorker
 
@@ -192,10 +194,10 @@ class Ingest:
     async def handle(self, events: list[dict[str, Any]]) -> None:
         pairs = [(e, op) for e in events if (op := safe_op(e)) is not None]
         later: set[int] = set()  # ids of events kept for another try: not acked yet
-        await self._apply(pairs, later)
+        await self._apply(*merge_quick_runs(pairs), later)
         await self.rt.broker.ack_events([e for e in events if id(e) not in later])
 
-    async def _apply(self, pairs: list[tuple[dict[str, Any], Op]], later: set[int]) -> None:
+    async def _apply(self, pairs: list[Pair], merged: dict[int, Merged], later: set[int]) -> None:
         if not pairs:
             return
         results = await self.rt.store.apply([op for _, op in pairs])
@@ -203,7 +205,16 @@ class Ingest:
         ended: list[Run] = []
         logs: dict[str, list[dict[str, Any]]] = defaultdict(list)
         workers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        unmerged: list[Pair] = []  # merged starts and ends that were refused: one by one
         for (event, op), result in zip(pairs, results, strict=True):
+            both = merged.get(id(op))
+            if both is not None:
+                if result is False:
+                    unmerged += [both.started, both.finished]
+                    continue
+                assert isinstance(result, Run)
+                changed.append(running_view(result, both))
+                self.applied += 1
             if result is False:
                 if await self._defer(event):
                     later.add(id(event))
@@ -228,6 +239,7 @@ class Ingest:
         await self._publish(changed, logs, workers)
         if ended:
             await after_terminal(self.rt, ended)
+        await self._apply(unmerged, {}, later)
 
     async def _publish(
         self,

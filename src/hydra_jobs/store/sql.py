@@ -37,6 +37,17 @@ from hydra_jobs.store.schema import (
     workers,
 )
 from hydra_jobs.store.sql_engine import make_runner, run_migrations
+from hydra_jobs.store.sql_prepared import (
+    DUE_PENDING,
+    INSERT_RUNS,
+    JOB_BY_ID,
+    LOG_GUARD,
+    NEXT_PENDING_TIME,
+    RUN_BY_ID,
+    RUN_IN_DOMAIN,
+    log_chunk_insert,
+    log_size_update,
+)
 from hydra_jobs.store.sql_rows import job_from, job_row, page_of_runs, run_from, run_row
 from hydra_jobs.store.sql_tenancy import SqlTenancy
 from hydra_jobs.store.stats import build_stats
@@ -50,6 +61,9 @@ class SqlStore(SqlTenancy):
         self.runner = make_runner(url, echo)
         self.is_sqlite = self.runner.dialect == "sqlite"
         self._status_statements: dict[tuple[Any, ...], Any] = {}
+        self._log_insert = log_chunk_insert(self._insert_ignore)
+        grow = sa.func.max if self.is_sqlite else sa.func.greatest
+        self._log_grow = {t: log_size_update(grow, truncated=t) for t in (False, True)}
 
     async def open(self) -> None:
         await self.runner.write(run_migrations)
@@ -83,9 +97,7 @@ class SqlStore(SqlTenancy):
 
     async def get_job(self, domain: str, job_id: str, *, with_last_run: bool = True) -> Job:
         def query(c: Connection) -> Job:
-            row = c.execute(
-                jobs.select().where(jobs.c.domain == domain, jobs.c.id == job_id)
-            ).first()
+            row = c.execute(JOB_BY_ID, {"domain": domain, "job_id": job_id}).first()
             if row is None:
                 raise NotFound(f"job '{job_id}' not found")
             job = job_from(row)
@@ -182,7 +194,7 @@ class SqlStore(SqlTenancy):
 
         def insert(c: Connection) -> list[Run]:
             if all(r["slot_key"] is None for r in rows):
-                c.execute(runs.insert(), rows)
+                c.execute(INSERT_RUNS, rows)
                 return list(new_runs)
             # One multi-row INSERT; a slot that already has a run returns no id.
             stmt = self._insert_ignore(runs, ["slot_key"]).returning(runs.c.id)
@@ -192,16 +204,14 @@ class SqlStore(SqlTenancy):
         return await self.runner.write(insert)
 
     async def get_run(self, domain: str, run_id: str) -> Run:
-        query = runs.select().where(runs.c.domain == domain, runs.c.id == run_id)
-        row = await self.runner.read(lambda c: c.execute(query).first())
+        params = {"domain": domain, "run_id": run_id}
+        row = await self.runner.read(lambda c: c.execute(RUN_IN_DOMAIN, params).first())
         if row is None:
             raise NotFound(f"run '{run_id}' not found")
         return run_from(row)
 
     async def find_run(self, run_id: str) -> Run | None:
-        row = await self.runner.read(
-            lambda c: c.execute(runs.select().where(runs.c.id == run_id)).first()
-        )
+        row = await self.runner.read(lambda c: c.execute(RUN_BY_ID, {"run_id": run_id}).first())
         return run_from(row) if row is not None else None
 
     async def list_runs(
@@ -240,21 +250,18 @@ class SqlStore(SqlTenancy):
     async def due_pending(
         self, now: datetime, limit: int, *, exclude_jobs: Collection[str] = ()
     ) -> list[Run]:
-        query = runs.select().where(
-            runs.c.status == RunStatus.PENDING.value,
-            sa.or_(runs.c.not_before.is_(None), runs.c.not_before <= now),
-        )
+        query = DUE_PENDING
         if exclude_jobs:
             query = query.where(runs.c.job_id.not_in(list(exclude_jobs)))
-        query = query.order_by(runs.c.id).limit(limit)
-        return await self.runner.read(lambda c: [run_from(r) for r in c.execute(query)])
+        params = {"now": now, "limit": limit}
+        return await self.runner.read(lambda c: [run_from(r) for r in c.execute(query, params)])
 
     async def next_pending_time(self, after: datetime) -> datetime | None:
         """The earliest `not_before` still in the future: when the dispatcher must wake."""
-        query = sa.select(sa.func.min(runs.c.not_before)).where(
-            runs.c.status == RunStatus.PENDING.value, runs.c.not_before > after
+        params = {"after": after}
+        return as_utc(
+            await self.runner.read(lambda c: c.execute(NEXT_PENDING_TIME, params).scalar())
         )
-        return as_utc(await self.runner.read(lambda c: c.execute(query).scalar()))
 
     async def active_counts(self, job_ids: Collection[str]) -> dict[str, int]:
         if not job_ids:
@@ -313,9 +320,11 @@ class SqlStore(SqlTenancy):
         shape = (tuple(sorted(op.fields)), op.expected, op.worker_id is not None)
         stmt = self._status_statements.get(shape)
         if stmt is None:
+            # `=` for the usual single expected status: an IN list is expanded per execution.
+            expected = sorted(s.value for s in op.expected)
             stmt = runs.update().where(
                 runs.c.id == sa.bindparam("p_id"),
-                runs.c.status.in_(sorted(s.value for s in op.expected)),
+                runs.c.status == expected[0] if len(expected) == 1 else runs.c.status.in_(expected),
             )
             if op.worker_id is not None:
                 stmt = stmt.where(runs.c.worker_id == sa.bindparam("p_worker"))
@@ -326,24 +335,16 @@ class SqlStore(SqlTenancy):
         return stmt
 
     def _apply_log(self, c: Connection, op: AppendLog) -> bool:
-        guard = sa.select(runs.c.status, runs.c.worker_id).where(runs.c.id == op.run_id)
-        current = c.execute(guard).first()
+        current = c.execute(LOG_GUARD, {"run_id": op.run_id}).first()
         if current is None or current.status == RunStatus.LOST.value:
             return False
         if op.worker_id is not None and current.worker_id != op.worker_id:
             return False
         if op.data:
-            c.execute(
-                self._insert_ignore(log_chunks, ["run_id", "offset"]).values(
-                    run_id=op.run_id, offset=op.offset, length=len(op.data), data=op.data
-                )
-            )
+            chunk = {"run_id": op.run_id, "offset": op.offset, "length": len(op.data)}
+            c.execute(self._log_insert, {**chunk, "data": op.data})
         end = op.offset + len(op.data)
-        grow = sa.func.max if self.is_sqlite else sa.func.greatest
-        values: dict[str, Any] = {"log_size": grow(runs.c.log_size, end)}
-        if op.truncated:
-            values["log_truncated"] = True
-        c.execute(runs.update().where(runs.c.id == op.run_id).values(**values))
+        c.execute(self._log_grow[op.truncated], {"run_id": op.run_id, "end": end})
         return True
 
     def _apply_worker(self, c: Connection, op: UpsertWorker) -> bool:

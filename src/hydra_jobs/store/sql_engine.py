@@ -3,7 +3,9 @@
 SQLite runs on a sync engine, in process. Its statements take microseconds, far less than handing
 work to a thread and back (which under load costs up to the GIL's 5 ms switch interval each way),
 so transactions run inline on the event loop: writers are serialised by the loop itself and a
-batch of hundreds of statements is one short, uninterrupted transaction. Reads that can be large
+batch of hundreds of statements is one short, uninterrupted transaction. Inline calls, one at a
+time by construction, share one connection kept open (a pool checkout and reset per call cost
+more than most of the statements). Reads that can be large
 (`heavy=True`: dashboards, retention) go to a small thread pool so they never stall the loop; WAL
 lets them read while the loop writes. PostgreSQL runs on asyncpg through `AsyncConnection.run_sync`,
 the same sync functions.
@@ -62,6 +64,7 @@ class SqliteRunner:
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._heavy_writes = asyncio.Lock()
         self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="hydra-sqlite-r")
+        self._inline: Connection | None = None  # the event loop's own connection
 
     def _tx(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.begin() as conn:
@@ -71,20 +74,39 @@ class SqliteRunner:
         with self.engine.connect() as conn:
             return fn(conn)
 
+    def _loop_connection(self) -> Connection:
+        if self._inline is None or self._inline.closed or self._inline.invalidated:
+            self._inline = self.engine.connect()
+        return self._inline
+
+    def _inline_tx(self, fn: Callable[[Connection], T]) -> T:
+        conn = self._loop_connection()
+        with conn.begin():
+            return fn(conn)
+
+    def _inline_ro(self, fn: Callable[[Connection], T]) -> T:
+        conn = self._loop_connection()
+        try:
+            return fn(conn)
+        finally:
+            conn.rollback()  # no snapshot kept open between calls: the next read sees new data
+
     async def write(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
         if not heavy:
-            return self._tx(fn)
+            return self._inline_tx(fn)
         # A long write (retention) runs in a thread; busy_timeout makes inline writers wait.
         async with self._heavy_writes:
             return await asyncio.get_running_loop().run_in_executor(self._readers, self._tx, fn)
 
     async def read(self, fn: Callable[[Connection], T], *, heavy: bool = False) -> T:
         if not heavy:
-            return self._ro(fn)
+            return self._inline_ro(fn)
         return await asyncio.get_running_loop().run_in_executor(self._readers, self._ro, fn)
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._readers.shutdown)
+        if self._inline is not None:
+            self._inline.close()
         self.engine.dispose()
 
 
