@@ -70,12 +70,10 @@ def _when(value: Any) -> datetime:
 def event_to_op(event: dict[str, Any]) -> Op | None:
     kind = event.get("type")
     if kind == "started":
-        return SetStatus(
-            event["run_id"],
-            frozenset({RunStatus.QUEUED}),
-            RunStatus.RUNNING,
-            {"worker_id": event["worker_id"], "started_at": _when(event["at"])},
-        )
+        fields: dict[str, Any] = {"worker_id": event["worker_id"], "started_at": _when(event["at"])}
+        if event.get("source_commit"):
+            fields["source_commit"] = str(event["source_commit"])[:64]  # shown while it runs
+        return SetStatus(event["run_id"], frozenset({RunStatus.QUEUED}), RunStatus.RUNNING, fields)
     if kind == "output":
         return AppendLog(
             event["run_id"],
