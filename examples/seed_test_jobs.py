@@ -16,7 +16,7 @@ from typing import Any
 from rich.progress import track
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import default_data_dir
+from hydra_jobs.config import stored_admin_token
 
 SHELL = "shell"
 JOBS: list[dict[str, Any]] = [
@@ -67,12 +67,13 @@ JOBS: list[dict[str, Any]] = [
 
 def main() -> int:
     url = os.environ.get("HYDRA_URL", "http://127.0.0.1:8000")
-    token = (
-        os.environ.get("HYDRA_TOKEN")
-        or (Path(os.environ.get("HYDRA_DATA_DIR") or default_data_dir()) / "admin_token")
-        .read_text()
-        .strip()
+    data_dir = os.environ.get("HYDRA_DATA_DIR")
+    token = os.environ.get("HYDRA_TOKEN") or stored_admin_token(
+        Path(data_dir) if data_dir else None
     )
+    if not token:
+        print("no token: set HYDRA_TOKEN, or start Hydra Jobs with ./scripts/dev-up.sh first")
+        return 1
     with Client(url, token) as client:
         for spec in track(JOBS, description="seeding jobs"):
             try:

@@ -15,14 +15,17 @@ import sys
 from pathlib import Path
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import default_data_dir
+from hydra_jobs.config import stored_admin_token
 
 
 def token() -> str:
     if os.environ.get("HYDRA_TOKEN"):
         return os.environ["HYDRA_TOKEN"]
-    data_dir = Path(os.environ.get("HYDRA_DATA_DIR") or default_data_dir())
-    return (data_dir / "admin_token").read_text().strip()
+    data_dir = os.environ.get("HYDRA_DATA_DIR")
+    found = stored_admin_token(Path(data_dir) if data_dir else None)
+    if not found:
+        raise SystemExit("no token: set HYDRA_TOKEN, or start Hydra Jobs with ./scripts/dev-up.sh")
+    return found
 
 
 def main() -> int:

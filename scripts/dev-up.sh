@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 STATE=.hydra
+umask 077  # the log shows the admin token the first time; the data dir holds token hashes
 mkdir -p "$STATE"
 export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$PWD/$STATE/data}"
 PORT="${HYDRA_PORT:-8000}"
@@ -37,12 +38,13 @@ for _ in $(seq 1 150); do
   if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
     cat "$STATE/dev.log"
     echo "Hydra Jobs is up: http://$HOST:$PORT  (log: $STATE/dev.log, stop: ./scripts/dev-down.sh)"
-    echo "CLI: .venv/bin/hydra-jobs jobs   (finds the admin token in $HYDRA_DATA_DIR)"
+    echo "CLI: .venv/bin/hydra-jobs jobs --url http://$HOST:$PORT   (run from here: it finds the admin token in $HYDRA_DATA_DIR)"
     exit 0
   fi
   if ! kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
     echo "error: Hydra Jobs failed to start; its log:" >&2
     cat "$STATE/dev.log" >&2
+    echo "(port $PORT taken? HYDRA_PORT=8001 ./scripts/dev-up.sh)" >&2
     exit 1
   fi
   sleep 0.2

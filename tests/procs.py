@@ -75,10 +75,12 @@ class UpProcess:
             self.proc.kill()
             self.proc.wait(5)
 
-    def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 30, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [HYDRA, *args],
-            env={**self.env, "HYDRA_URL": self.url},
+            env={**self.env, "HYDRA_URL": self.url, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -77,7 +77,6 @@ def up(
     ] = None,
 ) -> None:
     """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
-    import uvicorn
 
     from hydra_jobs.scheduler.app import create_app
 
@@ -98,13 +97,7 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    _serve(create_app(settings), settings)
 
 
 @app.command()
@@ -118,7 +111,6 @@ def scheduler(
     MONGO_URL; default: SQLite in the data dir, fine for a single replica). Start as many as you
     like: they elect a leader through Redis.
     """
-    import uvicorn
 
     from hydra_jobs.scheduler.app import create_app
 
@@ -135,13 +127,7 @@ def scheduler(
         )
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
-    uvicorn.run(
-        create_app(settings, embedded_worker=False),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    _serve(create_app(settings, embedded_worker=False), settings)
 
 
 @app.command()
@@ -179,6 +165,11 @@ def worker(
         err.print(
             "[yellow]note:[/yellow] running with ADMIN_TOKEN; give workers a domain token "
             "(API_TOKEN) instead so they never hold the admin token"
+        )
+    elif settings.admin_token is not None:
+        err.print(
+            "[yellow]warning:[/yellow] ADMIN_TOKEN is set in this worker's environment too; "
+            "unset it (env -u ADMIN_TOKEN ...): a worker needs only its API_TOKEN"
         )
     raise typer.Exit(asyncio.run(_run_worker(settings)))
 
@@ -235,6 +226,29 @@ async def _run_worker(settings: Settings) -> int:
     else:
         err.print(f"worker {the_worker.id} stopped")
     return the_worker.exit_code
+
+
+def _serve(app: Any, settings: Settings) -> None:
+    """Serve `app` on a socket bound first: a taken port fails before anything starts (no
+    scheduler or worker runs a job in a process that is about to exit)."""
+    import socket
+
+    import uvicorn
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise _fail(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
+            "(another process uses the port? choose one with --port or HYDRA_PORT)"
+        ) from None
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _secret(value: str) -> Any:

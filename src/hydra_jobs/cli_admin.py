@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hydra_jobs.cli_common import DataDirOpt, TokenOpt, UrlOpt, call, client_for, err, out
+from hydra_jobs.cli_common import DataDirOpt, TokenOpt, UrlOpt, call, client_for, err, fail, out
+from hydra_jobs.client import ApiError
 
 domains_app = typer.Typer(help="Domains (tenants): create, list, delete. Needs the admin token.")
 tokens_app = typer.Typer(
@@ -60,7 +61,11 @@ def delete_domain(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Delete a domain; its tokens are revoked at once. One with jobs needs --force."""
-    call(client_for(url, token, data_dir).delete_domain, name, force=force)
+    client = client_for(url, token, data_dir)
+    try:
+        client.delete_domain(name, force=force)
+    except ApiError as exc:
+        raise fail(exc.message.replace("pass force=true", "rerun with --force")) from None
     out.print(f"deleted domain [bold]{escape(name)}[/bold]")
 
 

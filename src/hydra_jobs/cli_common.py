@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import default_data_dir
+from hydra_jobs.config import Settings, stored_admin_token
 
 # Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
 out = Console(width=None if sys.stdout.isatty() else 220)
@@ -43,12 +43,15 @@ def fail(message: str) -> typer.Exit:
 
 def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
     if token is None:
-        stored = (data_dir or default_data_dir()) / TOKEN_FILE
-        if stored.is_file():
-            token = stored.read_text().strip()
+        token = stored_admin_token(data_dir)
     if not token:
-        raise fail("no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` first")
-    return Client(url, token)
+        raise fail(
+            "no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` (or "
+            "./scripts/dev-up.sh) first; its token is read from --data-dir / HYDRA_DATA_DIR, "
+            "./.hydra/data, or the per-user data dir"
+        )
+    # HYDRA_DOMAIN: the domain an admin token acts on (a domain token has its own).
+    return Client(url, token, domain=Settings().domain)
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -16,6 +16,18 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("hydra-jobs", appauthor=False))
 
 
+DEV_DATA_DIR = Path(".hydra/data")  # where scripts/dev-up.sh keeps `up`'s data
+
+
+def stored_admin_token(data_dir: Path | None = None) -> str | None:
+    """The admin token `up` generated and stored: in `data_dir`, else the data dir of
+    `scripts/dev-up.sh` under the current directory, else the per-user data dir."""
+    for candidate in (data_dir, DEV_DATA_DIR, default_data_dir()):
+        if candidate is not None and (candidate / "admin_token").is_file():
+            return (candidate / "admin_token").read_text().strip() or None
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -65,6 +77,7 @@ class Settings(BaseSettings):
     git_cache_dir: Path | None = Field(default=None, alias="HYDRA_GIT_CACHE_DIR")
     git_timeout_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_GIT_TIMEOUT_SECONDS")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
+    domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
     def store_url(self) -> str:
         if self.mongo_url:

@@ -146,23 +146,34 @@ class Schedule(Strict):
     interval_seconds: float | None = Field(default=None, gt=0, le=366 * 24 * 3600)
     at: datetime | None = Field(default=None, description="One-off time (naive = `timezone`).")
 
+    # Field validators first, so a 422 names `schedule.cron` or `schedule.timezone` itself.
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                validate_timezone(value)
+            except ScheduleError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronSchedule.parse(value, "UTC")
+            except ScheduleError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> Schedule:
         kinds = [k for k in ("cron", "interval_seconds", "at") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("give exactly one of 'cron', 'interval_seconds' or 'at'")
-        if self.timezone is not None:
-            if self.interval_seconds is not None:
-                raise ValueError("'timezone' applies to 'cron' and 'at' only")
-            try:
-                validate_timezone(self.timezone)
-            except ScheduleError as exc:
-                raise ValueError(str(exc)) from None
-        if self.cron is not None:
-            try:
-                CronSchedule.parse(self.cron, self.timezone or "UTC")
-            except ScheduleError as exc:
-                raise ValueError(str(exc)) from None
+        if self.timezone is not None and self.interval_seconds is not None:
+            raise ValueError("'timezone' applies to 'cron' and 'at' only")
         return self
 
     @property

@@ -239,3 +239,17 @@ def test_openapi_documents_the_contract(server: Server) -> None:
     job_schema = schema["components"]["schemas"]["JobSpec"]
     assert job_schema["additionalProperties"] is False
     assert "text/event-stream" in paths["/api/v1/events"]["get"]["responses"]["200"]["content"]
+
+
+def test_unknown_api_paths_are_json_404s_even_with_the_ui_mounted(
+    make_server: Any, tmp_path: Any
+) -> None:
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<html>ui</html>")
+    server = make_server(HYDRA_UI_DIR=ui)
+    assert httpx.get(server.url + "/jobs/anything").text == "<html>ui</html>"  # the SPA's routes
+    for path in ("/api/v1/healthz", "/api/v1/nosuch", "/api/v1/jobs/x/y/z", "/api"):
+        response = httpx.get(server.url + path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/json"), path

@@ -141,6 +141,7 @@ def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
     ops_jobs = up.cli("jobs", "--token", token)
     assert "ops-job" in ops_jobs.stdout
     assert "ops-job" not in up.cli("jobs").stdout  # the admin's default domain
+    assert "ops-job" in up.cli("jobs", env={"HYDRA_DOMAIN": "ops"}).stdout  # the admin, in ops
     tokens = up.cli("tokens", "list", "--domain", "ops")
     token_id = token.split("_")[1]
     assert token_id in tokens.stdout and "deployer" in tokens.stdout and token not in tokens.stdout
@@ -151,7 +152,7 @@ def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
     refused = up.cli("jobs", "--token", token)
     assert refused.returncode == 1 and "invalid or revoked token" in refused.stderr
     has_jobs = up.cli("domains", "delete", "ops")
-    assert has_jobs.returncode == 1 and "force" in has_jobs.stderr
+    assert has_jobs.returncode == 1 and "rerun with --force" in has_jobs.stderr
     deleted = up.cli("domains", "delete", "ops", "--force")
     assert deleted.returncode == 0 and "deleted domain ops" in deleted.stdout
     assert "ops" not in up.cli("domains", "list").stdout

@@ -84,6 +84,8 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> FileResponse:
+        if path == "api" or path.startswith("api/"):
+            raise NotFound(f"no such API route: /{path[:200]}")  # JSON, never the UI page
         candidate = (ui_dir / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
             return FileResponse(candidate)
