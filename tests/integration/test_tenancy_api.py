@@ -295,3 +295,8 @@ def test_domain_names_with_a_trailing_newline_are_refused(server: Server) -> Non
     response = call(server, "GET", "/me?domain=default%0A", ADMIN)
     assert response.status_code == 404
     assert call(server, "POST", "/domains", ADMIN, json={"name": "ops\n"}).status_code == 422
+
+
+def test_an_unknown_event_type_is_a_422(server: Server) -> None:
+    response = call(server, "GET", "/events?types=run,bogus", ADMIN)
+    assert response.status_code == 422 and "bogus" in str(response.json()["detail"])

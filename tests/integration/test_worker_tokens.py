@@ -68,6 +68,9 @@ def test_a_worker_waits_for_credentials_then_starts(cluster: Cluster) -> None:
     run = client.trigger(job["id"])
     done = wait_for(lambda: client.get_run(run["id"])["status"] in TERMINAL, 40, message="run")
     assert done is True and client.get_run(run["id"])["status"] == "succeeded"
+    # The admin sees the worker's token in use.
+    [listed] = [t for t in client.list_tokens("default") if t["name"] == "workers"]
+    assert listed["last_used_at"] is not None
     assert "waiting for a scheduler to publish" in worker.output() or worker.alive()
 
 

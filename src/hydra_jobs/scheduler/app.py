@@ -21,7 +21,7 @@ from hydra_jobs import __version__
 from hydra_jobs.broker import open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
-from hydra_jobs.clock import Clock, SystemClock
+from hydra_jobs.clock import Clock, SystemClock, utcnow
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import (
     BackendUnavailable,
@@ -49,12 +49,13 @@ from hydra_jobs.scheduler.routes import (
 )
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store import open_store
-from hydra_jobs.store.base import Store
+from hydra_jobs.store.base import Store, TokenRecord
 from hydra_jobs.worker.worker import Worker, worker_config
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+WORKER_TOUCH_SECONDS = 60.0  # a worker token's `last_used_at` is written at most this often
 STATUS_OF: dict[type[HydraError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -178,7 +179,18 @@ def _signing_keys(broker: Broker, store: Store) -> SchedulerKeys | None:
     if not isinstance(keys, SchedulerKeys):
         return None
     if keys.lookup is None:
-        keys.lookup = store.get_token
+
+        async def lookup(token_id: str) -> TokenRecord | None:
+            """The token a worker event names; its use is shown as `last_used_at`."""
+            record = await store.get_token(token_id)
+            if record is not None and record.revoked_at is None:
+                now = utcnow()
+                last = record.last_used_at
+                if last is None or (now - last).total_seconds() >= WORKER_TOUCH_SECONDS:
+                    await store.touch_token(token_id, now)
+            return record
+
+        keys.lookup = lookup
     return keys
 
 

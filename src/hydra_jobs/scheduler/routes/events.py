@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import AsyncIterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from hydra_jobs.errors import InvalidInput
 from hydra_jobs.scheduler.auth import RECHECK_SECONDS
 from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep
 
@@ -17,14 +18,28 @@ router = APIRouter(tags=["events"])
 EVENT_TYPES = frozenset({"run", "job", "worker", "log"})
 
 
+async def event_types(
+    types: Annotated[
+        str, Query(description="Comma-separated: run, job, worker, log.", max_length=100)
+    ] = "run,job,worker",
+) -> set[str]:
+    """Checked before the stream starts, so a bad value is a plain 422."""
+    asked = {t.strip() for t in types.split(",") if t.strip()}
+    if not asked or asked - EVENT_TYPES:
+        unknown = ", ".join(sorted(asked - EVENT_TYPES)) or "none given"
+        raise InvalidInput(
+            f"unknown event type(s): {unknown[:200]}; use run, job, worker, log",
+            loc=("query", "types"),
+        )
+    return asked
+
+
 @router.get("/events", response_class=EventSourceResponse)
 async def events(
     who: PrincipalDep,
     auth: AuthDep,
     engine: EngineDep,
-    types: Annotated[
-        str, Query(description="Comma-separated: run, job, worker, log.", max_length=100)
-    ] = "run,job,worker",
+    types: Annotated[set[str], Depends(event_types)],
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     """Events named by their type; `data` is the changed object.
@@ -32,7 +47,7 @@ async def events(
     Reconnect with `Last-Event-ID` to receive what was missed. A `reset` event means the gap
     could not be replayed (the server restarted or too much happened): refetch your lists.
     """
-    wanted = {t.strip() for t in types.split(",") if t.strip() in EVENT_TYPES}
+    wanted = types
     domain = who.domain
 
     def matches(event: dict[str, Any]) -> bool:
