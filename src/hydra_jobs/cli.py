@@ -77,7 +77,6 @@ def up(
     ] = None,
 ) -> None:
     """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
-
     from hydra_jobs.scheduler.app import create_app
 
     overrides: dict[str, Any] = {

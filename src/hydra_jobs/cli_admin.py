@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hydra_jobs.cli_common import DataDirOpt, TokenOpt, UrlOpt, call, client_for, err, fail, out
-from hydra_jobs.client import ApiError
+from hydra_jobs.cli_common import DataDirOpt, TokenOpt, UrlOpt, call, client_for, err, out
+from hydra_jobs.client import ApiError, format_detail
 
 domains_app = typer.Typer(help="Domains (tenants): create, list, delete. Needs the admin token.")
 tokens_app = typer.Typer(
@@ -62,10 +62,15 @@ def delete_domain(
 ) -> None:
     """Delete a domain; its tokens are revoked at once. One with jobs needs --force."""
     client = client_for(url, token, data_dir)
-    try:
-        client.delete_domain(name, force=force)
-    except ApiError as exc:
-        raise fail(exc.message.replace("pass force=true", "rerun with --force")) from None
+
+    def delete() -> None:
+        try:
+            client.delete_domain(name, force=force)
+        except ApiError as exc:  # the API's advice, in the CLI's words
+            detail = format_detail(exc.detail).replace("pass force=true", "rerun with --force")
+            raise ApiError(exc.status_code, detail) from None
+
+    call(delete)
     out.print(f"deleted domain [bold]{escape(name)}[/bold]")
 
 

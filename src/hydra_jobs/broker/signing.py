@@ -132,9 +132,7 @@ class SchedulerKeys:
         else:
             cached = self._tokens.get(key_id)
             key = cached.key if cached is not None and cached.domain == domain else None
-        if key is None or not signature:
-            return False
-        return hmac.compare_digest(_mac(key, message).hex(), signature)
+        return verify_hmac(key, message, signature)
 
     async def prepare_up(self, key_ids: Iterable[str]) -> None:
         """Load (or refresh, once stale) the keys of the tokens named, before verifying."""

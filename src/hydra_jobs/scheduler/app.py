@@ -33,7 +33,7 @@ from hydra_jobs.errors import (
     Unauthorized,
 )
 from hydra_jobs.scheduler.audit import AuditMiddleware
-from hydra_jobs.scheduler.auth import Authenticator
+from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.routes import (
@@ -55,7 +55,6 @@ from hydra_jobs.worker.worker import Worker, worker_config
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-WORKER_TOUCH_SECONDS = 60.0  # a worker token's `last_used_at` is written at most this often
 STATUS_OF: dict[type[HydraError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -184,10 +183,7 @@ def _signing_keys(broker: Broker, store: Store) -> SchedulerKeys | None:
             """The token a worker event names; its use is shown as `last_used_at`."""
             record = await store.get_token(token_id)
             if record is not None and record.revoked_at is None:
-                now = utcnow()
-                last = record.last_used_at
-                if last is None or (now - last).total_seconds() >= WORKER_TOUCH_SECONDS:
-                    await store.touch_token(token_id, now)
+                await note_use(store, record, utcnow())
             return record
 
         keys.lookup = lookup

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from datetime import datetime
 
 from fastapi import Request
 
 from hydra_jobs.clock import Clock
 from hydra_jobs.errors import NotFound, Unauthorized
 from hydra_jobs.scheduler.services import Principal
-from hydra_jobs.store.base import Store
+from hydra_jobs.store.base import Store, TokenRecord
 from hydra_jobs.tenancy import DEFAULT_DOMAIN, DOMAIN_PATTERN
 from hydra_jobs.tokens import matches, parse
 
@@ -42,12 +43,18 @@ def requested_domain(request: Request) -> str | None:
     return request.headers.get(DOMAIN_HEADER) or request.query_params.get("domain") or None
 
 
+async def note_use(store: Store, record: TokenRecord, now: datetime) -> None:
+    """Keep a token's `last_used_at` current, writing it at most every TOUCH_INTERVAL_SECONDS."""
+    last = record.last_used_at
+    if last is None or (now - last).total_seconds() >= TOUCH_INTERVAL_SECONDS:
+        await store.touch_token(record.id, now)
+
+
 class Authenticator:
     def __init__(self, admin_token: str | None, store: Store, clock: Clock) -> None:
         self._admin = admin_token.encode() if admin_token else None
         self.store = store
         self.clock = clock
-        self._touched: dict[str, float] = {}
 
     async def __call__(self, request: Request) -> Principal:
         token = bearer_token(request)
@@ -71,15 +78,8 @@ class Authenticator:
             raise Unauthorized(INVALID)
         if wanted is not None and wanted != record.domain:
             raise NotFound(f"domain '{wanted[:64]}' not found")
-        await self._touch(record.id)
+        await note_use(self.store, record, self.clock.now())
         return Principal(domain=record.domain, actor=f"token:{record.name}", token_id=record.id)
-
-    async def _touch(self, token_id: str) -> None:
-        now = time.monotonic()
-        if now - self._touched.get(token_id, -TOUCH_INTERVAL_SECONDS) < TOUCH_INTERVAL_SECONDS:
-            return
-        self._touched[token_id] = now
-        await self.store.touch_token(token_id, self.clock.now())
 
     def watch(self, who: Principal) -> RevocationWatch:
         return RevocationWatch(self, who)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 
 from hydra_jobs.broker.signing import SchedulerKeys
+from hydra_jobs.scheduler.runs import tell_broker
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import TokenRecord
 
@@ -51,7 +51,7 @@ class CredentialPublisher:
         if self.keys is not None:
             blob = {token.id: self.keys.credential(token)}
             publish = self.rt.broker.put_credentials(blob, complete=False)
-            await _quietly("publish a credential", publish)
+            await tell_broker("put_credentials", publish)
 
     async def revoke(self, tokens: list[TokenRecord]) -> None:
         """Take the tokens' credentials down and tell their workers and every replica.
@@ -65,13 +65,12 @@ class CredentialPublisher:
         if self.keys is not None:
             for token_id in ids:
                 self.keys.forget_token(token_id)
-        await _quietly("drop credentials", self.rt.broker.drop_credentials(ids))
+        await tell_broker("drop_credentials", self.rt.broker.drop_credentials(ids))
         for token in tokens:
             message = {"type": "revoked", "token_id": token.id}
-            await _quietly("tell workers", self.rt.broker.send_control(token.domain, message))
-        await _quietly(
-            "tell replicas", self.rt.broker.notify_schedulers({"origin": "", "revoked": ids})
-        )
+            await tell_broker("send_control", self.rt.broker.send_control(token.domain, message))
+        notice = {"origin": "", "revoked": ids}
+        await tell_broker("notify_schedulers", self.rt.broker.notify_schedulers(notice))
 
     async def run_forever(self) -> None:
         """The leader's watch: republish at once when the set is gone (Redis flushed or
@@ -86,16 +85,3 @@ class CredentialPublisher:
             if not complete or since_sync >= RESYNC_SECONDS:
                 await self.sync()
                 since_sync = 0.0
-
-
-async def _quietly(what: str, call: Awaitable[None]) -> None:
-    try:
-        await call
-    except Exception as exc:
-        log.warning(
-            "could not %s: %s: %s; the leader's resync will",
-            what,
-            type(exc).__name__,
-            exc,
-            extra={"action": "credentials"},
-        )

@@ -114,9 +114,9 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             )
         )
         if done is not None:
-            await _tell_broker("purge", rt.broker.purge_run(run.domain, run.queue, run.id))
+            await tell_broker("purge", rt.broker.purge_run(run.domain, run.queue, run.id))
             # A worker may have claimed it a moment ago: the marker stops it before it starts.
-            await _tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
+            await tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
             await rt.publish_runs([done])
             rt.dispatch_wanted.set()
             return done
@@ -126,7 +126,7 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
         )
     )
     # If the broker is unreachable, the leader's reaper sets the marker again from the store.
-    await _tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
+    await tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
     if marked is None:
         fresh = await rt.store.get_run(run.domain, run.id)
         if fresh.status in TERMINAL:
@@ -136,7 +136,7 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
     return marked
 
 
-async def _tell_broker(what: str, call: Awaitable[None]) -> None:
+async def tell_broker(what: str, call: Awaitable[None]) -> None:
     try:
         await call
     except Exception as exc:

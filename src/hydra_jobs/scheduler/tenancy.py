@@ -28,15 +28,7 @@ PAGE = 500
 
 
 def token_info(record: TokenRecord) -> TokenInfo:
-    return TokenInfo(
-        id=record.id,
-        domain=record.domain,
-        name=record.name,
-        created_at=record.created_at,
-        created_by=record.created_by,
-        last_used_at=record.last_used_at,
-        revoked_at=record.revoked_at,
-    )
+    return TokenInfo.model_validate(record, from_attributes=True)  # takes no hash: not a field
 
 
 class TenancyService:
@@ -107,7 +99,7 @@ class TenancyService:
             cursor = page.next_cursor
 
     async def create_token(self, who: Principal, domain: str, name: str) -> TokenCreated:
-        await self.rt.store.get_domain(domain)  # 404 for a domain that does not exist
+        await self._need_domain(domain)
         minted = mint()
         record = TokenRecord(
             id=minted.token_id,
@@ -123,8 +115,12 @@ class TenancyService:
         return TokenCreated(**token_info(record).model_dump(), token=minted.value)
 
     async def list_tokens(self, domain: str) -> list[TokenInfo]:
-        await self.rt.store.get_domain(domain)
+        await self._need_domain(domain)
         return [token_info(t) for t in await self.rt.store.list_tokens(domain)]
+
+    async def _need_domain(self, name: str) -> None:
+        if not await self.rt.store.has_domain(name):
+            raise NotFound(f"domain '{name}' not found")
 
     async def revoke_token(self, domain: str, token_id: str) -> TokenInfo:
         record = await self.rt.store.revoke_token(domain, token_id, self.rt.clock.now())
