@@ -5,41 +5,17 @@ events one by one (cancelled runs stay cancelled, duplicates still apply), outpu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from hydra_jobs.broker.memory import MemoryBroker
-from hydra_jobs.clock import SystemClock
-from hydra_jobs.config import Settings
 from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler.ingest import Ingest
-from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
-from hydra_jobs.store.sql import SqlStore
 from tests.contract.factories import make_job, make_run
 
 STARTED_AT = datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
 FINISHED_AT = datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
 USAGE = {"cpu_user_seconds": 0.5, "cpu_system_seconds": 0.25, "peak_rss_bytes": 1024.0}
-
-
-@pytest.fixture
-async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
-    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
-    await store.open()
-    await store.ensure_domain("default")
-    rt = Runtime(
-        store=store,
-        broker=MemoryBroker(),
-        clock=SystemClock(),
-        settings=Settings(ADMIN_TOKEN="x" * 32, HYDRA_DATA_DIR=tmp_path),
-    )
-    yield Ingest(rt)
-    await store.close()
 
 
 async def queued_run(ingest: Ingest, **spec: Any) -> str:

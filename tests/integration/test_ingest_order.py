@@ -6,39 +6,17 @@ A real SQLite store and the in-process broker; the events are fed to `Ingest.han
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hydra_jobs.broker.memory import MemoryBroker
-from hydra_jobs.clock import SystemClock
-from hydra_jobs.config import Settings
 from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler import ingest as ingest_module
 from hydra_jobs.scheduler.ingest import Ingest
-from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.sql import SqlStore
 from tests.contract.factories import make_job, make_run
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
-
-
-@pytest.fixture
-async def ingest(tmp_path: Path) -> AsyncIterator[Ingest]:
-    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'i.db'}")
-    await store.open()
-    await store.ensure_domain("default")
-    rt = Runtime(
-        store=store,
-        broker=MemoryBroker(),
-        clock=SystemClock(),
-        settings=Settings(ADMIN_TOKEN="x" * 32, HYDRA_DATA_DIR=tmp_path),
-    )
-    yield Ingest(rt)
-    await store.close()
 
 
 async def queued_run(ingest: Ingest) -> str:
