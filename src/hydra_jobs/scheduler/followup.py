@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import random
 
-from hydra_jobs.lifecycle import decide_retry
-from hydra_jobs.models import Run, RunStatus, Trigger
+from hydra_jobs.lifecycle import concurrency_cap, decide_retry
+from hydra_jobs.models import RETRYABLE, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.runs import next_attempt, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
@@ -23,6 +23,8 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
         log.warning("could not release ended runs in the broker: %s: %s", type(exc).__name__, exc)
     retries: list[Run] = []
     for run in ended:
+        if run.status not in RETRYABLE:
+            continue  # nothing to decide, so the job's spec is not parsed (most runs succeed)
         decision = decide_retry(
             run.job_spec().retries,
             attempt=run.attempt,
@@ -52,6 +54,6 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
             )
     if retries:
         await submit_runs(rt, retries)
-    if ended:
+    if any(concurrency_cap(run.spec) is not None for run in ended):
         rt.dispatch_wanted.set()  # slots freed: capped jobs may have pending runs
     return retries

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
+from typing import Any
 
 from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
@@ -58,7 +59,16 @@ def next_attempt(run: Run, *, delay_seconds: float, trigger: Trigger, rt: Runtim
     )
 
 
-def new_run(job: Job, *, trigger: Trigger, params: dict[str, str], now: datetime) -> Run:
+def new_run(
+    job: Job,
+    *,
+    trigger: Trigger,
+    params: dict[str, str],
+    now: datetime,
+    spec: dict[str, Any] | None = None,
+) -> Run:
+    """A pending run of `job`; `spec` is the job's snapshot when the caller made it already
+    (a fan-out of hundreds of runs shares one)."""
     return Run(
         id=new_id(),
         job_id=job.id,
@@ -69,7 +79,7 @@ def new_run(job: Job, *, trigger: Trigger, params: dict[str, str], now: datetime
         trigger=trigger,
         created_at=now,
         params=params,
-        spec=job.spec().model_dump(mode="json"),
+        spec=job.spec().model_dump(mode="json") if spec is None else spec,
     )
 
 

@@ -148,7 +148,8 @@ class JobService:
             except InvalidInput as exc:
                 loc = exc.loc if len(params) == 1 else ("body", "runs", index, *exc.loc[1:])
                 raise InvalidInput(exc.message, loc=loc) from None
-        runs = [new_run(job, trigger=trigger, params=p, now=now) for p in resolved]
+        spec = job.spec().model_dump(mode="json")
+        runs = [new_run(job, trigger=trigger, params=p, now=now, spec=spec) for p in resolved]
         return await submit_runs(self.rt, runs)
 
     async def _changed(self, job: Job) -> None:
