@@ -24,23 +24,36 @@ then (the worker is frozen by SIGSTOP, or wedged, or cut off from Redis and its 
 did not finish in time), it kills the jobs itself. A job group's id cannot be recycled while it is
 killed: its leader is alive, or a zombie its parent (the frozen worker) has not reaped.
 
-Costs: one small Python process (`-S`, a few MB) per worker, and a pipe write per job start/end
-and per heartbeat. Windows has no process groups of this kind: there the guard is not used (a job
+The job groups live on a board: a small file both processes map, one slot per running job, that
+the worker writes with plain memory stores and the guard reads only when it is about to kill (the
+worker is gone or frozen by then, so nothing writes meanwhile). Starting or ending a job costs no
+system call and never wakes the guard; only heartbeats travel through the pipe (and job groups
+beyond the board's slots, which then fall back to pipe lines).
+
+Costs: one small Python process (`-S`, a few MB) per worker, a 16 KiB board, and a pipe write per
+heartbeat. Windows has no process groups of this kind: there the guard is not used (a job
 object with kill-on-close would be the equivalent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import mmap
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 
 log = logging.getLogger(__name__)
 
+BOARD_SLOTS = 4096  # job groups the board holds; more running jobs than that use pipe lines
+_SLOT = struct.Struct("i")
+
 GUARD_SOURCE = r"""
-import os, select, signal, sys, time
+import mmap, os, select, signal, struct, sys, time
 
 def kill_all(groups, marker):
     for pgid in list(groups):
@@ -71,20 +84,24 @@ def kill_all(groups, marker):
             return
         time.sleep(0.01)
 
+def on_board(board):
+    return {pgid for (pgid,) in struct.iter_unpack("i", board) if pgid > 0}
+
 def main():
     marker = b"\0HYDRA_WORKER_ID=" + sys.argv[1].encode() + b"\0"
+    board = mmap.mmap(int(sys.argv[2]), 0)
     groups, deadline, pending = set(), None, b""
     while True:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([0], [], [], timeout)
         if not ready:
-            kill_all(groups, marker)
+            kill_all(groups | on_board(board), marker)
             groups.clear()
             deadline = None
             continue
         chunk = os.read(0, 65536)
         if not chunk:
-            kill_all(groups, marker)
+            kill_all(groups | on_board(board), marker)
             return
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()
@@ -115,16 +132,24 @@ class Guard:
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
         self.proc: subprocess.Popen[bytes] | None = None
-        self._groups: set[int] = set()
+        self._groups: set[int] = set()  # the groups that did not fit on the board
         self._budget: float | None = None
+        self._outbox: list[str] = []  # lines of this event-loop turn, written together
+        self._board_file = tempfile.TemporaryFile(prefix="hydra-guard-")
+        self._board_file.truncate(BOARD_SLOTS * _SLOT.size)
+        self._board = mmap.mmap(self._board_file.fileno(), 0)
+        self._slot_of: dict[int, int] = {}
+        self._free = list(range(BOARD_SLOTS - 1, -1, -1))
 
     def start(self) -> None:
+        board_fd = self._board_file.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id],
+            [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id, str(board_fd)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             close_fds=True,
+            pass_fds=(board_fd,),
             start_new_session=True,
         )
         self.proc.wait(5.0)  # the launcher exits at once; the forked guard keeps the pipe
@@ -134,10 +159,20 @@ class Guard:
             self._write(f"d{self._budget:.3f}\n")
 
     def add(self, pgid: int) -> None:
+        if self._free and pgid not in self._slot_of:
+            slot = self._free.pop()
+            self._slot_of[pgid] = slot
+            _SLOT.pack_into(self._board, slot * _SLOT.size, pgid)
+            return
         self._groups.add(pgid)
         self._send(f"+{pgid}\n")
 
     def remove(self, pgid: int) -> None:
+        slot = self._slot_of.pop(pgid, None)
+        if slot is not None:
+            _SLOT.pack_into(self._board, slot * _SLOT.size, 0)
+            self._free.append(slot)
+            return
         self._groups.discard(pgid)
         self._send(f"-{pgid}\n")
 
@@ -148,20 +183,40 @@ class Guard:
 
     def close(self) -> None:
         """The worker is exiting cleanly with no job left: the guard just ends."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(OSError):
-            self._write("q\n")
-        if self.proc.stdin is not None:
+        if self.proc is not None:
+            self._flush()
             with contextlib.suppress(OSError):
-                self.proc.stdin.close()
-        self.proc = None
+                self._write("q\n")
+            if self.proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+            self.proc = None
+        if not self._board.closed:
+            self._board.close()
+            self._board_file.close()
 
     def _send(self, line: str) -> None:
+        """Queue `line` for the end of this event-loop turn (at once outside a loop).
+
+        Jobs starting and ending together cost one write and one wake-up of the guard, not one
+        each; a line waits at most one turn of the loop.
+        """
         if self.proc is None:
             return  # not started: `start` sends the state
+        self._outbox.append(line)
+        if len(self._outbox) > 1:
+            return  # a flush is already scheduled
         try:
-            self._write(line)
+            asyncio.get_running_loop().call_soon(self._flush)
+        except RuntimeError:
+            self._flush()
+
+    def _flush(self) -> None:
+        lines, self._outbox = "".join(self._outbox), []
+        if not lines or self.proc is None:
+            return
+        try:
+            self._write(lines)
         except OSError:
             log.warning("the worker's guard process died; restarting it", extra={"action": "guard"})
             with contextlib.suppress(Exception):

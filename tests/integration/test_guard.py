@@ -1,0 +1,107 @@
+"""The guard kills the job groups it was told about once the worker's end of its pipe closes.
+
+Jobs here carry no HYDRA_WORKER_ID in their environment, so the guard can find them only through
+the groups the worker registered: on the board (shared memory) or, past its slots, by pipe lines.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from hydra_jobs.worker import guard as guard_module
+from hydra_jobs.worker.guard import Guard
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no process groups on Windows")
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+@pytest.fixture
+def jobs() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+
+
+def job(started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """A job leading its own group, with an environment free of any worker marker."""
+    proc = subprocess.Popen(["sleep", "60"], start_new_session=True, env={"PATH": os.defpath})
+    started.append(proc)
+    return proc
+
+
+def die(guard: Guard) -> None:
+    """What the kernel does when the worker dies: its end of the pipe closes, no goodbye."""
+    assert guard.proc is not None and guard.proc.stdin is not None
+    guard._flush()
+    guard.proc.stdin.close()
+    guard.proc = None
+
+
+@pytest.mark.parametrize("slots", [guard_module.BOARD_SLOTS, 1], ids=["board", "board-full"])
+def test_a_dead_workers_registered_groups_are_killed_and_removed_ones_spared(
+    jobs: list[subprocess.Popen[bytes]], slots: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard_module, "BOARD_SLOTS", slots)
+    guard = Guard("test-worker")
+    guard.start()
+    try:
+        first, second, ended = job(jobs), job(jobs), job(jobs)
+        for proc in (first, second, ended):
+            guard.add(proc.pid)
+        guard.remove(ended.pid)  # its job ended: the guard must leave that group alone
+        die(guard)
+        wait_until(lambda: first.poll() is not None and second.poll() is not None, 5, "kills")
+        time.sleep(0.2)  # the guard has acted; give a wrong kill the time to land too
+        assert ended.poll() is None, "a group removed from the guard was killed"
+    finally:
+        guard.close()
+
+
+def test_a_freed_board_slot_serves_the_next_job(
+    jobs: list[subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guard_module, "BOARD_SLOTS", 1)
+    guard = Guard("test-worker")
+    guard.start()
+    try:
+        old = job(jobs)
+        guard.add(old.pid)
+        guard.remove(old.pid)
+        new = job(jobs)
+        guard.add(new.pid)  # takes the slot `old` gave back, not a pipe line
+        assert guard._groups == set()
+        die(guard)
+        wait_until(lambda: new.poll() is not None, 5, "the new job killed")
+        assert old.poll() is None
+    finally:
+        guard.close()
+
+
+def test_a_missed_heartbeat_kills_the_board_groups(jobs: list[subprocess.Popen[bytes]]) -> None:
+    guard = Guard("test-worker")
+    guard.start()
+    try:
+        proc = job(jobs)
+        guard.add(proc.pid)
+        guard.arm(0.2)  # the worker is frozen: no renewal follows
+        guard._flush()
+        wait_until(lambda: proc.poll() is not None, 5, "the frozen worker's job killed")
+    finally:
+        guard.close()
