@@ -65,6 +65,21 @@ async def test_set_status_updates_fields_and_returns_the_run(store: Store) -> No
     assert done.finished_at == at(3) and done.log_truncated is True
 
 
+async def test_a_set_of_expected_statuses_admits_each_and_refuses_the_rest(store: Store) -> None:
+    [pending], [queued], [running] = [
+        await _runs(store, 1, s) for s in (S.PENDING, S.QUEUED, S.RUNNING)
+    ]
+    waiting = frozenset({S.PENDING, S.QUEUED})
+    ops = [SetStatus(r.id, waiting, S.CANCELLED, {"finished_at": at(4)}) for r in (pending, queued)]
+    results = await store.apply([*ops, SetStatus(running.id, waiting, S.CANCELLED)])
+    assert results[2] is False
+    for run, result in zip((pending, queued), results, strict=False):
+        assert isinstance(result, Run)
+        assert result.model_dump() == (await store.get_run("default", run.id)).model_dump()
+        assert (result.status, result.finished_at) == (S.CANCELLED, at(4))
+    assert (await store.get_run("default", running.id)).status is S.RUNNING
+
+
 async def test_text_and_json_fields_survive_awkward_characters(store: Store) -> None:
     (run,) = await _runs(store, 1, S.RUNNING, params={"p": 'nul\x00 ✓ "q"'}, worker_id="w1")
     assert (await store.get_run("default", run.id)).params == run.params

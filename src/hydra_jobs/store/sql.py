@@ -36,7 +36,8 @@ from hydra_jobs.store.schema import (
     runs,
     workers,
 )
-from hydra_jobs.store.sql_engine import make_runner, run_migrations
+from hydra_jobs.store.sql_direct import DirectStatement
+from hydra_jobs.store.sql_engine import SqliteRunner, make_runner, run_migrations
 from hydra_jobs.store.sql_prepared import (
     DUE_PENDING,
     INSERT_RUNS,
@@ -48,7 +49,14 @@ from hydra_jobs.store.sql_prepared import (
     log_chunk_insert,
     log_size_update,
 )
-from hydra_jobs.store.sql_rows import job_from, job_row, page_of_runs, run_from, run_row
+from hydra_jobs.store.sql_rows import (
+    job_from,
+    job_row,
+    page_of_runs,
+    run_from,
+    run_from_values,
+    run_row,
+)
 from hydra_jobs.store.sql_tenancy import SqlTenancy
 from hydra_jobs.store.stats import build_stats
 
@@ -60,7 +68,7 @@ class SqlStore(SqlTenancy):
         self.url = url
         self.runner = make_runner(url, echo)
         self.is_sqlite = self.runner.dialect == "sqlite"
-        self._status_statements: dict[tuple[Any, ...], Any] = {}
+        self._status_statements: dict[tuple[Any, ...], tuple[Any, DirectStatement | None]] = {}
         self._log_insert = log_chunk_insert(self._insert_ignore)
         grow = sa.func.max if self.is_sqlite else sa.func.greatest
         self._log_grow = {t: log_size_update(grow, truncated=t) for t in (False, True)}
@@ -309,30 +317,38 @@ class SqlStore(SqlTenancy):
     def _apply_status(self, c: Connection, op: SetStatus) -> Run | bool:
         params = {f"v_{k}": v for k, v in op.fields.items()}
         params.update(p_id=op.run_id, p_status=op.status.value, p_worker=op.worker_id)
-        row = c.execute(self._status_statement(op), params).first()
+        stmt, direct = self._status_statement(op)
+        if direct is not None:
+            values = direct.first(c, params)
+            return run_from_values(values) if values is not None else False
+        row = c.execute(stmt, params).first()
         return run_from(row) if row is not None else False
 
-    def _status_statement(self, op: SetStatus) -> Any:
-        """One prepared UPDATE ... RETURNING per shape of transition, reused for every run.
+    def _status_statement(self, op: SetStatus) -> tuple[Any, DirectStatement | None]:
+        """One prepared UPDATE ... RETURNING per shape of transition, reused for every run
+        (on SQLite also compiled for its cursor: see `sql_direct`).
 
         Building and cache-keying a fresh statement per event was most of ingest's CPU time.
         """
         shape = (tuple(sorted(op.fields)), op.expected, op.worker_id is not None)
-        stmt = self._status_statements.get(shape)
-        if stmt is None:
-            # `=` for the usual single expected status: an IN list is expanded per execution.
+        prepared = self._status_statements.get(shape)
+        if prepared is None:
+            # `=` terms, not an IN list: that would be expanded at every execution.
             expected = sorted(s.value for s in op.expected)
             stmt = runs.update().where(
                 runs.c.id == sa.bindparam("p_id"),
-                runs.c.status == expected[0] if len(expected) == 1 else runs.c.status.in_(expected),
+                sa.or_(*(runs.c.status == value for value in expected)),
             )
             if op.worker_id is not None:
                 stmt = stmt.where(runs.c.worker_id == sa.bindparam("p_worker"))
             values: dict[str, Any] = {"status": sa.bindparam("p_status")}
             values.update({k: sa.bindparam(f"v_{k}", type_=runs.c[k].type) for k in op.fields})
             stmt = stmt.values(**values).returning(*runs.c)
-            self._status_statements[shape] = stmt
-        return stmt
+            direct = None
+            if isinstance(self.runner, SqliteRunner):
+                direct = DirectStatement(stmt, list(runs.c), self.runner.engine.dialect)
+            prepared = self._status_statements[shape] = (stmt, direct)
+        return prepared
 
     def _apply_log(self, c: Connection, op: AppendLog) -> bool:
         current = c.execute(LOG_GUARD, {"run_id": op.run_id}).first()

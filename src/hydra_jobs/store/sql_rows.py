@@ -34,7 +34,11 @@ def run_row(run: Run) -> dict[str, Any]:
 
 
 def run_from(row: sa.Row[Any]) -> Run:
-    data = dict(row._mapping)
+    return run_from_values(dict(row._mapping))
+
+
+def run_from_values(data: dict[str, Any]) -> Run:
+    """A run from its row as {column: value} (consumed)."""
     data.pop("slot_key", None)
     return Run.model_validate(data)
 
