@@ -2,8 +2,9 @@
 
     .venv/bin/python examples/seed_test_jobs.py
 
-Jobs: a greeting with a parameter, a Python job, a failing job with retries, a slow job to cancel,
-a log flood (truncated at the cap), coloured output, an every-minute cron and a 30 s interval.
+Jobs: a greeting with a parameter, a bash script (`#!/bin/bash`: shell jobs run under /bin/sh
+otherwise), a Python job, a failing job with retries, a slow job to cancel, a log flood (truncated
+at the cap), coloured output, an every-minute cron and a 30 s interval.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ JOBS: list[dict[str, Any]] = [
         "name": "demo-hello",
         "executor": {"type": SHELL, "script": 'echo "hello, $HYDRA_PARAM_WHO"'},
         "params": {"who": {"default": "world"}},
+    },
+    {
+        "name": "demo-bash",
+        "executor": {
+            "type": SHELL,
+            "script": "#!/bin/bash\nset -euo pipefail\n"
+            'for i in {1..3}; do echo "bash $BASH_VERSION says $i"; done',
+        },
     },
     {
         "name": "demo-python",

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -32,6 +32,9 @@ from hydra_jobs.cli_common import fail as _fail
 from hydra_jobs.client import ApiError, Client
 from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
+
+if TYPE_CHECKING:
+    from hydra_jobs.worker.settings import WorkerConfig
 
 app = typer.Typer(
     help="Hydra Jobs: run shell, Python and batch jobs on a fleet of workers.",
@@ -87,6 +90,7 @@ def up(
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     setup_logging(settings.log_level, settings.log_format)
+    _worker_config(settings)  # the embedded worker's settings (HYDRA_SHELL): fail before serving
     token, created = _ensure_admin_token(settings)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"
@@ -173,13 +177,25 @@ def worker(
     raise typer.Exit(asyncio.run(_run_worker(settings)))
 
 
+def _worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
+    """The worker's configuration; a setting that cannot work ends the command with its reason."""
+    from hydra_jobs.errors import ConfigError
+    from hydra_jobs.worker.settings import worker_config
+
+    try:
+        return worker_config(settings, **overrides)
+    except ConfigError as exc:
+        raise _fail(exc.message) from None
+
+
 async def _run_worker(settings: Settings) -> int:
     from hydra_jobs.broker import open_broker
     from hydra_jobs.broker.signing import KeyRing, SchedulerKeys
     from hydra_jobs.errors import ConfigError
     from hydra_jobs.worker.credentials import WorkerCredentials, worker_keys
-    from hydra_jobs.worker.worker import Worker, worker_config
+    from hydra_jobs.worker.worker import Worker
 
+    config = _worker_config(settings, exit_on_drain=True)
     keys: KeyRing
     if settings.api_token is not None:
         try:
@@ -206,7 +222,6 @@ async def _run_worker(settings: Settings) -> int:
     except ConfigError as exc:
         await broker.close()
         raise _fail(exc.message) from None
-    config = worker_config(settings, exit_on_drain=True)
     the_worker = Worker(broker, config, credentials=credentials)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     git_allow_private_hosts: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_PRIVATE_HOSTS")
     git_cache_dir: Path | None = Field(default=None, alias="HYDRA_GIT_CACHE_DIR")
     git_timeout_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_GIT_TIMEOUT_SECONDS")
+    # What runs shell jobs on a POSIX worker: a program on PATH or a path; None: /bin/sh. Not
+    # named `shell`: populate_by_name makes the field's own name an env var too, and SHELL is the
+    # login shell of whoever starts the worker.
+    hydra_shell: str | None = Field(default=None, alias="HYDRA_SHELL")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 

@@ -50,7 +50,8 @@ def test_s1_each_slot_fires_once_with_three_schedulers_and_kill9s(cluster: Clust
     rng = random.Random(7)
     kills = leader_kills = 0
     until = time.monotonic() + 18
-    while time.monotonic() < until:
+    # At least 18 s of slots and three leader kills, however long restarts take on a busy machine.
+    while time.monotonic() < until or leader_kills < 3:
         time.sleep(rng.uniform(1.5, 3.0))
         leader = cluster.leader()
         victim = leader if kills % 2 == 0 else rng.choice(cluster.schedulers)

@@ -211,7 +211,10 @@ def _relays(
     capped = client.create_job(
         {
             "name": "capped",
-            "executor": {"type": "shell", "script": "true"},
+            # Long enough that `running` is published before `succeeded`: the two halves of a
+            # run that ends at once may be ingested by different replicas, and the hub drops
+            # the one that arrives second and would move the run backwards.
+            "executor": {"type": "shell", "script": "sleep 0.2"},
             "concurrency": {"max_running": 1},
         }
     )

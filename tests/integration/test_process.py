@@ -622,7 +622,7 @@ async def test_i1_parameter_is_data_not_shell_code() -> None:
     target = Path(f"/tmp/xyz-{uuid.uuid4()}")
     value = f'"; touch {target} #'
     env = build_env(job_env={}, params={"x": value}, run_meta={})
-    argv = build_command("shell", 'echo "$HYDRA_PARAM_X"')
+    argv = build_command("shell", 'echo "$HYDRA_PARAM_X"').argv
     sink = Output()
 
     result = await run_process(ProcessSpec(argv, env), sink, asyncio.Event())
@@ -633,7 +633,7 @@ async def test_i1_parameter_is_data_not_shell_code() -> None:
 
 
 async def test_python_executor_runs_real_python() -> None:
-    argv = build_command("python", "import sys; print('py', sys.version_info[0])")
+    argv = build_command("python", "import sys; print('py', sys.version_info[0])").argv
     sink = Output()
 
     result = await run_process(ProcessSpec(argv, job_env()), sink, asyncio.Event())

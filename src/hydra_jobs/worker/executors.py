@@ -1,20 +1,36 @@
-"""Turn a job's executor spec into an argv, and build the environment the job runs with.
+"""Turn a job's executor spec into a command, and build the environment the job runs with.
 
-Both are pure functions so the security-relevant rules are easy to test: a script is always one
-argv element (never spliced into a command line), parameters travel only as environment variables,
-and the job sees an allow-listed environment, never the worker's secrets.
+`build_command` and `build_env` are pure so the security-relevant rules are easy to test: a script
+is always one argv element or the content of a private file (never spliced into a command line),
+parameters travel only as environment variables, and the job sees an allow-listed environment,
+never the worker's secrets. The I/O around them is small and kept here too: `resolve_shell` (once,
+when the worker starts) and `script_file` (a `#!` script's file, for one run).
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
-__all__ = ["ExecutorUnavailable", "build_command", "build_env", "param_env_name"]
+from hydra_jobs.errors import ConfigError
+
+__all__ = [
+    "Command",
+    "ExecutorUnavailable",
+    "build_command",
+    "build_env",
+    "explain_spawn_failure",
+    "param_env_name",
+    "resolve_shell",
+    "script_file",
+    "shebang",
+]
 
 EXECUTOR_TYPES = ("shell", "python", "batch")
 
@@ -33,13 +49,29 @@ WINDOWS_EXTRA_BASE_ENV = (
 
 RESERVED_ENV_PREFIX = "HYDRA_"
 PARAM_ENV_PREFIX = "HYDRA_PARAM_"
-FALLBACK_POSIX_SHELL = "/bin/sh"
+# POSIX sh, as cron runs commands: on Debian that is dash, about half of bash's start-up CPU.
+DEFAULT_POSIX_SHELL = "/bin/sh"
+WINDOWS_SHELL = "cmd.exe"
+SHEBANG = "#!"
+SCRIPT_FILE_MODE = 0o700  # the owner (the worker's user) may read and exec it; nobody else
 
 _NOT_ENV_NAME_CHARS = re.compile(r"[^A-Z0-9_]")
+_NOT_FILE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+_SHEBANG_ARG_SEPARATOR = re.compile(r"[ \t]")  # the kernel splits a #! line at spaces and tabs only
 
 
 class ExecutorUnavailable(Exception):
     """This worker cannot run the requested executor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """How a job's process starts: exec `argv`; or, when `script_file` is set, write that text to
+    a private executable file and exec the file itself (argv = [its path]), so that the kernel
+    reads its `#!` line and picks the interpreter."""
+
+    argv: list[str] = field(default_factory=list)
+    script_file: str | None = None
 
 
 def build_command(
@@ -47,32 +79,101 @@ def build_command(
     script: str,
     interpreter: str | None = None,
     *,
+    shell: str = DEFAULT_POSIX_SHELL,
     platform: str = sys.platform,
-) -> list[str]:
-    """Return the argv that runs `script` with the given executor on `platform`."""
+) -> Command:
+    """Return how to run `script` with the given executor on `platform`.
+
+    `shell` is the worker's resolved default shell (`resolve_shell`); Windows always uses cmd.exe,
+    where a `#!` line means nothing.
+    """
     windows = _is_windows(platform)
     if executor_type == "shell":
         if windows:
-            return ["cmd.exe", "/d", "/s", "/c", script]
-        return [_posix_shell(), "-c", script]
+            return Command([WINDOWS_SHELL, "/d", "/s", "/c", script])
+        if shebang(script) is not None:
+            return Command(script_file=script)
+        return Command([shell, "-c", script])
     if executor_type == "python":
-        return [interpreter or sys.executable, "-u", "-c", script]
+        return Command([interpreter or sys.executable, "-u", "-c", script])
     if executor_type == "batch":
         if not windows:
             raise ExecutorUnavailable(
                 f"batch jobs need a Windows worker; this worker runs {platform}. "
                 "Route the job to a Windows worker or use the shell executor."
             )
-        return ["cmd.exe", "/d", "/c", script]
+        return Command([WINDOWS_SHELL, "/d", "/c", script])
     raise ExecutorUnavailable(
         f"unknown executor type {executor_type!r}; use one of {', '.join(EXECUTOR_TYPES)}"
     )
 
 
-@functools.cache
-def _posix_shell() -> str:
-    """bash when the worker has it (looked up once: PATH search costs a stat per directory)."""
-    return shutil.which("bash") or FALLBACK_POSIX_SHELL
+def shebang(script: str) -> str | None:
+    """The interpreter line of `script` (what follows `#!` on the first line), or None.
+
+    As for the kernel, `#!` counts only as the script's very first two characters.
+    """
+    if not script.startswith(SHEBANG):
+        return None
+    return script[len(SHEBANG) :].split("\n", 1)[0].strip(" \t")
+
+
+def resolve_shell(setting: str | None, *, platform: str = sys.platform) -> str:
+    """The absolute path of the program that runs shell jobs: HYDRA_SHELL (a name looked up on
+    PATH, or a path), else /bin/sh. Raises `ConfigError` when it cannot be run.
+
+    Called once when the worker starts, so no run pays for the PATH search.
+    """
+    if _is_windows(platform):
+        if setting:
+            raise ConfigError(
+                f"HYDRA_SHELL={setting!r} is not supported on Windows workers: shell jobs run "
+                "with cmd.exe there. Unset HYDRA_SHELL."
+            )
+        return WINDOWS_SHELL
+    found = shutil.which(setting or DEFAULT_POSIX_SHELL)
+    if found is not None:
+        return os.path.abspath(found)
+    if setting:
+        raise ConfigError(
+            f"HYDRA_SHELL={setting!r} is neither a program on PATH nor an executable file. "
+            "Set HYDRA_SHELL to an installed shell (e.g. bash or /bin/bash), or unset it to run "
+            f"shell jobs with {DEFAULT_POSIX_SHELL}."
+        )
+    raise ConfigError(
+        f"{DEFAULT_POSIX_SHELL} is not an executable file, and shell jobs need a shell. "
+        "Set HYDRA_SHELL to an installed shell (e.g. bash or /usr/bin/dash)."
+    )
+
+
+@contextlib.contextmanager
+def script_file(script: str, run_id: str) -> Iterator[str]:
+    """Write `script` to a private executable file for one run; yield its path.
+
+    The file (mode 0700) lives in a fresh directory (mode 0700) under the worker's temp dir
+    (TMPDIR), never in the job's checkout; both are removed when the block exits, however it does.
+    """
+    prefix = f"hydra-run-{_NOT_FILE_NAME_CHARS.sub('_', run_id)[:64]}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as directory:
+        path = os.path.join(directory, "script")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SCRIPT_FILE_MODE)
+        with open(fd, "wb") as fh:
+            os.fchmod(fd, SCRIPT_FILE_MODE)  # whatever the worker's umask is
+            fh.write(script.encode())
+        yield path
+
+
+def explain_spawn_failure(script: str, error: str) -> str:
+    """`error` of a `#!` script that could not be started, with its interpreter named: exec
+    reports a missing interpreter as ENOENT for the script itself, which misleads."""
+    line = shebang(script) or ""
+    interpreter = _SHEBANG_ARG_SEPARATOR.split(line, maxsplit=1)[0]
+    if not interpreter:
+        return f"{error} (the script's #! line names no interpreter)"
+    if os.path.exists(interpreter):
+        return f"{error} (#! line: {line!r})"
+    hint = " (the script has Windows line endings)" if interpreter.endswith("\r") else ""
+    return f"{error}: #! interpreter {interpreter!r} not found on this worker{hint}"
 
 
 def param_env_name(name: str) -> str:

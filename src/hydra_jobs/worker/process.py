@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -63,6 +64,10 @@ USAGE_SAMPLE_INTERVAL_SECONDS = 0.1
 EXIT_POLL_INTERVAL_SECONDS = 0.02
 TRUNCATION_MARKER = "\n[hydra: output truncated after {cap} bytes]\n"
 SPAWN_THREADS = 4  # spawns in flight at once; each takes a thread for well under a millisecond
+# A fork elsewhere holds a just-written script open until it execs: well under a millisecond,
+# more when the cores are busy. Retries back off from the first delay, within the budget.
+TEXT_BUSY_RETRY_SECONDS = 1.0
+TEXT_BUSY_FIRST_DELAY_SECONDS = 0.001
 
 _WINDOWS = sys.platform == "win32"
 _T = TypeVar("_T")
@@ -201,10 +206,28 @@ def _spawn(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         if sys.platform == "win32":
             flags = subprocess.CREATE_NEW_PROCESS_GROUP
             return subprocess.Popen(spec.argv, creationflags=flags, **common)
-        return subprocess.Popen(spec.argv, start_new_session=True, **common)
+        return _popen_retrying_busy(spec.argv, start_new_session=True, **common)
     finally:
         if feed is not None:
             feed.close()
+
+
+def _popen_retrying_busy(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Popen, retried while exec fails with ETXTBSY ("Text file busy").
+
+    A script file the worker has just written is briefly open for writing in any child that
+    another thread forked meanwhile, until that child execs; exec of the file fails until then.
+    """
+    deadline = time.monotonic() + TEXT_BUSY_RETRY_SECONDS
+    delay = TEXT_BUSY_FIRST_DELAY_SECONDS
+    while True:
+        try:
+            return subprocess.Popen(argv, **kwargs)
+        except OSError as exc:
+            if exc.errno != errno.ETXTBSY or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)  # a spawner thread, never the event loop
+        delay *= 2
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra_jobs.config import Settings
+from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
 from hydra_jobs.worker.git_options import GitOptions
 
 
@@ -26,9 +27,11 @@ class WorkerConfig:
     exit_on_drain: bool = False  # a remote drain ends the process once its runs are done
     all_domains: bool = False  # the embedded worker of `up` runs every domain's jobs
     git: GitOptions = field(default_factory=GitOptions)  # jobs with a `source`
+    shell: str = DEFAULT_POSIX_SHELL  # runs shell jobs without a #! line (Windows: cmd.exe)
 
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
+    """The worker's configuration; `ConfigError` when a setting cannot work (HYDRA_SHELL)."""
     tags = dict(
         item.strip().split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
     )
@@ -51,6 +54,7 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
             allow_private_hosts=settings.git_allow_private_hosts,
             timeout_seconds=settings.git_timeout_seconds,
         ),
+        shell=resolve_shell(settings.hydra_shell),
     )
     for key, value in overrides.items():
         setattr(config, key, value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import socket
@@ -31,7 +32,13 @@ from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.worker.credentials import WorkerCredentials
-from hydra_jobs.worker.executors import ExecutorUnavailable, build_command, build_env
+from hydra_jobs.worker.executors import (
+    ExecutorUnavailable,
+    build_command,
+    build_env,
+    explain_spawn_failure,
+    script_file,
+)
 from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
@@ -426,8 +433,11 @@ class Worker:
         self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
     ) -> ProcessResult:
         spec = JobSpec.model_validate(run["spec"])
-        argv = build_command(
-            spec.executor.type.value, spec.executor.script, spec.executor.interpreter
+        command = build_command(
+            spec.executor.type.value,
+            spec.executor.script,
+            spec.executor.interpreter,
+            shell=self.config.shell,
         )
         run_meta = {
             "run_id": run["id"],
@@ -452,6 +462,10 @@ class Worker:
                 except GitSourceError as exc:
                     return source_failure(exc, run["id"])
                 run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
+            argv = command.argv
+            if command.script_file is not None:
+                # Exec'd as a file so that its #! line applies; removed once the job has ended.
+                argv = [stack.enter_context(script_file(command.script_file, run["id"]))]
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
             pspec = ProcessSpec(
                 argv=argv,
@@ -461,7 +475,11 @@ class Worker:
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
             )
-            return await run_process(pspec, on_output, slot.cancel, on_start)
+            result = await run_process(pspec, on_output, slot.cancel, on_start)
+        if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
+            error = explain_spawn_failure(command.script_file, result.error or "spawn failed")
+            result = dataclasses.replace(result, error=error)
+        return result
 
     def _failure(self, error: str) -> dict[str, Any]:
         return {
