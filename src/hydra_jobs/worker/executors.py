@@ -202,14 +202,11 @@ def build_env(
 
 
 def _allowed_base(source: Mapping[str, str], platform: str) -> dict[str, str]:
-    allowed = set(POSIX_BASE_ENV)
     if not _is_windows(platform):
-        return {k: source[k] for k in allowed if k in source}
-    if _is_windows(platform):
-        allowed.update(WINDOWS_EXTRA_BASE_ENV)
-        # Windows variable names are case-insensitive ("Path" is PATH).
-        return {k: v for k, v in source.items() if k.upper() in allowed}
-    return {k: v for k, v in source.items() if k in allowed}
+        return {k: source[k] for k in POSIX_BASE_ENV if k in source}
+    allowed = {*POSIX_BASE_ENV, *WINDOWS_EXTRA_BASE_ENV}
+    # Windows variable names are case-insensitive ("Path" is PATH).
+    return {k: v for k, v in source.items() if k.upper() in allowed}
 
 
 def _is_reserved(name: str) -> bool:
