@@ -90,7 +90,8 @@ def up(
     }
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     setup_logging(settings.log_level, settings.log_format)
-    _worker_config(settings)  # the embedded worker's settings (HYDRA_SHELL): fail before serving
+    # The embedded worker's settings (HYDRA_SHELL) fail here, before anything is created or served.
+    worker_settings = _worker_config(settings, all_domains=True)
     token, created = _ensure_admin_token(settings)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"
@@ -100,7 +101,7 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
-    _serve(create_app(settings), settings)
+    _serve(create_app(settings, worker_settings=worker_settings), settings)
 
 
 @app.command()

@@ -50,7 +50,7 @@ from hydra_jobs.scheduler.routes import (
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store import open_store
 from hydra_jobs.store.base import Store, TokenRecord
-from hydra_jobs.worker.worker import Worker, worker_config
+from hydra_jobs.worker.worker import Worker, WorkerConfig, worker_config
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,13 @@ def create_app(
     broker: Broker | None = None,
     clock: Clock | None = None,
     embedded_worker: bool = True,
+    worker_settings: WorkerConfig | None = None,
 ) -> FastAPI:
-    """Build the app. Backends default to what `settings` names; tests may pass their own."""
+    """Build the app. Backends default to what `settings` names; tests may pass their own.
+
+    `worker_settings` is the embedded worker's configuration when the caller built it already
+    (`up` does, to refuse a bad setting before it serves); by default it comes from `settings`.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -136,7 +141,7 @@ def create_app(
         if embedded_worker:
             # One process, one trusted worker: it serves every domain (distributed mode gives
             # each domain its own workers, each holding only its domain's token).
-            config = worker_config(settings, all_domains=True)
+            config = worker_settings or worker_config(settings, all_domains=True)
             worker = Worker(the_broker, config, rt.clock)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
