@@ -101,7 +101,7 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
-    _serve(create_app(settings, worker_settings=worker_settings), settings)
+    _serve(create_app(settings, worker_settings=worker_settings, settle_heap=True), settings)
 
 
 @app.command()
@@ -131,7 +131,7 @@ def scheduler(
         )
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
-    _serve(create_app(settings, embedded_worker=False), settings)
+    _serve(create_app(settings, embedded_worker=False, settle_heap=True), settings)
 
 
 @app.command()
@@ -190,6 +190,7 @@ def _worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
 
 
 async def _run_worker(settings: Settings) -> int:
+    from hydra_jobs import heap
     from hydra_jobs.broker import open_broker
     from hydra_jobs.broker.signing import KeyRing, SchedulerKeys
     from hydra_jobs.errors import ConfigError
@@ -232,6 +233,7 @@ async def _run_worker(settings: Settings) -> int:
         f"queues {','.join(the_worker.config.queues)}, concurrency {the_worker.config.concurrency}",
         soft_wrap=True,
     )
+    heap.settle()
     try:
         await the_worker.run()
     finally:

@@ -410,6 +410,21 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
+    def __class_getitem__(cls, params: Any) -> Any:
+        # Pydantic keeps a parametrized model only weakly: a `Page[Run]` that only code (not a
+        # route's annotation) holds was built anew, about 4 ms of schema generation on the event
+        # loop, after every full garbage collection. Kept here for the life of the process.
+        kept = _PAGES.get((cls, params))
+        if kept is not None:
+            return kept
+        made = super().__class_getitem__(params)
+        if isinstance(made, type):
+            _PAGES[(cls, params)] = made
+        return made
+
+
+_PAGES: dict[tuple[type[BaseModel], Any], type[BaseModel]] = {}
+
 
 class RunRequest(Strict):
     params: dict[str, str] = Field(default_factory=dict)

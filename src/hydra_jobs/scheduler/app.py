@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from hydra_jobs import __version__
+from hydra_jobs import __version__, heap
 from hydra_jobs.broker import open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
@@ -109,11 +109,14 @@ def create_app(
     clock: Clock | None = None,
     embedded_worker: bool = True,
     worker_settings: WorkerConfig | None = None,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """Build the app. Backends default to what `settings` names; tests may pass their own.
 
     `worker_settings` is the embedded worker's configuration when the caller built it already
     (`up` does, to refuse a bad setting before it serves); by default it comes from `settings`.
+    `settle_heap`: the process serves this app until it exits, so once started, what start-up
+    built is kept out of garbage collections (`heap.settle`).
     """
     settings = settings or Settings()
 
@@ -145,6 +148,8 @@ def create_app(
             worker = Worker(the_broker, config, rt.clock)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
+        if settle_heap:
+            heap.settle()
         try:
             yield
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
@@ -53,6 +55,10 @@ async def metrics(request: Request) -> Response:
         "hydra_runs_lost": ("Runs declared lost by the reaper", engine.reaper.reaped),
         "hydra_is_leader": ("1 if this replica is the leader", int(engine.is_leader)),
         "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
+        "hydra_gc_frozen_objects": (
+            "Objects built at start-up and kept out of garbage collections",
+            gc.get_freeze_count(),
+        ),
     }
     for name, (doc, value) in values.items():
         Gauge(name, doc, registry=registry).set(value)
