@@ -36,7 +36,7 @@ from hydra_jobs.store.schema import (
     runs,
     workers,
 )
-from hydra_jobs.store.sql_direct import DirectStatement
+from hydra_jobs.store.sql_direct import ChangeThenRead, DirectStatement
 from hydra_jobs.store.sql_engine import SqliteRunner, make_runner, run_migrations
 from hydra_jobs.store.sql_prepared import (
     DUE_PENDING,
@@ -68,7 +68,11 @@ class SqlStore(SqlTenancy):
         self.url = url
         self.runner = make_runner(url, echo)
         self.is_sqlite = self.runner.dialect == "sqlite"
-        self._status_statements: dict[tuple[Any, ...], tuple[Any, DirectStatement | None]] = {}
+        self._status_statements: dict[tuple[Any, ...], tuple[Any, ChangeThenRead | None]] = {}
+        self._read_run: DirectStatement | None = None  # SQLite: a run by id, on the driver
+        if isinstance(self.runner, SqliteRunner):
+            read = runs.select().where(runs.c.id == sa.bindparam("p_id"))
+            self._read_run = DirectStatement(read, list(runs.c), self.runner.engine.dialect)
         self._log_insert = log_chunk_insert(self._insert_ignore)
         grow = sa.func.max if self.is_sqlite else sa.func.greatest
         self._log_grow = {t: log_size_update(grow, truncated=t) for t in (False, True)}
@@ -324,11 +328,12 @@ class SqlStore(SqlTenancy):
         row = c.execute(stmt, params).first()
         return run_from(row) if row is not None else False
 
-    def _status_statement(self, op: SetStatus) -> tuple[Any, DirectStatement | None]:
-        """One prepared UPDATE ... RETURNING per shape of transition, reused for every run
-        (on SQLite also compiled for its cursor: see `sql_direct`).
+    def _status_statement(self, op: SetStatus) -> tuple[Any, ChangeThenRead | None]:
+        """One prepared compare-and-set UPDATE per shape of transition, reused for every run.
 
-        Building and cache-keying a fresh statement per event was most of ingest's CPU time.
+        Elsewhere it is an `UPDATE ... RETURNING`; on SQLite the UPDATE and a read of the row by
+        id, both on the driver's cursor (`sql_direct`). Building and cache-keying a fresh
+        statement per event was most of ingest's CPU time.
         """
         shape = (tuple(sorted(op.fields)), op.expected, op.worker_id is not None)
         prepared = self._status_statements.get(shape)
@@ -343,11 +348,12 @@ class SqlStore(SqlTenancy):
                 stmt = stmt.where(runs.c.worker_id == sa.bindparam("p_worker"))
             values: dict[str, Any] = {"status": sa.bindparam("p_status")}
             values.update({k: sa.bindparam(f"v_{k}", type_=runs.c[k].type) for k in op.fields})
-            stmt = stmt.values(**values).returning(*runs.c)
+            stmt = stmt.values(**values)
             direct = None
-            if isinstance(self.runner, SqliteRunner):
-                direct = DirectStatement(stmt, list(runs.c), self.runner.engine.dialect)
-            prepared = self._status_statements[shape] = (stmt, direct)
+            if self._read_run is not None:
+                change = DirectStatement(stmt, [], self._read_run.dialect)
+                direct = ChangeThenRead(change, self._read_run)
+            prepared = self._status_statements[shape] = (stmt.returning(*runs.c), direct)
         return prepared
 
     def _apply_log(self, c: Connection, op: AppendLog) -> bool:
