@@ -204,16 +204,18 @@ class SqlStore(SqlTenancy):
             return []
         rows = [run_row(r) for r in new_runs]
 
-        def insert(c: Connection) -> list[Run]:
-            if all(r["slot_key"] is None for r in rows):
-                c.execute(INSERT_RUNS, rows)
-                return list(new_runs)
+        if all(r["slot_key"] is None for r in rows):
+            # Fresh ids only: the triggers of concurrent requests can share a commit.
+            await self.runner.write_grouped(lambda c: c.execute(INSERT_RUNS, rows))
+            return list(new_runs)
+
+        def insert_slots(c: Connection) -> list[Run]:
             # One multi-row INSERT; a slot that already has a run returns no id.
             stmt = self._insert_ignore(runs, ["slot_key"]).returning(runs.c.id)
             stored = set(c.execute(stmt, rows).scalars())
             return [run for run in new_runs if run.id in stored]
 
-        return await self.runner.write(insert)
+        return await self.runner.write(insert_slots)
 
     async def get_run(self, domain: str, run_id: str) -> Run:
         params = {"domain": domain, "run_id": run_id}
