@@ -406,6 +406,9 @@ class Worker(BaseModel):
     last_heartbeat_at: datetime
 
 
+_PAGES: dict[tuple[type[BaseModel], Any], type[BaseModel]] = {}  # Page[X] by (Page, X)
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
@@ -421,9 +424,6 @@ class Page(BaseModel, Generic[T]):
         if isinstance(made, type):
             _PAGES[(cls, params)] = made
         return made
-
-
-_PAGES: dict[tuple[type[BaseModel], Any], type[BaseModel]] = {}
 
 
 class RunRequest(Strict):

@@ -1,16 +1,21 @@
 """SQLite's grouped writes: one commit for the writes of one event-loop turn, each caller its own
-outcome (real SQLite file)."""
+outcome (real SQLite files)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hydra_jobs.models import Job, JobSpec, Trigger
+from hydra_jobs.scheduler.runs import new_run
+from hydra_jobs.store.sql import SqlStore
 from hydra_jobs.store.sql_engine import SqliteRunner
 
 
@@ -83,3 +88,63 @@ async def test_a_caller_cancelled_before_the_commit_writes_nothing(runner: Sqlit
     with pytest.raises(asyncio.CancelledError):
         await dropped
     assert await stored(runner) == [1]
+
+
+async def test_a_locked_database_fails_the_whole_group_at_once(
+    runner: SqliteRunner, tmp_path: Path
+) -> None:
+    """Not once per write: each retry alone would wait out the busy timeout again."""
+    await runner.write(lambda c: c.exec_driver_sql("PRAGMA busy_timeout=50"))
+    holder = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        outcomes = await asyncio.gather(
+            *(runner.write_grouped(write_key(k)) for k in (1, 2, 3)), return_exceptions=True
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert all(isinstance(o, sa.exc.OperationalError) for o in outcomes), outcomes
+    assert "locked" in str(outcomes[0])
+    assert outcomes[0] is outcomes[1] is outcomes[2]  # one attempt, one error for all
+    assert await stored(runner) == []
+
+
+class Abort(BaseException):
+    """Not an Exception: what an unexpected BaseException does to a group."""
+
+
+async def test_no_caller_is_left_waiting_when_a_write_raises_a_base_exception(
+    runner: SqliteRunner,
+) -> None:
+    def abort(_c: Connection) -> int:
+        raise Abort
+
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(
+            runner.write_grouped(write_key(1)), runner.write_grouped(abort), return_exceptions=True
+        ),
+        timeout=10,
+    )
+    assert [type(o) for o in outcomes] == [Abort, Abort]
+    assert await stored(runner) == []  # the group was rolled back
+
+
+async def test_runs_triggered_by_concurrent_requests_share_a_commit(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'hydra.db'}")
+    await store.open()
+    try:
+        now = datetime.now(UTC)
+        spec = JobSpec.model_validate({"name": "j", "executor": {"type": "shell", "script": ":"}})
+        job = Job(**spec.model_dump(), id="job-1", domain="default", created_at=now, updated_at=now)
+        await store.create_job(job)
+        assert isinstance(store.runner, SqliteRunner)
+        commits = count_commits(store.runner)
+        batches = [[new_run(job, trigger=Trigger.API, params={}, now=now)] for _ in range(4)]
+        stored_batches = await asyncio.gather(*(store.insert_runs(b) for b in batches))
+        assert stored_batches == batches
+        assert len(commits) == 1
+        for batch in batches:
+            assert (await store.get_run("default", batch[0].id)).id == batch[0].id
+    finally:
+        await store.close()

@@ -352,8 +352,8 @@ class SqlStore(SqlTenancy):
             values.update({k: sa.bindparam(f"v_{k}", type_=runs.c[k].type) for k in op.fields})
             stmt = stmt.values(**values)
             direct = None
-            if self._read_run is not None:
-                change = DirectStatement(stmt, [], self._read_run.dialect)
+            if isinstance(self.runner, SqliteRunner) and self._read_run is not None:
+                change = DirectStatement(stmt, [], self.runner.engine.dialect)
                 direct = ChangeThenRead(change, self._read_run)
             prepared = self._status_statements[shape] = (stmt.returning(*runs.c), direct)
         return prepared

@@ -27,7 +27,6 @@ class DirectStatement:
         if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
             raise ValueError("direct statements need positional parameters and no IN lists")
         self.sql = compiled.string
-        self.dialect = dialect
         self._defaults = compiled.params  # the statement's own literals
         binds = compiled.binds
         self._bind: list[tuple[str, Processor]] = [

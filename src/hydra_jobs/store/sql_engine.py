@@ -16,6 +16,7 @@ through `AsyncConnection.run_sync`, the same sync functions.
 from __future__ import annotations
 
 import asyncio
+from asyncio import Future
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -48,6 +49,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQLite's primary result codes for a failure of the database, not of one statement: busy or
+# locked (past the busy timeout), read-only, I/O error, corrupt, full, cannot open.
+_DATABASE_FAILURES = frozenset({5, 6, 8, 10, 11, 13, 14})
+
+
+def _database_failed(exc: BaseException) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _DATABASE_FAILURES
+
+
 class SqliteRunner:
     dialect = "sqlite"
 
@@ -68,7 +79,7 @@ class SqliteRunner:
         self._heavy_writes = asyncio.Lock()
         self._readers = ThreadPoolExecutor(SQLITE_READERS, thread_name_prefix="hydra-sqlite-r")
         self._inline: Connection | None = None  # the event loop's own connection
-        self._group: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._group: list[tuple[Callable[[Connection], Any], Future[Any]]] = []
 
     def _tx(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.begin() as conn:
@@ -105,9 +116,12 @@ class SqliteRunner:
     async def write_grouped(self, fn: Callable[[Connection], T]) -> T:
         """`write`, in one transaction with the other grouped writes of this turn of the loop.
 
-        `fn` must only write through its connection: if the shared transaction fails, it is
-        rolled back and each write runs again alone, so that each caller gets its own outcome.
-        A caller cancelled before the group is written has its write left out.
+        `fn` must only write through its connection. If the shared transaction fails on one
+        write's account (a constraint, a bug), it is rolled back and each write runs again
+        alone, so that each caller gets its own outcome; if the database itself fails (locked
+        past the busy timeout, disk full), every caller gets that error at once. A caller
+        cancelled before the group is written has its write left out; one cancelled after it,
+        like any caller cancelled while it awaits a write, may find its write committed.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
@@ -119,19 +133,32 @@ class SqliteRunner:
     def _write_group(self) -> None:
         group = [(fn, done) for fn, done in self._group if not done.cancelled()]
         self._group = []
-        if len(group) == 1:
-            self._write_alone(*group[0])
-            return
+        try:
+            if len(group) == 1:
+                self._write_alone(*group[0])
+            elif group:
+                self._write_together(group)
+        except BaseException as exc:  # never leave a caller waiting for an answer
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(exc)
+            raise
+
+    def _write_together(self, group: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
         try:
             results = self._inline_tx(lambda c: [fn(c) for fn, _ in group])
-        except Exception:
+        except Exception as exc:
+            if _database_failed(exc):  # no write of the group can succeed now
+                for _, done in group:
+                    done.set_exception(exc)
+                return
             for fn, done in group:  # rolled back: each again alone, for its own outcome
                 self._write_alone(fn, done)
             return
         for (_, done), result in zip(group, results, strict=True):
             done.set_result(result)
 
-    def _write_alone(self, fn: Callable[[Connection], Any], done: asyncio.Future[Any]) -> None:
+    def _write_alone(self, fn: Callable[[Connection], Any], done: Future[Any]) -> None:
         try:
             done.set_result(self._inline_tx(fn))
         except Exception as exc:
