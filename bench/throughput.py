@@ -37,6 +37,8 @@ import httpx
 import psutil
 
 TOKEN = "bench-admin-token-" + "b" * 32
+PACED_RUNS = 200
+PACED_RATE = 50.0  # runs/s: well under what `up` sustains
 HYDRA = str(Path(sys.executable).parent / "hydra-jobs")
 
 
@@ -102,6 +104,30 @@ async def submit_all(url: str, job_id: str, n: int, parallel: int = 8) -> float:
         return start
 
 
+async def submit_paced(url: str, job_id: str, n: int, rate: float) -> None:
+    """`n` single triggers, one every 1/`rate` s: a load `up` keeps up with."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        start = time.perf_counter()
+        for i in range(n):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            response = await client.post(f"/api/v1/jobs/{job_id}/run", json={})
+            response.raise_for_status()
+
+
+def start_latencies_ms(client: httpx.Client, job_id: str) -> list[float]:
+    """Trigger (created_at) to process start (started_at) of each run of the job, sorted."""
+    return sorted(
+        (
+            datetime.fromisoformat(str(r["started_at"]))
+            - datetime.fromisoformat(str(r["created_at"]))
+        ).total_seconds()
+        * 1000
+        for r in fetch_runs(client, job_id)
+        if r["started_at"]
+    )
+
+
 def count_succeeded(client: httpx.Client) -> int:
     return int(
         client.get("/api/v1/stats", params={"hours": 1}).json()["counts"].get("succeeded", 0)
@@ -127,6 +153,19 @@ def fetch_runs(client: httpx.Client, job_id: str) -> list[dict[str, object]]:
         cursor = page["next_cursor"]
         if not cursor:
             return items
+
+
+def create_true_job(client: httpx.Client, name: str) -> str:
+    job = client.post(
+        "/api/v1/jobs", json={"name": name, "executor": {"type": "shell", "script": "true"}}
+    )
+    job.raise_for_status()
+    return str(job.json()["id"])
+
+
+def percentile(values: list[float], pct: int) -> float:
+    """Of sorted `values`."""
+    return values[max(0, int(len(values) * pct / 100) - 1)]
 
 
 def bench_hydra(n: int, concurrency: int, batch: bool = False) -> dict[str, float]:
@@ -156,12 +195,19 @@ def bench_hydra(n: int, concurrency: int, batch: bool = False) -> dict[str, floa
         client = httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
         )
-        job = client.post(
-            "/api/v1/jobs",
-            json={"name": "bench-true", "executor": {"type": "shell", "script": "true"}},
-        )
-        job.raise_for_status()
-        job_id = job.json()["id"]
+        paced: dict[str, float] = {}
+        if not batch and PACED_RUNS:
+            # Latency when `up` is not saturated: what a trigger waits for in normal operation.
+            paced_job = create_true_job(client, "bench-paced")
+            asyncio.run(submit_paced(url, paced_job, PACED_RUNS, PACED_RATE))
+            while any_active(client, paced_job):
+                time.sleep(0.05)
+            light = start_latencies_ms(client, paced_job)
+            paced = {
+                "paced_p50_ms": statistics.median(light),
+                "paced_p99_ms": percentile(light, 99),
+            }
+        job_id = create_true_job(client, "bench-true")
         cpu_before = psutil.Process(proc.pid).cpu_times()
         submit = submit_batches if batch else submit_all
         start = asyncio.run(submit(url, job_id, n))
@@ -173,30 +219,24 @@ def bench_hydra(n: int, concurrency: int, batch: bool = False) -> dict[str, floa
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
         cpu_after = psutil.Process(proc.pid).cpu_times()
-        if (succeeded := count_succeeded(client)) < n:
-            raise SystemExit(f"only {succeeded} of {n} runs succeeded")
-        runs = fetch_runs(client, job_id)
-        latencies = sorted(
-            (
-                datetime.fromisoformat(str(r["started_at"]))
-                - datetime.fromisoformat(str(r["created_at"]))
-            ).total_seconds()
-            * 1000
-            for r in runs
-            if r["started_at"]
-        )
+        expected = n + (0 if batch or not paced else PACED_RUNS)
+        if (succeeded := count_succeeded(client)) < expected:
+            raise SystemExit(f"only {succeeded} of {expected} runs succeeded")
+        latencies = start_latencies_ms(client, job_id)
         busy_rss = psutil.Process(proc.pid).memory_info().rss
         return {
+            "runs": n,
             "rate": n / elapsed,
             "submit_rate": n / (submitted - start),
             "p50_ms": statistics.median(latencies),
-            "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+            "p99_ms": percentile(latencies, 99),
             "idle_rss_mb": idle_rss / 2**20,
             "rss_after_mb": busy_rss / 2**20,
             # CPU of the `up` process itself (not its jobs): robust to a noisy machine.
             "cpu_ms_per_run": 1000
             * ((cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system))
             / n,
+            **paced,
         }
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -285,8 +325,13 @@ def report(label: str, result: dict[str, float], raw: float) -> None:
     )
     print(
         f"  trigger -> process start            p50 {result['p50_ms']:.1f} ms, "
-        f"p99 {result['p99_ms']:.1f} ms"
+        f"p99 {result['p99_ms']:.1f} ms (the {result['runs']:.0f} sent flat out)"
     )
+    if "paced_p50_ms" in result:
+        print(
+            f"  ... with {PACED_RUNS} sent at {PACED_RATE:.0f}/s      "
+            f"p50 {result['paced_p50_ms']:.1f} ms, p99 {result['paced_p99_ms']:.1f} ms"
+        )
     print(
         f"  RSS of `up`                         idle {result['idle_rss_mb']:.0f} MiB, "
         f"after the runs {result['rss_after_mb']:.0f} MiB"
