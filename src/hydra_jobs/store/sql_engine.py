@@ -124,7 +124,7 @@ class SqliteRunner:
         like any caller cancelled while it awaits a write, may find its write committed.
         """
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
+        done: Future[T] = loop.create_future()
         self._group.append((fn, done))
         if len(self._group) == 1:
             loop.call_soon(self._write_group)  # after the callbacks already due in this turn
