@@ -84,3 +84,28 @@ async def test_an_early_event_waits_while_its_run_is_still_queued(
     await ingest.handle([event("started", run_id, pid=1, at=NOW)])
     await drain(ingest, 3)
     assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.SUCCEEDED
+
+
+async def test_events_read_just_before_shutdown_are_still_written(
+    ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process broker forgets an event once it is read: stopping ingest while it holds a
+    batch (here in its coalescing pause) lost a run's `finished`, and the run came back `lost`."""
+    monkeypatch.setattr(ingest_module, "COALESCE_SECONDS", 0.5)
+    run_id = await queued_run(ingest)
+    reading = asyncio.create_task(ingest.run_forever())
+    await ingest.rt.broker.emit(
+        [
+            event("started", run_id, pid=1, at=NOW),
+            event("finished", run_id, status="succeeded", exit_code=0, at=NOW),
+        ]
+    )
+    async with asyncio.timeout(5):
+        while ingest._empty_handed.is_set():
+            await asyncio.sleep(0.005)  # until ingest has read the two and holds them
+    await ingest.stop_reading()
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await ingest.flush()
+    assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.SUCCEEDED

@@ -74,6 +74,7 @@ class Engine:
         await self._stop_leading()
         if self._nudge_task is not None:
             await _cancel([self._nudge_task])
+        await self.ingest.stop_reading()
         await _cancel(self._tasks)
         await self.ingest.flush()
         await self.rt.audit.close()

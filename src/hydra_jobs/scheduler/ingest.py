@@ -16,6 +16,7 @@ it is stale (a duplicate, or from a copy that lost the race) and is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -134,12 +135,21 @@ class Ingest:
         self.dropped = 0
         self.deferred = 0
         self._waiting: list[_Deferred] = []
+        self._stopping = False
+        # Set while the loop holds no event it has read and not yet written: the in-process
+        # broker forgets an event once it is read, so only then may the loop be cancelled.
+        self._empty_handed = asyncio.Event()
+        self._empty_handed.set()
 
     async def run_forever(self) -> None:
         backoff = Backoff()
         while True:
+            self._empty_handed.set()
+            if self._stopping:
+                await asyncio.Future()  # parked until cancelled; `flush` writes what is left
             try:
                 events = await self.rt.broker.read_events(INGEST_BATCH, self._read_timeout())
+                self._empty_handed.clear()
                 if events and len(events) < INGEST_BATCH // 4:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
@@ -180,6 +190,14 @@ class Ingest:
         if due:
             self._waiting = [d for d in self._waiting if d.next_at > now]
         return due
+
+    async def stop_reading(self) -> None:
+        """Let `run_forever` write the events in hand, then park it where cancelling it loses
+        nothing (at shutdown: a run's `finished` read just before must not vanish with it)."""
+        self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_SECONDS):  # a loop that died is not waited for
+                await self._empty_handed.wait()
 
     async def flush(self) -> None:
         """Apply whatever events are already waiting (at shutdown, after the worker stopped)."""
