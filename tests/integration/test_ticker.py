@@ -297,3 +297,14 @@ async def test_dst_through_the_ticker(
     runs = await harness.runs(job)
     assert [r.scheduled_for.isoformat() for r in runs if r.scheduled_for] == expected
     assert all(r.status in FIRED for r in runs)
+
+
+async def test_an_at_already_past_fires_once_and_clears_its_next_fire(harness: Harness) -> None:
+    at = UTC_START - timedelta(days=1)
+    job = await harness.add_job(schedule={"at": at.isoformat()})
+    harness.start()
+    await harness.settle()
+    await harness.advance(1)
+    assert [r.scheduled_for for r in await harness.runs(job)] == [at]
+    stored = await harness.rt.store.get_job("default", job.id)
+    assert stored.next_fire_at is None  # it stayed at the past time until a restart

@@ -147,7 +147,7 @@ class Ticker:
                 await self._catch_up(entry, floor, now)
             entry.next_wall = entry.cron.next_after(now)
         self.entries[job.id] = entry
-        await self._set_next_fire(job, self._next_fire_wall(entry))
+        await self._store_next_fire(entry)
 
     def _next_fire_wall(self, entry: Entry) -> datetime | None:
         if entry.next_mono is not None:
@@ -160,6 +160,14 @@ class Ticker:
             return
         with contextlib.suppress(NotFound):
             await self.rt.store.set_job_fields(job.domain, job.id, next_fire_at=when)
+
+    async def _store_next_fire(self, entry: Entry) -> None:
+        """Store the entry's next fire, and remember it in the entry's job: compared with what
+        the job held when it was loaded, a fire that cleared it (a one-off `at` already due at
+        load) looked unchanged, and the stored time stayed in the past."""
+        when = self._next_fire_wall(entry)
+        await self._set_next_fire(entry.job, when)
+        entry.job = entry.job.model_copy(update={"next_fire_at": when})
 
     # firing ----------------------------------------------------------------------------------
 
@@ -199,10 +207,7 @@ class Ticker:
                     await self.fire(job, entry.next_wall)
                 entry.next_wall = None
             if job_id in self.entries:
-                await self._set_next_fire(job, self._next_fire_wall(entry))
-                entry.job = entry.job.model_copy(
-                    update={"next_fire_at": self._next_fire_wall(entry)}
-                )
+                await self._store_next_fire(entry)
 
     async def _fire_cron_slots(self, entry: Entry, now: datetime) -> None:
         assert entry.cron is not None and entry.next_wall is not None
