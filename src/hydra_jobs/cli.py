@@ -471,6 +471,8 @@ def _follow(client: Client, run_id: str) -> int:
                     err.print(
                         f"[{style}]run {run_id} {status}[/{style}]"
                         + (f" (exit {data['exit_code']})" if data["exit_code"] is not None else "")
+                        + (f": {escape(data['error'])}" if data.get("error") else ""),
+                        soft_wrap=True,
                     )
                     return 0 if status == "succeeded" else 1
         except ApiError as exc:

@@ -59,9 +59,15 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except ApiError as exc:
         raise fail(exc.message) from None
-    except OSError as exc:
-        raise fail(f"cannot reach the scheduler: {exc}") from None
-    except Exception as exc:  # httpx transport errors
-        if type(exc).__module__.startswith("httpx"):
-            raise fail(f"cannot reach the scheduler: {exc}") from None
+    except Exception as exc:  # OSError, httpx transport errors
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("httpx"):
+            raise fail(unreachable(getattr(fn, "__self__", None), exc)) from None
         raise
+
+
+def unreachable(client: Any, exc: Exception) -> str:
+    where = f" at {client.base}" if isinstance(client, Client) else ""
+    return (
+        f"cannot reach the scheduler{where}: {exc} (is it running? ./scripts/dev-up.sh starts "
+        "one; --url or HYDRA_URL points elsewhere)"
+    )

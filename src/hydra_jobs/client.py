@@ -28,7 +28,9 @@ def format_detail(detail: Any) -> str:
         lines = []
         for item in detail:
             loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-            lines.append(f"{loc}: {item.get('msg')}" if loc else str(item.get("msg")))
+            # Pydantic prefixes the messages of our own validators; people need only the message.
+            msg = str(item.get("msg")).removeprefix("Value error, ")
+            lines.append(f"{loc}: {msg}" if loc else msg)
         return "; ".join(lines)
     return str(detail)
 

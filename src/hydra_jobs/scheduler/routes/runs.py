@@ -153,6 +153,7 @@ async def _catch_up(
                 data={
                     "status": run.status.value,
                     "exit_code": run.exit_code,
+                    "error": run.error,
                     "truncated": page.truncated,
                 },
             )
