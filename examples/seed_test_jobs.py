@@ -1,10 +1,11 @@
-"""Create a set of demo jobs that show what Hydra Jobs does, and trigger each once.
+"""Create a set of demo jobs that show what Hydra Jobs does, and trigger the unscheduled ones once.
 
-    .venv/bin/python examples/seed_test_jobs.py
+    .venv/bin/python examples/seed_test_jobs.py [URL]
 
-Jobs: a greeting with a parameter, a bash script (`#!/bin/bash`: shell jobs run under /bin/sh
-otherwise), a Python job, a failing job with retries, a slow job to cancel, a log flood (truncated
-at the cap), coloured output, an every-minute cron and a 30 s interval.
+URL defaults to HYDRA_URL, else http://127.0.0.1:8000. Jobs: a greeting with a parameter, a bash
+script (`#!/bin/bash`: shell jobs run under /bin/sh otherwise), a Python job, a failing job with
+retries, a slow job to cancel, a log flood (long enough to page through), coloured output, an
+every-minute cron and a 30 s interval (those two run on their schedule).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.progress import track
 
 from hydra_jobs.client import ApiError, Client
@@ -75,7 +77,7 @@ JOBS: list[dict[str, Any]] = [
 
 
 def main() -> int:
-    url = os.environ.get("HYDRA_URL", "http://127.0.0.1:8000")
+    url = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("HYDRA_URL", "http://127.0.0.1:8000")
     data_dir = os.environ.get("HYDRA_DATA_DIR")
     token = os.environ.get("HYDRA_TOKEN") or stored_admin_token(
         Path(data_dir) if data_dir else None
@@ -96,6 +98,10 @@ def main() -> int:
                     client.trigger(job["id"])
             except ApiError as exc:
                 print(f"{spec['name']}: {exc.message}", file=sys.stderr)
+                return 1
+            except httpx.TransportError as exc:
+                print(f"cannot reach Hydra Jobs at {url}: {exc}", file=sys.stderr)
+                print("start it with ./scripts/dev-up.sh, or pass its URL", file=sys.stderr)
                 return 1
     print(f"seeded {len(JOBS)} jobs; open {url}")
     return 0

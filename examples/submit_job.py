@@ -2,8 +2,8 @@
 
     .venv/bin/python examples/submit_job.py examples/jobs/hello.json --param who=you
 
-Reads HYDRA_URL (default http://127.0.0.1:8000) and HYDRA_TOKEN (default: the admin token that
-`hydra-jobs up` stored in its data dir).
+Reads --url or HYDRA_URL (default http://127.0.0.1:8000) and HYDRA_TOKEN (default: the admin
+token that `hydra-jobs up` stored in its data dir).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+import httpx
 
 from hydra_jobs.client import ApiError, Client
 from hydra_jobs.config import stored_admin_token
@@ -32,16 +34,24 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("spec", type=Path)
     parser.add_argument("--param", action="append", default=[], help="NAME=VALUE")
+    parser.add_argument("--url", default=os.environ.get("HYDRA_URL", "http://127.0.0.1:8000"))
     args = parser.parse_args()
     spec = json.loads(args.spec.read_text())
     params = dict(p.split("=", 1) for p in args.param)
-    with Client(os.environ.get("HYDRA_URL", "http://127.0.0.1:8000"), token()) as client:
+    with Client(args.url, token()) as client:
         try:
             existing = client.find_job(spec["name"])
             job = client.replace_job(existing["id"], spec) if existing else client.create_job(spec)
             run = client.trigger(job["id"], params)
         except ApiError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
+            return 1
+        except httpx.TransportError as exc:
+            print(
+                f"error: cannot reach Hydra Jobs at {args.url}: {exc}\n"
+                "start it with ./scripts/dev-up.sh, or pass --url / set HYDRA_URL",
+                file=sys.stderr,
+            )
             return 1
         print(f"job {job['name']} ({job['id']}), run {run['id']}", file=sys.stderr)
         for event, _id, data in client.follow_logs(run["id"]):
