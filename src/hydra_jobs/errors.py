@@ -6,6 +6,8 @@ one place (`scheduler/app.py`), so services never think in HTTP.
 
 from __future__ import annotations
 
+import re
+
 
 class HydraError(Exception):
     """Hydra Jobs failed."""
@@ -20,6 +22,20 @@ class HydraError(Exception):
 
 class NotFound(HydraError):
     """The object does not exist in this domain."""
+
+
+def job_not_found(job_id: str) -> NotFound:
+    """A job that is not there; a name where the id belongs is told how to find the id (the CLI
+    takes names, the API ids, and `POST /jobs/my-job/run` was a puzzling 404)."""
+    if _ID.fullmatch(job_id):
+        return NotFound(f"job '{job_id}' not found")
+    return NotFound(
+        f"job '{job_id[:200]}' not found: the API names jobs by id "
+        f"(GET /api/v1/jobs?search={job_id[:200]} finds a job's id by its name)"
+    )
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class Conflict(HydraError):

@@ -193,6 +193,15 @@ def test_unknown_ids_are_404(server: Server) -> None:
         assert response.status_code == 404, (method, path, response.text)
 
 
+def test_a_job_name_where_its_id_belongs_says_how_to_find_the_id(server: Server) -> None:
+    job = server.client.create_job(SPEC)
+    response = raw(server, "POST", f"/jobs/{job['name']}/run")
+    assert response.status_code == 404
+    assert f"GET /api/v1/jobs?search={job['name']}" in response.json()["detail"]
+    unknown_id = raw(server, "GET", "/jobs/" + "0" * 32)
+    assert unknown_id.json()["detail"] == f"job '{'0' * 32}' not found"  # a real id: no hint
+
+
 def test_other_domain_sees_nothing(server: Server) -> None:
     job = server.client.create_job(SPEC)
     assert raw(server, "POST", "/domains", json={"name": "other"}).status_code == 201

@@ -32,7 +32,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound
+from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound, job_not_found
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
 from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
 from hydra_jobs.store.common import (
@@ -126,7 +126,7 @@ class MongoStore(MongoTenancy):
     async def get_job(self, domain: str, job_id: str, *, with_last_run: bool = True) -> Job:
         doc = await self.jobs.find_one({"_id": job_id, "domain": domain})
         if doc is None:
-            raise NotFound(f"job '{job_id}' not found")
+            raise job_not_found(job_id)
         job = job_from(doc)
         return (await self._with_last_runs(domain, [job]))[0] if with_last_run else job
 
@@ -177,19 +177,19 @@ class MongoStore(MongoTenancy):
         except DuplicateKeyError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
         if result.matched_count == 0:
-            raise NotFound(f"job '{job.id}' not found")
+            raise job_not_found(job.id)
 
     async def delete_job(self, domain: str, job_id: str) -> None:
         result = await self.jobs.delete_one({"_id": job_id, "domain": domain})
         if result.deleted_count == 0:
-            raise NotFound(f"job '{job_id}' not found")
+            raise job_not_found(job_id)
 
     async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job:
         result = await self.jobs.update_one(
             {"_id": job_id, "domain": domain}, {"$set": encode_doc(fields)}
         )
         if result.matched_count == 0:
-            raise NotFound(f"job '{job_id}' not found")
+            raise job_not_found(job_id)
         return await self.get_job(domain, job_id)
 
     async def schedulable_jobs(self) -> list[Job]:

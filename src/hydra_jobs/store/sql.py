@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hydra_jobs.errors import Conflict, NotFound
+from hydra_jobs.errors import Conflict, NotFound, job_not_found
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
 from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
 from hydra_jobs.store.common import (
@@ -111,7 +111,7 @@ class SqlStore(SqlTenancy):
         def query(c: Connection) -> Job:
             row = c.execute(JOB_BY_ID, {"domain": domain, "job_id": job_id}).first()
             if row is None:
-                raise NotFound(f"job '{job_id}' not found")
+                raise job_not_found(job_id)
             job = job_from(row)
             return self._with_last_runs(c, domain, [job])[0] if with_last_run else job
 
@@ -179,17 +179,17 @@ class SqlStore(SqlTenancy):
         except IntegrityError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
         if count == 0:
-            raise NotFound(f"job '{job.id}' not found")
+            raise job_not_found(job.id)
 
     async def delete_job(self, domain: str, job_id: str) -> None:
         stmt = jobs.delete().where(jobs.c.domain == domain, jobs.c.id == job_id)
         if await self.runner.write(lambda c: c.execute(stmt).rowcount) == 0:
-            raise NotFound(f"job '{job_id}' not found")
+            raise job_not_found(job_id)
 
     async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job:
         stmt = jobs.update().where(jobs.c.domain == domain, jobs.c.id == job_id).values(**fields)
         if await self.runner.write(lambda c: c.execute(stmt).rowcount) == 0:
-            raise NotFound(f"job '{job_id}' not found")
+            raise job_not_found(job_id)
         return await self.get_job(domain, job_id)
 
     async def schedulable_jobs(self) -> list[Job]:

@@ -43,7 +43,11 @@ async def metrics(request: Request) -> Response:
     engine: Engine = request.app.state.engine
     registry = CollectorRegistry()
     values = {
-        "hydra_runs_dispatched": ("Runs moved to a queue", engine.dispatcher.dispatched),
+        "hydra_runs_dispatched": (
+            "Pending runs the dispatcher moved to a queue (runs that wait for nothing are "
+            "queued by their trigger and not counted here)",
+            engine.dispatcher.dispatched,
+        ),
         "hydra_slots_fired": ("Schedule slots that created a run", engine.ticker.fired),
         "hydra_slot_attempts": (
             "Slots this replica tried to fire as leader",
