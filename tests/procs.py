@@ -76,11 +76,16 @@ class UpProcess:
             self.proc.wait(5)
 
     def cli(
-        self, *args: str, timeout: float = 30, env: dict[str, str] | None = None
+        self,
+        *args: str,
+        timeout: float = 30,
+        env: dict[str, str] | None = None,
+        input_text: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [HYDRA, *args],
             env={**self.env, "HYDRA_URL": self.url, **(env or {})},
+            input=input_text,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from hydra_jobs import cli_manage
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
     TOKEN_FILE,
@@ -25,6 +26,7 @@ from hydra_jobs.cli_common import (
     UrlOpt,
     err,
     out,
+    resolve_job,
 )
 from hydra_jobs.cli_common import call as _call
 from hydra_jobs.cli_common import client_for as _client
@@ -350,7 +352,7 @@ def jobs(
     for job in page["items"]:
         sched = job.get("schedule") or {}
         when = sched.get("cron") or (
-            f"every {sched['interval_seconds']}s"
+            f"every {float(sched['interval_seconds']):g}s"
             if sched.get("interval_seconds")
             else sched.get("at") or "-"
         )
@@ -360,10 +362,17 @@ def jobs(
             escape(job["name"]),
             job["executor"]["type"],
             escape(str(when)),
-            str(job.get("next_fire_at") or "-"),
+            _to_second(job.get("next_fire_at")),
             state,
         )
     out.print(table)
+
+
+def _to_second(stamp: str | None) -> str:
+    """An API time (ISO 8601) to the second, for a table."""
+    if not stamp:
+        return "-"
+    return stamp[:19] + ("Z" if stamp.endswith(("Z", "+00:00")) else "")
 
 
 @app.command()
@@ -377,7 +386,7 @@ def runs(
 ) -> None:
     """Run history, newest first."""
     client = _client(url, token, data_dir)
-    job_id = _resolve_job(client, job) if job else None
+    job_id = resolve_job(client, job) if job else None
     page = _call(client.list_runs, job_id=job_id, status=status, limit=limit)
     table = Table("run", "job", "status", "trigger", "attempt", "exit", "created", "duration")
     table.columns[0].no_wrap = True
@@ -391,21 +400,11 @@ def runs(
             f"[{style}]{run['status']}[/{style}]",
             run["trigger"],
             str(run["attempt"]),
-            str(run.get("exit_code", "-")),
+            "-" if run.get("exit_code") is None else str(run["exit_code"]),
             run["created_at"][:19],
             wall,
         )
     out.print(table)
-
-
-def _resolve_job(client: Client, job: str) -> str:
-    found = _call(client.find_job, job)
-    if found:
-        return str(found["id"])
-    try:
-        return str(_call(client.get_job, job)["id"])
-    except typer.Exit:
-        raise _fail(f"no job named or with id '{job}'") from None
 
 
 @app.command()
@@ -425,7 +424,7 @@ def run(
             raise _fail(f"--param '{item}': use NAME=VALUE")
         params[name] = value
     client = _client(url, token, data_dir)
-    triggered = _call(client.trigger, _resolve_job(client, job), params, "manual")
+    triggered = _call(client.trigger, resolve_job(client, job), params, "manual")
     out.print(f"run {triggered['id']} {triggered['status']}")
     if follow:
         raise typer.Exit(_follow(client, triggered["id"]))
@@ -502,13 +501,17 @@ def cancel(
 @app.command()
 def retry(
     run_id: str,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
     url: UrlOpt = "http://127.0.0.1:8000",
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Start a new attempt of a finished run."""
-    result = _call(_client(url, token, data_dir).retry, run_id)
+    client = _client(url, token, data_dir)
+    result = _call(client.retry, run_id)
     out.print(f"run {result['id']} (attempt {result['attempt']}) {result['status']}")
+    if follow:
+        raise typer.Exit(_follow(client, result["id"]))
 
 
 @app.command()
@@ -520,6 +523,7 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
 
 
+cli_manage.register(app)
 app.add_typer(domains_app, name="domains")
 app.add_typer(tokens_app, name="tokens")
 

@@ -65,6 +65,17 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+def resolve_job(client: Client, job: str) -> str:
+    """The id of the job named `job`, or of the job whose id it is."""
+    found = call(client.find_job, job)
+    if found:
+        return str(found["id"])
+    try:
+        return str(call(client.get_job, job)["id"])
+    except typer.Exit:
+        raise fail(f"no job named or with id '{job}'") from None
+
+
 def unreachable(client: Any, exc: Exception) -> str:
     where = f" at {client.base}" if isinstance(client, Client) else ""
     return (

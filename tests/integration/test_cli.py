@@ -172,3 +172,46 @@ def test_up_keeps_what_start_up_built_out_of_garbage_collections(up: UpProcess) 
     frozen = re.search(r"^hydra_gc_frozen_objects (\S+)$", metrics.text, re.MULTILINE)
     assert frozen is not None, metrics.text
     assert float(frozen.group(1)) > 10_000  # modules, app, validators: ~140,000 objects
+
+
+def test_show_pause_resume_retry_and_delete(up: UpProcess, tmp_path: Path) -> None:
+    spec = tmp_path / "cron.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "minutely",
+                "executor": {"type": "shell", "script": "echo tick; exit 4"},
+                "schedule": {"cron": "* * * * *"},
+            }
+        )
+    )
+    assert up.cli("submit", str(spec)).returncode == 0
+    assert up.cli("pause", "minutely").stdout.strip() == "paused job minutely"
+    assert re.search(r"minutely .*paused", up.cli("jobs").stdout)
+    resumed = up.cli("resume", "minutely")
+    assert resumed.returncode == 0 and resumed.stdout.strip() == "resumed job minutely"
+    assert re.search(r"minutely .*active", up.cli("jobs").stdout)
+
+    ran = up.cli("run", "minutely", "-f")
+    assert ran.returncode == 1
+    run_id = re.search(r"run ([0-9a-f]{32})", ran.stdout)
+    assert run_id, ran.stdout
+    shown = up.cli("show", run_id.group(1))
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"status\s+failed", shown.stdout)
+    assert re.search(r"error\s+exited with code 4", shown.stdout)
+    assert re.search(r"usage\s+wall \d", shown.stdout)
+    as_json = json.loads(up.cli("show", run_id.group(1), "--json").stdout)
+    assert as_json["id"] == run_id.group(1) and as_json["exit_code"] == 4
+
+    retried = up.cli("retry", run_id.group(1), "-f")
+    assert retried.returncode == 1 and "(attempt 2)" in retried.stdout
+    assert "tick" in retried.stdout and "exited with code 4" in retried.stderr
+
+    kept = up.cli("delete", "minutely", input_text="n\n")
+    assert kept.returncode == 1 and "minutely" in up.cli("jobs").stdout
+    deleted = up.cli("delete", "minutely", "--yes")
+    assert deleted.returncode == 0 and "minutely" not in up.cli("jobs").stdout
+    assert run_id.group(1) in up.cli("runs").stdout  # its history stays
+    missing = up.cli("pause", "minutely")
+    assert missing.returncode == 1 and "no job named or with id 'minutely'" in missing.stderr
