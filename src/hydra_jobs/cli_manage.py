@@ -19,6 +19,7 @@ from hydra_jobs.cli_common import (
     out,
     resolve_job,
 )
+from hydra_jobs.client import Client
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 JobArg = Annotated[str, typer.Argument(help="Job id or name.")]
@@ -83,18 +84,20 @@ def pause(
     job: JobArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, data_dir: DataDirOpt = None
 ) -> None:
     """Stop a job's schedule from firing (manual and API runs still work)."""
-    client = client_for(url, token, data_dir)
-    paused = call(client.pause, resolve_job(client, job))
-    out.print(f"paused job {escape(paused['name'])}")
+    _set_paused(client_for(url, token, data_dir), job, paused=True)
 
 
 def resume(
     job: JobArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, data_dir: DataDirOpt = None
 ) -> None:
     """Let a paused job's schedule fire again (missed slots are not caught up)."""
-    client = client_for(url, token, data_dir)
-    resumed = call(client.resume, resolve_job(client, job))
-    out.print(f"resumed job {escape(resumed['name'])}")
+    _set_paused(client_for(url, token, data_dir), job, paused=False)
+
+
+def _set_paused(client: Client, job: str, *, paused: bool) -> None:
+    change = client.pause if paused else client.resume
+    changed = call(change, resolve_job(client, job))
+    out.print(f"{'paused' if paused else 'resumed'} job {escape(changed['name'])}")
 
 
 def delete(
