@@ -31,7 +31,7 @@ from hydra_jobs.cli_common import (
 from hydra_jobs.cli_common import call as _call
 from hydra_jobs.cli_common import client_for as _client
 from hydra_jobs.cli_common import fail as _fail
-from hydra_jobs.client import ApiError, Client
+from hydra_jobs.client import ApiError, Client, format_detail
 from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
 
@@ -296,9 +296,16 @@ def submit(
     data_dir: DataDirOpt = None,
     run: Annotated[bool, typer.Option("--run", help="Trigger each job after saving it.")] = False,
 ) -> None:
-    """Create jobs from JSON specs, or replace the job of the same name."""
+    """Create jobs from JSON specs, or replace the job of the same name.
+
+    Every file is checked first: if one is invalid, none is saved.
+    """
     client = _client(url, token, data_dir)
     specs = [(path, _load_spec(path)) for path in files]
+    for path, spec in specs:
+        report = _call(client.validate, spec)
+        if not report["valid"]:
+            raise _fail(f"{path}: {format_detail(report['errors'])} (nothing was saved)")
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
     ) as progress:
@@ -393,7 +400,7 @@ def runs(
     for run in page["items"]:
         style = STATUS_STYLE.get(run["status"], "")
         usage = run.get("resource_usage") or {}
-        wall = f"{usage['wall_seconds']:.2f}s" if "wall_seconds" in usage else "-"
+        wall = _duration(usage["wall_seconds"]) if "wall_seconds" in usage else "-"
         table.add_row(
             run["id"],
             escape(run["job_name"]),
@@ -405,6 +412,12 @@ def runs(
             wall,
         )
     out.print(table)
+    if page.get("next_cursor"):
+        err.print(f"(the newest {limit}; --limit up to 500 shows more)")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
 @app.command()

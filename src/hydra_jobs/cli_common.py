@@ -55,10 +55,18 @@ def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Cli
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(...)`; the API's refusal or an unreachable scheduler ends the command with a message."""
     try:
-        return fn(*args, **kwargs)
+        return reach(fn, *args, **kwargs)
     except ApiError as exc:
         raise fail(exc.message) from None
+
+
+def reach(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(...)`; an unreachable scheduler ends the command, the API's refusal (ApiError) is
+    left to the caller to word."""
+    try:
+        return fn(*args, **kwargs)
     except Exception as exc:  # OSError, httpx transport errors
         if isinstance(exc, OSError) or type(exc).__module__.startswith("httpx"):
             raise fail(unreachable(getattr(fn, "__self__", None), exc)) from None
@@ -71,9 +79,11 @@ def resolve_job(client: Client, job: str) -> str:
     if found:
         return str(found["id"])
     try:
-        return str(call(client.get_job, job)["id"])
-    except typer.Exit:
-        raise fail(f"no job named or with id '{job}'") from None
+        return str(reach(client.get_job, job)["id"])
+    except ApiError as exc:
+        if exc.status_code != 404:
+            raise fail(exc.message) from None
+    raise fail(f"no job named or with id '{job}' (hydra-jobs jobs lists them)")
 
 
 def unreachable(client: Any, exc: Exception) -> str:

@@ -215,3 +215,24 @@ def test_show_pause_resume_retry_and_delete(up: UpProcess, tmp_path: Path) -> No
     assert run_id.group(1) in up.cli("runs").stdout  # its history stays
     missing = up.cli("pause", "minutely")
     assert missing.returncode == 1 and "no job named or with id 'minutely'" in missing.stderr
+
+
+def test_submit_saves_nothing_when_one_file_is_invalid(up: UpProcess, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"name": "good-one", "executor": {"type": "shell", "script": ":"}}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"name": "bad-one", "executor": {"type": "shell", "script": ":"}, "timeout": 5})
+    )
+    result = up.cli("submit", str(good), str(bad))
+    assert result.returncode == 1
+    assert f"{bad}: timeout: Extra inputs are not permitted (nothing was saved)" in result.stderr
+    assert "good-one" not in up.cli("jobs").stdout
+
+
+def test_an_unknown_job_name_is_one_clear_line(up: UpProcess) -> None:
+    result = up.cli("run", "no-such-job")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: no job named or with id 'no-such-job' (hydra-jobs jobs lists them)"
+    ]
