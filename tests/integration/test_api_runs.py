@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -234,3 +236,19 @@ def test_batch_with_one_bad_item_stores_nothing(server: Server) -> None:
     assert exc.value.status_code == 422
     assert exc.value.detail[0]["loc"] == ["body", "runs", 1, "params", "n"]
     assert server.client.list_runs(job_id=job["id"])["items"] == []
+
+
+def test_metrics_count_the_runs_that_ended_by_status(server: Server) -> None:
+    ok = server.job("fine", "true")
+    bad = server.job("broken", "exit 2")
+    for job in (ok, ok, bad):
+        server.wait_run(server.client.trigger(job["id"])["id"])
+
+    def ended() -> dict[str, float]:
+        text = httpx.get(server.url + "/metrics").text
+        return {
+            m.group(1): float(m.group(2))
+            for m in re.finditer(r'^hydra_runs_ended\{status="(\w+)"\} (\S+)$', text, re.M)
+        }
+
+    wait_for(lambda: ended() == {"succeeded": 2.0, "failed": 1.0}, message="the counts")

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,6 +132,7 @@ class Ingest:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.applied = 0
+        self.ended: Counter[str] = Counter()  # runs whose end a worker reported, by status
         self.dropped = 0
         self.deferred = 0
         self._waiting: list[_Deferred] = []
@@ -243,6 +244,7 @@ class Ingest:
                 changed.append(result)
                 if result.status in TERMINAL:
                     ended.append(result)
+                    self.ended[result.status.value] += 1
             elif isinstance(op, AppendLog) and op.data:
                 domain = event.get("domain", "")
                 logs[domain].append(

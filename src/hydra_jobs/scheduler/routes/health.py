@@ -66,4 +66,12 @@ async def metrics(request: Request) -> Response:
     }
     for name, (doc, value) in values.items():
         Gauge(name, doc, registry=registry).set(value)
+    ended = Gauge(
+        "hydra_runs_ended",
+        "Runs whose end a worker reported to this replica, by final status",
+        ["status"],
+        registry=registry,
+    )
+    for status, count in engine.ingest.ended.items():
+        ended.labels(status=status).set(count)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
