@@ -124,6 +124,20 @@ def test_invalid_specs_are_422_with_field_path(
     assert loc in locs, response.json()
 
 
+def test_an_unknown_field_is_told_the_field_it_resembles(server: Server) -> None:
+    typos = {"timeout": 5, "retries": {"max_atempts": 2}, "params": {"p": {"defualt": "x"}}}
+    for endpoint in ("/jobs", "/jobs/validate"):
+        response = raw(server, "POST", endpoint, json={**SPEC, **typos})
+        body = response.json()
+        errors = body["detail"] if response.status_code == 422 else body["errors"]
+        messages = {tuple(e["loc"]): e["msg"] for e in errors}
+        assert messages[("body", "timeout")].endswith("did you mean 'timeout_seconds'?"), endpoint
+        assert messages[("body", "retries", "max_atempts")].endswith("'max_attempts'?")
+        assert messages[("body", "params", "p", "defualt")].endswith("'default'?")
+    response = raw(server, "POST", "/jobs", json={**SPEC, "zzz": 1})
+    assert response.json()["detail"][0]["msg"] == "Extra inputs are not permitted"  # no guess
+
+
 def test_validate_reports_errors_and_next_fires(server: Server) -> None:
     ok = server.client.validate(SPEC)
     assert ok["valid"] is True and len(ok["next_fires"]) == 5

@@ -226,7 +226,10 @@ def test_submit_saves_nothing_when_one_file_is_invalid(up: UpProcess, tmp_path: 
     )
     result = up.cli("submit", str(good), str(bad))
     assert result.returncode == 1
-    assert f"{bad}: timeout: Extra inputs are not permitted (nothing was saved)" in result.stderr
+    assert (
+        f"{bad}: timeout: Extra inputs are not permitted; did you mean 'timeout_seconds'? "
+        "(nothing was saved)"
+    ) in result.stderr
     assert "good-one" not in up.cli("jobs").stdout
 
 

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
 from hydra_jobs.broker import open_broker
@@ -32,6 +35,7 @@ from hydra_jobs.errors import (
     NotFound,
     Unauthorized,
 )
+from hydra_jobs.field_hints import with_hint
 from hydra_jobs.scheduler.audit import AuditMiddleware
 from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
@@ -73,6 +77,17 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 as it is, with "did you mean" for an unknown field of the body's model."""
+    assert isinstance(exc, RequestValidationError)
+    body = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body, "field_info", None), "annotation", None)
+    errors = list(exc.errors())
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        errors = [with_hint(e, model, skip=1) if e["loc"][:1] == ("body",) else e for e in errors]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
@@ -172,6 +187,7 @@ def create_app(
     )
     app.state.settings = settings
     app.add_exception_handler(HydraError, _error_response)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
     for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hydra_jobs.errors import Conflict, InvalidInput, NotFound
+from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
@@ -62,7 +63,10 @@ def validate_spec(raw: Any, now: datetime) -> ValidationReport:
     except ValidationError as exc:
         errors = [
             {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_input=False)
+            for e in (
+                with_hint(dict(e), JobSpec)
+                for e in exc.errors(include_url=False, include_input=False)
+            )
         ]
         return ValidationReport(valid=False, errors=errors)
     try:
