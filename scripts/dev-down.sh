@@ -2,7 +2,7 @@
 # Stop what ./scripts/dev-up.sh started (SIGTERM, then SIGKILL after 15 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PIDFILE=.hydra/dev.pid
+PIDFILE="${HYDRA_STATE_DIR:-.hydra}/dev.pid"
 if [ ! -f "$PIDFILE" ] || ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   echo "Hydra Jobs is not running."
   rm -f "$PIDFILE"

@@ -2,14 +2,15 @@
 # Run Hydra Jobs in embedded mode (API + UI + scheduler + local worker, SQLite) on port 8000.
 #   ./scripts/dev-up.sh               start in the background; ./scripts/dev-down.sh stops it
 #   ./scripts/dev-up.sh --foreground  run in this terminal (Ctrl-C stops it)
-# Honours HYDRA_PORT, HYDRA_HOST, HYDRA_DATA_DIR (default .hydra/data), HYDRA_CONCURRENCY, ADMIN_TOKEN.
+# Honours HYDRA_PORT, HYDRA_HOST, HYDRA_DATA_DIR (default .hydra/data), HYDRA_CONCURRENCY, ADMIN_TOKEN,
+# HYDRA_STATE_DIR (default .hydra: pid file and log; the previous start's log is kept as dev.log.1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-STATE=.hydra
 umask 077  # the log shows the admin token the first time; the data dir holds token hashes
-mkdir -p "$STATE"
-export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$PWD/$STATE/data}"
+mkdir -p "${HYDRA_STATE_DIR:-.hydra}"
+STATE="$(cd "${HYDRA_STATE_DIR:-.hydra}" && pwd)"
+export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$STATE/data}"
 PORT="${HYDRA_PORT:-8000}"
 HOST="${HYDRA_HOST:-127.0.0.1}"
 
@@ -32,6 +33,7 @@ if [ -f "$STATE/dev.pid" ] && kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; the
   echo "Hydra Jobs is already running (pid $(cat "$STATE/dev.pid")); ./scripts/dev-down.sh stops it."
   exit 0
 fi
+if [ -f "$STATE/dev.log" ]; then mv "$STATE/dev.log" "$STATE/dev.log.1"; fi
 nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &
 echo $! > "$STATE/dev.pid"
 for _ in $(seq 1 150); do
