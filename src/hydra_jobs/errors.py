@@ -6,7 +6,7 @@ one place (`scheduler/app.py`), so services never think in HTTP.
 
 from __future__ import annotations
 
-import re
+from hydra_jobs.ids import is_id
 
 
 class HydraError(Exception):
@@ -27,15 +27,12 @@ class NotFound(HydraError):
 def job_not_found(job_id: str) -> NotFound:
     """A job that is not there; a name where the id belongs is told how to find the id (the CLI
     takes names, the API ids, and `POST /jobs/my-job/run` was a puzzling 404)."""
-    if _ID.fullmatch(job_id):
+    if is_id(job_id):
         return NotFound(f"job '{job_id}' not found")
     return NotFound(
         f"job '{job_id[:200]}' not found: the API names jobs by id "
         f"(GET /api/v1/jobs?search={job_id[:200]} finds a job's id by its name)"
     )
-
-
-_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class Conflict(HydraError):

@@ -7,9 +7,11 @@ Within one millisecond a counter keeps ids strictly increasing in this process.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
+_SHAPE = re.compile(r"[0-9a-f]{32}")
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
@@ -37,3 +39,8 @@ def new_id() -> str:
     value |= 0b10 << 62
     value |= rand
     return f"{value:032x}"
+
+
+def is_id(text: str) -> bool:
+    """True if `text` has the shape of an id `new_id` makes."""
+    return _SHAPE.fullmatch(text) is not None

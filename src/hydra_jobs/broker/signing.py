@@ -29,18 +29,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hydra_jobs.ids import is_id
 from hydra_jobs.store.base import TokenRecord
 
 INTERNAL_KEY_ID = "internal"  # workers that hold the admin token (the embedded one)
 TOKEN_CACHE_SECONDS = 1.0  # how stale a scheduler's view of a token's revocation may be
 MAX_CACHED_TOKENS = 10_000  # beyond it, expired entries go (ids come from Redis: untrusted)
-TOKEN_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 TokenLookup = Callable[[str], Awaitable[TokenRecord | None]]
 
@@ -142,7 +141,7 @@ class SchedulerKeys:
         if len(self._tokens) > MAX_CACHED_TOKENS:
             self._tokens = {k: v for k, v in self._tokens.items() if v.until > now}
         for key_id in set(key_ids) - {INTERNAL_KEY_ID}:
-            if not TOKEN_ID_RE.fullmatch(key_id):
+            if not is_id(key_id):
                 continue  # not a token id: verify_up refuses it, with no lookup and no entry
             cached = self._tokens.get(key_id)
             if cached is not None and cached.until > now:
