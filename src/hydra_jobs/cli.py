@@ -20,6 +20,7 @@ from rich.table import Table
 from hydra_jobs import cli_manage
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
+    DEFAULT_URL,
     TOKEN_FILE,
     DataDirOpt,
     TokenOpt,
@@ -291,7 +292,7 @@ def _load_spec(path: Path) -> dict[str, Any]:
 @app.command()
 def submit(
     files: Annotated[list[Path], typer.Argument(help="Job spec JSON file(s).")],
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
     run: Annotated[bool, typer.Option("--run", help="Trigger each job after saving it.")] = False,
@@ -329,7 +330,7 @@ def submit(
 @app.command()
 def validate(
     file: Path,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -347,7 +348,7 @@ def validate(
 
 @app.command()
 def jobs(
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
     search: Annotated[str | None, typer.Option(help="Filter by name.")] = None,
@@ -384,7 +385,7 @@ def _to_second(stamp: str | None) -> str:
 
 @app.command()
 def runs(
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
     job: Annotated[str | None, typer.Option(help="Job id or name.")] = None,
@@ -425,7 +426,7 @@ def run(
     job: Annotated[str, typer.Argument(help="Job id or name.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -449,7 +450,7 @@ def logs(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep streaming until it ends.")
     ] = False,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -499,7 +500,7 @@ def _follow(client: Client, run_id: str) -> int:
 @app.command()
 def cancel(
     run_id: str,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -515,7 +516,7 @@ def cancel(
 def retry(
     run_id: str,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:

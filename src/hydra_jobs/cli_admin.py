@@ -8,7 +8,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hydra_jobs.cli_common import DataDirOpt, TokenOpt, UrlOpt, call, client_for, err, out
+from hydra_jobs.cli_common import (
+    DEFAULT_URL,
+    DataDirOpt,
+    TokenOpt,
+    UrlOpt,
+    call,
+    client_for,
+    err,
+    out,
+)
 from hydra_jobs.client import ApiError, format_detail
 
 domains_app = typer.Typer(help="Domains (tenants): create, list, delete. Needs the admin token.")
@@ -16,7 +25,6 @@ tokens_app = typer.Typer(
     help="API tokens of a domain: create, list, revoke. Needs the admin token."
 )
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="The domain the token belongs to.")]
 
 

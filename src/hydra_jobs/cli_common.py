@@ -18,6 +18,7 @@ out = Console(width=None if sys.stdout.isatty() else 220)
 err = Console(stderr=True)
 TOKEN_FILE = "admin_token"
 
+DEFAULT_URL = "http://127.0.0.1:8000"  # where `up` listens by default
 UrlOpt = Annotated[str, typer.Option("--url", envvar="HYDRA_URL", help="Scheduler URL.")]
 TokenOpt = Annotated[
     str | None,

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hydra_jobs.cli_common import (
+    DEFAULT_URL,
     DataDirOpt,
     TokenOpt,
     UrlOpt,
@@ -21,7 +22,6 @@ from hydra_jobs.cli_common import (
 )
 from hydra_jobs.client import Client
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 JobArg = Annotated[str, typer.Argument(help="Job id or name.")]
 
 
