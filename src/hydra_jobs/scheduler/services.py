@@ -61,13 +61,9 @@ def validate_spec(raw: Any, now: datetime) -> ValidationReport:
     try:
         spec = JobSpec.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in (
-                with_hint(dict(e), JobSpec)
-                for e in exc.errors(include_url=False, include_input=False)
-            )
-        ]
+        found = exc.errors(include_url=False, include_input=False)
+        hinted = [with_hint(dict(e), JobSpec) for e in found]
+        errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in hinted]
         return ValidationReport(valid=False, errors=errors)
     try:
         fires = next_fires(spec, now)
