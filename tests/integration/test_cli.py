@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,19 +22,16 @@ def up(tmp_path: Path) -> Iterator[UpProcess]:
     proc.stop()
 
 
+def spec_file(tmp_path: Path, name: str, script: str, **more: Any) -> Path:
+    """The spec of shell job `name` running `script` (and `more` fields), as `name`.json."""
+    path = tmp_path / f"{name}.json"
+    executor = {"type": "shell", "script": script}
+    path.write_text(json.dumps({"name": name, "executor": executor, **more}))
+    return path
+
+
 def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
-    spec = tmp_path / "job.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "name": "cli-job",
-                "executor": {
-                    "type": "shell",
-                    "script": "for i in 1 2 3; do echo tick-$i; sleep 0.2; done",
-                },
-            }
-        )
-    )
+    spec = spec_file(tmp_path, "cli-job", "for i in 1 2 3; do echo tick-$i; sleep 0.2; done")
     submitted = up.cli("submit", str(spec))
     assert submitted.returncode == 0, submitted.stderr
     assert "created job cli-job" in submitted.stdout
@@ -59,10 +57,7 @@ def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
 
 
 def test_follow_exits_nonzero_for_a_failed_run(up: UpProcess, tmp_path: Path) -> None:
-    spec = tmp_path / "bad.json"
-    spec.write_text(
-        json.dumps({"name": "bad", "executor": {"type": "shell", "script": "echo nope; exit 4"}})
-    )
+    spec = spec_file(tmp_path, "bad", "echo nope; exit 4")
     assert up.cli("submit", str(spec)).returncode == 0
     result = up.cli("run", "bad", "-f")
     assert result.returncode == 1
@@ -71,10 +66,7 @@ def test_follow_exits_nonzero_for_a_failed_run(up: UpProcess, tmp_path: Path) ->
 
 
 def test_cancel_from_the_cli(up: UpProcess, tmp_path: Path) -> None:
-    spec = tmp_path / "long.json"
-    spec.write_text(
-        json.dumps({"name": "long", "executor": {"type": "shell", "script": "sleep 300"}})
-    )
+    spec = spec_file(tmp_path, "long", "sleep 300")
     up.cli("submit", str(spec))
     run_id = re.search(r"run ([0-9a-f]{32})", up.cli("run", "long").stdout)
     assert run_id
@@ -86,16 +78,7 @@ def test_cancel_from_the_cli(up: UpProcess, tmp_path: Path) -> None:
 
 
 def test_clear_errors(up: UpProcess, tmp_path: Path) -> None:
-    bad = tmp_path / "invalid.json"
-    bad.write_text(
-        json.dumps(
-            {
-                "name": "x",
-                "executor": {"type": "shell", "script": "true"},
-                "schedule": {"cron": "99 * * * *"},
-            }
-        )
-    )
+    bad = spec_file(tmp_path, "x", "true", schedule={"cron": "99 * * * *"})
     result = up.cli("submit", str(bad))
     assert result.returncode == 1 and "schedule" in result.stderr and "minute" in result.stderr
     assert "Value error" not in result.stderr
@@ -138,10 +121,7 @@ def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
     token = minted.stdout.strip()
     assert token.startswith("hjt_") and "shown only now" in minted.stderr
     # The token works, for its domain only.
-    spec = tmp_path / "job.json"
-    spec.write_text(
-        json.dumps({"name": "ops-job", "executor": {"type": "shell", "script": "true"}})
-    )
+    spec = spec_file(tmp_path, "ops-job", "true")
     assert up.cli("submit", str(spec), "--token", token).returncode == 0
     ops_jobs = up.cli("jobs", "--token", token)
     assert "ops-job" in ops_jobs.stdout
@@ -175,16 +155,7 @@ def test_up_keeps_what_start_up_built_out_of_garbage_collections(up: UpProcess) 
 
 
 def test_show_pause_resume_retry_and_delete(up: UpProcess, tmp_path: Path) -> None:
-    spec = tmp_path / "cron.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "name": "minutely",
-                "executor": {"type": "shell", "script": "echo tick; exit 4"},
-                "schedule": {"cron": "* * * * *"},
-            }
-        )
-    )
+    spec = spec_file(tmp_path, "minutely", "echo tick; exit 4", schedule={"cron": "* * * * *"})
     assert up.cli("submit", str(spec)).returncode == 0
     assert up.cli("pause", "minutely").stdout.strip() == "paused job minutely"
     assert re.search(r"minutely .*paused", up.cli("jobs").stdout)
@@ -218,12 +189,8 @@ def test_show_pause_resume_retry_and_delete(up: UpProcess, tmp_path: Path) -> No
 
 
 def test_submit_saves_nothing_when_one_file_is_invalid(up: UpProcess, tmp_path: Path) -> None:
-    good = tmp_path / "good.json"
-    good.write_text(json.dumps({"name": "good-one", "executor": {"type": "shell", "script": ":"}}))
-    bad = tmp_path / "bad.json"
-    bad.write_text(
-        json.dumps({"name": "bad-one", "executor": {"type": "shell", "script": ":"}, "timeout": 5})
-    )
+    good = spec_file(tmp_path, "good-one", ":")
+    bad = spec_file(tmp_path, "bad-one", ":", timeout=5)
     result = up.cli("submit", str(good), str(bad))
     assert result.returncode == 1
     assert (
