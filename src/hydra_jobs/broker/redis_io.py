@@ -220,7 +220,7 @@ class PubSubFeed:
             finally:
                 self.subscribed.clear()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
             await backoff.sleep()
 
     def _offer(self, item: dict[str, Any]) -> None:
