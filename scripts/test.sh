@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Backend checks: ruff (lint + format), mypy --strict, pytest, then the API suite on PostgreSQL.
+# Backend checks: ruff (lint + format), mypy --strict, pytest, then the API suites on PostgreSQL and
+# on the Redis broker. Every suite runs even when one before it failed; a summary ends the output.
 # Extra arguments go to the main pytest run. Sets up what it needs: .venv and Python packages,
 # redis-server (the tests start their own on free ports), a running local PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
+source scripts/_suites.sh
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
@@ -22,18 +24,16 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
 fi
 
-echo "==> ruff"
-ruff check src tests bench examples
-ruff format --check src tests bench examples
-echo "==> mypy"
-mypy
-echo "==> pytest (SQLite store, PostgreSQL contract suite)"
-python -m pytest -p no:cacheprovider "$@"
-echo "==> pytest: the API suite on PostgreSQL"
-HYDRA_TEST_STORE=postgres python -m pytest -p no:cacheprovider -q \
-  tests/integration/test_api_jobs.py tests/integration/test_api_runs.py \
-  tests/integration/test_sse.py tests/integration/test_ticker.py
-echo "==> pytest: the API suite on the Redis broker"
-HYDRA_TEST_BROKER=redis python -m pytest -p no:cacheprovider -q \
-  tests/integration/test_api_jobs.py tests/integration/test_api_runs.py \
-  tests/integration/test_sse.py tests/integration/test_cli.py
+API_SUITE=(tests/integration/test_api_jobs.py tests/integration/test_api_runs.py
+  tests/integration/test_sse.py)
+suite ruff-lint ruff check src tests bench examples
+suite ruff-format ruff format --check src tests bench examples
+suite mypy mypy
+suite pytest python -m pytest -p no:cacheprovider "$@"
+suite pytest-api-postgres env HYDRA_TEST_STORE=postgres python -m pytest -p no:cacheprovider -q \
+  "${API_SUITE[@]}" tests/integration/test_ticker.py
+suite pytest-api-redis env HYDRA_TEST_BROKER=redis python -m pytest -p no:cacheprovider -q \
+  "${API_SUITE[@]}" tests/integration/test_cli.py
+if [ -n "${SUITES_OWNER:-}" ]; then
+  suites_summary
+fi
