@@ -59,7 +59,9 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
-  if (opts.docs) {
+  // The README's pictures change only when asked for (scripts/screenshots.sh): tests leave tracked
+  // files alone.
+  if (opts.docs && process.env.HYDRA_DOCS_SCREENSHOTS === "1") {
     fs.mkdirSync(DOCS, { recursive: true });
     fs.copyFileSync(file, path.join(DOCS, opts.docs));
   }
