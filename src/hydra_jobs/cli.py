@@ -458,14 +458,11 @@ def logs(
     client = _client(url, token, data_dir)
     if follow:
         raise typer.Exit(_follow(client, run_id))
-    offset = 0
-    while True:
-        page = _call(client.logs, run_id, offset)
-        sys.stdout.write(page["data"])
-        offset = page["next_offset"]
-        if not page["data"]:
-            break
+    reader = client.read_log(run_id)
+    _call(sys.stdout.writelines, reader)  # pages are written as they are read
     sys.stdout.flush()
+    if not reader.complete and _call(client.get_run, run_id)["status"] in TERMINAL_STATUSES:
+        err.print(f"[yellow]the rest of run {run_id}'s output has not been stored yet[/yellow]")
 
 
 def _follow(client: Client, run_id: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,9 @@ import httpx
 from hydra_jobs.errors import HydraError
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+LOG_WAIT_SECONDS = 10.0  # an ended run's output still being stored, at most
+LOG_POLL_SECONDS = 0.2
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"})
 
 
 class ApiError(HydraError):
@@ -138,7 +142,16 @@ class Client:
         return dict(self._call("GET", f"/runs/{run_id}"))
 
     def logs(self, run_id: str, offset: int = 0) -> dict[str, Any]:
+        """One page of stored output from `offset` (`complete` once an ended run is all in)."""
         return dict(self._call("GET", f"/runs/{run_id}/logs", params={"offset": offset}))
+
+    def read_log(self, run_id: str, wait_seconds: float = LOG_WAIT_SECONDS) -> LogReader:
+        """A run's stored output, page by page (iterate it); see `LogReader`."""
+        return LogReader(self, run_id, wait_seconds)
+
+    def full_log(self, run_id: str, wait_seconds: float = LOG_WAIT_SECONDS) -> str:
+        """All of a run's stored output; for an ended run, all of it once it is stored."""
+        return "".join(self.read_log(run_id, wait_seconds))
 
     def cancel(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/runs/{run_id}/cancel"))
@@ -206,6 +219,40 @@ class Client:
         self, run_id: str, last_event_id: str | None = None
     ) -> Iterator[tuple[str, str | None, Any]]:
         return self.stream(f"/runs/{run_id}/logs/stream", last_event_id)
+
+
+class LogReader:
+    """Iterates a run's stored output page by page.
+
+    With several scheduler replicas, a run's end can be stored before the last of its output
+    (each replica applies the events it read): for an ended run whose log is not `complete`
+    yet, the reader waits up to `wait_seconds` for the rest. A running run's output ends at
+    what is stored now. `complete` says afterwards whether an ended run's output was all read.
+    """
+
+    def __init__(self, client: Client, run_id: str, wait_seconds: float) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.wait_seconds = wait_seconds
+        self.complete = False
+
+    def __iter__(self) -> Iterator[str]:
+        offset = 0
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            page = self.client.logs(self.run_id, offset)
+            offset = page["next_offset"]
+            if page["data"]:
+                yield page["data"]
+            if page["complete"]:
+                self.complete = True
+                return
+            if page["data"]:
+                continue
+            ended = self.client.get_run(self.run_id)["status"] in TERMINAL_STATUSES
+            if not ended or time.monotonic() >= deadline:
+                return
+            time.sleep(LOG_POLL_SECONDS)
 
 
 def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, str | None, Any]]:

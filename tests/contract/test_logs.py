@@ -117,3 +117,23 @@ async def test_a_nul_character_keeps_the_offsets_whole(store: Store) -> None:
     await _append(store, run, 4, "c\n")
     page = await store.read_log("default", run.id, 0, 1000)
     assert page.data in {"a\x00b\nc\n", "a\ufffdb\nc\n"} and page.next_offset == 6
+
+
+async def test_an_end_stored_before_its_output_reads_incomplete_until_the_output_is_in(
+    store: Store,
+) -> None:
+    """With two scheduler replicas, one can store a run's end while the other still holds its
+    output: the end carries the output's length, so the log is not `complete` before that."""
+    run = await _running(store)
+    fields = {"finished_at": at(9), "log_size": 12}
+    ended = SetStatus(run.id, frozenset({S.RUNNING}), S.SUCCEEDED, fields, worker_id="w1")
+    assert await store.set_status(ended) is not None
+    page = await store.read_log("default", run.id, 0, 1000)
+    assert (page.data, page.complete) == ("", False)
+
+    assert await _append(store, run, 6, "world\n")  # the last chunk first: still a gap
+    assert not (await store.read_log("default", run.id, 0, 1000)).complete
+    assert await _append(store, run, 0, "hello ")
+    page = await store.read_log("default", run.id, 0, 1000)
+    assert (page.data, page.next_offset, page.complete) == ("hello world\n", 12, True)
+    assert (await store.get_run("default", run.id)).log_size == 12

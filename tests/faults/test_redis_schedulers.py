@@ -159,7 +159,7 @@ def test_s4_max_running_holds_across_worker_crashes_and_failover(
     runs = wait_for(finished, 60, 0.3, message="all four chains to succeed")
     client = live_client(cluster)
     for run in runs:
-        assert "OVERLAP" not in client.logs(run["id"])["data"], "two runs held the lock at once"
+        assert "OVERLAP" not in client.full_log(run["id"]), "two runs held the lock at once"
     assert len([r for r in runs if r["status"] == "lost"]) >= 2
     assert {r["id"] for r in runs} >= set(roots)
     spans = sorted(

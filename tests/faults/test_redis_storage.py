@@ -228,7 +228,7 @@ def test_a4_forged_queue_entries_and_events_run_nothing(cluster: Cluster, tmp_pa
     done = wait_for(lambda: client.get_run(victim)["status"] in TERMINAL, 15, message="victim")
     assert done is True
     final = client.get_run(victim)
-    assert final["status"] == "succeeded" and client.logs(victim)["data"] == "real\n"
+    assert final["status"] == "succeeded" and client.full_log(victim) == "real\n"
     time.sleep(0.5)
     assert not canary.exists(), "a forged entry ran"
     log = worker.output()

@@ -119,7 +119,7 @@ def test_d1_kill_between_dequeue_and_start_loses_nothing(cluster: Cluster) -> No
     cluster.worker("rescuer", 2)
     done = wait_for(lambda: status_is(client, run["id"], "succeeded"), 20, message="redelivered")
     assert done["attempt"] == 1 and done["worker_id"].startswith("rescuer-")
-    assert client.logs(run["id"])["data"] == "ran\n"
+    assert client.full_log(run["id"]) == "ran\n"
     assert time.monotonic() - killed < LEASE + SWEEP + 5
     assert len(all_runs(client, job["id"])) == 1
 
@@ -133,7 +133,7 @@ def test_d5_long_job_is_never_redelivered_while_running(cluster: Cluster) -> Non
     job = client.create_job({"name": "d5", "executor": {"type": "shell", "script": script}})
     run = client.trigger(job["id"])
     done = wait_for(lambda: status_is(client, run["id"], "succeeded"), 30, 0.2, message="done")
-    out = client.logs(run["id"])["data"]
+    out = client.full_log(run["id"])
     assert out.count("start ") == 1 and out.endswith("end\n"), out
     assert (done["attempt"], len(all_runs(client, job["id"]))) == (1, 1)
     # 3.5 leases long: the lease was renewed, nobody else ever got the delivery.

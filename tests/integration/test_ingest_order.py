@@ -109,3 +109,22 @@ async def test_events_read_just_before_shutdown_are_still_written(
         await reading
     await ingest.flush()
     assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.SUCCEEDED
+
+
+async def test_an_end_applied_before_its_output_keeps_the_log_incomplete_until_it_arrives(
+    ingest: Ingest,
+) -> None:
+    """Two replicas: one applies the run's end while the other has not stored its output yet.
+    The end names the output's length, so no reader takes the empty log for the whole of it."""
+    run_id = await queued_run(ingest)
+    await ingest.handle([event("started", run_id, pid=1, at=NOW)])
+    finished = event("finished", run_id, status="succeeded", exit_code=0, at=NOW, log_size=6)
+    await ingest.handle([finished])
+    store = ingest.rt.store
+    assert (await store.get_run("default", run_id)).status is RunStatus.SUCCEEDED
+    page = await store.read_log("default", run_id, 0, 100)
+    assert (page.data, page.complete) == ("", False)
+
+    await ingest.handle([event("output", run_id, offset=0, data="hello\n")])  # the other replica
+    page = await store.read_log("default", run_id, 0, 100)
+    assert (page.data, page.complete) == ("hello\n", True)

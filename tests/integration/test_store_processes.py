@@ -161,7 +161,7 @@ def test_two_scheduler_replicas_on_postgresql_with_one_leader_run_jobs(
             0.1,
             message="every run succeeded",
         )
-        assert {client.logs(r)["data"] for r in ids} == {"hello-default\n"}
+        assert {client.full_log(r) for r in ids} == {"hello-default\n"}
         assert all(client.get_run(r)["worker_id"].startswith("pgw-") for r in ids)
 
     rows = pg_rows(pg_cluster.database_url, "SELECT status FROM runs WHERE job_id = $1", job["id"])

@@ -44,6 +44,7 @@ DEFER_LIMIT_SECONDS = 600.0
 DEFERRABLE = frozenset({"finished", "output"})
 # `lost` comes from a worker that had to stop a run it was not asked to stop (it could not renew
 # its lease, or its drain grace ran out): the run is retried like one the reaper declared lost.
+MAX_LOG_SIZE = 2**31 - 1  # characters; the column is a 32-bit integer on PostgreSQL
 FINISH_STATUSES = frozenset(
     {
         RunStatus.SUCCEEDED,
@@ -95,6 +96,10 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
         }
         if event.get("log_truncated"):
             fields["log_truncated"] = True
+        if (size := event.get("log_size")) is not None:
+            # The worker's final offset: no chunk of the run ends past it, so the log reads as
+            # complete only once every chunk is stored, whichever replica applies which event.
+            fields["log_size"] = min(max(0, int(size)), MAX_LOG_SIZE)
         if event.get("source_commit"):
             fields["source_commit"] = event["source_commit"]
         return SetStatus(

@@ -402,10 +402,13 @@ class Worker:
             result = await self._run(run, slot, on_start, on_output)
             if not started:
                 await on_start(0)
-            await self.broker.emit([{**base, **self._finished(result, slot)}])
+            # The end names the output's length: a replica that applies it before the output
+            # (another replica read those events) keeps the log incomplete until all of it is in.
+            finished = {**base, **self._finished(result, slot), "log_size": offset}
+            await self.broker.emit([finished])
         except ExecutorUnavailable as exc:
             await on_start(0)
-            await self.broker.emit([{**base, **self._failure(str(exc))}])
+            await self.broker.emit([{**base, **self._failure(str(exc)), "log_size": offset}])
         except Exception as exc:
             log.exception(
                 "run %s failed inside the worker",
@@ -414,7 +417,8 @@ class Worker:
             )
             if not started:
                 await on_start(0)
-            await self.broker.emit([{**base, **self._failure(f"worker error: {exc}")}])
+            failure = self._failure(f"worker error: {exc}")
+            await self.broker.emit([{**base, **failure, "log_size": offset}])
         finally:
             if slot.pgid is not None and self.guard is not None:
                 self.guard.remove(slot.pgid)
