@@ -7,15 +7,15 @@ import tseslint from "typescript-eslint";
 const NO_HTML_INJECTION = [
   {
     selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
-    message: "Never render HTML from data: job output and API text are shown as text (RELIABILITY I5).",
+    message: "Never render HTML from data: job output and API text are shown as text (I5 in docs/reliability.md).",
   },
   {
     selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]",
-    message: "Never write HTML from data (RELIABILITY I5).",
+    message: "Never write HTML from data (I5 in docs/reliability.md).",
   },
   {
     selector: "CallExpression[callee.property.name='insertAdjacentHTML']",
-    message: "Never write HTML from data (RELIABILITY I5).",
+    message: "Never write HTML from data (I5 in docs/reliability.md).",
   },
 ];
 

@@ -1,4 +1,4 @@
-"""Capped, jittered exponential backoff for every reconnect loop (RELIABILITY St3).
+"""Capped, jittered exponential backoff for every reconnect loop (St3 in docs/reliability.md).
 
 Full jitter (a uniform draw between 0 and the capped exponential) spreads a fleet that lost Redis
 at the same instant, so its return is not met by every worker at once; the cap bounds how long a

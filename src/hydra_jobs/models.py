@@ -1,7 +1,8 @@
 """The vocabulary of Hydra Jobs: job specs, jobs, runs, workers (pydantic, no I/O).
 
-`JobSpec` is the public contract (DESIGN.md section 6): unknown fields are rejected and every check
-names the field it failed on, so a 422 tells the user exactly what to fix.
+`JobSpec` is the public contract (the OpenAPI schema, see docs/architecture.md): unknown fields are
+rejected (A5 in docs/reliability.md) and every check names the field it failed on, so a 422 tells
+the user exactly what to fix.
 """
 
 from __future__ import annotations

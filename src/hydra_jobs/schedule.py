@@ -1,8 +1,9 @@
 """Scheduling math: cron and interval fire times and catch-up plans (pure: no I/O, no clock reads).
 
 Cron expressions are matched on the job's local wall clock (an IANA timezone) and every fire is
-returned as an aware UTC instant. DESIGN.md section 4 fixes what daylight-saving changes do; the
-rules below are tested case by case in ``tests/unit/test_schedule_dst.py``:
+returned as an aware UTC instant. What daylight-saving changes do is fixed here (S5 in
+docs/reliability.md); the rules below are tested case by case in
+``tests/unit/test_schedule_dst.py``:
 
 ===============================  ===========================================  =====================
 Wall-clock slot                  Fires                                        America/New_York

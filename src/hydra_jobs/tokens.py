@@ -1,4 +1,4 @@
-"""Domain API tokens: their wire format, and what the store keeps of them (RELIABILITY A1).
+"""Domain API tokens: their wire format, and what the store keeps of them (A1, docs/reliability.md).
 
 A token reads `hjt_<id>_<secret>`: the id (a UUIDv7 hex) names the stored record so a lookup is one
 primary-key read; the secret is 256 random bits. The store keeps two one-way derivatives, never the

@@ -37,8 +37,8 @@ def test_max_running_holds_across_a_crash_and_runs_are_reconciled(tmp_path: Path
     wait_for(lambda: client.get_run(runs[0])["status"] == "running", 10, message="first run")
     pid = int(wait_for(lambda: client.logs(runs[0])["data"].strip(), 5, message="pid"))
     up.kill9()
-    # The worker's guard kills the job's tree when `up` dies (RELIABILITY P7); if it is still
-    # on its way, end it like an operator would. It may be gone by the time we look.
+    # The worker's guard kills the job's tree when `up` dies (P7 in docs/reliability.md); if it
+    # is still on its way, end it like an operator would. It may be gone by the time we look.
     if psutil.pid_exists(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""RELIABILITY A2: every route of the OpenAPI schema x {token A, token B, none, revoked, admin}.
+"""A2 in docs/reliability.md: every route of the OpenAPI schema x {token A, token B, none, revoked,
+admin}.
 
 The routes come from the running app's schema, so a new route that nobody taught this matrix how
 to call fails the test, and so does one that forgets to scope by domain. Domain A is `default`

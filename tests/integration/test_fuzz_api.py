@@ -1,4 +1,4 @@
-"""RELIABILITY I7: hostile input to every route of the OpenAPI schema never yields a 500.
+"""I7 (docs/reliability.md): hostile input to every route of the OpenAPI schema never yields a 500.
 
 For each operation, hypothesis draws path parameters, query parameters (the documented ones and
 strangers), headers and JSON bodies: huge numbers, control characters, deep nesting, wrong types.

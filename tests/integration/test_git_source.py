@@ -1,5 +1,5 @@
 """Jobs that run a script from a git repository, end to end: the real API, the embedded worker,
-the real `git` binary and repositories made in a temp directory (DESIGN §5, RELIABILITY I2-I4)."""
+the real `git` binary and repositories made in a temp directory (I2-I4 in docs/reliability.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real-subprocess tests for the worker's process layer (RELIABILITY P1-P3, P6, I1).
+"""Real-subprocess tests for the worker's process layer (P1-P3, P6, I1 in docs/reliability.md).
 
 Every test spawns actual processes and checks the OS afterwards with psutil: nothing it started
 may be left alive, output must arrive intact and bounded, and numbers must come from the kernel.

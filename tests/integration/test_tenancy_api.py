@@ -1,4 +1,4 @@
-"""Domains, tokens and the audit log through the real API (issue: tenancy; RELIABILITY A1, A3)."""
+"""Domains, tokens and the audit log through the real API (A1, A3 in docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -276,7 +276,7 @@ def test_a5_job_output_cannot_change_the_job_or_its_run(server: Server) -> None:
 
 
 def test_hostile_offsets_and_event_ids_are_not_server_errors(server: Server) -> None:
-    """RELIABILITY I7 on the log and event routes."""
+    """I7 (docs/reliability.md) on the log and event routes."""
     job = server.job("quiet", "echo hi")
     run = server.wait_run(server.client.trigger(job["id"])["id"])
     huge = call(server, "GET", f"/runs/{run['id']}/logs?offset=100000000000000000000", ADMIN)

@@ -1,6 +1,6 @@
-"""Tests for executor commands, the default shell and the job environment (DESIGN section 5, P6,
-I1). `build_command` and `build_env` are pure; `resolve_shell` and `script_file` touch only the
-file system."""
+"""Tests for executor commands, the default shell and the job environment (P6, I1 in
+docs/reliability.md). `build_command` and `build_env` are pure; `resolve_shell` and `script_file`
+touch only the file system."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Git source inputs are refused before git runs (RELIABILITY I2, I3), and what runs git is
-locked down: real `git` where git is involved, real files for locks and checkout paths."""
+"""Git source inputs are refused before git runs (I2, I3 in docs/reliability.md), and what runs
+git is locked down: real `git` where git is involved, real files for locks and checkout paths."""
 
 from __future__ import annotations
 

@@ -421,7 +421,7 @@ def test_interval_needs_aware_datetimes() -> None:
         next_interval_fire(datetime(2026, 1, 1), 60, T0)
 
 
-# --- catch-up (RELIABILITY S3) ---------------------------------------------------------------
+# --- catch-up (S3 in docs/reliability.md) ----------------------------------------------------
 
 MISSED = [utc(2026, 1, 1, h) for h in range(5)]
 

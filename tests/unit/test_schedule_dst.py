@@ -1,4 +1,4 @@
-"""DST rules of cron schedules (DESIGN.md section 4, RELIABILITY.md S5): no double run, no lost run.
+"""DST rules of cron schedules (S5 in docs/reliability.md): no double run, no lost run.
 
 A wall-clock slot skipped by spring-forward fires once at the transition instant; a repeated wall
 time fires once, at its first occurrence; slots that land on the same instant fire once. Exact
@@ -43,7 +43,7 @@ def hours_from(first: datetime, count: int) -> list[datetime]:
     return [first + timedelta(hours=h) for h in range(count)]
 
 
-# --- America/New_York: the RELIABILITY S5 cases ------------------------------------------------
+# --- America/New_York: the S5 cases ----------------------------------------------------------
 
 
 def test_ny_0230_skipped_by_spring_forward_fires_once_at_the_transition() -> None:
@@ -327,7 +327,7 @@ def _wall_matcher(expression: str) -> Callable[[datetime], bool]:
 
 
 def _brute_force(expression: str, zone_name: str, start: datetime, end: datetime) -> list[datetime]:
-    """Walk UTC instants one step at a time and apply DESIGN section 4 literally."""
+    """Walk UTC instants one step at a time and apply the DST rules (schedule.py) literally."""
     zone = ZoneInfo(zone_name)
     matches = _wall_matcher(expression)
     step = timedelta(seconds=1 if len(expression.split()) == 6 else 60)

@@ -3,7 +3,8 @@
 - Queues are streams with one consumer group: a claim is one XREADGROUP for at most the worker's
   free slots, so a delivery is always in exactly one consumer's pending list until it is acked
   (never a bare pop: a kill between dequeue and start leaves it there). The leader moves entries
-  pending at consumers whose lease is gone back onto their queue, atomically (RELIABILITY D1/D2).
+  pending at consumers whose lease is gone back onto their queue, atomically (D1/D2; the IDs
+  name properties in docs/reliability.md).
 - Worker events go to one stream read by every scheduler replica through a shared group: each
   event is ingested once, and acked only after the store write.
 - Leases are keys with a TTL; the leader lease is SET NX PX renewed by compare-and-renew (Lua).

@@ -1,8 +1,9 @@
 """The Redis broker's signed messages outside the queues: live fan-out, nudges, control.
 
 Pub/sub carries them fast and is only a hint. Cancels, aborts and drains also leave a marker key
-(signed, with a TTL) that workers read at start and poll while they run (RELIABILITY St2); live
-fan-out and nudges between replicas have the store and periodic rechecks behind them.
+(signed, with a TTL) that workers read at start and poll while they run (St2 in
+docs/reliability.md); live fan-out and nudges between replicas have the store and periodic
+rechecks behind them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   run's `finished` event, so a crash can lose the ack (the run is redelivered, or the reaper
   reconciles it) but never ack a run whose result was not sent. Past a high-water mark `put`
   waits, so a job flooding output while Redis is down blocks on its pipe instead of growing the
-  worker's memory (RELIABILITY P3).
+  worker's memory (P3 in docs/reliability.md).
 - `PubSubFeed`: one channel, re-subscribed with backoff whenever the connection drops. Pub/sub is
   only a hint here: every message it carries also has a durable path.
 """

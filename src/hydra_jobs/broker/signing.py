@@ -1,4 +1,5 @@
-"""Message signing for the Redis data plane: the queue is not a trust boundary (RELIABILITY A4).
+"""Message signing for the Redis data plane: the queue is not a trust boundary (A4 in
+docs/reliability.md).
 
 Anyone who can write to Redis can push entries into a queue stream, an events stream or a pub/sub
 channel. Every message therefore carries a signature and is dropped (with a log line) unless it

@@ -1,4 +1,4 @@
-"""Checks on a job's git source that run before git does (RELIABILITY I2, I3).
+"""Checks on a job's git source that run before git does (I2, I3 in docs/reliability.md).
 
 Git reads many strings as more than data: a URL starting with `-` is an option
 (`--upload-pack=...`, GitPython CVE-2022-24439), `ext::cmd` runs a command, a host starting with

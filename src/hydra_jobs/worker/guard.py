@@ -1,8 +1,8 @@
 """The worker's guard: a tiny helper process that kills the worker's jobs when the worker cannot.
 
-RELIABILITY P7: when a worker dies (kill -9), its jobs must die with it, or at least before their
-runs are retried elsewhere. Jobs run in their own sessions (so a tree kill reaches them all), which
-also means nothing takes them down when the worker goes. Options considered:
+P7 in docs/reliability.md: when a worker dies (kill -9), its jobs must die with it, or at least
+before their runs are retried elsewhere. Jobs run in their own sessions (so a tree kill reaches
+them all), which also means nothing takes them down when the worker goes. Options considered:
 
 - `prctl(PR_SET_PDEATHSIG)` in each job: needs `preexec_fn` (slow, unsafe with threads), fires on
   the death of the forking *thread*, and reaches only the direct child, not the job's tree.
@@ -18,7 +18,7 @@ also means nothing takes them down when the worker goes. Options considered:
   `HYDRA_WORKER_ID` (descendants that left the group with setsid). It reacts within
   milliseconds, long before the lease expires and the reaper retries the run.
 
-It is also the lease's hard backstop (RELIABILITY D3/D4): after every successful lease renewal
+It is also the lease's hard backstop (D3/D4): after every successful lease renewal
 the worker sends the time left before its lease could lapse; if the guard hears nothing newer by
 then (the worker is frozen by SIGSTOP, or wedged, or cut off from Redis and its own soft fence
 did not finish in time), it kills the jobs itself. A job group's id cannot be recycled while it is

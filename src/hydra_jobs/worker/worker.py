@@ -1,7 +1,7 @@
 """The worker: N slots, claims deliveries for its domain's queues, runs them, reports events.
 
 It needs only the broker (never the database). It renews a lease while alive. Two fences keep a
-run that the reaper may declare lost from still running somewhere (RELIABILITY D4, P7):
+run that the reaper may declare lost from still running somewhere (D4, P7 in docs/reliability.md):
 - the worker's own: once its last successful renewal is old enough that the lease could lapse
   before a graceful stop (TERM, grace, KILL) completes, it stops its jobs and reports them `lost`
   (they are retried per policy), and it neither claims nor starts anything until it renews again;
@@ -456,7 +456,7 @@ class Worker:
         async with contextlib.AsyncExitStack() as stack:
             cwd: str | None = None
             if spec.source is not None:
-                # Checked out before the job starts, removed once it has ended (DESIGN §5).
+                # Checked out before the job starts, removed once it has ended.
                 try:
                     checkout = await stack.enter_async_context(
                         open_checkout(spec.source, self.config.git, run["id"], slot.cancel)
