@@ -37,7 +37,8 @@ MAX_ATTEMPTS = 100
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # No NaN or infinity: JSON has neither (Python's parser reads them, and 1e400 as infinity).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, allow_inf_nan=False)
 
 
 class RunStatus(StrEnum):

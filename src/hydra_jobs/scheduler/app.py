@@ -40,6 +40,7 @@ from hydra_jobs.scheduler.audit import AuditMiddleware
 from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
+from hydra_jobs.scheduler.inputs import json_safe, reject_nul
 from hydra_jobs.scheduler.routes import (
     domains,
     events,
@@ -87,7 +88,8 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if isinstance(model, type) and issubclass(model, BaseModel):
         errors = [with_hint(e, model, skip=1) if e["loc"][:1] == ("body",) else e for e in errors]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    # An error quotes its input, which may be a NaN or an infinity the JSON parser let in.
+    return JSONResponse({"detail": json_safe(jsonable_encoder(errors))}, status_code=422)
 
 
 def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
@@ -189,7 +191,7 @@ def create_app(
     app.add_exception_handler(HydraError, _error_response)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
     for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):
         api.include_router(module.router)
     app.include_router(api)

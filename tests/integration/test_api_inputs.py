@@ -1,0 +1,71 @@
+"""Hostile but well-formed input gets a 4xx that names the field, on every store (issue 13 §7).
+
+Each case here was a 500 once: a number JSON does not have, a time past the end of the calendar,
+a NUL that PostgreSQL refuses, a log offset beyond a 32-bit column.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.integration.test_api_jobs import SPEC, raw
+
+JOB: dict[str, Any] = {"name": "inputs", "executor": {"type": "shell", "script": "echo hi"}}
+
+
+def locs(response: httpx.Response) -> list[list[Any]]:
+    return [e["loc"] for e in response.json()["detail"]]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_number_json_does_not_have_is_422_naming_the_field(server: Server, number: str) -> None:
+    spec = json.dumps({**JOB, "timeout_seconds": 0.5}).replace("0.5", number)
+    headers = {"Content-Type": "application/json"}
+    response = raw(server, "POST", "/jobs", content=spec, headers=headers)
+    assert response.status_code == 422, response.text
+    assert ["body", "timeout_seconds"] in locs(response)
+    report = raw(server, "POST", "/jobs/validate", content=spec, headers=headers)
+    assert report.status_code == 200, report.text
+    assert ["body", "timeout_seconds"] in [e["loc"] for e in report.json()["errors"]]
+    job = server.client.create_job({**JOB, "params": {"p": {"default": "x"}}})
+    trigger = f'{{"params": {{"p": {number}}}}}'
+    response = raw(server, "POST", f"/jobs/{job['id']}/run", content=trigger, headers=headers)
+    assert response.status_code == 422, response.text
+    assert ["body", "params", "p"] in locs(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "loc"),
+    [
+        ("GET", "/jobs", {"search": "a\x00"}, ["query", "search"]),
+        ("GET", "/jobs", {"cursor": "\x00"}, ["query", "cursor"]),
+        ("GET", "/runs", {"job_id": "\x00"}, ["query", "job_id"]),
+        ("GET", "/jobs/%00", {}, ["path", "job_id"]),
+        ("GET", "/runs/%00/logs", {}, ["path", "run_id"]),
+    ],
+)
+def test_a_nul_in_a_path_or_query_is_422_naming_it(
+    server: Server, method: str, path: str, params: dict[str, str], loc: list[str]
+) -> None:
+    response = raw(server, method, path, params=params)
+    assert response.status_code == 422, response.text
+    assert locs(response) == [loc]
+
+
+def test_a_nul_in_a_body_string_is_422_naming_it(server: Server) -> None:
+    response = raw(server, "POST", "/domains", json={"name": "nul", "description": "a\x00b"})
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["body", "description"]]
+    response = raw(server, "POST", "/jobs", json={**SPEC, "description": "\x00"})
+    assert response.status_code == 422 and locs(response) == [["body", "description"]]
+    job = server.client.create_job({**JOB, "params": {"p": {"default": "x"}}})
+    response = raw(server, "POST", f"/jobs/{job['id']}/run", json={"params": {"p": "\x00"}})
+    assert response.status_code == 422 and locs(response) == [["body", "params", "p"]]
+    # An escaped backslash before "u0000" is text, not a NUL.
+    literal = raw(server, "POST", "/domains", json={"name": "lit", "description": "\\u0000"})
+    assert literal.status_code == 201, literal.text
