@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,6 +35,24 @@ MAX_SCRIPT_CHARS = 256 * 1024
 MAX_ENV_VALUE_CHARS = 32 * 1024
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_ATTEMPTS = 100
+# A one-off time ends a year before the calendar does, so the scheduler's arithmetic on it (a
+# grace period, a retry's delay) cannot run past the year 9999.
+LATEST_AT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def utc_time(value: datetime, zone: str = "UTC") -> datetime:
+    """`value` in UTC, naive meaning in `zone`; refused if that is not a time Python can hold
+    (9999-12-31 in America/Adak is past the year 9999 in UTC: an OverflowError, not a 422)."""
+    try:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=validate_timezone(zone))
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range: in UTC this time is outside the years 1 to 9999") from None
+
+
+UtcTime = Annotated[datetime, AfterValidator(utc_time)]
+"""A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
 
 
 class Strict(BaseModel):
@@ -158,6 +177,14 @@ class Schedule(Strict):
                 raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("at")
+    @classmethod
+    def _at_in_range(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is not None:  # `timezone` is validated first: it is in `info.data` if valid
+            if utc_time(value, info.data.get("timezone") or "UTC") >= LATEST_AT:
+                raise ValueError(f"must be before {LATEST_AT.date().isoformat()} (UTC)")
+        return value
+
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
@@ -188,9 +215,7 @@ class Schedule(Strict):
     def at_utc(self) -> datetime | None:
         if self.at is None:
             return None
-        if self.at.tzinfo is None:
-            return self.at.replace(tzinfo=validate_timezone(self.timezone or "UTC")).astimezone(UTC)
-        return self.at.astimezone(UTC)
+        return utc_time(self.at, self.timezone or "UTC")
 
     def cron_schedule(self) -> CronSchedule | None:
         if self.cron is None:

@@ -40,6 +40,41 @@ def test_a_number_json_does_not_have_is_422_naming_the_field(server: Server, num
 
 
 @pytest.mark.parametrize(
+    "schedule",
+    [
+        {"at": "9999-12-31T00:00:00", "timezone": "America/Adak"},
+        {"at": "9999-12-31T23:59:59-12:00"},
+        {"at": "0001-01-01T00:00:00+14:00"},
+    ],
+)
+def test_a_one_off_time_past_the_calendar_is_422(server: Server, schedule: dict[str, str]) -> None:
+    response = raw(server, "POST", "/jobs", json={**JOB, "schedule": schedule})
+    assert response.status_code == 422, response.text
+    assert ["body", "schedule", "at"] in locs(response)
+    report = server.client.validate({**JOB, "schedule": schedule})
+    assert report["valid"] is False
+    assert ["body", "schedule", "at"] in [e["loc"] for e in report["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("until", "9999-12-31T23:59:59-12:00"), ("since", "0001-01-01T00:00:00+14:00")],
+)
+def test_a_run_time_filter_past_the_calendar_is_422(server: Server, name: str, value: str) -> None:
+    response = raw(server, "GET", "/runs", params={name: value})
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["query", name]]
+
+
+def test_a_naive_run_time_filter_is_utc(server: Server) -> None:
+    run = server.wait_run(server.client.trigger(server.client.create_job(JOB)["id"])["id"])
+    created = run["created_at"].replace("Z", "").split("+")[0]
+    response = raw(server, "GET", "/runs", params={"since": created[:19]})
+    assert response.status_code == 200, response.text
+    assert [r["id"] for r in response.json()["items"]] == [run["id"]]
+
+
+@pytest.mark.parametrize(
     ("method", "path", "params", "loc"),
     [
         ("GET", "/jobs", {"search": "a\x00"}, ["query", "search"]),
