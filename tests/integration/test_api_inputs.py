@@ -104,3 +104,22 @@ def test_a_nul_in_a_body_string_is_422_naming_it(server: Server) -> None:
     # An escaped backslash before "u0000" is text, not a NUL.
     literal = raw(server, "POST", "/domains", json={"name": "lit", "description": "\\u0000"})
     assert literal.status_code == 201, literal.text
+
+
+def test_log_offsets_past_32_bits_read_nothing(server: Server) -> None:
+    run = server.wait_run(server.client.trigger(server.client.create_job(JOB)["id"])["id"])
+    for offset in (2**31, 2**53):
+        response = raw(server, "GET", f"/runs/{run['id']}/logs", params={"offset": offset})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["data"] == "" and page["next_offset"] == offset and page["complete"] is True
+
+
+def test_a_log_stream_resumed_past_the_end_ends(server: Server) -> None:
+    run = server.wait_run(server.client.trigger(server.client.create_job(JOB)["id"])["id"])
+    headers = {**server.client.http.headers, "Last-Event-ID": "999999999999999"}
+    url = f"{server.url}/api/v1/runs/{run['id']}/logs/stream"
+    with httpx.stream("GET", url, headers=headers, timeout=10) as response:
+        assert response.status_code == 200
+        text = "".join(response.iter_text())
+    assert "event: end" in text and '"status":"succeeded"' in text.replace(" ", ""), text
