@@ -32,7 +32,8 @@ python -m pytest -p no:cacheprovider "$@"
 echo "==> pytest: the API suite on PostgreSQL"
 HYDRA_TEST_STORE=postgres python -m pytest -p no:cacheprovider -q \
   tests/integration/test_api_jobs.py tests/integration/test_api_runs.py \
-  tests/integration/test_sse.py tests/integration/test_ticker.py
+  tests/integration/test_sse.py tests/integration/test_ticker.py \
+  tests/integration/test_api_inputs.py tests/integration/test_fuzz_api.py
 echo "==> pytest: the API suite on the Redis broker"
 HYDRA_TEST_BROKER=redis python -m pytest -p no:cacheprovider -q \
   tests/integration/test_api_jobs.py tests/integration/test_api_runs.py \
