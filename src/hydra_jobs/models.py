@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
+from hydra_jobs.worker.executors import param_env_name
 from hydra_jobs.worker.git_errors import GitInputRefused
 from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
 
@@ -33,6 +34,11 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_SCRIPT_CHARS = 256 * 1024
 MAX_ENV_VALUE_CHARS = 32 * 1024
+# A run's parameters (names and values, defaults included) together: they reach the job as
+# environment variables, and Linux refuses to start a program whose arguments and environment
+# pass 2 MiB (a 50 MB value was stored, then failed the run with "Argument list too long").
+MAX_PARAMS_CHARS = 256 * 1024
+MIN_INTERVAL_SECONDS = 1.0  # 0.001 made 560 runs in 3 s
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_ATTEMPTS = 100
 # A one-off time ends a year before the calendar does, so the scheduler's arithmetic on it (a
@@ -53,6 +59,18 @@ def utc_time(value: datetime, zone: str = "UTC") -> datetime:
 
 UtcTime = Annotated[datetime, AfterValidator(utc_time)]
 """A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
+
+
+def params_size(params: dict[str, str]) -> int:
+    """What a run's parameters weigh against MAX_PARAMS_CHARS: names and values."""
+    return sum(len(name) + len(value) for name, value in params.items())
+
+
+def params_too_big(params: dict[str, str]) -> str:
+    return (
+        f"{params_size(params):,} characters (names and values); "
+        f"a run's parameters may have {MAX_PARAMS_CHARS:,} together"
+    )
 
 
 class Strict(BaseModel):
@@ -163,7 +181,12 @@ class Schedule(Strict):
         examples=["0 2 * * *"],
     )
     timezone: str | None = Field(default=None, description="IANA timezone name (default UTC).")
-    interval_seconds: float | None = Field(default=None, gt=0, le=366 * 24 * 3600)
+    interval_seconds: float | None = Field(
+        default=None,
+        ge=MIN_INTERVAL_SECONDS,
+        le=366 * 24 * 3600,
+        description="Seconds between runs, at least 1.",
+    )
     at: datetime | None = Field(default=None, description="One-off time (naive = `timezone`).")
 
     # Field validators first, so a 422 names `schedule.cron` or `schedule.timezone` itself.
@@ -291,9 +314,20 @@ class JobSpec(Strict):
     def _param_names(cls, value: dict[str, Param]) -> dict[str, Param]:
         if len(value) > 100:
             raise ValueError("at most 100 parameters")
+        seen: dict[str, str] = {}
         for key in value:
             if not PARAM_NAME_RE.match(key):
                 raise ValueError(f"'{key}' is not a valid parameter name (letters, digits, _)")
+            variable = param_env_name(key)  # the worker's own naming
+            if variable in seen:
+                raise ValueError(
+                    f"'{seen[variable]}' and '{key}' would both reach the job as {variable}: "
+                    "rename one (parameter names are not case-sensitive)"
+                )
+            seen[variable] = key
+        defaults = {k: p.default for k, p in value.items() if p.default is not None}
+        if params_size(defaults) > MAX_PARAMS_CHARS:
+            raise ValueError(f"the defaults are {params_too_big(defaults)}")
         return value
 
     @model_validator(mode="after")
@@ -452,15 +486,18 @@ class Page(BaseModel, Generic[T]):
         return made
 
 
+ParamValue = Annotated[str, Field(max_length=MAX_ENV_VALUE_CHARS)]
+
+
 class RunRequest(Strict):
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     trigger: Literal["api", "manual"] = Field(
         default="api", description="`manual` when a person pressed a button, else `api`."
     )
 
 
 class BatchItem(Strict):
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
 
 
 MAX_BATCH_RUNS = 1000
