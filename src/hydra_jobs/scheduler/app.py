@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from hydra_jobs.errors import (
     HydraError,
     InvalidInput,
     NotFound,
+    TooManyRuns,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -66,6 +68,7 @@ STATUS_OF: dict[type[HydraError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Forbidden: 403,
+    TooManyRuns: 429,
     BackendUnavailable: 503,
 }
 
@@ -77,6 +80,8 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, TooManyRuns):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
 

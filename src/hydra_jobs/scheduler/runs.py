@@ -187,5 +187,6 @@ async def retry_run(rt: Runtime, run: Run) -> Run:
     """A new attempt of a finished run, now (the user asked; no backoff)."""
     if run.status not in TERMINAL:
         raise Conflict(f"run '{run.id}' is still {run.status.value}; cancel it first")
+    rt.admit(run.domain, 1)
     retry = next_attempt(run, delay_seconds=0.0, trigger=Trigger.RETRY, rt=rt)
     return (await submit_runs(rt, [retry]))[0]

@@ -150,6 +150,7 @@ class JobService:
                 raise InvalidInput(exc.message, loc=loc) from None
         spec = job.spec().model_dump(mode="json")
         runs = [new_run(job, trigger=trigger, params=p, now=now, spec=spec) for p in resolved]
+        self.rt.admit(job.domain, len(runs))
         return await submit_runs(self.rt, runs)
 
     async def _changed(self, job: Job) -> None:
