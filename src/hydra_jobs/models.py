@@ -60,6 +60,18 @@ def utc_time(value: datetime, zone: str = "UTC") -> datetime:
 UtcTime = Annotated[datetime, AfterValidator(utc_time)]
 """A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
 
+# Validation context for what was saved before: jobs and run snapshots in the store, runs in a
+# queue. Rules added since (a minimum interval, parameters bounded together) apply to input, so
+# an upgrade never makes a stored job unreadable; the scheduler applies them when it acts.
+STORED: dict[str, Any] = {"stored": True}
+
+
+def _is_input(info: ValidationInfo) -> bool:
+    return not (isinstance(info.context, dict) and info.context.get("stored"))
+
+
+"""A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
+
 
 def params_size(params: dict[str, str]) -> int:
     """What a run's parameters weigh against MAX_PARAMS_CHARS: names and values."""
@@ -181,12 +193,13 @@ class Schedule(Strict):
         examples=["0 2 * * *"],
     )
     timezone: str | None = Field(default=None, description="IANA timezone name (default UTC).")
-    interval_seconds: float | None = Field(
-        default=None,
-        ge=MIN_INTERVAL_SECONDS,
-        le=366 * 24 * 3600,
-        description="Seconds between runs, at least 1.",
-    )
+    # The minimum is checked below (only for input, see STORED), and shown in the schema.
+    interval_seconds: (
+        Annotated[
+            float, Field(le=366 * 24 * 3600, json_schema_extra={"minimum": MIN_INTERVAL_SECONDS})
+        ]
+        | None
+    ) = Field(default=None, description="Seconds between runs, at least 1.")
     at: datetime | None = Field(default=None, description="One-off time (naive = `timezone`).")
 
     # Field validators first, so a 422 names `schedule.cron` or `schedule.timezone` itself.
@@ -198,6 +211,15 @@ class Schedule(Strict):
                 validate_timezone(value)
             except ScheduleError as exc:
                 raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("interval_seconds")
+    @classmethod
+    def _interval_at_least(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and value < MIN_INTERVAL_SECONDS and _is_input(info):
+            raise ValueError(f"must be at least {MIN_INTERVAL_SECONDS:g} second")
+        if value is not None and value <= 0:
+            raise ValueError("must be greater than 0")
         return value
 
     @field_validator("at")
@@ -240,6 +262,12 @@ class Schedule(Strict):
             return None
         return utc_time(self.at, self.timezone or "UTC")
 
+    def every_seconds(self) -> float | None:
+        """The interval the scheduler keeps: an older job's sub-second one runs each second."""
+        if self.interval_seconds is None:
+            return None
+        return max(MIN_INTERVAL_SECONDS, self.interval_seconds)
+
     def cron_schedule(self) -> CronSchedule | None:
         if self.cron is None:
             return None
@@ -272,6 +300,22 @@ class Concurrency(Strict):
         default=None, ge=1, le=100_000, description="Runs of this job active at once (None: any)."
     )
     overlap: Overlap = Overlap.ALLOW
+
+
+def _check_params_together(params: dict[str, Param]) -> None:
+    """Rules across a job's parameters, for input (see STORED)."""
+    seen: dict[str, str] = {}
+    for key in params:
+        variable = param_env_name(key)  # the worker's own naming
+        if variable in seen:
+            raise ValueError(
+                f"'{seen[variable]}' and '{key}' would both reach the job as {variable}: "
+                "rename one (parameter names are not case-sensitive)"
+            )
+        seen[variable] = key
+    defaults = {k: p.default for k, p in params.items() if p.default is not None}
+    if params_size(defaults) > MAX_PARAMS_CHARS:
+        raise ValueError(f"the defaults are {params_too_big(defaults)}")
 
 
 class JobSpec(Strict):
@@ -311,23 +355,14 @@ class JobSpec(Strict):
 
     @field_validator("params")
     @classmethod
-    def _param_names(cls, value: dict[str, Param]) -> dict[str, Param]:
+    def _param_names(cls, value: dict[str, Param], info: ValidationInfo) -> dict[str, Param]:
         if len(value) > 100:
             raise ValueError("at most 100 parameters")
-        seen: dict[str, str] = {}
         for key in value:
             if not PARAM_NAME_RE.match(key):
                 raise ValueError(f"'{key}' is not a valid parameter name (letters, digits, _)")
-            variable = param_env_name(key)  # the worker's own naming
-            if variable in seen:
-                raise ValueError(
-                    f"'{seen[variable]}' and '{key}' would both reach the job as {variable}: "
-                    "rename one (parameter names are not case-sensitive)"
-                )
-            seen[variable] = key
-        defaults = {k: p.default for k, p in value.items() if p.default is not None}
-        if params_size(defaults) > MAX_PARAMS_CHARS:
-            raise ValueError(f"the defaults are {params_too_big(defaults)}")
+        if _is_input(info):
+            _check_params_together(value)
         return value
 
     @model_validator(mode="after")
@@ -355,7 +390,9 @@ class Job(JobSpec):
     last_run_at: datetime | None = None
 
     def spec(self) -> JobSpec:
-        return JobSpec.model_validate(self.model_dump(include=set(JobSpec.model_fields)))
+        return JobSpec.model_validate(
+            self.model_dump(include=set(JobSpec.model_fields)), context=STORED
+        )
 
 
 TERMINAL: frozenset[RunStatus] = frozenset(
@@ -426,13 +463,13 @@ class Run(RunSummary):
     spec: dict[str, Any] = Field(description="The job definition this run executes (a snapshot).")
 
     def job_spec(self) -> JobSpec:
-        return JobSpec.model_validate(self.spec)
+        return JobSpec.model_validate(self.spec, context=STORED)
 
     def summary(self) -> RunSummary:
         return RunSummary.model_validate(self.model_dump(exclude={"spec"}))
 
     def detail(self) -> RunDetail:
-        return RunDetail.model_validate(self.model_dump())
+        return RunDetail.model_validate(self.model_dump(), context=STORED)
 
 
 class RunDetail(RunSummary):

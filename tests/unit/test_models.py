@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hydra_jobs.models import MAX_ENV_VALUE_CHARS, JobSpec, RunBatchRequest, RunRequest
+from hydra_jobs.models import MAX_ENV_VALUE_CHARS, STORED, JobSpec, RunBatchRequest, RunRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL: dict[str, Any] = {"name": "j", "executor": {"type": "shell", "script": "true"}}
@@ -152,3 +152,17 @@ def test_a_parameter_value_is_bounded_like_an_env_value() -> None:
     with pytest.raises(ValidationError) as exc:
         RunBatchRequest.model_validate({"runs": [{"params": {"p": "x" * 40_000}}]})
     assert exc.value.errors()[0]["loc"] == ("runs", 0, "params", "p")
+
+
+def test_what_was_saved_under_older_rules_still_loads() -> None:
+    """An upgrade must not make a stored job or a queued run's snapshot unreadable."""
+    old = {
+        **MINIMAL,
+        "schedule": {"interval_seconds": 0.5},
+        "params": {"foo": {}, "FOO": {}},
+    }
+    assert len(errors(old)) == 2  # refused as input
+    spec = JobSpec.model_validate(old, context=STORED)
+    assert spec.schedule is not None and spec.schedule.every_seconds() == 1.0  # run each second
+    with pytest.raises(ValidationError):
+        JobSpec.model_validate({**MINIMAL, "schedule": {"interval_seconds": 0}}, context=STORED)

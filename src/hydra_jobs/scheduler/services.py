@@ -46,7 +46,7 @@ def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list
             fires.append(t)
         return fires
     if schedule.kind == "interval":
-        interval = float(schedule.interval_seconds or 0)
+        interval = schedule.every_seconds() or 0.0
         out, t = [], now
         for _ in range(count):
             t = next_interval_fire(now, interval, t)

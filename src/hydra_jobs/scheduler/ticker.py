@@ -143,7 +143,7 @@ class Ticker:
         floor = max(t for t in (last, job.updated_at) if t is not None)
         kind = job.schedule.kind
         if kind == "interval":
-            interval = float(job.schedule.interval_seconds or 0)
+            interval = job.schedule.every_seconds() or 0.0
             elapsed = (now - last).total_seconds() if last else 0.0
             wait = interval - elapsed if last else interval
             entry.next_mono = self.rt.clock.monotonic() + max(0.0, wait)
@@ -205,7 +205,7 @@ class Ticker:
             job = entry.job
             if entry.next_mono is not None:
                 await self.fire(job, now)
-                interval = float(job.schedule.interval_seconds or 0) if job.schedule else 0.0
+                interval = (job.schedule.every_seconds() or 0.0) if job.schedule else 0.0
                 entry.next_mono += interval
                 if entry.next_mono <= mono:  # fell behind (suspended): no burst, one interval on
                     entry.next_mono = mono + interval
