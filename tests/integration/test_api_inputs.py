@@ -7,6 +7,8 @@ a NUL that PostgreSQL refuses, a log offset beyond a 32-bit column.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,6 +106,15 @@ def test_a_nul_in_a_body_string_is_422_naming_it(server: Server) -> None:
     # An escaped backslash before "u0000" is text, not a NUL.
     literal = raw(server, "POST", "/domains", json={"name": "lit", "description": "\\u0000"})
     assert literal.status_code == 201, literal.text
+
+
+def test_a_nul_in_a_ui_path_is_a_404(make_server: Callable[..., Server], tmp_path: Path) -> None:
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<html>ui</html>")
+    server = make_server(HYDRA_UI_DIR=ui)
+    for path in ("/%00", "/jobs/a%00b", "/assets/%00.js"):
+        assert httpx.get(server.url + path).status_code == 404, path
 
 
 def test_log_offsets_past_32_bits_read_nothing(server: Server) -> None:

@@ -42,7 +42,7 @@ from hydra_jobs.scheduler.audit import AuditMiddleware
 from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
-from hydra_jobs.scheduler.inputs import json_safe, reject_nul
+from hydra_jobs.scheduler.inputs import NUL, json_safe, reject_nul
 from hydra_jobs.scheduler.routes import (
     domains,
     events,
@@ -108,6 +108,8 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
     async def spa(path: str) -> FileResponse:
         if path == "api" or path.startswith("api/"):
             raise NotFound(f"no such API route: /{path[:200]}")  # JSON, never the UI page
+        if NUL in path:  # no file has one, and resolving it raises (the API refuses it too)
+            raise NotFound("no such page")
         candidate = (ui_dir / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
             return FileResponse(candidate)
