@@ -38,6 +38,7 @@ MAX_ENV_VALUE_CHARS = 32 * 1024
 # environment variables, and Linux refuses to start a program whose arguments and environment
 # pass 2 MiB (a 50 MB value was stored, then failed the run with "Argument list too long").
 MAX_PARAMS_CHARS = 256 * 1024
+MAX_ENV_CHARS = 256 * 1024  # a job's `env` together, for the same reason
 MIN_INTERVAL_SECONDS = 1.0  # 0.001 made 560 runs in 3 s
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_ATTEMPTS = 100
@@ -74,7 +75,7 @@ def _is_input(info: ValidationInfo) -> bool:
 
 
 def params_size(params: dict[str, str]) -> int:
-    """What a run's parameters weigh against MAX_PARAMS_CHARS: names and values."""
+    """What variables weigh against MAX_PARAMS_CHARS or MAX_ENV_CHARS: names and values."""
     return sum(len(name) + len(value) for name, value in params.items())
 
 
@@ -341,7 +342,7 @@ class JobSpec(Strict):
 
     @field_validator("env")
     @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+    def _env_names(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         if len(value) > 200:
             raise ValueError("at most 200 variables")
         for key, item in value.items():
@@ -351,6 +352,11 @@ class JobSpec(Strict):
                 raise ValueError(f"'{key}': HYDRA_* names are reserved for run metadata")
             if len(item) > MAX_ENV_VALUE_CHARS or "\x00" in item:
                 raise ValueError(f"'{key}': value too long or contains NUL")
+        if _is_input(info) and params_size(value) > MAX_ENV_CHARS:
+            raise ValueError(
+                f"{params_size(value):,} characters (names and values); "
+                f"a job's env may have {MAX_ENV_CHARS:,} together"
+            )
         return value
 
     @field_validator("params")

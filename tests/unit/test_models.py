@@ -166,3 +166,11 @@ def test_what_was_saved_under_older_rules_still_loads() -> None:
     assert spec.schedule is not None and spec.schedule.every_seconds() == 1.0  # run each second
     with pytest.raises(ValidationError):
         JobSpec.model_validate({**MINIMAL, "schedule": {"interval_seconds": 0}}, context=STORED)
+
+
+def test_a_job_env_is_bounded_together() -> None:
+    big = "x" * MAX_ENV_VALUE_CHARS
+    msgs = errors({**MINIMAL, "env": {f"V{i}": big for i in range(8)}})
+    assert msgs[0][0] == ("env",) and "262,144" in msgs[0][1], msgs
+    JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(7)}})
+    JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(8)}}, context=STORED)
