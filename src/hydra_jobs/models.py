@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
-from hydra_jobs.worker.executors import param_env_name
+from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git_errors import GitInputRefused
 from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
 
@@ -33,6 +33,7 @@ QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_SCRIPT_CHARS = 256 * 1024
+MAX_ARGUMENT_BYTES = 128 * 1024 - 1  # Linux's MAX_ARG_STRLEN, its terminating NUL excluded
 MAX_ENV_VALUE_CHARS = 32 * 1024
 # A run's parameters (names and values, defaults included) together: they reach the job as
 # environment variables, and Linux refuses to start a program whose arguments and environment
@@ -128,6 +129,21 @@ class Executor(Strict):
     def _script_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("script must not be blank")
+        return value
+
+    @field_validator("script")
+    @classmethod
+    def _fits_one_argument(cls, value: str, info: ValidationInfo) -> str:
+        # A script the worker passes as `sh -c SCRIPT` or `python -c SCRIPT` is one argument,
+        # and Linux refuses to start a program with an argument of 128 KiB or more.
+        on_file = info.data.get("type") is ExecutorType.SHELL and shebang(value) is not None
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if not on_file and size > MAX_ARGUMENT_BYTES and _is_input(info):
+            raise ValueError(
+                f"{size:,} bytes; a script given on the command line may have "
+                f"{MAX_ARGUMENT_BYTES:,} (Linux's limit on one argument). Start a shell script "
+                "with a #! line (it then runs from a file), or keep it in a git source"
+            )
         return value
 
 

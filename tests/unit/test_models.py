@@ -174,3 +174,14 @@ def test_a_job_env_is_bounded_together() -> None:
     assert msgs[0][0] == ("env",) and "262,144" in msgs[0][1], msgs
     JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(7)}})
     JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(8)}}, context=STORED)
+
+
+@pytest.mark.parametrize("kind", ["shell", "python"])
+def test_a_script_given_as_one_argument_fits_in_one(kind: str) -> None:
+    big = "#" + "x" * (128 * 1024)  # a comment: valid in both languages
+    msgs = errors({**MINIMAL, "executor": {"type": kind, "script": big}})
+    assert msgs[0][0] == ("executor", "script") and "#!" in msgs[0][1], msgs
+    JobSpec.model_validate({**MINIMAL, "executor": {"type": kind, "script": big[:-2]}})
+    if kind == "shell":  # run from a file: the argument limit does not apply
+        on_file = {"type": kind, "script": "#!/bin/sh\n" + big}
+        JobSpec.model_validate({**MINIMAL, "executor": on_file})
