@@ -7,7 +7,7 @@ names the field it failed on, so a 422 tells the user exactly what to fix.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -21,6 +21,18 @@ from pydantic import (
     model_validator,
 )
 
+from hydra_jobs.limits import (
+    LATEST_AT,
+    MAX_ARGUMENT_BYTES,
+    MAX_ENV_CHARS,
+    MAX_PARAMS_CHARS,
+    MIN_INTERVAL_SECONDS,
+    STORED,
+    is_input,
+    params_too_big,
+    utc_time,
+    vars_size,
+)
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
 from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git_errors import GitInputRefused
@@ -33,58 +45,9 @@ QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_SCRIPT_CHARS = 256 * 1024
-MAX_ARGUMENT_BYTES = 128 * 1024 - 1  # Linux's MAX_ARG_STRLEN, its terminating NUL excluded
 MAX_ENV_VALUE_CHARS = 32 * 1024
-# A run's parameters (names and values, defaults included) together: they reach the job as
-# environment variables, and Linux refuses to start a program whose arguments and environment
-# pass 2 MiB (a 50 MB value was stored, then failed the run with "Argument list too long").
-MAX_PARAMS_CHARS = 256 * 1024
-MAX_ENV_CHARS = 256 * 1024  # a job's `env` together, for the same reason
-MIN_INTERVAL_SECONDS = 1.0  # 0.001 made 560 runs in 3 s
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_ATTEMPTS = 100
-# A one-off time ends a year before the calendar does, so the scheduler's arithmetic on it (a
-# grace period, a retry's delay) cannot run past the year 9999.
-LATEST_AT = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-def utc_time(value: datetime, zone: str = "UTC") -> datetime:
-    """`value` in UTC, naive meaning in `zone`; refused if that is not a time Python can hold
-    (9999-12-31 in America/Adak is past the year 9999 in UTC: an OverflowError, not a 422)."""
-    try:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=validate_timezone(zone))
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range: in UTC this time is outside the years 1 to 9999") from None
-
-
-UtcTime = Annotated[datetime, AfterValidator(utc_time)]
-"""A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
-
-# Validation context for what was saved before: jobs and run snapshots in the store, runs in a
-# queue. Rules added since (a minimum interval, parameters bounded together) apply to input, so
-# an upgrade never makes a stored job unreadable; the scheduler applies them when it acts.
-STORED: dict[str, Any] = {"stored": True}
-
-
-def _is_input(info: ValidationInfo) -> bool:
-    return not (isinstance(info.context, dict) and info.context.get("stored"))
-
-
-"""A time given to the API (naive = UTC), as UTC and never past the ends of the calendar."""
-
-
-def params_size(params: dict[str, str]) -> int:
-    """What variables weigh against MAX_PARAMS_CHARS or MAX_ENV_CHARS: names and values."""
-    return sum(len(name) + len(value) for name, value in params.items())
-
-
-def params_too_big(params: dict[str, str]) -> str:
-    return (
-        f"{params_size(params):,} characters (names and values); "
-        f"a run's parameters may have {MAX_PARAMS_CHARS:,} together"
-    )
 
 
 class Strict(BaseModel):
@@ -138,7 +101,7 @@ class Executor(Strict):
         # and Linux refuses to start a program with an argument of 128 KiB or more.
         on_file = info.data.get("type") is ExecutorType.SHELL and shebang(value) is not None
         size = len(value.encode("utf-8", "surrogatepass"))
-        if not on_file and size > MAX_ARGUMENT_BYTES and _is_input(info):
+        if not on_file and size > MAX_ARGUMENT_BYTES and is_input(info):
             raise ValueError(
                 f"{size:,} bytes; a script given on the command line may have "
                 f"{MAX_ARGUMENT_BYTES:,} (Linux's limit on one argument). Start a shell script "
@@ -233,7 +196,7 @@ class Schedule(Strict):
     @field_validator("interval_seconds")
     @classmethod
     def _interval_at_least(cls, value: float | None, info: ValidationInfo) -> float | None:
-        if value is not None and value < MIN_INTERVAL_SECONDS and _is_input(info):
+        if value is not None and value < MIN_INTERVAL_SECONDS and is_input(info):
             raise ValueError(f"must be at least {MIN_INTERVAL_SECONDS:g} second")
         if value is not None and value <= 0:
             raise ValueError("must be greater than 0")
@@ -331,7 +294,7 @@ def _check_params_together(params: dict[str, Param]) -> None:
             )
         seen[variable] = key
     defaults = {k: p.default for k, p in params.items() if p.default is not None}
-    if params_size(defaults) > MAX_PARAMS_CHARS:
+    if vars_size(defaults) > MAX_PARAMS_CHARS:
         raise ValueError(f"the defaults are {params_too_big(defaults)}")
 
 
@@ -368,9 +331,9 @@ class JobSpec(Strict):
                 raise ValueError(f"'{key}': HYDRA_* names are reserved for run metadata")
             if len(item) > MAX_ENV_VALUE_CHARS or "\x00" in item:
                 raise ValueError(f"'{key}': value too long or contains NUL")
-        if _is_input(info) and params_size(value) > MAX_ENV_CHARS:
+        if is_input(info) and vars_size(value) > MAX_ENV_CHARS:
             raise ValueError(
-                f"{params_size(value):,} characters (names and values); "
+                f"{vars_size(value):,} characters (names and values); "
                 f"a job's env may have {MAX_ENV_CHARS:,} together"
             )
         return value
@@ -383,7 +346,7 @@ class JobSpec(Strict):
         for key in value:
             if not PARAM_NAME_RE.match(key):
                 raise ValueError(f"'{key}' is not a valid parameter name (letters, digits, _)")
-        if _is_input(info):
+        if is_input(info):
             _check_params_together(value)
         return value
 

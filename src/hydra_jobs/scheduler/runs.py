@@ -10,16 +10,8 @@ from typing import Any
 from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
 from hydra_jobs.lifecycle import concurrency_cap
-from hydra_jobs.models import (
-    MAX_PARAMS_CHARS,
-    TERMINAL,
-    Job,
-    Run,
-    RunStatus,
-    Trigger,
-    params_size,
-    params_too_big,
-)
+from hydra_jobs.limits import MAX_PARAMS_CHARS, params_too_big, vars_size
+from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
 
@@ -44,7 +36,7 @@ def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
             values[name] = param.default
         elif param.required:
             raise InvalidInput("required parameter is missing", loc=("body", "params", name))
-    if params_size(values) > MAX_PARAMS_CHARS:
+    if vars_size(values) > MAX_PARAMS_CHARS:
         raise InvalidInput(f"too big: {params_too_big(values)}", loc=("body", "params"))
     return values
 

@@ -18,7 +18,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError
 
-from hydra_jobs.models import STORED, Job, Run
+from hydra_jobs.limits import STORED
+from hydra_jobs.models import Job, Run
 from hydra_jobs.store.base import AuditRecord, RunFilter, slot_key
 from hydra_jobs.store.common import job_record
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hydra_jobs.models import STORED, Job, Page, Run
+from hydra_jobs.limits import STORED
+from hydra_jobs.models import Job, Page, Run
 from hydra_jobs.store.base import slot_key
 from hydra_jobs.store.common import job_record
 

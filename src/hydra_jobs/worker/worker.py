@@ -30,7 +30,8 @@ from hydra_jobs import __version__
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
-from hydra_jobs.models import STORED, JobSpec, WorkerStatus
+from hydra_jobs.limits import STORED
+from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,

@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary, UtcTime
+from hydra_jobs.limits import UtcTime
+from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
 from hydra_jobs.scheduler.deps import (
     AuthDep,
     CursorQuery,
