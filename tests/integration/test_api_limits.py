@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from hydra_jobs.client import Client
 from hydra_jobs.models import MAX_ENV_VALUE_CHARS
 from tests.conftest import ADMIN, Server, wait_for
@@ -31,6 +33,8 @@ def test_a_domain_over_its_runs_per_minute_gets_429_with_retry_after(
     assert too_many.status_code == 422, too_many.text  # never fits: not worth retrying
     assert too_many.json()["detail"][0]["loc"] == ["body", "runs"]
     assert len(server.client.list_runs(job_id=job["id"])["items"]) == 4
+    metrics = httpx.get(server.url + "/metrics").text
+    assert "hydra_runs_refused_over_cap 7.0" in metrics, metrics  # 1 + 1 + 5 refused
     # Another domain has its own count.
     server.client.create_domain("other")
     with Client(server.url, ADMIN, domain="other") as other:

@@ -75,6 +75,7 @@ class Runtime:
     keys: SchedulerKeys | None = None  # signing keys of a Redis deployment
     audit: AuditLog = field(init=False)
     budget: RunBudget = field(init=False)  # runs each domain may still create, on this replica
+    refused_runs: int = 0  # runs asked for by API calls refused over their domain's cap
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.store, self.clock)
@@ -86,6 +87,7 @@ class Runtime:
         wait = self.budget.take(domain, count, self.clock.monotonic())
         if wait == 0:
             return
+        self.refused_runs += count
         cap = self.budget.per_minute
         if math.isinf(wait):
             raise InvalidInput(
