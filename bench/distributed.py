@@ -67,6 +67,7 @@ class Stack:
             "HYDRA_LEASE_SECONDS": str(lease),
             "HYDRA_HEARTBEAT_SECONDS": str(heartbeat),
             "HYDRA_DATA_DIR": str(self.dir / "data"),
+            "HYDRA_MAX_RUNS_PER_MINUTE": "0",  # measuring throughput is the point
         }
 
     def _spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

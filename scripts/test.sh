@@ -31,7 +31,8 @@ suite ruff-format ruff format --check src tests bench examples
 suite mypy mypy
 suite pytest python -m pytest -p no:cacheprovider "$@"
 suite pytest-api-postgres env HYDRA_TEST_STORE=postgres python -m pytest -p no:cacheprovider -q \
-  "${API_SUITE[@]}" tests/integration/test_ticker.py
+  "${API_SUITE[@]}" tests/integration/test_ticker.py tests/integration/test_api_inputs.py \
+  tests/integration/test_fuzz_api.py
 suite pytest-api-redis env HYDRA_TEST_BROKER=redis python -m pytest -p no:cacheprovider -q \
   "${API_SUITE[@]}" tests/integration/test_cli.py
 if [ -n "${SUITES_OWNER:-}" ]; then

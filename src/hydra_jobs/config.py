@@ -71,6 +71,8 @@ class Settings(BaseSettings):
         default=24 * 3600, gt=0, alias="HYDRA_CATCHUP_WINDOW_SECONDS"
     )
     catchup_max_runs: int = Field(default=100, ge=1, alias="HYDRA_CATCHUP_MAX_RUNS")
+    # Runs one domain may create per minute (a burst up to it, then its rate); 0 means no cap.
+    max_runs_per_minute: int = Field(default=6000, ge=0, alias="HYDRA_MAX_RUNS_PER_MINUTE")
     run_retention_days: int | None = Field(default=None, ge=1, alias="HYDRA_RUN_RETENTION_DAYS")
     allow_file_git: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_FILE")
     git_allow_private_hosts: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_PRIVATE_HOSTS")

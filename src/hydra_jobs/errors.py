@@ -47,6 +47,14 @@ class InvalidInput(HydraError):
         self.loc = loc
 
 
+class TooManyRuns(HydraError):
+    """The domain has created as many runs as it may for now; retry later."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the domain has room again
+
+
 class Unauthorized(HydraError):
     """A valid bearer token is required."""
 

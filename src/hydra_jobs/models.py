@@ -8,7 +8,7 @@ the user exactly what to fix.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -17,11 +17,25 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from hydra_jobs.limits import (
+    LATEST_AT,
+    MAX_ARGUMENT_BYTES,
+    MAX_ENV_CHARS,
+    MAX_PARAMS_CHARS,
+    MIN_INTERVAL_SECONDS,
+    STORED,
+    is_input,
+    params_too_big,
+    utc_time,
+    vars_size,
+)
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
+from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git_errors import GitInputRefused
 from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
 
@@ -38,7 +52,8 @@ MAX_ATTEMPTS = 100
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # No NaN or infinity: JSON has neither (Python's parser reads them, and 1e400 as infinity).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, allow_inf_nan=False)
 
 
 class RunStatus(StrEnum):
@@ -78,6 +93,21 @@ class Executor(Strict):
     def _script_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("script must not be blank")
+        return value
+
+    @field_validator("script")
+    @classmethod
+    def _fits_one_argument(cls, value: str, info: ValidationInfo) -> str:
+        # A script the worker passes as `sh -c SCRIPT` or `python -c SCRIPT` is one argument,
+        # and Linux refuses to start a program with an argument of 128 KiB or more.
+        on_file = info.data.get("type") is ExecutorType.SHELL and shebang(value) is not None
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if not on_file and size > MAX_ARGUMENT_BYTES and is_input(info):
+            raise ValueError(
+                f"{size:,} bytes; a script given on the command line may have "
+                f"{MAX_ARGUMENT_BYTES:,} (Linux's limit on one argument). Start a shell script "
+                "with a #! line (it then runs from a file), or keep it in a git source"
+            )
         return value
 
 
@@ -144,7 +174,13 @@ class Schedule(Strict):
         examples=["0 2 * * *"],
     )
     timezone: str | None = Field(default=None, description="IANA timezone name (default UTC).")
-    interval_seconds: float | None = Field(default=None, gt=0, le=366 * 24 * 3600)
+    # The minimum is checked below (only for input, see STORED), and shown in the schema.
+    interval_seconds: (
+        Annotated[
+            float, Field(le=366 * 24 * 3600, json_schema_extra={"minimum": MIN_INTERVAL_SECONDS})
+        ]
+        | None
+    ) = Field(default=None, description="Seconds between runs, at least 1.")
     at: datetime | None = Field(default=None, description="One-off time (naive = `timezone`).")
 
     # Field validators first, so a 422 names `schedule.cron` or `schedule.timezone` itself.
@@ -156,6 +192,23 @@ class Schedule(Strict):
                 validate_timezone(value)
             except ScheduleError as exc:
                 raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("interval_seconds")
+    @classmethod
+    def _interval_at_least(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and value < MIN_INTERVAL_SECONDS and is_input(info):
+            raise ValueError(f"must be at least {MIN_INTERVAL_SECONDS:g} second")
+        if value is not None and value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at_in_range(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is not None:  # `timezone` is validated first: it is in `info.data` if valid
+            if utc_time(value, info.data.get("timezone") or "UTC") >= LATEST_AT:
+                raise ValueError(f"must be before {LATEST_AT.date().isoformat()} (UTC)")
         return value
 
     @field_validator("cron")
@@ -188,9 +241,13 @@ class Schedule(Strict):
     def at_utc(self) -> datetime | None:
         if self.at is None:
             return None
-        if self.at.tzinfo is None:
-            return self.at.replace(tzinfo=validate_timezone(self.timezone or "UTC")).astimezone(UTC)
-        return self.at.astimezone(UTC)
+        return utc_time(self.at, self.timezone or "UTC")
+
+    def every_seconds(self) -> float | None:
+        """The interval the scheduler keeps: an older job's sub-second one runs each second."""
+        if self.interval_seconds is None:
+            return None
+        return max(MIN_INTERVAL_SECONDS, self.interval_seconds)
 
     def cron_schedule(self) -> CronSchedule | None:
         if self.cron is None:
@@ -226,6 +283,22 @@ class Concurrency(Strict):
     overlap: Overlap = Overlap.ALLOW
 
 
+def _check_params_together(params: dict[str, Param]) -> None:
+    """Rules across a job's parameters, for input (see STORED)."""
+    seen: dict[str, str] = {}
+    for key in params:
+        variable = param_env_name(key)  # the worker's own naming
+        if variable in seen:
+            raise ValueError(
+                f"'{seen[variable]}' and '{key}' would both reach the job as {variable}: "
+                "rename one (parameter names are not case-sensitive)"
+            )
+        seen[variable] = key
+    defaults = {k: p.default for k, p in params.items() if p.default is not None}
+    if vars_size(defaults) > MAX_PARAMS_CHARS:
+        raise ValueError(f"the defaults are {params_too_big(defaults)}")
+
+
 class JobSpec(Strict):
     """A job definition as users submit it."""
 
@@ -249,7 +322,7 @@ class JobSpec(Strict):
 
     @field_validator("env")
     @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+    def _env_names(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         if len(value) > 200:
             raise ValueError("at most 200 variables")
         for key, item in value.items():
@@ -259,16 +332,23 @@ class JobSpec(Strict):
                 raise ValueError(f"'{key}': HYDRA_* names are reserved for run metadata")
             if len(item) > MAX_ENV_VALUE_CHARS or "\x00" in item:
                 raise ValueError(f"'{key}': value too long or contains NUL")
+        if is_input(info) and vars_size(value) > MAX_ENV_CHARS:
+            raise ValueError(
+                f"{vars_size(value):,} characters (names and values); "
+                f"a job's env may have {MAX_ENV_CHARS:,} together"
+            )
         return value
 
     @field_validator("params")
     @classmethod
-    def _param_names(cls, value: dict[str, Param]) -> dict[str, Param]:
+    def _param_names(cls, value: dict[str, Param], info: ValidationInfo) -> dict[str, Param]:
         if len(value) > 100:
             raise ValueError("at most 100 parameters")
         for key in value:
             if not PARAM_NAME_RE.match(key):
                 raise ValueError(f"'{key}' is not a valid parameter name (letters, digits, _)")
+        if is_input(info):
+            _check_params_together(value)
         return value
 
     @model_validator(mode="after")
@@ -296,7 +376,9 @@ class Job(JobSpec):
     last_run_at: datetime | None = None
 
     def spec(self) -> JobSpec:
-        return JobSpec.model_validate(self.model_dump(include=set(JobSpec.model_fields)))
+        return JobSpec.model_validate(
+            self.model_dump(include=set(JobSpec.model_fields)), context=STORED
+        )
 
 
 TERMINAL: frozenset[RunStatus] = frozenset(
@@ -367,13 +449,13 @@ class Run(RunSummary):
     spec: dict[str, Any] = Field(description="The job definition this run executes (a snapshot).")
 
     def job_spec(self) -> JobSpec:
-        return JobSpec.model_validate(self.spec)
+        return JobSpec.model_validate(self.spec, context=STORED)
 
     def summary(self) -> RunSummary:
         return RunSummary.model_validate(self.model_dump(exclude={"spec"}))
 
     def detail(self) -> RunDetail:
-        return RunDetail.model_validate(self.model_dump())
+        return RunDetail.model_validate(self.model_dump(), context=STORED)
 
 
 class RunDetail(RunSummary):
@@ -427,15 +509,18 @@ class Page(BaseModel, Generic[T]):
         return made
 
 
+ParamValue = Annotated[str, Field(max_length=MAX_ENV_VALUE_CHARS)]
+
+
 class RunRequest(Strict):
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     trigger: Literal["api", "manual"] = Field(
         default="api", description="`manual` when a person pressed a button, else `api`."
     )
 
 
 class BatchItem(Strict):
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
 
 
 MAX_BATCH_RUNS = 1000

@@ -189,7 +189,7 @@ def test_a_revoked_tokens_open_event_stream_ends(server: Server) -> None:
     created = server.client.create_token("live", "dash")
     client = Client(server.url, created["token"])
     # A busy domain: the stream always has something to send, so it never sits idle.
-    client.create_job({**JOB, "name": "ticker", "schedule": {"interval_seconds": 0.5}})
+    client.create_job({**JOB, "name": "ticker", "schedule": {"interval_seconds": 1}})
     ended = threading.Event()
     seen: list[str] = []
 

@@ -19,7 +19,9 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
+from hydra_jobs.limits import STORED
 from hydra_jobs.models import Job, JobSpec, Run, RunStatus
+from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.scheduler.ticker import Ticker
 from hydra_jobs.store.base import RunFilter
@@ -308,3 +310,39 @@ async def test_an_at_already_past_fires_once_and_clears_its_next_fire(harness: H
     assert [r.scheduled_for for r in await harness.runs(job)] == [at]
     stored = await harness.rt.store.get_job("default", job.id)
     assert stored.next_fire_at is None  # it stayed at the past time until a restart
+
+
+async def test_a_domain_over_its_run_cap_skips_slots_and_says_so_once_a_minute(
+    harness: Harness,
+) -> None:
+    harness.rt.budget = RunBudget(6)  # six at once, then one every 10 s
+    job = await harness.add_job(schedule={"interval_seconds": 1})
+    harness.start()
+    await harness.settle()
+    await harness.advance(30)
+    runs = await harness.runs(job)
+    fired = [r for r in runs if r.status in FIRED]
+    skipped = [r for r in runs if r.status == RunStatus.SKIPPED]
+    assert 6 <= len(fired) <= 9, len(fired)  # the burst, then the cap's rate
+    assert len(skipped) == 1 and "HYDRA_MAX_RUNS_PER_MINUTE" in (skipped[0].error or "")
+    assert harness.ticker.over_cap == 30 - len(fired)
+    await harness.advance(60)
+    runs = await harness.runs(job)
+    assert len([r for r in runs if r.status == RunStatus.SKIPPED]) == 2  # one more a minute
+    assert len([r for r in runs if r.status in FIRED]) <= 6 + 9  # 90 s at 6 a minute
+
+
+async def test_a_job_saved_with_a_sub_second_interval_loads_and_fires_each_second(
+    harness: Harness,
+) -> None:
+    body = {"name": "old", "executor": {"type": "shell", "script": "true"}}
+    now = harness.clock.now()
+    fields = {"id": new_id(), "domain": "default", "created_at": now, "updated_at": now}
+    old = {**body, **fields, "schedule": {"interval_seconds": 0.01}}
+    job = Job.model_validate(old, context=STORED)
+    await harness.rt.store.create_job(job)  # as a version without the minimum saved it
+    assert (await harness.rt.store.get_job("default", job.id)).id == job.id
+    harness.start()
+    await harness.settle()
+    await harness.advance(5, step=0.01)
+    assert 4 <= len(await harness.runs(job)) <= 6  # not 500

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hydra_jobs.models import JobSpec
+from hydra_jobs.limits import STORED
+from hydra_jobs.models import MAX_ENV_VALUE_CHARS, JobSpec, RunBatchRequest, RunRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL: dict[str, Any] = {"name": "j", "executor": {"type": "shell", "script": "true"}}
@@ -123,3 +124,65 @@ def test_a_page_model_outlives_garbage_collection() -> None:
         gc.collect()
         assert first() is not None and first() is Page[item]  # type: ignore[valid-type]
     assert Page[Run] is not Page[Job]
+
+
+@pytest.mark.parametrize("seconds", [0.001, 0.5])
+def test_an_interval_is_at_least_a_second(seconds: float) -> None:
+    msgs = errors({**MINIMAL, "schedule": {"interval_seconds": seconds}})
+    assert msgs[0][0] == ("schedule", "interval_seconds"), msgs
+    JobSpec.model_validate({**MINIMAL, "schedule": {"interval_seconds": 1}})
+
+
+def test_parameters_that_reach_the_job_as_one_variable_are_refused() -> None:
+    msgs = errors({**MINIMAL, "params": {"foo": {}, "FOO": {}}})
+    assert msgs[0][0] == ("params",), msgs
+    assert "'foo' and 'FOO'" in msgs[0][1] and "HYDRA_PARAM_FOO" in msgs[0][1]
+
+
+def test_parameter_defaults_are_bounded_together() -> None:
+    big = {"default": "x" * MAX_ENV_VALUE_CHARS}
+    msgs = errors({**MINIMAL, "params": {f"p{i}": big for i in range(8)}})
+    assert msgs[0][0] == ("params",) and "262,144" in msgs[0][1], msgs
+    JobSpec.model_validate({**MINIMAL, "params": {f"p{i}": big for i in range(7)}})
+
+
+def test_a_parameter_value_is_bounded_like_an_env_value() -> None:
+    with pytest.raises(ValidationError) as exc:
+        RunRequest.model_validate({"params": {"p": "x" * (MAX_ENV_VALUE_CHARS + 1)}})
+    assert exc.value.errors()[0]["loc"] == ("params", "p")
+    with pytest.raises(ValidationError) as exc:
+        RunBatchRequest.model_validate({"runs": [{"params": {"p": "x" * 40_000}}]})
+    assert exc.value.errors()[0]["loc"] == ("runs", 0, "params", "p")
+
+
+def test_what_was_saved_under_older_rules_still_loads() -> None:
+    """An upgrade must not make a stored job or a queued run's snapshot unreadable."""
+    old = {
+        **MINIMAL,
+        "schedule": {"interval_seconds": 0.5},
+        "params": {"foo": {}, "FOO": {}},
+    }
+    assert len(errors(old)) == 2  # refused as input
+    spec = JobSpec.model_validate(old, context=STORED)
+    assert spec.schedule is not None and spec.schedule.every_seconds() == 1.0  # run each second
+    with pytest.raises(ValidationError):
+        JobSpec.model_validate({**MINIMAL, "schedule": {"interval_seconds": 0}}, context=STORED)
+
+
+def test_a_job_env_is_bounded_together() -> None:
+    big = "x" * MAX_ENV_VALUE_CHARS
+    msgs = errors({**MINIMAL, "env": {f"V{i}": big for i in range(8)}})
+    assert msgs[0][0] == ("env",) and "262,144" in msgs[0][1], msgs
+    JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(7)}})
+    JobSpec.model_validate({**MINIMAL, "env": {f"V{i}": big for i in range(8)}}, context=STORED)
+
+
+@pytest.mark.parametrize("kind", ["shell", "python"])
+def test_a_script_given_as_one_argument_fits_in_one(kind: str) -> None:
+    big = "#" + "x" * (128 * 1024)  # a comment: valid in both languages
+    msgs = errors({**MINIMAL, "executor": {"type": kind, "script": big}})
+    assert msgs[0][0] == ("executor", "script") and "#!" in msgs[0][1], msgs
+    JobSpec.model_validate({**MINIMAL, "executor": {"type": kind, "script": big[:-2]}})
+    if kind == "shell":  # run from a file: the argument limit does not apply
+        on_file = {"type": kind, "script": "#!/bin/sh\n" + big}
+        JobSpec.model_validate({**MINIMAL, "executor": on_file})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from hydra_jobs.errors import (
     HydraError,
     InvalidInput,
     NotFound,
+    TooManyRuns,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -40,6 +42,7 @@ from hydra_jobs.scheduler.audit import AuditMiddleware
 from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
+from hydra_jobs.scheduler.inputs import NUL, json_safe, reject_nul
 from hydra_jobs.scheduler.routes import (
     domains,
     events,
@@ -65,6 +68,7 @@ STATUS_OF: dict[type[HydraError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Forbidden: 403,
+    TooManyRuns: 429,
     BackendUnavailable: 503,
 }
 
@@ -76,6 +80,8 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, TooManyRuns):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
 
@@ -87,7 +93,8 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if isinstance(model, type) and issubclass(model, BaseModel):
         errors = [with_hint(e, model, skip=1) if e["loc"][:1] == ("body",) else e for e in errors]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    # An error quotes its input, which may be a NaN or an infinity the JSON parser let in.
+    return JSONResponse({"detail": json_safe(jsonable_encoder(errors))}, status_code=422)
 
 
 def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
@@ -101,6 +108,8 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
     async def spa(path: str) -> FileResponse:
         if path == "api" or path.startswith("api/"):
             raise NotFound(f"no such API route: /{path[:200]}")  # JSON, never the UI page
+        if NUL in path:  # no file has one, and resolving it raises (the API refuses it too)
+            raise NotFound("no such page")
         candidate = (ui_dir / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
             return FileResponse(candidate)
@@ -189,7 +198,7 @@ def create_app(
     app.add_exception_handler(HydraError, _error_response)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
     for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):
         api.include_router(module.router)
     app.include_router(api)

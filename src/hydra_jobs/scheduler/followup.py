@@ -53,6 +53,9 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
                 )
             )
     if retries:
+        # Owed to runs already admitted: counted against their domain's cap, never refused.
+        for run in retries:
+            rt.budget.charge(run.domain, 1, rt.clock.monotonic())
         await submit_runs(rt, retries)
     if any(concurrency_cap(run.spec) is not None for run in ended):
         rt.dispatch_wanted.set()  # slots freed: capped jobs may have pending runs

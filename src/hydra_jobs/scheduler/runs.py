@@ -10,6 +10,7 @@ from typing import Any
 from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
 from hydra_jobs.lifecycle import concurrency_cap
+from hydra_jobs.limits import MAX_PARAMS_CHARS, params_too_big, vars_size
 from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.store.base import SetStatus
@@ -35,6 +36,8 @@ def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
             values[name] = param.default
         elif param.required:
             raise InvalidInput("required parameter is missing", loc=("body", "params", name))
+    if vars_size(values) > MAX_PARAMS_CHARS:
+        raise InvalidInput(f"too big: {params_too_big(values)}", loc=("body", "params"))
     return values
 
 
@@ -176,5 +179,6 @@ async def retry_run(rt: Runtime, run: Run) -> Run:
     """A new attempt of a finished run, now (the user asked; no backoff)."""
     if run.status not in TERMINAL:
         raise Conflict(f"run '{run.id}' is still {run.status.value}; cancel it first")
+    rt.admit(run.domain, 1)
     retry = next_attempt(run, delay_seconds=0.0, trigger=Trigger.RETRY, rt=rt)
     return (await submit_runs(rt, [retry]))[0]

@@ -19,7 +19,9 @@ from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
+from hydra_jobs.errors import InvalidInput, TooManyRuns
 from hydra_jobs.models import Job, Run, RunSummary
+from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.audit import AuditLog
 from hydra_jobs.store.base import Store
 
@@ -72,9 +74,32 @@ class Runtime:
     relay_job: Callable[[str], None] | None = None
     keys: SchedulerKeys | None = None  # signing keys of a Redis deployment
     audit: AuditLog = field(init=False)
+    budget: RunBudget = field(init=False)  # runs each domain may still create, on this replica
+    refused_runs: int = 0  # runs asked for by API calls refused over their domain's cap
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.store, self.clock)
+        self.budget = RunBudget(self.settings.max_runs_per_minute)
+
+    def admit(self, domain: str, count: int) -> None:
+        """Spend `count` of the domain's runs (HYDRA_MAX_RUNS_PER_MINUTE), or refuse them all:
+        429 with when there will be room, or 422 for more than a minute's worth at once."""
+        wait = self.budget.take(domain, count, self.clock.monotonic())
+        if wait == 0:
+            return
+        self.refused_runs += count
+        cap = self.budget.per_minute
+        if math.isinf(wait):
+            raise InvalidInput(
+                f"{count} runs at once is more than domain '{domain}' may create in a minute "
+                f"({cap}, HYDRA_MAX_RUNS_PER_MINUTE): send them in smaller batches",
+                loc=("body", "runs"),
+            )
+        raise TooManyRuns(
+            f"domain '{domain}' has created the {cap} runs it may per minute "
+            f"(HYDRA_MAX_RUNS_PER_MINUTE); room for {count} more in {math.ceil(wait)} s",
+            retry_after=wait,
+        )
 
     def leading(self) -> bool:
         """Checked right before a leader-only action: a leader whose lease may have lapsed (it was

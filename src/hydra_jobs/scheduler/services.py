@@ -46,7 +46,7 @@ def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list
             fires.append(t)
         return fires
     if schedule.kind == "interval":
-        interval = float(schedule.interval_seconds or 0)
+        interval = schedule.every_seconds() or 0.0
         out, t = [], now
         for _ in range(count):
             t = next_interval_fire(now, interval, t)
@@ -150,6 +150,7 @@ class JobService:
                 raise InvalidInput(exc.message, loc=loc) from None
         spec = job.spec().model_dump(mode="json")
         runs = [new_run(job, trigger=trigger, params=p, now=now, spec=spec) for p in resolved]
+        self.rt.admit(job.domain, len(runs))
         return await submit_runs(self.rt, runs)
 
     async def _changed(self, job: Job) -> None:

@@ -6,6 +6,12 @@ collides instead of firing twice; intervals are measured on the monotonic clock,
 step neither re-fires nor bursts. Slots missed while no ticker ran follow the job's catch-up policy
 and are recorded as `skipped` runs, never dropped silently.
 
+A slot that finds its domain over its cap of runs per minute (`HYDRA_MAX_RUNS_PER_MINUTE`) is
+skipped, not queued for later (a backlog would only flood later). One such slot per job and
+minute is recorded as a `skipped` run saying why, the others only counted (`hydra_slots_over_cap`)
+and logged with it, so a domain with runaway schedules cannot flood the store with skipped runs
+either.
+
 Job changes reach it as wake-ups (relayed from other replicas through the broker); since those are
 hints, it also compares every job's `updated_at` with what it loaded every `RESYNC_SECONDS`.
 """
@@ -29,6 +35,7 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 30.0  # a slot fired later than this counts as missed (catch-up rules)
 MAX_SLEEP_SECONDS = 30.0  # re-read the wall clock at least this often (catches clock steps)
 RESYNC_SECONDS = 30.0  # safety net for lost job-change nudges
+OVER_CAP_NOTE_SECONDS = 60.0  # at most one skipped run per job this often for a domain's cap
 
 
 @dataclass
@@ -53,6 +60,8 @@ class Ticker:
         self.versions: dict[str, datetime] = {}  # updated_at of every job as loaded
         self.fired = 0
         self.attempts = 0  # slots this ticker tried to fire (collisions included)
+        self.over_cap = 0  # slots skipped because their domain was over its cap
+        self._over_cap_noted: dict[str, float] = {}  # job id -> monotonic time of its record
         self.resync_wanted = False
         self._next_resync = 0.0
         self.idle = asyncio.Event()  # set while sleeping: lets tests with a manual clock settle
@@ -134,7 +143,7 @@ class Ticker:
         floor = max(t for t in (last, job.updated_at) if t is not None)
         kind = job.schedule.kind
         if kind == "interval":
-            interval = float(job.schedule.interval_seconds or 0)
+            interval = job.schedule.every_seconds() or 0.0
             elapsed = (now - last).total_seconds() if last else 0.0
             wait = interval - elapsed if last else interval
             entry.next_mono = self.rt.clock.monotonic() + max(0.0, wait)
@@ -196,7 +205,7 @@ class Ticker:
             job = entry.job
             if entry.next_mono is not None:
                 await self.fire(job, now)
-                interval = float(job.schedule.interval_seconds or 0) if job.schedule else 0.0
+                interval = (job.schedule.every_seconds() or 0.0) if job.schedule else 0.0
                 entry.next_mono += interval
                 if entry.next_mono <= mono:  # fell behind (suspended): no burst, one interval on
                     entry.next_mono = mono + interval
@@ -232,6 +241,7 @@ class Ticker:
             return None  # the leader lease may have lapsed: another replica owns the slots now
         self.attempts += 1
         overlap = job.concurrency.overlap
+        busy = 0
         if overlap in (Overlap.SKIP, Overlap.CANCEL_PREVIOUS):
             active = (await self.rt.store.active_counts([job.id])).get(job.id, 0)
             pending = await self.rt.store.runs_with_status([RunStatus.PENDING], job_id=job.id)
@@ -246,9 +256,27 @@ class Ticker:
                         f"skipped: {busy} run(s) still active (overlap=skip)",
                     )
                 )
-            if overlap is Overlap.CANCEL_PREVIOUS and busy:
-                await cancel_active(self.rt, job, reason="cancelled by a newer run (overlap)")
+        if self.rt.budget.take(job.domain, 1, self.rt.clock.monotonic()) > 0:
+            return await self._skip_over_cap(job, slot)
+        if overlap is Overlap.CANCEL_PREVIOUS and busy:
+            await cancel_active(self.rt, job, reason="cancelled by a newer run (overlap)")
         return await self._insert(self._slot_run(job, slot, RunStatus.PENDING, None))
+
+    async def _skip_over_cap(self, job: Job, slot: datetime) -> Run | None:
+        """A slot of a domain over its cap: recorded once per job and minute, else counted."""
+        self.over_cap += 1
+        mono = self.rt.clock.monotonic()
+        noted = self._over_cap_noted.get(job.id)
+        if noted is not None and mono - noted < OVER_CAP_NOTE_SECONDS:
+            return None
+        self._over_cap_noted[job.id] = mono
+        text = (
+            f"skipped: domain '{job.domain}' has created the {self.rt.budget.per_minute} runs "
+            "it may per minute (HYDRA_MAX_RUNS_PER_MINUTE); this job's slots are skipped "
+            "until there is room, with one record like this one a minute"
+        )
+        log.warning("%s: %s", job.name, text, extra={"action": "over_cap", "job_id": job.id})
+        return await self._insert(self._slot_run(job, slot, RunStatus.SKIPPED, text))
 
     def _slot_run(self, job: Job, slot: datetime, status: RunStatus, error: str | None) -> Run:
         run = new_run(job, trigger=Trigger.SCHEDULE, params={}, now=self.rt.clock.now())

@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError
 
+from hydra_jobs.limits import STORED
 from hydra_jobs.models import Job, Run
 from hydra_jobs.store.base import AuditRecord, RunFilter, slot_key
 from hydra_jobs.store.common import job_record
@@ -137,7 +138,7 @@ def job_from(doc: Doc) -> Job:
     data = dict(doc["spec"])
     data.update({k: doc.get(k) for k in JOB_META})
     data["id"] = doc["_id"]
-    return Job.model_validate(data)
+    return Job.model_validate(data, context=STORED)
 
 
 def run_doc(run: Run) -> Doc:

@@ -423,7 +423,10 @@ class SqlStore(SqlTenancy):
         query = (
             sa.select(log_chunks.c.offset, log_chunks.c.data)
             .where(
-                log_chunks.c.run_id == run_id, log_chunks.c.offset + log_chunks.c.length > offset
+                log_chunks.c.run_id == run_id,
+                # A 64-bit parameter: the columns are 32-bit, a reader's offset may not be
+                # (PostgreSQL refuses to bind 2**31 as the columns' type).
+                log_chunks.c.offset + log_chunks.c.length > sa.literal(offset, sa.BigInteger),
             )
             .order_by(log_chunks.c.offset)
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hydra_jobs.limits import STORED
 from hydra_jobs.models import Job, Page, Run
 from hydra_jobs.store.base import slot_key
 from hydra_jobs.store.common import job_record
@@ -22,7 +23,7 @@ def job_from(row: sa.Row[Any]) -> Job:
     m = row._mapping
     data = dict(m["spec"])
     data.update({k: m[k] for k in JOB_META})
-    return Job.model_validate(data)
+    return Job.model_validate(data, context=STORED)
 
 
 def run_row(run: Run) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from hydra_jobs import __version__
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
+from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
@@ -436,7 +437,7 @@ class Worker:
     async def _run(
         self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
     ) -> ProcessResult:
-        spec = JobSpec.model_validate(run["spec"])
+        spec = JobSpec.model_validate(run["spec"], context=STORED)
         command = build_command(
             spec.executor.type.value,
             spec.executor.script,

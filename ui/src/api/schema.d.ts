@@ -1149,7 +1149,10 @@ export interface components {
              * @example 0 2 * * *
              */
             cron?: string | null;
-            /** Interval Seconds */
+            /**
+             * Interval Seconds
+             * @description Seconds between runs, at least 1.
+             */
             interval_seconds?: number | null;
             /**
              * Timezone

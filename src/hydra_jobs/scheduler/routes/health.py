@@ -49,6 +49,15 @@ async def metrics(request: Request) -> Response:
             engine.dispatcher.dispatched,
         ),
         "hydra_slots_fired": ("Schedule slots that created a run", engine.ticker.fired),
+        "hydra_slots_over_cap": (
+            "Schedule slots skipped: their domain had created HYDRA_MAX_RUNS_PER_MINUTE runs",
+            engine.ticker.over_cap,
+        ),
+        "hydra_runs_refused_over_cap": (
+            "Runs asked for by API calls and refused: their domain had created "
+            "HYDRA_MAX_RUNS_PER_MINUTE runs",
+            engine.rt.refused_runs,
+        ),
         "hydra_slot_attempts": (
             "Slots this replica tried to fire as leader",
             engine.ticker.attempts,

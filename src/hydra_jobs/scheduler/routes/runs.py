@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from hydra_jobs.limits import UtcTime
 from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
 from hydra_jobs.scheduler.deps import (
     AuthDep,
@@ -40,8 +40,8 @@ async def list_runs(
     job_id: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[list[RunStatus] | None, Query(alias="status")] = None,
     worker_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcTime | None = None,
+    until: UtcTime | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[RunSummary]:
