@@ -146,6 +146,18 @@ class Client:
     def retry(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/runs/{run_id}/retry"))
 
+    def analyze(
+        self, run_id: str, *, provider: str | None = None, force: bool = False
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"force": force}
+        if provider is not None:
+            body["provider"] = provider
+        return dict(self._call("POST", f"/runs/{run_id}/analyze", json=body))
+
+    def analysis(self, run_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._call("GET", f"/runs/{run_id}/analysis")
+        return found
+
     def workers(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/workers")["items"])
 

@@ -65,3 +65,27 @@ class BackendUnavailable(HydraError):
 
 class ConfigError(HydraError):
     """The configuration is not valid."""
+
+
+class AiNotConfigured(HydraError):
+    """No AI provider is configured: set GEMINI_API_KEY or OPENAI_API_KEY."""
+
+
+class AiDisabled(Forbidden):
+    """AI features are disabled for this domain by the administrator."""
+
+
+class AiProviderFailed(HydraError):
+    """The AI provider refused or failed the request."""
+
+
+class AiTimeout(HydraError):
+    """The AI provider did not answer in time."""
+
+
+class RateLimited(HydraError):
+    """Too many requests; try again later."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,12 +28,16 @@ from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock, SystemClock, utcnow
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import (
+    AiNotConfigured,
+    AiProviderFailed,
+    AiTimeout,
     BackendUnavailable,
     Conflict,
     Forbidden,
     HydraError,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -41,6 +46,7 @@ from hydra_jobs.scheduler.auth import Authenticator, note_use
 from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.routes import (
+    ai,
     domains,
     events,
     health,
@@ -66,6 +72,10 @@ STATUS_OF: dict[type[HydraError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     BackendUnavailable: 503,
+    AiNotConfigured: 503,
+    AiProviderFailed: 502,
+    AiTimeout: 504,
+    RateLimited: 429,
 }
 
 
@@ -76,6 +86,8 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
 
@@ -190,7 +202,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):
+    for module in (jobs, runs, schedules, workers, events, stats, domains, ai, reserved):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

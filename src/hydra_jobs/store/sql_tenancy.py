@@ -14,7 +14,16 @@ from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
 from hydra_jobs.store.base import AuditRecord, TokenRecord
-from hydra_jobs.store.schema import audit, domains, jobs, log_chunks, runs, tokens, workers
+from hydra_jobs.store.schema import (
+    analyses,
+    audit,
+    domains,
+    jobs,
+    log_chunks,
+    runs,
+    tokens,
+    workers,
+)
 from hydra_jobs.store.sql_engine import Runner
 from hydra_jobs.tenancy import Domain
 
@@ -121,7 +130,7 @@ class SqlTenancy:
             pass
 
         def delete_rest(c: Connection) -> int:
-            for table in (jobs, workers, tokens, audit):
+            for table in (jobs, workers, tokens, audit, analyses):
                 c.execute(table.delete().where(table.c.domain == name))
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 

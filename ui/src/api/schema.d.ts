@@ -336,6 +336,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Analysis
+         * @description The analysis stored with the run, or null if it was never analysed (reading it is free).
+         */
+        get: operations["get_analysis_api_v1_runs__run_id__analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/analyze": {
         parameters: {
             query?: never;
@@ -347,7 +367,10 @@ export interface paths {
         put?: never;
         /**
          * Analyze Run
-         * @description Scoped like every run route: another domain's run is a 404 before anything else.
+         * @description Explain why a failed, timed out or lost run failed; the answer is stored with the run.
+         *
+         *     Asking again returns the stored answer (`cached`) unless `force` or another `provider` is
+         *     given. `provider: "heuristic"` (the built-in rules) needs no key.
          */
         post: operations["analyze_run_api_v1_runs__run_id__analyze_post"];
         delete?: never;
@@ -573,6 +596,107 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Analysis
+         * @description A run's failure analysis, as stored with the run and returned.
+         */
+        Analysis: {
+            /**
+             * Cached
+             * @description True when this is the stored answer.
+             * @default false
+             */
+            cached: boolean;
+            category: components["schemas"]["Category"];
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Seconds */
+            duration_seconds?: number | null;
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence"][];
+            /**
+             * Fingerprint
+             * @description Groups runs whose normalised error is the same.
+             */
+            fingerprint: string;
+            /** Job Id */
+            job_id: string;
+            /** Model */
+            model?: string | null;
+            /** Patch Errors */
+            patch_errors?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Patch Valid
+             * @description Whether the spec with the suggested patch applied validates.
+             */
+            patch_valid?: boolean | null;
+            /** Probable Cause */
+            probable_cause: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "gemini" | "openai" | "heuristic";
+            /** Run Id */
+            run_id: string;
+            /**
+             * Same Failures
+             * @description Earlier runs of the job (among the recent ones) that failed the same way.
+             */
+            same_failures: number;
+            /**
+             * Same Failures Since
+             * @description When the oldest of them was created.
+             */
+            same_failures_since?: string | null;
+            /** Similar Runs */
+            similar_runs?: components["schemas"]["SimilarRun"][];
+            /**
+             * Since Last Success
+             * @description What differs from the job's last successful run (params, env names, spec fields, git commit, worker, interpreter); secret values masked.
+             */
+            since_last_success?: {
+                [key: string]: unknown;
+            } | null;
+            /** Suggested Fix */
+            suggested_fix: string;
+            /**
+             * Suggested Spec Patch
+             * @description A JSON merge patch of the job spec, only ever a suggestion shown to a person.
+             */
+            suggested_spec_patch?: {
+                [key: string]: unknown;
+            } | null;
+            /** Summary */
+            summary: string;
+            usage?: components["schemas"]["Usage"] | null;
+            /**
+             * Usual Duration Seconds
+             * @description Median duration of the job's recent successful runs.
+             */
+            usual_duration_seconds?: number | null;
+        };
+        /** AnalyzeRequest */
+        AnalyzeRequest: {
+            /**
+             * Force
+             * @description Analyse again even if an answer is stored.
+             * @default false
+             */
+            force: boolean;
+            /**
+             * Provider
+             * @description Who analyses: a configured model, or `heuristic` (built-in rules, no key). Default: a configured model, else the rules.
+             */
+            provider?: ("gemini" | "openai" | "heuristic") | null;
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -609,6 +733,11 @@ export interface components {
          * @enum {string}
          */
         Catchup: "none" | "latest" | "all";
+        /**
+         * Category
+         * @enum {string}
+         */
+        Category: "missing_command" | "permission" | "missing_file" | "dependency" | "network" | "auth" | "out_of_memory" | "timeout" | "disk" | "code_error" | "infrastructure" | "unknown";
         /** Concurrency */
         Concurrency: {
             /**
@@ -658,6 +787,19 @@ export interface components {
         DomainUpdate: {
             /** Description */
             description?: string | null;
+        };
+        /** Evidence */
+        Evidence: {
+            /**
+             * Line
+             * @description 1-based line number in the run's log.
+             */
+            line: number;
+            /**
+             * Text
+             * @description The line as quoted (secrets masked).
+             */
+            text: string;
         };
         /** Executor */
         Executor: {
@@ -1157,6 +1299,17 @@ export interface components {
              */
             timezone?: string | null;
         };
+        /** SimilarRun */
+        SimilarRun: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+        };
         /** Source */
         Source: {
             /**
@@ -1264,6 +1417,19 @@ export interface components {
          * @enum {string}
          */
         Trigger: "schedule" | "manual" | "api" | "retry";
+        /** Usage */
+        Usage: {
+            /**
+             * Input Tokens
+             * @default 0
+             */
+            input_tokens: number;
+            /**
+             * Output Tokens
+             * @default 0
+             */
+            output_tokens: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -2113,7 +2279,7 @@ export interface operations {
             };
         };
     };
-    analyze_run_api_v1_runs__run_id__analyze_post: {
+    get_analysis_api_v1_runs__run_id__analysis_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -2124,6 +2290,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analysis"] | null;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2133,13 +2308,39 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+        };
+    };
+    analyze_run_api_v1_runs__run_id__analyze_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AnalyzeRequest"] | null;
+            };
+        };
+        responses: {
             /** @description Successful Response */
-            501: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Analysis"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from hydra_jobs.scheduler.deps import PrincipalDep, RunDep
+from hydra_jobs.scheduler.deps import PrincipalDep
 
 router = APIRouter()
 
@@ -21,10 +21,4 @@ def _not_implemented() -> JSONResponse:
 
 @router.post("/ai/generate", tags=["ai"], status_code=501)
 async def ai_generate(who: PrincipalDep) -> JSONResponse:
-    return _not_implemented()
-
-
-@router.post("/runs/{run_id}/analyze", tags=["ai"], status_code=501)
-async def analyze_run(run: RunDep) -> JSONResponse:
-    """Scoped like every run route: another domain's run is a 404 before anything else."""
     return _not_implemented()

@@ -1,0 +1,144 @@
+"""Failure analysis use case: build the evidence, ask an analyser, store the answer with the run.
+
+The server decides what is certain (the run's facts, the fingerprint, the earlier runs that failed
+the same way, whether a suggested patch validates); an analyser (the built-in rules, or a model)
+only interprets the redacted bundle. An answer is stored with the run: asking again returns it
+(its recurrence refreshed) unless `force`, or unless another provider is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hydra_jobs.ai.bundle import Bundle, build_bundle, run_redactor
+from hydra_jobs.ai.heuristics import analyse
+from hydra_jobs.ai.patch import merge_patch
+from hydra_jobs.ai.recurring import recurrence
+from hydra_jobs.ai.schema import Analysis, AnalysisProvider, AnalyzeRequest, Finding, Usage
+from hydra_jobs.errors import AiNotConfigured, Conflict
+from hydra_jobs.models import RETRYABLE, Run
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.services import Principal, validate_spec
+from hydra_jobs.store.base import StoredAnalysis
+
+log = logging.getLogger(__name__)
+
+ANALYSABLE = RETRYABLE  # failed, timed_out, lost
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAnswer:
+    finding: Finding
+    model: str
+    usage: Usage
+
+
+# Asks a model about a bundle; chosen per request (see `hydra_jobs.ai.providers`).
+ModelAnalyser = Callable[[Bundle], Awaitable[ModelAnswer]]
+# Picks the analyser: None for the built-in rules, else (provider name, the call).
+Chooser = Callable[[Principal, AnalysisProvider | None], tuple[str, ModelAnalyser] | None]
+
+
+def rules_only(who: Principal, provider: AnalysisProvider | None) -> None:
+    """The chooser when no model is configured: the rules, and a clear error if one is asked."""
+    if provider == "gemini":
+        raise AiNotConfigured("Gemini is not configured: set GEMINI_API_KEY")
+    if provider == "openai":
+        raise AiNotConfigured("OpenAI is not configured: set OPENAI_API_KEY")
+
+
+def server_secrets(rt: Runtime) -> tuple[str, ...]:
+    """The server's own secrets, masked wherever they appear in what leaves it."""
+    found = (rt.settings.admin_token, rt.settings.api_token)
+    return tuple(s.get_secret_value() for s in found if s is not None)
+
+
+class AnalysisService:
+    def __init__(self, rt: Runtime, choose: Chooser) -> None:
+        self.rt = rt
+        self.choose = choose
+
+    async def stored(self, who: Principal, run: Run) -> Analysis | None:
+        found = await self.rt.store.get_analysis(who.domain, run.id)
+        if found is None:
+            return None
+        return Analysis.model_validate({**found.body, "cached": True})
+
+    async def analyze(self, who: Principal, run: Run, request: AnalyzeRequest) -> Analysis:
+        if run.status not in ANALYSABLE:
+            raise Conflict(
+                f"run '{run.id}' is {run.status.value}: only failed, timed out or lost runs "
+                "are analysed"
+            )
+        secrets = server_secrets(self.rt)
+        if not request.force:
+            kept = await self.stored(who, run)
+            if kept is not None and request.provider in (None, kept.provider):
+                again = await recurrence(self.rt.store, who.domain, run, secrets)
+                return kept.model_copy(
+                    update={
+                        "same_failures": again.count,
+                        "same_failures_since": again.since.created_at if again.since else None,
+                        "similar_runs": again.similar,
+                    }
+                )
+        chosen = self.choose(who, request.provider)
+        bundle = await build_bundle(self.rt.store, who.domain, run, run_redactor(run, secrets))
+        if chosen is None:
+            provider: AnalysisProvider = "heuristic"
+            finding, model, usage = analyse(bundle.facts()).finding, None, None
+        else:
+            name, ask = chosen
+            answer = await ask(bundle)
+            provider = "gemini" if name == "gemini" else "openai"
+            finding, model, usage = answer.finding, answer.model, answer.usage
+        again = await recurrence(self.rt.store, who.domain, run, secrets)
+        valid, errors = self._check_patch(run, finding.suggested_spec_patch)
+        analysis = Analysis(
+            **finding.model_dump(),
+            run_id=run.id,
+            job_id=run.job_id,
+            provider=provider,
+            model=model,
+            created_at=self.rt.clock.now(),
+            fingerprint=again.fingerprint,
+            same_failures=again.count,
+            same_failures_since=again.since.created_at if again.since else None,
+            similar_runs=again.similar,
+            duration_seconds=bundle.duration_seconds,
+            usual_duration_seconds=bundle.usual_seconds,
+            since_last_success=bundle.last_success,
+            patch_valid=valid,
+            patch_errors=errors,
+            usage=usage,
+        )
+        await self.rt.store.save_analysis(
+            StoredAnalysis(
+                run_id=run.id,
+                domain=who.domain,
+                job_id=run.job_id,
+                fingerprint=again.fingerprint,
+                provider=provider,
+                created_at=analysis.created_at,
+                body=analysis.model_dump(mode="json", exclude={"cached"}),
+            )
+        )
+        log.info(
+            "run %s analysed by %s: %s",
+            run.id,
+            provider,
+            analysis.category.value,
+            extra={"action": "run_analysed", "run_id": run.id, "job_id": run.job_id},
+        )
+        return analysis
+
+    def _check_patch(
+        self, run: Run, patch: dict[str, Any] | None
+    ) -> tuple[bool | None, list[dict[str, Any]]]:
+        if patch is None:
+            return None, []
+        report = validate_spec(merge_patch(run.spec, patch), self.rt.clock.now())
+        return report.valid, report.errors
