@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 STAMP="$VENV/.hydra-installed"
-EXTRAS="${HYDRA_EXTRAS:-dev,postgres,redis,mongo}"
+EXTRAS="${HYDRA_EXTRAS:-dev,postgres,redis,mongo,ai}"
 WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $EXTRAS"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "==> installing hydra-jobs and its dependencies"

@@ -161,3 +161,11 @@ def test_merge_patch() -> None:
     patched = merge_patch(spec, {"timeout_seconds": 60, "env": {"B": None, "C": "3"}})
     assert patched == {"timeout_seconds": 60, "env": {"A": "1", "C": "3"}, "queue": "default"}
     assert spec["env"] == {"A": "1", "B": "2"}
+
+
+def test_a_private_key_block_in_a_log_is_masked_line_by_line() -> None:
+    window = LogWindow(Redactor.of([]))
+    window.feed("before\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nAbCdEf==\n")
+    window.feed("-----END PRIVATE KEY-----\nafter\n")
+    texts = [t for _, t in window.finish().lines]
+    assert texts == ["before", MASK, MASK, MASK, MASK, "after"]

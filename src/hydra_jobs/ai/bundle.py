@@ -33,14 +33,16 @@ FAILED_STATUSES = (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST)
 
 @dataclass(slots=True)
 class LogWindow:
-    """The first and last lines of a log fed in pieces, each with its line number."""
+    """The first and last lines of a log fed in pieces, each redacted, with its line number."""
 
+    redactor: Redactor = field(default_factory=Redactor)
     head: list[LogLine] = field(default_factory=list)
     tail: deque[LogLine] = field(default_factory=deque)
     total: int = 0
     _head_chars: int = 0
     _tail_chars: int = 0
     _partial: str = ""
+    _in_key: bool = False  # inside a private key block (redact.Redactor.line)
 
     def feed(self, text: str) -> None:
         text = self._partial + text
@@ -56,7 +58,7 @@ class LogWindow:
 
     def _add(self, line: str) -> None:
         self.total += 1
-        line = line.rstrip("\r")
+        line, self._in_key = self.redactor.line(line.rstrip("\r"), self._in_key)
         if len(line) > LINE_CHARS:
             line = line[:LINE_CHARS] + " [... line cut]"
         if len(self.head) < HEAD_LINES and self._head_chars + len(line) <= HEAD_CHARS:
@@ -195,6 +197,7 @@ class Bundle:
     status: RunStatus
     exit_code: int | None
     error: str | None
+    redactor: Redactor
 
     def facts(self) -> Facts:
         return Facts(
@@ -228,7 +231,7 @@ class Bundle:
 
 async def read_window(store: Store, domain: str, run: Run, redactor: Redactor) -> LogWindow:
     """The whole log read once, page by page, into a redacted head/tail window."""
-    window = LogWindow()
+    window = LogWindow(redactor)
     offset = 0
     while offset < MAX_LOG_READ_CHARS:
         page = await store.read_log(domain, run.id, offset, READ_PAGE_CHARS)
@@ -238,10 +241,7 @@ async def read_window(store: Store, domain: str, run: Run, redactor: Redactor) -
         offset = page.next_offset
         if page.complete:
             break
-    window.finish()
-    window.head[:] = [(n, redactor.text(t)) for n, t in window.head]
-    window.tail = deque((n, redactor.text(t)) for n, t in window.tail)
-    return window
+    return window.finish()
 
 
 async def read_tail(store: Store, domain: str, run: Run, redactor: Redactor) -> list[LogLine]:
@@ -296,4 +296,5 @@ async def build_bundle(store: Store, domain: str, run: Run, redactor: Redactor) 
         status=run.status,
         exit_code=run.exit_code,
         error=run.error,
+        redactor=redactor,
     )

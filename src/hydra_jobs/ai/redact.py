@@ -4,7 +4,8 @@ Two kinds of secret are masked. Known values (every env value of the job, the va
 whose names look secret, the server's admin token) are replaced wherever they occur. Shapes that
 are secret whatever their context (tokens of well-known services, Authorization headers, passwords
 in URLs, private key blocks, JWTs, `password=...` assignments) are found by pattern. Everything is
-pure: the bundle is redacted before a prompt is built, and the prompt is redacted again as a whole.
+pure: the bundle is redacted before a prompt is built, and the prompt is redacted again as a whole
+(so no pattern may swallow a quote or a backslash: that would break the JSON it runs over).
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
     ("JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), 0),
     (
         "Authorization header",
-        re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)(\S+(?:[ \t]+[^\s\"',;]+)?)"),
+        re.compile(
+            r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)([^\s\"'\\]+(?:[ \t]+[^\s\"',;\\]+)?)"
+        ),
         2,
     ),
     ("bearer token", re.compile(r"(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/=-]{8,})"), 2),
-    ("password in URL", re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)"), 2),
+    (
+        "password in URL",
+        re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@\"']+:)([^\s@/\"'\\]+)(@)"),
+        2,
+    ),
     ("hydra token", re.compile(r"\bhjt_[0-9a-f]{32}_[A-Za-z0-9_-]{43}\b"), 0),
     ("AWS access key id", re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"), 0),
     (
@@ -67,11 +74,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
         "secret assignment",
         re.compile(
             r"(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|"
-            r"access[_-]?key)[A-Za-z0-9_.-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"',;&]{3,})"
+            r"access[_-]?key)[A-Za-z0-9_.-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"',;&\\]{3,})"
         ),
         2,
     ),
 ]
+
+
+KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 def looks_secret(name: str) -> bool:
@@ -90,6 +101,14 @@ class Redactor:
         kept = {v for v in values if v and len(v) >= MIN_KNOWN_SECRET_CHARS}
         # Longest first, so a secret that contains another is masked whole.
         return cls(known=sorted(kept, key=len, reverse=True))
+
+    def line(self, value: str, in_key: bool) -> tuple[str, bool]:
+        """One line of a log read line by line; `in_key` carries a private key block across
+        lines (its body lines have no marker of their own). Returns the line and the new state."""
+        if in_key:
+            return MASK, KEY_END.search(value) is None
+        opened = KEY_BEGIN.search(value) is not None and KEY_END.search(value) is None
+        return self.text(value), opened
 
     def text(self, value: str) -> str:
         for secret in self.known:

@@ -18,7 +18,7 @@ from hydra_jobs.ai.heuristics import analyse
 from hydra_jobs.ai.patch import merge_patch
 from hydra_jobs.ai.recurring import recurrence
 from hydra_jobs.ai.schema import Analysis, AnalysisProvider, AnalyzeRequest, Finding, Usage
-from hydra_jobs.errors import AiNotConfigured, Conflict
+from hydra_jobs.errors import Conflict
 from hydra_jobs.models import RETRYABLE, Run
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.scheduler.services import Principal, validate_spec
@@ -40,14 +40,6 @@ class ModelAnswer:
 ModelAnalyser = Callable[[Bundle], Awaitable[ModelAnswer]]
 # Picks the analyser: None for the built-in rules, else (provider name, the call).
 Chooser = Callable[[Principal, AnalysisProvider | None], tuple[str, ModelAnalyser] | None]
-
-
-def rules_only(who: Principal, provider: AnalysisProvider | None) -> None:
-    """The chooser when no model is configured: the rules, and a clear error if one is asked."""
-    if provider == "gemini":
-        raise AiNotConfigured("Gemini is not configured: set GEMINI_API_KEY")
-    if provider == "openai":
-        raise AiNotConfigured("OpenAI is not configured: set OPENAI_API_KEY")
 
 
 def server_secrets(rt: Runtime) -> tuple[str, ...]:

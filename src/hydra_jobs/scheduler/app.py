@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
+from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.broker import open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
@@ -198,6 +199,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.ai = AiProviders(settings)
     app.add_exception_handler(HydraError, _error_response)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)

@@ -21,6 +21,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ai Providers
+         * @description The AI providers configured on this server (never their keys) and whether AI is enabled
+         *     for the caller's domain. The built-in failure analyser needs no provider.
+         */
+        get: operations["ai_providers_api_v1_ai_providers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -370,7 +391,8 @@ export interface paths {
          * @description Explain why a failed, timed out or lost run failed; the answer is stored with the run.
          *
          *     Asking again returns the stored answer (`cached`) unless `force` or another `provider` is
-         *     given. `provider: "heuristic"` (the built-in rules) needs no key.
+         *     given. Without `provider`, a configured model answers, else the built-in rules;
+         *     `provider: "heuristic"` (the rules) needs no key. Only redacted data is sent to a model.
          */
         post: operations["analyze_run_api_v1_runs__run_id__analyze_post"];
         delete?: never;
@@ -1053,6 +1075,43 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** ProviderInfo */
+        ProviderInfo: {
+            /**
+             * Default
+             * @default false
+             */
+            default: boolean;
+            /** Model */
+            model: string;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "gemini" | "openai";
+        };
+        /**
+         * ProvidersAnswer
+         * @description What `GET /ai/providers` shows: configured providers (never keys) and the switch.
+         */
+        ProvidersAnswer: {
+            /**
+             * Enabled
+             * @description False when the admin disabled AI for this domain.
+             */
+            enabled: boolean;
+            /**
+             * Heuristic
+             * @description The built-in failure analyser is always available.
+             * @default true
+             */
+            heuristic: boolean;
+            /**
+             * Providers
+             * @description Configured providers; only these can be asked for.
+             */
+            providers: components["schemas"]["ProviderInfo"][];
+        };
         /** Retries */
         Retries: {
             /**
@@ -1532,6 +1591,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    ai_providers_api_v1_ai_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvidersAnswer"];
                 };
             };
         };

@@ -1,14 +1,23 @@
-"""AI routes: failure analysis of a run (built-in rules, or a configured model)."""
+"""AI routes: failure analysis of a run (built-in rules, or a configured model), providers."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from hydra_jobs.ai.analyst import model_chooser
+from hydra_jobs.ai.providers import ProvidersAnswer
 from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
-from hydra_jobs.ai.service import AnalysisService, rules_only
-from hydra_jobs.scheduler.deps import PrincipalDep, RunDep, RuntimeDep
+from hydra_jobs.ai.service import AnalysisService
+from hydra_jobs.scheduler.deps import AiDep, PrincipalDep, RunDep, RuntimeDep
 
 router = APIRouter(tags=["ai"])
+
+
+@router.get("/ai/providers", response_model=ProvidersAnswer)
+async def ai_providers(who: PrincipalDep, ai: AiDep) -> ProvidersAnswer:
+    """The AI providers configured on this server (never their keys) and whether AI is enabled
+    for the caller's domain. The built-in failure analyser needs no provider."""
+    return ai.answer(who.domain)
 
 
 @router.post("/runs/{run_id}/analyze", response_model=Analysis)
@@ -16,16 +25,18 @@ async def analyze_run(
     run: RunDep,
     who: PrincipalDep,
     rt: RuntimeDep,
+    ai: AiDep,
     request: Request,
     body: AnalyzeRequest | None = None,
 ) -> Analysis:
     """Explain why a failed, timed out or lost run failed; the answer is stored with the run.
 
     Asking again returns the stored answer (`cached`) unless `force` or another `provider` is
-    given. `provider: "heuristic"` (the built-in rules) needs no key.
+    given. Without `provider`, a configured model answers, else the built-in rules;
+    `provider: "heuristic"` (the rules) needs no key. Only redacted data is sent to a model.
     """
     ask = body or AnalyzeRequest()
-    analysis = await AnalysisService(rt, rules_only).analyze(who, run, ask)
+    analysis = await AnalysisService(rt, model_chooser(ai)).analyze(who, run, ask)
     request.state.audit_details = {
         "provider": analysis.provider,
         "model": analysis.model,
@@ -37,6 +48,8 @@ async def analyze_run(
 
 
 @router.get("/runs/{run_id}/analysis", response_model=Analysis | None)
-async def get_analysis(run: RunDep, who: PrincipalDep, rt: RuntimeDep) -> Analysis | None:
+async def get_analysis(
+    run: RunDep, who: PrincipalDep, rt: RuntimeDep, ai: AiDep
+) -> Analysis | None:
     """The analysis stored with the run, or null if it was never analysed (reading it is free)."""
-    return await AnalysisService(rt, rules_only).stored(who, run)
+    return await AnalysisService(rt, model_chooser(ai)).stored(who, run)
