@@ -52,7 +52,6 @@ from hydra_jobs.scheduler.routes import (
     events,
     health,
     jobs,
-    reserved,
     runs,
     schedules,
     stats,
@@ -204,7 +203,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, ai, reserved):
+    for module in (jobs, runs, schedules, workers, events, stats, domains, ai):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -13,7 +13,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ai Generate */
+        /**
+         * Ai Generate
+         * @description A draft job from one sentence: validated like `POST /jobs/validate`, with its next fire
+         *     times, never saved. A draft that fails validation is sent back to the model with its errors
+         *     (at most twice) and then returned with them.
+         */
         post: operations["ai_generate_api_v1_ai_generate_post"];
         delete?: never;
         options?: never;
@@ -843,6 +848,68 @@ export interface components {
          * @enum {string}
          */
         ExecutorType: "shell" | "python" | "batch";
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Model
+             * @description Overrides the provider's model.
+             */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description What the job does.
+             */
+            prompt: string;
+            /**
+             * Provider
+             * @description Default: the server's default configured provider.
+             */
+            provider?: ("gemini" | "openai") | null;
+            /**
+             * Timezone
+             * @description The user's IANA timezone (the UI sends it).
+             */
+            timezone?: string | null;
+        };
+        /**
+         * GeneratedJob
+         * @description A draft job: never saved; `errors` are those `POST /jobs/validate` gives.
+         */
+        GeneratedJob: {
+            /**
+             * Attempts
+             * @description Model calls made: 1, plus one per repair.
+             */
+            attempts: number;
+            /** Errors */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Explanation
+             * @default
+             */
+            explanation: string;
+            /** Model */
+            model: string;
+            /** Next Fires */
+            next_fires?: string[];
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "gemini" | "openai";
+            /**
+             * Spec
+             * @description The draft JobSpec (as the model wrote it).
+             */
+            spec: {
+                [key: string]: unknown;
+            };
+            usage: components["schemas"]["Usage"];
+            /** Valid */
+            valid: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1582,15 +1649,28 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
-            501: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GeneratedJob"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

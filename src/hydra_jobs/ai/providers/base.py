@@ -49,8 +49,15 @@ class Provider(Protocol):
     def name(self) -> ProviderName: ...
 
     async def complete_json(
-        self, system: str, user: str, schema: type[BaseModel], schema_name: str
-    ) -> Completion: ...
+        self,
+        system: str,
+        user: str,
+        schema: type[BaseModel],
+        schema_name: str,
+        model: str | None = None,
+    ) -> Completion:
+        """One answer as JSON text against `schema`; `model` overrides the configured one."""
+        ...
 
 
 def retry_after_seconds(headers: Any) -> float | None:

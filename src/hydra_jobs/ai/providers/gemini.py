@@ -38,7 +38,12 @@ class GeminiProvider:
         self.client = genai.Client(api_key=key, http_options=options)
 
     async def complete_json(
-        self, system: str, user: str, schema: type[BaseModel], schema_name: str
+        self,
+        system: str,
+        user: str,
+        schema: type[BaseModel],
+        schema_name: str,
+        model: str | None = None,
     ) -> Completion:
         config = types.GenerateContentConfig(
             system_instruction=system,
@@ -47,9 +52,22 @@ class GeminiProvider:
             temperature=0.2,
         )
         try:
-            answer = await self.client.aio.models.generate_content(
-                model=self.model, contents=user, config=config
-            )
+            try:
+                answer = await self.client.aio.models.generate_content(
+                    model=model or self.model, contents=user, config=config
+                )
+            except ValueError:
+                # responseSchema (an OpenAPI subset) cannot say "a map of str to Param" on the
+                # Developer API, and the SDK refuses before sending; responseJsonSchema can.
+                config = config.model_copy(
+                    update={
+                        "response_schema": None,
+                        "response_json_schema": schema.model_json_schema(),
+                    }
+                )
+                answer = await self.client.aio.models.generate_content(
+                    model=model or self.model, contents=user, config=config
+                )
         except errors.APIError as exc:
             headers = getattr(exc.response, "headers", None)
             raise ProviderHttpError(
@@ -71,7 +89,7 @@ class GeminiProvider:
         meta = answer.usage_metadata
         return Completion(
             text=text,
-            model=answer.model_version or self.model,
+            model=answer.model_version or model or self.model,
             usage=Usage(
                 input_tokens=(meta.prompt_token_count or 0) if meta else 0,
                 output_tokens=(meta.candidates_token_count or 0) if meta else 0,

@@ -31,11 +31,16 @@ class OpenAIProvider:
         )
 
     async def complete_json(
-        self, system: str, user: str, schema: type[BaseModel], schema_name: str
+        self,
+        system: str,
+        user: str,
+        schema: type[BaseModel],
+        schema_name: str,
+        model: str | None = None,
     ) -> Completion:
         try:
             answer = await self.client.chat.completions.create(
-                model=self.model,
+                model=model or self.model,
                 messages=[
                     {"role": "system", "content": system},
                     {"role": "user", "content": user},
@@ -69,7 +74,7 @@ class OpenAIProvider:
         usage = answer.usage
         return Completion(
             text=answer.choices[0].message.content or "",
-            model=answer.model or self.model,
+            model=answer.model or model or self.model,
             usage=Usage(
                 input_tokens=usage.prompt_tokens if usage else 0,
                 output_tokens=usage.completion_tokens if usage else 0,

@@ -1,16 +1,46 @@
-"""AI routes: failure analysis of a run (built-in rules, or a configured model), providers."""
+"""AI routes: failure analysis of a run (built-in rules, or a model), job drafts, providers."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from hydra_jobs.ai.analyst import model_chooser
+from hydra_jobs.ai.generate import Context, GeneratedJob, GenerateRequest, generate
 from hydra_jobs.ai.providers import ProvidersAnswer
+from hydra_jobs.ai.redact import Redactor
 from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
-from hydra_jobs.ai.service import AnalysisService
+from hydra_jobs.ai.service import AnalysisService, server_secrets
 from hydra_jobs.scheduler.deps import AiDep, PrincipalDep, RunDep, RuntimeDep
 
 router = APIRouter(tags=["ai"])
+CONTEXT_JOBS = 500  # jobs of the domain whose queues and tags are offered to the model
+
+
+@router.post("/ai/generate", response_model=GeneratedJob)
+async def ai_generate(
+    body: GenerateRequest, who: PrincipalDep, rt: RuntimeDep, ai: AiDep, request: Request
+) -> GeneratedJob:
+    """A draft job from one sentence: validated like `POST /jobs/validate`, with its next fire
+    times, never saved. A draft that fails validation is sent back to the model with its errors
+    (at most twice) and then returned with them."""
+    provider = ai.pick(who.domain, body.provider)
+    jobs = await rt.store.list_jobs(who.domain, limit=CONTEXT_JOBS, cursor=None)
+    context = Context(
+        queues=sorted({j.queue for j in jobs.items} | {"default"}),
+        tags=sorted({t for j in jobs.items for t in j.tags}),
+        now=rt.clock.now(),
+        timezone=body.timezone or "UTC",
+    )
+    redactor = Redactor.of(server_secrets(rt))
+    draft = await generate(provider, ai.policy, body, context, redactor)
+    request.state.audit_details = {
+        "provider": draft.provider,
+        "model": draft.model,
+        "attempts": draft.attempts,
+        "input_tokens": draft.usage.input_tokens,
+        "output_tokens": draft.usage.output_tokens,
+    }
+    return draft
 
 
 @router.get("/ai/providers", response_model=ProvidersAnswer)
