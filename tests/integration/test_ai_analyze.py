@@ -208,6 +208,18 @@ def test_recurring_failures_are_grouped_by_fingerprint(server: Server) -> None:
     assert other["fingerprint"] != last["fingerprint"] and other["same_failures"] == 0
     assert server.client.analyze(ids[0])["fingerprint"] == last["fingerprint"]
 
+    groups = server.client._call("GET", f"/jobs/{job['id']}/failures")
+    assert groups["examined"] == 4
+    same, different = groups["items"]
+    assert (same["fingerprint"], same["count"], same["latest_run_id"]) == (
+        last["fingerprint"],
+        3,
+        ids[3],
+    )
+    assert same["since"] == first["created_at"] and same["category"] == "code_error"
+    assert (different["fingerprint"], different["count"]) == (other["fingerprint"], 1)
+    assert "ValueError" in same["summary"] and "KeyError" in different["summary"]
+
 
 def test_difference_from_the_last_success_and_redaction(server: Server) -> None:
     secret = "hunter2-is-the-db-password"

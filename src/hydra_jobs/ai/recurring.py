@@ -8,11 +8,14 @@ are grouped too. Only the job's recent failures are looked at (a bounded amount 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
 
 from hydra_jobs.ai.bundle import FAILED_STATUSES, read_tail, run_redactor
 from hydra_jobs.ai.fingerprint import fingerprint
-from hydra_jobs.ai.heuristics import Facts, analyse
-from hydra_jobs.ai.schema import SimilarRun
+from hydra_jobs.ai.heuristics import Facts, Verdict, analyse
+from hydra_jobs.ai.schema import Category, SimilarRun
 from hydra_jobs.models import Run
 from hydra_jobs.store.base import RunFilter, Store
 
@@ -28,11 +31,62 @@ class Recurrence:
     similar: list[SimilarRun]
 
 
-async def run_fingerprint(store: Store, domain: str, run: Run, secrets: tuple[str, ...]) -> str:
+class FailureGroup(BaseModel):
+    """Recent runs of a job that failed the same way: "failed the same way N times since ..."."""
+
+    fingerprint: str
+    category: Category
+    summary: str = Field(description="The built-in rules' summary of the newest of them.")
+    count: int
+    since: datetime = Field(description="When the oldest of them (among the recent) was created.")
+    latest_run_id: str
+    latest_at: datetime
+
+
+class FailureGroups(BaseModel):
+    items: list[FailureGroup] = Field(description="Newest failure first.")
+    examined: int = Field(description=f"Failed runs looked at (the job's last {RECENT_FAILURES}).")
+
+
+async def judge(store: Store, domain: str, run: Run, secrets: tuple[str, ...]) -> Verdict:
     lines = await read_tail(store, domain, run, run_redactor(run, secrets))
-    facts = Facts(status=run.status, exit_code=run.exit_code, error=run.error, lines=lines)
-    verdict = analyse(facts)
+    return analyse(Facts(status=run.status, exit_code=run.exit_code, error=run.error, lines=lines))
+
+
+async def run_fingerprint(store: Store, domain: str, run: Run, secrets: tuple[str, ...]) -> str:
+    verdict = await judge(store, domain, run, secrets)
     return fingerprint(verdict.finding.category, verdict.key)
+
+
+async def failure_groups(
+    store: Store, domain: str, job_id: str, secrets: tuple[str, ...]
+) -> FailureGroups:
+    failed = await store.list_runs(
+        domain,
+        RunFilter(job_id=job_id, status=FAILED_STATUSES),
+        limit=RECENT_FAILURES,
+        cursor=None,
+    )
+    groups: dict[str, FailureGroup] = {}
+    for run in failed.items:  # newest first
+        verdict = await judge(store, domain, run, secrets)
+        category = verdict.finding.category
+        key = fingerprint(category, verdict.key)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = FailureGroup(
+                fingerprint=key,
+                category=category,
+                summary=verdict.finding.summary,
+                count=1,
+                since=run.created_at,
+                latest_run_id=run.id,
+                latest_at=run.created_at,
+            )
+        else:
+            group.count += 1
+            group.since = run.created_at
+    return FailureGroups(items=list(groups.values()), examined=len(failed.items))
 
 
 async def recurrence(store: Store, domain: str, run: Run, secrets: tuple[str, ...]) -> Recurrence:

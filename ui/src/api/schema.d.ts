@@ -234,6 +234,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Failures
+         * @description The job's recent failures grouped by how they failed (the fingerprint `analyze` gives):
+         *     what the job page shows as "failed the same way N times since ...". No model is asked.
+         */
+        get: operations["job_failures_api_v1_jobs__job_id__failures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}/pause": {
         parameters: {
             query?: never;
@@ -848,6 +869,48 @@ export interface components {
          * @enum {string}
          */
         ExecutorType: "shell" | "python" | "batch";
+        /**
+         * FailureGroup
+         * @description Recent runs of a job that failed the same way: "failed the same way N times since ...".
+         */
+        FailureGroup: {
+            category: components["schemas"]["Category"];
+            /** Count */
+            count: number;
+            /** Fingerprint */
+            fingerprint: string;
+            /**
+             * Latest At
+             * Format: date-time
+             */
+            latest_at: string;
+            /** Latest Run Id */
+            latest_run_id: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description When the oldest of them (among the recent) was created.
+             */
+            since: string;
+            /**
+             * Summary
+             * @description The built-in rules' summary of the newest of them.
+             */
+            summary: string;
+        };
+        /** FailureGroups */
+        FailureGroups: {
+            /**
+             * Examined
+             * @description Failed runs looked at (the job's last 50).
+             */
+            examined: number;
+            /**
+             * Items
+             * @description Newest failure first.
+             */
+            items: components["schemas"]["FailureGroup"][];
+        };
         /** GenerateRequest */
         GenerateRequest: {
             /**
@@ -2204,6 +2267,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_failures_api_v1_jobs__job_id__failures_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureGroups"];
+                };
             };
             /** @description Validation Error */
             422: {

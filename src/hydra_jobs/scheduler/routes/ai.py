@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from hydra_jobs.ai.analyst import model_chooser
 from hydra_jobs.ai.generate import Context, GeneratedJob, GenerateRequest, generate
 from hydra_jobs.ai.providers import ProvidersAnswer
+from hydra_jobs.ai.recurring import FailureGroups, failure_groups
 from hydra_jobs.ai.redact import Redactor
 from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
 from hydra_jobs.ai.service import AnalysisService, server_secrets
@@ -48,6 +49,14 @@ async def ai_providers(who: PrincipalDep, ai: AiDep) -> ProvidersAnswer:
     """The AI providers configured on this server (never their keys) and whether AI is enabled
     for the caller's domain. The built-in failure analyser needs no provider."""
     return ai.answer(who.domain)
+
+
+@router.get("/jobs/{job_id}/failures", response_model=FailureGroups)
+async def job_failures(job_id: str, who: PrincipalDep, rt: RuntimeDep) -> FailureGroups:
+    """The job's recent failures grouped by how they failed (the fingerprint `analyze` gives):
+    what the job page shows as "failed the same way N times since ...". No model is asked."""
+    job = await rt.store.get_job(who.domain, job_id, with_last_run=False)
+    return await failure_groups(rt.store, who.domain, job.id, server_secrets(rt))
 
 
 @router.post("/runs/{run_id}/analyze", response_model=Analysis)
