@@ -98,7 +98,6 @@ class Settings(BaseSettings):
         default=20.0, ge=0, alias="HYDRA_AI_MAX_RETRY_DELAY_SECONDS"
     )
     ai_requests_per_minute: int = Field(default=30, ge=1, alias="HYDRA_AI_REQUESTS_PER_MINUTE")
-    ai_disabled_domains: str = Field(default="", alias="HYDRA_AI_DISABLED_DOMAINS")  # a,b
 
     def store_url(self) -> str:
         if self.mongo_url:

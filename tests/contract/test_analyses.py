@@ -1,7 +1,10 @@
-"""Failure analyses stored with their run: replaced by a newer one, scoped, deleted with the run."""
+"""Failure analyses stored with their run (replaced, scoped, deleted with it); the AI switch."""
 
 from __future__ import annotations
 
+import pytest
+
+from hydra_jobs.errors import NotFound
 from hydra_jobs.models import RunStatus
 from hydra_jobs.store.base import Store, StoredAnalysis
 from tests.contract.factories import T0, at, make_job, make_run
@@ -54,3 +57,16 @@ async def test_analyses_go_with_their_runs(store: Store) -> None:
     )
     await store.delete_domain("gone")
     assert await store.get_analysis("gone", run.id) is None
+
+
+async def test_the_domain_ai_switch(store: Store) -> None:
+    await store.create_domain("ops", "desc", T0)
+    assert (await store.get_domain("ops")).ai_enabled is True
+    await store.set_domain_ai("ops", False)
+    domain = await store.get_domain("ops")
+    assert domain.ai_enabled is False and domain.description == "desc"
+    assert (await store.update_domain("ops", "other")).ai_enabled is False
+    await store.set_domain_ai("ops", True)
+    assert [d.ai_enabled for d in await store.list_domains() if d.name == "ops"] == [True]
+    with pytest.raises(NotFound):
+        await store.set_domain_ai("nope", False)

@@ -135,7 +135,13 @@ def test_no_provider_and_disabled_domain(
     assert none.value.status_code == 503
     assert "GEMINI_API_KEY" in none.value.detail and "OPENAI_API_KEY" in none.value.detail
 
-    server = make_server(**settings_for(openai_standin, HYDRA_AI_DISABLED_DOMAINS="default"))
+    server = make_server(**settings_for(openai_standin))
+    server.client._call("PATCH", "/domains/default", json={"description": "ops"})
+    switched = server.client._call("PATCH", "/domains/default", json={"ai_enabled": False})
+    assert switched["ai_enabled"] is False and switched["description"] == "ops"  # kept
     with pytest.raises(ApiError) as disabled:
         generate(server, prompt="x")
     assert disabled.value.status_code == 403 and not openai_standin.requests
+    server.client._call("PATCH", "/domains/default", json={"ai_enabled": True})
+    openai_standin.default = lambda _: draft(NIGHTLY)
+    assert generate(server, prompt="x")["valid"] is True

@@ -242,7 +242,6 @@ def test_choice_of_provider_switch_and_rate_limit(
             gemini_standin,
             HYDRA_AI_PROVIDER="openai",
             HYDRA_AI_REQUESTS_PER_MINUTE=2,
-            HYDRA_AI_DISABLED_DOMAINS="quiet",
         )
     )
     providers = server.client._call("GET", "/ai/providers")
@@ -265,6 +264,8 @@ def test_choice_of_provider_switch_and_rate_limit(
     assert limited.value.status_code == 429 and "2 a minute" in limited.value.detail
 
     server.client.create_domain("quiet")
+    switched = server.client._call("PATCH", "/domains/quiet", json={"ai_enabled": False})
+    assert switched["ai_enabled"] is False and switched["description"] is None
     quiet = server.client.create_token("quiet", "q")["token"]
     with Client(server.url, quiet) as client:
         job = client.create_job({"name": "q", "executor": {"type": "shell", "script": "exit 2"}})

@@ -80,16 +80,16 @@ async def ask_model(provider: Provider, policy: RetryPolicy, bundle: Bundle) -> 
     )
 
 
-def model_chooser(ai: AiProviders) -> Chooser:
+def model_chooser(ai: AiProviders, *, enabled: bool) -> Chooser:
     """Who analyses: the rules when asked for, or when no model is usable and none was named;
     else the named (or default) provider, which may refuse (disabled, not configured, limit)."""
 
     def choose(
         who: Principal, requested: AnalysisProvider | None
     ) -> tuple[str, ModelAnalyser] | None:
-        if requested == "heuristic" or (requested is None and not ai.usable(who.domain)):
+        if requested == "heuristic" or (requested is None and not ai.usable(enabled)):
             return None
-        provider = ai.pick(who.domain, requested)
+        provider = ai.pick(who.domain, requested, enabled=enabled)
 
         async def ask(bundle: Bundle) -> ModelAnswer:
             return await ask_model(provider, ai.policy, bundle)

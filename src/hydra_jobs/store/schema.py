@@ -65,6 +65,7 @@ domains = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("description", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("ai_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 tokens = sa.Table(

@@ -82,6 +82,7 @@ class SqlTenancy:
             domains.c.name,
             domains.c.description,
             domains.c.created_at,
+            domains.c.ai_enabled,
             job_count.label("jobs"),
             token_count.label("tokens"),
         ).order_by(domains.c.name)
@@ -101,6 +102,12 @@ class SqlTenancy:
 
     async def list_domains(self) -> list[Domain]:
         return await self.runner.read(lambda c: self._domains(c, None))
+
+    async def set_domain_ai(self, name: str, enabled: bool) -> None:
+        stmt = domains.update().where(domains.c.name == name).values(ai_enabled=enabled)
+        changed = await self.runner.write(lambda c: c.execute(stmt).rowcount)
+        if not changed:
+            raise NotFound(f"domain '{name}' not found")
 
     async def update_domain(self, name: str, description: str | None) -> Domain:
         stmt = domains.update().where(domains.c.name == name).values(description=description)

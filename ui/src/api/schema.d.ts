@@ -799,6 +799,12 @@ export interface components {
         /** Domain */
         Domain: {
             /**
+             * Ai Enabled
+             * @description Whether AI providers may be used.
+             * @default true
+             */
+            ai_enabled: boolean;
+            /**
              * Created At
              * Format: date-time
              */
@@ -831,8 +837,16 @@ export interface components {
              */
             name: string;
         };
-        /** DomainUpdate */
+        /**
+         * DomainUpdate
+         * @description Only the fields given change (an empty body clears the description, as it always did).
+         */
         DomainUpdate: {
+            /**
+             * Ai Enabled
+             * @description Allow AI providers (job generation, analysis by a model) for the domain; the built-in failure analyser always answers.
+             */
+            ai_enabled?: boolean | null;
             /** Description */
             description?: string | null;
         };

@@ -1,6 +1,8 @@
-"""The configured AI providers, the per-domain switch and the per-domain rate limit.
+"""The configured AI providers, the per-domain rate limit, and what the domain switch allows.
 
-Built once from `Settings`; nothing here talks to a provider until a request asks for one.
+Built once from `Settings`; nothing here talks to a provider until a request asks for one. The
+switch itself is stored with the domain (`PATCH /domains/{name}` `{"ai_enabled"}`, admin); callers
+read it and pass it in.
 """
 
 from __future__ import annotations
@@ -104,21 +106,16 @@ class AiProviders:
         self.default = preferred if preferred in self.providers else None
         if self.default is None:
             self.default = next((n for n in ORDER if n in self.providers), None)
-        self.disabled = {d.strip() for d in settings.ai_disabled_domains.split(",") if d.strip()}
         self.policy = RetryPolicy(
             attempts=settings.ai_attempts, max_delay=settings.ai_max_retry_delay_seconds
         )
         self.rate = RateLimit(settings.ai_requests_per_minute)
 
-    def enabled(self, domain: str) -> bool:
-        return domain not in self.disabled
-
-    def usable(self, domain: str) -> bool:
+    def usable(self, enabled: bool) -> bool:
         """Whether a request that names no provider gets a model (else the built-in rules)."""
-        return self.default is not None and self.enabled(domain)
+        return self.default is not None and enabled
 
-    def answer(self, domain: str) -> ProvidersAnswer:
-        enabled = self.enabled(domain)
+    def answer(self, enabled: bool) -> ProvidersAnswer:
         return ProvidersAnswer(
             providers=[
                 ProviderInfo(name=p.name, model=p.model, default=p.name == self.default)
@@ -128,9 +125,9 @@ class AiProviders:
             enabled=enabled,
         )
 
-    def pick(self, domain: str, requested: ProviderName | None) -> Provider:
+    def pick(self, domain: str, requested: ProviderName | None, *, enabled: bool) -> Provider:
         """The provider to call for `domain`, counted against its rate limit; or why not."""
-        if not self.enabled(domain):
+        if not enabled:
             raise AiDisabled(f"AI is disabled for domain '{domain}' by the administrator")
         name = requested or self.default
         if name is None:

@@ -12,6 +12,8 @@ from hydra_jobs.ai.redact import Redactor
 from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
 from hydra_jobs.ai.service import AnalysisService, server_secrets
 from hydra_jobs.scheduler.deps import AiDep, PrincipalDep, RunDep, RuntimeDep
+from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.services import Principal
 
 router = APIRouter(tags=["ai"])
 CONTEXT_JOBS = 500  # jobs of the domain whose queues and tags are offered to the model
@@ -24,7 +26,7 @@ async def ai_generate(
     """A draft job from one sentence: validated like `POST /jobs/validate`, with its next fire
     times, never saved. A draft that fails validation is sent back to the model with its errors
     (at most twice) and then returned with them."""
-    provider = ai.pick(who.domain, body.provider)
+    provider = ai.pick(who.domain, body.provider, enabled=await _ai_enabled(rt, who))
     jobs = await rt.store.list_jobs(who.domain, limit=CONTEXT_JOBS, cursor=None)
     context = Context(
         queues=sorted({j.queue for j in jobs.items} | {"default"}),
@@ -45,10 +47,10 @@ async def ai_generate(
 
 
 @router.get("/ai/providers", response_model=ProvidersAnswer)
-async def ai_providers(who: PrincipalDep, ai: AiDep) -> ProvidersAnswer:
+async def ai_providers(who: PrincipalDep, rt: RuntimeDep, ai: AiDep) -> ProvidersAnswer:
     """The AI providers configured on this server (never their keys) and whether AI is enabled
     for the caller's domain. The built-in failure analyser needs no provider."""
-    return ai.answer(who.domain)
+    return ai.answer(await _ai_enabled(rt, who))
 
 
 @router.get("/jobs/{job_id}/failures", response_model=FailureGroups)
@@ -75,7 +77,8 @@ async def analyze_run(
     `provider: "heuristic"` (the rules) needs no key. Only redacted data is sent to a model.
     """
     ask = body or AnalyzeRequest()
-    analysis = await AnalysisService(rt, model_chooser(ai)).analyze(who, run, ask)
+    choose = model_chooser(ai, enabled=await _ai_enabled(rt, who))
+    analysis = await AnalysisService(rt, choose).analyze(who, run, ask)
     request.state.audit_details = {
         "provider": analysis.provider,
         "model": analysis.model,
@@ -91,4 +94,9 @@ async def get_analysis(
     run: RunDep, who: PrincipalDep, rt: RuntimeDep, ai: AiDep
 ) -> Analysis | None:
     """The analysis stored with the run, or null if it was never analysed (reading it is free)."""
-    return await AnalysisService(rt, model_chooser(ai)).stored(who, run)
+    return await AnalysisService(rt, model_chooser(ai, enabled=False)).stored(who, run)
+
+
+async def _ai_enabled(rt: Runtime, who: Principal) -> bool:
+    """The domain's AI switch (set by the admin with `PATCH /domains/{name}`)."""
+    return (await rt.store.get_domain(who.domain)).ai_enabled
