@@ -189,28 +189,35 @@ def test_prompt_injection_in_the_log_changes_nothing(
     assert server.client.list_runs(job_id=job_id)["items"][0]["id"] == run_id  # nothing ran
 
 
+@pytest.mark.parametrize("kind", ["openai", "gemini"])
 def test_errors_are_clear_and_never_echo_the_key(
-    make_server: Callable[..., Server], openai_standin: OpenAIStandIn
+    kind: str,
+    make_server: Callable[..., Server],
+    openai_standin: OpenAIStandIn,
+    gemini_standin: GeminiStandIn,
 ) -> None:
-    server = make_server(**settings_for(openai_standin, HYDRA_AI_TIMEOUT_SECONDS=1.0))
+    standin: StandIn = openai_standin if kind == "openai" else gemini_standin
+    key = OPENAI_KEY if kind == "openai" else GEMINI_KEY
+    server = make_server(**settings_for(standin, HYDRA_AI_TIMEOUT_SECONDS=1.0))
     run_id = failed_run(server, "exit 1")
-    refused = f"Incorrect API key provided: {OPENAI_KEY}. Find your key at the dashboard."
-    openai_standin.script.append(Reply(status=401, error=refused))
+    refused = f"Incorrect API key provided: {key}. Find your key at the dashboard."
+    standin.script.append(Reply(status=401 if kind == "openai" else 400, error=refused))
     with pytest.raises(ApiError) as bad_key:
-        server.client.analyze(run_id, provider="openai")
+        server.client.analyze(run_id, provider=kind)
     assert bad_key.value.status_code == 502
     assert "Incorrect API key provided" in bad_key.value.detail
-    assert OPENAI_KEY not in bad_key.value.detail and "k" * 20 not in bad_key.value.detail
+    assert key not in bad_key.value.detail and key[5:25] not in bad_key.value.detail
+    assert len(standin.requests) == 1  # a refusal is not retried
 
-    openai_standin.script.append(Reply(text="this is not json"))
+    standin.script.append(Reply(text="this is not json"))
     with pytest.raises(ApiError) as malformed:
-        server.client.analyze(run_id, provider="openai")
+        server.client.analyze(run_id, provider=kind)
     assert malformed.value.status_code == 502 and "schema" in malformed.value.detail
 
-    openai_standin.script.extend([Reply(text="{}", delay=3.0)] * 3)
+    standin.script.extend([Reply(text="{}", delay=3.0)] * 3)
     started = time.monotonic()
     with pytest.raises(ApiError) as slow:
-        server.client.analyze(run_id, provider="openai")
+        server.client.analyze(run_id, provider=kind)
     assert slow.value.status_code == 504 and "did not answer" in slow.value.detail
     assert time.monotonic() - started < 2.5
     assert server.client.analysis(run_id) is None  # nothing stored from failed calls
