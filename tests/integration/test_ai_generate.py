@@ -126,6 +126,16 @@ def test_429_then_success_and_the_provider_choice(
     assert unconfigured.value.status_code == 503 and "GEMINI_API_KEY" in unconfigured.value.detail
 
 
+def test_a_provider_that_does_not_answer_in_time_is_a_504(
+    make_server: Callable[..., Server], openai_standin: OpenAIStandIn
+) -> None:
+    server = make_server(**settings_for(openai_standin, HYDRA_AI_TIMEOUT_SECONDS=0.5))
+    openai_standin.default = lambda _: Reply(text="{}", delay=2.0)
+    with pytest.raises(ApiError) as slow:
+        generate(server, prompt="nightly report")
+    assert slow.value.status_code == 504 and "0.5 s" in slow.value.detail
+
+
 def test_no_provider_and_disabled_domain(
     make_server: Callable[..., Server], openai_standin: OpenAIStandIn
 ) -> None:

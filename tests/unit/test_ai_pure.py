@@ -169,3 +169,12 @@ def test_a_private_key_block_in_a_log_is_masked_line_by_line() -> None:
     window.feed("-----END PRIVATE KEY-----\nafter\n")
     texts = [t for _, t in window.finish().lines]
     assert texts == ["before", MASK, MASK, MASK, MASK, "after"]
+
+
+def test_a_timeout_the_job_usually_nearly_needs_is_suggested_longer() -> None:
+    tight = _facts(
+        ["working"], status=RunStatus.TIMED_OUT, timeout_seconds=60.0, usual_seconds=50.0
+    )
+    assert analyse(tight).finding.suggested_spec_patch == {"timeout_seconds": 120.0}
+    ample = _facts(["working"], status=RunStatus.TIMED_OUT, timeout_seconds=60.0, usual_seconds=5.0)
+    assert analyse(ample).finding.suggested_spec_patch is None

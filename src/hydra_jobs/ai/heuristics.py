@@ -9,6 +9,7 @@ fingerprint of the failure is made from, so the same rules group recurring failu
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from hydra_jobs.models import RunStatus
 LogLine = tuple[int, str]  # (1-based line number, text)
 MAX_RELATED = 3  # further lines of the same kind quoted beside the decisive one
 MIB = 1024 * 1024
+TIGHT_TIMEOUT_SHARE = 0.6  # successful runs using this much of the timeout: suggest doubling it
 C = Category
 
 
@@ -252,9 +254,18 @@ def _timed_out(facts: Facts) -> Verdict:
         suggested_fix="Find what was slow or waiting (a hung connection, a lock, more data "
         "than usual) from the last lines; raise `timeout_seconds` only if the job "
         "legitimately needs longer.",
+        suggested_spec_patch=_longer_timeout(facts),
         confidence=0.9,
     )
     return Verdict(finding, "timed out")
+
+
+def _longer_timeout(facts: Facts) -> dict[str, float] | None:
+    """When the job's successful runs take most of its timeout, the timeout is the problem."""
+    limit, usual = facts.timeout_seconds, facts.usual_seconds
+    if not limit or usual is None or usual < TIGHT_TIMEOUT_SHARE * limit:
+        return None
+    return {"timeout_seconds": float(math.ceil(max(usual, limit) * 2))}
 
 
 def _from_exit(facts: Facts) -> Verdict:
