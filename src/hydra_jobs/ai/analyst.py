@@ -16,7 +16,7 @@ from hydra_jobs.ai.bundle import Bundle
 from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.ai.providers.base import Provider
 from hydra_jobs.ai.providers.retry import RetryPolicy, with_retries
-from hydra_jobs.ai.schema import AnalysisProvider, Category, Evidence, Finding
+from hydra_jobs.ai.schema import AnalysisProvider, Category, Evidence, Finding, ProviderName
 from hydra_jobs.ai.service import Chooser, ModelAnalyser, ModelAnswer
 from hydra_jobs.errors import AiProviderFailed
 from hydra_jobs.scheduler.services import Principal
@@ -86,7 +86,7 @@ def model_chooser(ai: AiProviders, *, enabled: bool) -> Chooser:
 
     def choose(
         who: Principal, requested: AnalysisProvider | None
-    ) -> tuple[str, ModelAnalyser] | None:
+    ) -> tuple[ProviderName, ModelAnalyser] | None:
         if requested == "heuristic" or (requested is None and not ai.usable(enabled)):
             return None
         provider = ai.pick(who.domain, requested, enabled=enabled)

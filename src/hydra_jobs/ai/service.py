@@ -17,12 +17,19 @@ from hydra_jobs.ai.bundle import Bundle, build_bundle, run_redactor
 from hydra_jobs.ai.heuristics import analyse
 from hydra_jobs.ai.patch import merge_patch
 from hydra_jobs.ai.recurring import recurrence
-from hydra_jobs.ai.schema import Analysis, AnalysisProvider, AnalyzeRequest, Finding, Usage
+from hydra_jobs.ai.schema import (
+    Analysis,
+    AnalysisProvider,
+    AnalyzeRequest,
+    Finding,
+    ProviderName,
+    Usage,
+)
 from hydra_jobs.errors import Conflict
 from hydra_jobs.models import RETRYABLE, Run
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.scheduler.services import Principal, validate_spec
-from hydra_jobs.store.base import StoredAnalysis
+from hydra_jobs.store.base import Store, StoredAnalysis
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +46,15 @@ class ModelAnswer:
 # Asks a model about a bundle; chosen per request (see `hydra_jobs.ai.providers`).
 ModelAnalyser = Callable[[Bundle], Awaitable[ModelAnswer]]
 # Picks the analyser: None for the built-in rules, else (provider name, the call).
-Chooser = Callable[[Principal, AnalysisProvider | None], tuple[str, ModelAnalyser] | None]
+Chooser = Callable[[Principal, AnalysisProvider | None], tuple[ProviderName, ModelAnalyser] | None]
+
+
+async def stored_analysis(store: Store, domain: str, run: Run) -> Analysis | None:
+    """The analysis stored with the run, marked `cached`; None if it was never analysed."""
+    found = await store.get_analysis(domain, run.id)
+    if found is None:
+        return None
+    return Analysis.model_validate({**found.body, "cached": True})
 
 
 def server_secrets(rt: Runtime) -> tuple[str, ...]:
@@ -53,12 +68,6 @@ class AnalysisService:
         self.rt = rt
         self.choose = choose
 
-    async def stored(self, who: Principal, run: Run) -> Analysis | None:
-        found = await self.rt.store.get_analysis(who.domain, run.id)
-        if found is None:
-            return None
-        return Analysis.model_validate({**found.body, "cached": True})
-
     async def analyze(self, who: Principal, run: Run, request: AnalyzeRequest) -> Analysis:
         if run.status not in ANALYSABLE:
             raise Conflict(
@@ -67,7 +76,7 @@ class AnalysisService:
             )
         secrets = server_secrets(self.rt)
         if not request.force:
-            kept = await self.stored(who, run)
+            kept = await stored_analysis(self.rt.store, who.domain, run)
             if kept is not None and request.provider in (None, kept.provider):
                 again = await recurrence(self.rt.store, who.domain, run, secrets)
                 return kept.model_copy(
@@ -83,9 +92,8 @@ class AnalysisService:
             provider: AnalysisProvider = "heuristic"
             finding, model, usage = analyse(bundle.facts()).finding, None, None
         else:
-            name, ask = chosen
+            provider, ask = chosen
             answer = await ask(bundle)
-            provider = "gemini" if name == "gemini" else "openai"
             finding, model, usage = answer.finding, answer.model, answer.usage
         again = await recurrence(self.rt.store, who.domain, run, secrets)
         valid, errors = self._check_patch(run, finding.suggested_spec_patch)

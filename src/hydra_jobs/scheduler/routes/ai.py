@@ -10,7 +10,7 @@ from hydra_jobs.ai.providers import ProvidersAnswer
 from hydra_jobs.ai.recurring import FailureGroups, failure_groups
 from hydra_jobs.ai.redact import Redactor
 from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
-from hydra_jobs.ai.service import AnalysisService, server_secrets
+from hydra_jobs.ai.service import AnalysisService, server_secrets, stored_analysis
 from hydra_jobs.scheduler.deps import AiDep, PrincipalDep, RunDep, RuntimeDep
 from hydra_jobs.scheduler.runtime import Runtime
 from hydra_jobs.scheduler.services import Principal
@@ -90,11 +90,9 @@ async def analyze_run(
 
 
 @router.get("/runs/{run_id}/analysis", response_model=Analysis | None)
-async def get_analysis(
-    run: RunDep, who: PrincipalDep, rt: RuntimeDep, ai: AiDep
-) -> Analysis | None:
+async def get_analysis(run: RunDep, who: PrincipalDep, rt: RuntimeDep) -> Analysis | None:
     """The analysis stored with the run, or null if it was never analysed (reading it is free)."""
-    return await AnalysisService(rt, model_chooser(ai, enabled=False)).stored(who, run)
+    return await stored_analysis(rt.store, who.domain, run)
 
 
 async def _ai_enabled(rt: Runtime, who: Principal) -> bool:
