@@ -6,10 +6,11 @@ off (`retry.py` retries both providers alike); its errors become ours with the k
 
 from __future__ import annotations
 
+import importlib
+import types as pytypes
 from typing import Literal
 
 import httpx
-import httpx2
 from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel
@@ -20,7 +21,21 @@ from hydra_jobs.ai.schema import Usage
 from hydra_jobs.errors import AiProviderFailed, AiTimeout
 
 DEFAULT_MODEL = "gemini-2.5-flash"
-# The SDK may use either HTTP library (httpx2 is a fork under its own name): catch both.
+
+
+def _http_libraries() -> list[pytypes.ModuleType]:
+    """httpx, and httpx2 (a fork under its own name) that newer SDKs use instead: their
+    exceptions are not each other's, so both are caught."""
+    found = [httpx]
+    try:
+        found.append(importlib.import_module("httpx2"))
+    except ImportError:
+        pass
+    return found
+
+
+TIMEOUTS: tuple[type[BaseException], ...] = tuple(m.TimeoutException for m in _http_libraries())
+TRANSPORT: tuple[type[BaseException], ...] = tuple(m.TransportError for m in _http_libraries())
 
 
 class GeminiProvider:
@@ -75,9 +90,9 @@ class GeminiProvider:
                 status=exc.code,
                 retry_after=_retry_after(headers),
             ) from None
-        except (httpx.TimeoutException, httpx2.TimeoutException):
+        except TIMEOUTS:
             raise AiTimeout(f"Gemini did not answer within {self._timeout:g} s") from None
-        except (httpx.TransportError, httpx2.TransportError) as exc:
+        except TRANSPORT as exc:
             raise ProviderHttpError(
                 provider_message("Gemini", None, f"could not connect: {exc}", self._key),
                 status=None,
