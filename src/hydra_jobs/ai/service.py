@@ -39,8 +39,8 @@ ANALYSABLE = RETRYABLE  # failed, timed_out, lost
 @dataclass(frozen=True, slots=True)
 class ModelAnswer:
     finding: Finding
-    model: str
-    usage: Usage
+    model: str | None  # None: the built-in rules
+    usage: Usage | None
 
 
 # Asks a model about a bundle; chosen per request (see `hydra_jobs.ai.providers`).
@@ -59,7 +59,13 @@ async def stored_analysis(store: Store, domain: str, run: Run) -> Analysis | Non
 
 def server_secrets(rt: Runtime) -> tuple[str, ...]:
     """The server's own secrets, masked wherever they appear in what leaves it."""
-    found = (rt.settings.admin_token, rt.settings.api_token)
+    settings = rt.settings
+    found = (
+        settings.admin_token,
+        settings.api_token,
+        settings.gemini_api_key,
+        settings.openai_api_key,
+    )
     return tuple(s.get_secret_value() for s in found if s is not None)
 
 
@@ -78,62 +84,65 @@ class AnalysisService:
         if not request.force:
             kept = await stored_analysis(self.rt.store, who.domain, run)
             if kept is not None and request.provider in (None, kept.provider):
-                again = await recurrence(self.rt.store, who.domain, run, secrets)
-                return kept.model_copy(
-                    update={
-                        "same_failures": again.count,
-                        "same_failures_since": again.since.created_at if again.since else None,
-                        "similar_runs": again.similar,
-                    }
-                )
+                return kept.model_copy(update=await self._recurring(who, run, secrets))
         chosen = self.choose(who, request.provider)
         bundle = await build_bundle(self.rt.store, who.domain, run, run_redactor(run, secrets))
         if chosen is None:
             provider: AnalysisProvider = "heuristic"
-            finding, model, usage = analyse(bundle.facts()).finding, None, None
+            answer = ModelAnswer(analyse(bundle.facts()).finding, model=None, usage=None)
         else:
             provider, ask = chosen
             answer = await ask(bundle)
-            finding, model, usage = answer.finding, answer.model, answer.usage
-        again = await recurrence(self.rt.store, who.domain, run, secrets)
-        valid, errors = self._check_patch(run, finding.suggested_spec_patch)
+        valid, errors = self._check_patch(run, answer.finding.suggested_spec_patch)
         analysis = Analysis(
-            **finding.model_dump(),
+            **answer.finding.model_dump(),
+            **await self._recurring(who, run, secrets),
             run_id=run.id,
             job_id=run.job_id,
             provider=provider,
-            model=model,
+            model=answer.model,
             created_at=self.rt.clock.now(),
-            fingerprint=again.fingerprint,
-            same_failures=again.count,
-            same_failures_since=again.since.created_at if again.since else None,
-            similar_runs=again.similar,
             duration_seconds=bundle.duration_seconds,
             usual_duration_seconds=bundle.usual_seconds,
             since_last_success=bundle.last_success,
             patch_valid=valid,
             patch_errors=errors,
-            usage=usage,
+            usage=answer.usage,
         )
+        await self._store(who, analysis)
+        return analysis
+
+    async def _recurring(
+        self, who: Principal, run: Run, secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The server's facts about recurrence, refreshed on every answer (stored or new)."""
+        again = await recurrence(self.rt.store, who.domain, run, secrets)
+        return {
+            "fingerprint": again.fingerprint,
+            "same_failures": again.count,
+            "same_failures_since": again.since.created_at if again.since else None,
+            "similar_runs": again.similar,
+        }
+
+    async def _store(self, who: Principal, analysis: Analysis) -> None:
         await self.rt.store.save_analysis(
             StoredAnalysis(
-                run_id=run.id,
+                run_id=analysis.run_id,
                 domain=who.domain,
-                job_id=run.job_id,
-                fingerprint=again.fingerprint,
-                provider=provider,
+                job_id=analysis.job_id,
+                fingerprint=analysis.fingerprint,
+                provider=analysis.provider,
                 created_at=analysis.created_at,
                 body=analysis.model_dump(mode="json", exclude={"cached"}),
             )
         )
         log.info(
             "run %s analysed by %s: %s",
-            run.id,
-            provider,
+            analysis.run_id,
+            analysis.provider,
             analysis.category.value,
-            extra={"action": "run_analysed", "run_id": run.id, "job_id": run.job_id},
+            extra={"action": "run_analysed", "run_id": analysis.run_id, "job_id": analysis.job_id},
         )
-        return analysis
 
     def _check_patch(
         self, run: Run, patch: dict[str, Any] | None
