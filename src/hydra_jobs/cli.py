@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hydra_jobs import cli_manage
+from hydra_jobs import cli_ai, cli_manage
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
     DEFAULT_URL,
@@ -535,6 +535,7 @@ def openapi() -> None:
 
 
 cli_manage.register(app)
+cli_ai.register(app)
 app.add_typer(domains_app, name="domains")
 app.add_typer(tokens_app, name="tokens")
 

@@ -12,6 +12,7 @@ import httpx
 from hydra_jobs.errors import HydraError
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+AI_TIMEOUT_SECONDS = 600.0  # a model call with its retries and repairs may take minutes
 LOG_WAIT_SECONDS = 10.0  # an ended run's output still being stored, at most
 LOG_POLL_SECONDS = 0.2
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"})
@@ -158,6 +159,35 @@ class Client:
 
     def retry(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/runs/{run_id}/retry"))
+
+    def analyze(
+        self, run_id: str, *, provider: str | None = None, force: bool = False
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"force": force}
+        if provider is not None:
+            body["provider"] = provider
+        path = f"/runs/{run_id}/analyze"
+        return dict(self._call("POST", path, json=body, timeout=AI_TIMEOUT_SECONDS))
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        timezone: str | None = None,
+    ) -> dict[str, Any]:
+        """A draft job from one sentence (never saved)."""
+        body = {"prompt": prompt, "provider": provider, "model": model, "timezone": timezone}
+        sent = {k: v for k, v in body.items() if v is not None}
+        return dict(self._call("POST", "/ai/generate", json=sent, timeout=AI_TIMEOUT_SECONDS))
+
+    def ai_providers(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/ai/providers"))
+
+    def analysis(self, run_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._call("GET", f"/runs/{run_id}/analysis")
+        return found
 
     def workers(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/workers")["items"])

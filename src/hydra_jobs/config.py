@@ -85,6 +85,22 @@ class Settings(BaseSettings):
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
+    # AI providers (hydra_jobs.ai): a key enables a provider; base URLs reach gateways or local
+    # OpenAI-compatible servers (Ollama, vLLM, LM Studio).
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    gemini_base_url: str | None = Field(default=None, alias="HYDRA_GEMINI_BASE_URL")
+    openai_model: str = Field(default="gpt-5-mini", min_length=1, alias="HYDRA_OPENAI_MODEL")
+    gemini_model: str = Field(default="gemini-2.5-flash", min_length=1, alias="HYDRA_GEMINI_MODEL")
+    ai_provider: Literal["gemini", "openai"] | None = Field(
+        default=None, alias="HYDRA_AI_PROVIDER"
+    )  # the default when both are configured (else Gemini)
+    ai_timeout_seconds: float = Field(default=60.0, gt=0, alias="HYDRA_AI_TIMEOUT_SECONDS")
+    ai_attempts: int = Field(default=3, ge=1, le=10, alias="HYDRA_AI_ATTEMPTS")
+    ai_max_retry_delay_seconds: float = Field(
+        default=20.0, ge=0, alias="HYDRA_AI_MAX_RETRY_DELAY_SECONDS"
+    )
+    ai_requests_per_minute: int = Field(default=30, ge=1, alias="HYDRA_AI_REQUESTS_PER_MINUTE")
+
     def store_url(self) -> str:
         if self.mongo_url:
             return self.mongo_url

@@ -47,12 +47,16 @@ class InvalidInput(HydraError):
         self.loc = loc
 
 
-class TooManyRuns(HydraError):
-    """The domain has created as many runs as it may for now; retry later."""
+class RateLimited(HydraError):
+    """Too many requests; try again later."""
 
-    def __init__(self, message: str | None = None, *, retry_after: float) -> None:
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0) -> None:
         super().__init__(message)
-        self.retry_after = retry_after  # seconds until the domain has room again
+        self.retry_after = retry_after  # seconds until there is room again (Retry-After)
+
+
+class TooManyRuns(RateLimited):
+    """The domain has created as many runs as it may for now; retry later."""
 
 
 class Unauthorized(HydraError):
@@ -73,3 +77,19 @@ class BackendUnavailable(HydraError):
 
 class ConfigError(HydraError):
     """The configuration is not valid."""
+
+
+class AiNotConfigured(HydraError):
+    """No AI provider is configured: set GEMINI_API_KEY or OPENAI_API_KEY."""
+
+
+class AiDisabled(Forbidden):
+    """AI features are disabled for this domain by the administrator."""
+
+
+class AiProviderFailed(HydraError):
+    """The AI provider refused or failed the request."""
+
+
+class AiTimeout(HydraError):
+    """The AI provider did not answer in time."""

@@ -26,7 +26,14 @@ class DomainCreate(_Strict):
 
 
 class DomainUpdate(_Strict):
+    """Only the fields given change (an empty body clears the description, as it always did)."""
+
     description: str | None = Field(default=None, max_length=1000)
+    ai_enabled: bool | None = Field(
+        default=None,
+        description="Allow AI providers (job generation, analysis by a model) for the domain; "
+        "the built-in failure analyser always answers.",
+    )
 
 
 class Domain(BaseModel):
@@ -35,6 +42,7 @@ class Domain(BaseModel):
     created_at: datetime
     jobs: int = Field(default=0, description="How many jobs the domain holds.")
     tokens: int = Field(default=0, description="How many of its tokens are not revoked.")
+    ai_enabled: bool = Field(default=True, description="Whether AI providers may be used.")
 
 
 class TokenCreate(_Strict):

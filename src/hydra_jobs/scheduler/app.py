@@ -22,19 +22,23 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
+from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.broker import open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock, SystemClock, utcnow
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import (
+    AiNotConfigured,
+    AiProviderFailed,
+    AiTimeout,
     BackendUnavailable,
     Conflict,
     Forbidden,
     HydraError,
     InvalidInput,
     NotFound,
-    TooManyRuns,
+    RateLimited,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -44,11 +48,11 @@ from hydra_jobs.scheduler.deps import get_principal
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.inputs import NUL, json_safe, reject_nul
 from hydra_jobs.scheduler.routes import (
+    ai,
     domains,
     events,
     health,
     jobs,
-    reserved,
     runs,
     schedules,
     stats,
@@ -68,8 +72,11 @@ STATUS_OF: dict[type[HydraError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Forbidden: 403,
-    TooManyRuns: 429,
     BackendUnavailable: 503,
+    AiNotConfigured: 503,
+    AiProviderFailed: 502,
+    AiTimeout: 504,
+    RateLimited: 429,
 }
 
 
@@ -80,7 +87,7 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
-    if isinstance(exc, TooManyRuns):
+    if isinstance(exc, RateLimited):  # a domain's run cap, the AI rate limit
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
@@ -195,11 +202,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.ai = AiProviders(settings)
     app.add_exception_handler(HydraError, _error_response)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, reserved):
+    for module in (jobs, runs, schedules, workers, events, stats, domains, ai):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

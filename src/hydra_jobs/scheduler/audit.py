@@ -3,8 +3,10 @@
 `AuditMiddleware` records at the HTTP edge, so a new route is audited without anyone remembering
 to: the action is the route's name, the object its path parameter or the `id` of what it created.
 Request and response bodies are never stored (job specs may hold secrets, a token is shown once);
-only `id` and `name` are read from a response. Records are written in small batches (`AuditLog`),
-so a burst of triggers costs one insert, not one transaction per call.
+only `id` and `name` are read from a response, and a route may add plain facts of its own
+(`request.state.audit_details`, e.g. the AI provider, model and tokens of a call). Records are
+written in small batches (`AuditLog`), so a burst of triggers costs one insert, not one
+transaction per call.
 """
 
 from __future__ import annotations
@@ -147,6 +149,9 @@ def _record(scope: Scope, body: bytes) -> None:
         details["name"] = created["name"]
     if who.token_id:
         details["token_id"] = who.token_id
+    extra = state.get("audit_details")
+    if isinstance(extra, dict):
+        details.update(extra)  # what a route adds (the AI provider, model and tokens it used)
     object_id = (
         created.get("id") or (list(params.values())[-1] if params else None) or created.get("name")
     )

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.errors import Forbidden
 from hydra_jobs.models import Run
 from hydra_jobs.scheduler.auth import Authenticator
@@ -54,6 +55,11 @@ async def get_admin(who: Annotated[Principal, Depends(get_principal)]) -> Princi
     return who
 
 
+async def get_ai(request: Request) -> AiProviders:
+    providers: AiProviders = request.app.state.ai
+    return providers
+
+
 async def get_jobs(request: Request) -> JobService:
     return JobService(_engine(request).rt)
 
@@ -72,6 +78,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
 AuthDep = Annotated[Authenticator, Depends(get_auth)]
 RunDep = Annotated[Run, Depends(get_scoped_run)]
+AiDep = Annotated[AiProviders, Depends(get_ai)]
 JobServiceDep = Annotated[JobService, Depends(get_jobs)]
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 CursorQuery = Annotated[

@@ -41,7 +41,12 @@ class TenancyService:
         return await self.rt.store.get_domain(body.name)
 
     async def update_domain(self, name: str, body: DomainUpdate) -> Domain:
-        return await self.rt.store.update_domain(name, body.description)
+        given = body.model_fields_set
+        if body.ai_enabled is not None:
+            await self.rt.store.set_domain_ai(name, body.ai_enabled)
+        if "description" in given or not given:
+            return await self.rt.store.update_domain(name, body.description)
+        return await self.rt.store.get_domain(name)
 
     async def delete_domain(self, name: str, *, force: bool) -> None:
         """Delete a domain; one that holds jobs needs `force`, which removes them with it.

@@ -79,6 +79,23 @@ class TokenRecord:
     revoked_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    """A run's failure analysis as stored with the run (one per run; a new one replaces it).
+
+    `body` is the answer as the API returns it; `fingerprint` and `job_id` are kept beside it so
+    recurring failures can be found without reading every body.
+    """
+
+    run_id: str
+    domain: str
+    job_id: str
+    fingerprint: str
+    provider: str
+    created_at: datetime
+    body: dict[str, Any]
+
+
 def slot_key(run: Run) -> str | None:
     """The idempotency key of a scheduled slot: one run per (job, slot time), ever.
 
@@ -103,6 +120,10 @@ class Store(Protocol):
     async def get_domain(self, name: str) -> Domain: ...
     async def list_domains(self) -> list[Domain]: ...
     async def update_domain(self, name: str, description: str | None) -> Domain: ...
+    async def set_domain_ai(self, name: str, enabled: bool) -> None:
+        """Allow or forbid AI providers for a domain; `NotFound` if there is no such domain."""
+        ...
+
     async def delete_domain(self, name: str, *, batch: int = 1000) -> None:
         """Delete the domain with its jobs, runs, logs, workers, tokens and audit records.
 
@@ -159,6 +180,12 @@ class Store(Protocol):
     async def list_workers(self, domain: str | None) -> list[Worker]: ...
     async def get_worker(self, domain: str, worker_id: str) -> Worker: ...
 
+    async def save_analysis(self, analysis: StoredAnalysis) -> None:
+        """Store a run's analysis, replacing the one stored before."""
+        ...
+
+    async def get_analysis(self, domain: str, run_id: str) -> StoredAnalysis | None: ...
+
     async def add_audit(self, record: AuditRecord) -> None: ...
     async def add_audits(self, records: Sequence[AuditRecord]) -> None: ...
     async def list_audit(
@@ -172,7 +199,8 @@ class Store(Protocol):
         batch: int,
         exclude_jobs: Collection[str] = (),
     ) -> int:
-        """Delete up to `batch` terminal runs created before `cutoff`, with their log chunks.
+        """Delete up to `batch` terminal runs created before `cutoff`, with their log chunks
+        and analyses.
 
         Returns how many runs went; callers loop until it returns less than `batch`.
         """

@@ -34,7 +34,14 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound, job_not_found
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
-from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
+from hydra_jobs.store.base import (
+    AppendLog,
+    Op,
+    RunFilter,
+    SetStatus,
+    StoredAnalysis,
+    UpsertWorker,
+)
 from hydra_jobs.store.common import (
     FAILED_VALUES,
     RECENT_FAILURES,
@@ -46,6 +53,7 @@ from hydra_jobs.store.mongo_docs import (
     INDEXES,
     Doc,
     duplicate_slots,
+    encode,
     encode_doc,
     job_doc,
     job_from,
@@ -455,5 +463,33 @@ class MongoStore(MongoTenancy):
         ids = [d["_id"] async for d in self.runs.find(query, {"_id": 1}, limit=batch)]
         if ids:
             await self.chunks.delete_many({"run_id": {"$in": ids}})
+            await self.db["analyses"].delete_many({"_id": {"$in": ids}})
             await self.runs.delete_many({"_id": {"$in": ids}})
         return len(ids)
+
+    # analyses --------------------------------------------------------------------------------
+
+    async def save_analysis(self, analysis: StoredAnalysis) -> None:
+        doc = {
+            "domain": analysis.domain,
+            "job_id": analysis.job_id,
+            "fingerprint": analysis.fingerprint,
+            "provider": analysis.provider,
+            "created_at": ts(analysis.created_at),
+            "body": encode(analysis.body),
+        }
+        await self.db["analyses"].replace_one({"_id": analysis.run_id}, doc, upsert=True)
+
+    async def get_analysis(self, domain: str, run_id: str) -> StoredAnalysis | None:
+        doc = await self.db["analyses"].find_one({"_id": run_id, "domain": domain})
+        if doc is None:
+            return None
+        return StoredAnalysis(
+            run_id=doc["_id"],
+            domain=doc["domain"],
+            job_id=doc["job_id"],
+            fingerprint=doc["fingerprint"],
+            provider=doc["provider"],
+            created_at=need_ts(doc["created_at"]),
+            body=doc["body"],
+        )

@@ -90,6 +90,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "workers": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_workers_domain")],
     "audit": [IndexModel([("domain", ASCENDING), ("_id", DESCENDING)], name="ix_audit_domain_id")],
     "tokens": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_tokens_domain_id")],
+    "analyses": [
+        IndexModel(
+            [("domain", ASCENDING), ("job_id", ASCENDING), ("fingerprint", ASCENDING)],
+            name="ix_analyses_domain_job_fingerprint",
+        )
+    ],
 }
 
 

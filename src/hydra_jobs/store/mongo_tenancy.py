@@ -75,6 +75,7 @@ class MongoTenancy:
             name=name,
             description=doc.get("description"),
             created_at=need_ts(doc["created_at"]),
+            ai_enabled=doc.get("ai_enabled", True),
             jobs=await self.db["jobs"].count_documents({"domain": name}),
             tokens=await self.db["tokens"].count_documents({"domain": name, "revoked_at": None}),
         )
@@ -91,6 +92,13 @@ class MongoTenancy:
     async def list_domains(self) -> list[Domain]:
         docs = await self.db["domains"].find({}).sort("_id", ASCENDING).to_list(None)
         return [await self._domain(d) for d in docs]
+
+    async def set_domain_ai(self, name: str, enabled: bool) -> None:
+        found = await self.db["domains"].update_one(
+            {"_id": name}, {"$set": {"ai_enabled": enabled}}
+        )
+        if found.matched_count == 0:
+            raise NotFound(f"domain '{name}' not found")
 
     async def update_domain(self, name: str, description: str | None) -> Domain:
         doc = await self.db["domains"].find_one_and_update(
@@ -110,7 +118,7 @@ class MongoTenancy:
                 break
             await self.db["log_chunks"].delete_many({"run_id": {"$in": ids}})
             await self.db["runs"].delete_many({"_id": {"$in": ids}})
-        for collection in ("jobs", "workers", "tokens", "audit"):
+        for collection in ("jobs", "workers", "tokens", "audit", "analyses"):
             await self.db[collection].delete_many({"domain": name})
         gone = await self.db["domains"].delete_one({"_id": name})
         if gone.deleted_count == 0:

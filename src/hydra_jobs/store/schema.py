@@ -65,6 +65,7 @@ domains = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("description", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("ai_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 tokens = sa.Table(
@@ -179,4 +180,17 @@ audit = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Index("ix_audit_domain_id", "domain", "id"),
+)
+
+analyses = sa.Table(
+    "analyses",
+    metadata,
+    sa.Column("run_id", ID, primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("job_id", ID, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Index("ix_analyses_domain_job_fingerprint", "domain", "job_id", "fingerprint"),
 )

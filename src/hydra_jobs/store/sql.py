@@ -19,7 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.errors import Conflict, NotFound, job_not_found
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
-from hydra_jobs.store.base import AppendLog, Op, RunFilter, SetStatus, UpsertWorker
+from hydra_jobs.store.base import (
+    AppendLog,
+    Op,
+    RunFilter,
+    SetStatus,
+    StoredAnalysis,
+    UpsertWorker,
+)
 from hydra_jobs.store.common import (
     ACTIVE_VALUES,
     FAILED_VALUES,
@@ -30,6 +37,7 @@ from hydra_jobs.store.common import (
 )
 from hydra_jobs.store.schema import (
     SCHEDULED,
+    analyses,
     as_utc,
     jobs,
     log_chunks,
@@ -494,10 +502,34 @@ class SqlStore(SqlTenancy):
             ids = [r[0] for r in c.execute(query.limit(batch))]
             if ids:
                 c.execute(log_chunks.delete().where(log_chunks.c.run_id.in_(ids)))
+                c.execute(analyses.delete().where(analyses.c.run_id.in_(ids)))
                 c.execute(runs.delete().where(runs.c.id.in_(ids)))
             return len(ids)
 
         return await self.runner.write(delete, heavy=True)
+
+    # analyses --------------------------------------------------------------------------------
+
+    async def save_analysis(self, analysis: StoredAnalysis) -> None:
+        values = {
+            "run_id": analysis.run_id,
+            "domain": analysis.domain,
+            "job_id": analysis.job_id,
+            "fingerprint": analysis.fingerprint,
+            "provider": analysis.provider,
+            "created_at": analysis.created_at,
+            "body": analysis.body,
+        }
+        stmt = self._dialect_insert(analyses).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id"], set_={k: v for k, v in values.items() if k != "run_id"}
+        )
+        await self.runner.write(lambda c: c.execute(stmt))
+
+    async def get_analysis(self, domain: str, run_id: str) -> StoredAnalysis | None:
+        query = analyses.select().where(analyses.c.domain == domain, analyses.c.run_id == run_id)
+        row = await self.runner.read(lambda c: c.execute(query).first())
+        return None if row is None else StoredAnalysis(**dict(row._mapping))
 
     async def job_retention_days(self) -> dict[str, int]:
         query = sa.select(jobs.c.id, jobs.c.retention_days).where(

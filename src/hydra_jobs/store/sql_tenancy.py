@@ -14,7 +14,16 @@ from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
 from hydra_jobs.store.base import AuditRecord, TokenRecord
-from hydra_jobs.store.schema import audit, domains, jobs, log_chunks, runs, tokens, workers
+from hydra_jobs.store.schema import (
+    analyses,
+    audit,
+    domains,
+    jobs,
+    log_chunks,
+    runs,
+    tokens,
+    workers,
+)
 from hydra_jobs.store.sql_engine import Runner
 from hydra_jobs.tenancy import Domain
 
@@ -73,6 +82,7 @@ class SqlTenancy:
             domains.c.name,
             domains.c.description,
             domains.c.created_at,
+            domains.c.ai_enabled,
             job_count.label("jobs"),
             token_count.label("tokens"),
         ).order_by(domains.c.name)
@@ -92,6 +102,12 @@ class SqlTenancy:
 
     async def list_domains(self) -> list[Domain]:
         return await self.runner.read(lambda c: self._domains(c, None))
+
+    async def set_domain_ai(self, name: str, enabled: bool) -> None:
+        stmt = domains.update().where(domains.c.name == name).values(ai_enabled=enabled)
+        changed = await self.runner.write(lambda c: c.execute(stmt).rowcount)
+        if not changed:
+            raise NotFound(f"domain '{name}' not found")
 
     async def update_domain(self, name: str, description: str | None) -> Domain:
         stmt = domains.update().where(domains.c.name == name).values(description=description)
@@ -121,7 +137,7 @@ class SqlTenancy:
             pass
 
         def delete_rest(c: Connection) -> int:
-            for table in (jobs, workers, tokens, audit):
+            for table in (jobs, workers, tokens, audit, analyses):
                 c.execute(table.delete().where(table.c.domain == name))
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 

@@ -13,8 +13,34 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ai Generate */
+        /**
+         * Ai Generate
+         * @description A draft job from one sentence: validated like `POST /jobs/validate`, with its next fire
+         *     times, never saved. A draft that fails validation is sent back to the model with its errors
+         *     (at most twice) and then returned with them.
+         */
         post: operations["ai_generate_api_v1_ai_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ai/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ai Providers
+         * @description The AI providers configured on this server (never their keys) and whether AI is enabled
+         *     for the caller's domain. The built-in failure analyser needs no provider.
+         */
+        get: operations["ai_providers_api_v1_ai_providers_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -208,6 +234,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Failures
+         * @description The job's recent failures grouped by how they failed (the fingerprint `analyze` gives):
+         *     what the job page shows as "failed the same way N times since ...". No model is asked.
+         */
+        get: operations["job_failures_api_v1_jobs__job_id__failures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}/pause": {
         parameters: {
             query?: never;
@@ -336,6 +383,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Analysis
+         * @description The analysis stored with the run, or null if it was never analysed (reading it is free).
+         */
+        get: operations["get_analysis_api_v1_runs__run_id__analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/analyze": {
         parameters: {
             query?: never;
@@ -347,7 +414,11 @@ export interface paths {
         put?: never;
         /**
          * Analyze Run
-         * @description Scoped like every run route: another domain's run is a 404 before anything else.
+         * @description Explain why a failed, timed out or lost run failed; the answer is stored with the run.
+         *
+         *     Asking again returns the stored answer (`cached`) unless `force` or another `provider` is
+         *     given. Without `provider`, a configured model answers, else the built-in rules;
+         *     `provider: "heuristic"` (the rules) needs no key. Only redacted data is sent to a model.
          */
         post: operations["analyze_run_api_v1_runs__run_id__analyze_post"];
         delete?: never;
@@ -573,6 +644,107 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Analysis
+         * @description A run's failure analysis, as stored with the run and returned.
+         */
+        Analysis: {
+            /**
+             * Cached
+             * @description True when this is the stored answer.
+             * @default false
+             */
+            cached: boolean;
+            category: components["schemas"]["Category"];
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Seconds */
+            duration_seconds?: number | null;
+            /** Evidence */
+            evidence?: components["schemas"]["Evidence"][];
+            /**
+             * Fingerprint
+             * @description Groups runs whose normalised error is the same.
+             */
+            fingerprint: string;
+            /** Job Id */
+            job_id: string;
+            /** Model */
+            model?: string | null;
+            /** Patch Errors */
+            patch_errors?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Patch Valid
+             * @description Whether the spec with the suggested patch applied validates.
+             */
+            patch_valid?: boolean | null;
+            /** Probable Cause */
+            probable_cause: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "gemini" | "openai" | "heuristic";
+            /** Run Id */
+            run_id: string;
+            /**
+             * Same Failures
+             * @description Earlier runs of the job (among the recent ones) that failed the same way.
+             */
+            same_failures: number;
+            /**
+             * Same Failures Since
+             * @description When the oldest of them was created.
+             */
+            same_failures_since?: string | null;
+            /** Similar Runs */
+            similar_runs?: components["schemas"]["SimilarRun"][];
+            /**
+             * Since Last Success
+             * @description What differs from the job's last successful run (params, env names, spec fields, git commit, worker, interpreter); secret values masked.
+             */
+            since_last_success?: {
+                [key: string]: unknown;
+            } | null;
+            /** Suggested Fix */
+            suggested_fix: string;
+            /**
+             * Suggested Spec Patch
+             * @description A JSON merge patch of the job spec, only ever a suggestion shown to a person.
+             */
+            suggested_spec_patch?: {
+                [key: string]: unknown;
+            } | null;
+            /** Summary */
+            summary: string;
+            usage?: components["schemas"]["Usage"] | null;
+            /**
+             * Usual Duration Seconds
+             * @description Median duration of the job's recent successful runs.
+             */
+            usual_duration_seconds?: number | null;
+        };
+        /** AnalyzeRequest */
+        AnalyzeRequest: {
+            /**
+             * Force
+             * @description Analyse again even if an answer is stored.
+             * @default false
+             */
+            force: boolean;
+            /**
+             * Provider
+             * @description Who analyses: a configured model, or `heuristic` (built-in rules, no key). Default: a configured model, else the rules.
+             */
+            provider?: ("gemini" | "openai" | "heuristic") | null;
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -609,6 +781,11 @@ export interface components {
          * @enum {string}
          */
         Catchup: "none" | "latest" | "all";
+        /**
+         * Category
+         * @enum {string}
+         */
+        Category: "missing_command" | "permission" | "missing_file" | "dependency" | "network" | "auth" | "out_of_memory" | "timeout" | "disk" | "code_error" | "infrastructure" | "unknown";
         /** Concurrency */
         Concurrency: {
             /**
@@ -621,6 +798,12 @@ export interface components {
         };
         /** Domain */
         Domain: {
+            /**
+             * Ai Enabled
+             * @description Whether AI providers may be used.
+             * @default true
+             */
+            ai_enabled: boolean;
             /**
              * Created At
              * Format: date-time
@@ -654,10 +837,31 @@ export interface components {
              */
             name: string;
         };
-        /** DomainUpdate */
+        /**
+         * DomainUpdate
+         * @description Only the fields given change (an empty body clears the description, as it always did).
+         */
         DomainUpdate: {
+            /**
+             * Ai Enabled
+             * @description Allow AI providers (job generation, analysis by a model) for the domain; the built-in failure analyser always answers.
+             */
+            ai_enabled?: boolean | null;
             /** Description */
             description?: string | null;
+        };
+        /** Evidence */
+        Evidence: {
+            /**
+             * Line
+             * @description 1-based line number in the run's log.
+             */
+            line: number;
+            /**
+             * Text
+             * @description The line as quoted (secrets masked).
+             */
+            text: string;
         };
         /** Executor */
         Executor: {
@@ -679,6 +883,110 @@ export interface components {
          * @enum {string}
          */
         ExecutorType: "shell" | "python" | "batch";
+        /**
+         * FailureGroup
+         * @description Recent runs of a job that failed the same way: "failed the same way N times since ...".
+         */
+        FailureGroup: {
+            category: components["schemas"]["Category"];
+            /** Count */
+            count: number;
+            /** Fingerprint */
+            fingerprint: string;
+            /**
+             * Latest At
+             * Format: date-time
+             */
+            latest_at: string;
+            /** Latest Run Id */
+            latest_run_id: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description When the oldest of them (among the recent) was created.
+             */
+            since: string;
+            /**
+             * Summary
+             * @description The built-in rules' summary of the newest of them.
+             */
+            summary: string;
+        };
+        /** FailureGroups */
+        FailureGroups: {
+            /**
+             * Examined
+             * @description Failed runs looked at (the job's last 50).
+             */
+            examined: number;
+            /**
+             * Items
+             * @description Newest failure first.
+             */
+            items: components["schemas"]["FailureGroup"][];
+        };
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Model
+             * @description Overrides the provider's model.
+             */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description What the job does.
+             */
+            prompt: string;
+            /**
+             * Provider
+             * @description Default: the server's default configured provider.
+             */
+            provider?: ("gemini" | "openai") | null;
+            /**
+             * Timezone
+             * @description The user's IANA timezone (the UI sends it).
+             */
+            timezone?: string | null;
+        };
+        /**
+         * GeneratedJob
+         * @description A draft job: never saved; `errors` are those `POST /jobs/validate` gives.
+         */
+        GeneratedJob: {
+            /**
+             * Attempts
+             * @description Model calls made: 1, plus one per repair.
+             */
+            attempts: number;
+            /** Errors */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Explanation
+             * @default
+             */
+            explanation: string;
+            /** Model */
+            model: string;
+            /** Next Fires */
+            next_fires?: string[];
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "gemini" | "openai";
+            /**
+             * Spec
+             * @description The draft JobSpec (as the model wrote it).
+             */
+            spec: {
+                [key: string]: unknown;
+            };
+            usage: components["schemas"]["Usage"];
+            /** Valid */
+            valid: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -910,6 +1218,43 @@ export interface components {
             fires: string[];
             /** Timezone */
             timezone: string;
+        };
+        /** ProviderInfo */
+        ProviderInfo: {
+            /**
+             * Default
+             * @default false
+             */
+            default: boolean;
+            /** Model */
+            model: string;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "gemini" | "openai";
+        };
+        /**
+         * ProvidersAnswer
+         * @description What `GET /ai/providers` shows: configured providers (never keys) and the switch.
+         */
+        ProvidersAnswer: {
+            /**
+             * Enabled
+             * @description False when the admin disabled AI for this domain.
+             */
+            enabled: boolean;
+            /**
+             * Heuristic
+             * @description The built-in failure analyser is always available.
+             * @default true
+             */
+            heuristic: boolean;
+            /**
+             * Providers
+             * @description Configured providers; only these can be asked for.
+             */
+            providers: components["schemas"]["ProviderInfo"][];
         };
         /** Retries */
         Retries: {
@@ -1160,6 +1505,17 @@ export interface components {
              */
             timezone?: string | null;
         };
+        /** SimilarRun */
+        SimilarRun: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+        };
         /** Source */
         Source: {
             /**
@@ -1267,6 +1623,19 @@ export interface components {
          * @enum {string}
          */
         Trigger: "schedule" | "manual" | "api" | "retry";
+        /** Usage */
+        Usage: {
+            /**
+             * Input Tokens
+             * @default 0
+             */
+            input_tokens: number;
+            /**
+             * Output Tokens
+             * @default 0
+             */
+            output_tokens: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -1360,15 +1729,48 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
-            501: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GeneratedJob"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ai_providers_api_v1_ai_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvidersAnswer"];
                 };
             };
         };
@@ -1894,6 +2296,37 @@ export interface operations {
             };
         };
     };
+    job_failures_api_v1_jobs__job_id__failures_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureGroups"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     pause_job_api_v1_jobs__job_id__pause_post: {
         parameters: {
             query?: never;
@@ -2116,7 +2549,7 @@ export interface operations {
             };
         };
     };
-    analyze_run_api_v1_runs__run_id__analyze_post: {
+    get_analysis_api_v1_runs__run_id__analysis_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -2127,6 +2560,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analysis"] | null;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2136,13 +2578,39 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+        };
+    };
+    analyze_run_api_v1_runs__run_id__analyze_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AnalyzeRequest"] | null;
+            };
+        };
+        responses: {
             /** @description Successful Response */
-            501: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Analysis"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

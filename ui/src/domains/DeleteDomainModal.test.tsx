@@ -7,8 +7,8 @@ import { renderApp } from "../test/render";
 import { canDelete, deletePlan, isConfirmed } from "./deletePlan";
 import { DeleteDomainModal } from "./DeleteDomainModal";
 
-const EMPTY: Domain = { name: "scratch", description: null, created_at: "2026-01-01T00:00:00Z", jobs: 0, tokens: 1 };
-const BUSY: Domain = { name: "payments", description: "money", created_at: "2026-01-01T00:00:00Z", jobs: 3, tokens: 2 };
+const EMPTY: Domain = { name: "scratch", description: null, created_at: "2026-01-01T00:00:00Z", jobs: 0, tokens: 1, ai_enabled: true };
+const BUSY: Domain = { name: "payments", description: "money", created_at: "2026-01-01T00:00:00Z", jobs: 3, tokens: 2, ai_enabled: true };
 
 beforeAll(installDomShims);
 afterEach(() => {

@@ -48,7 +48,7 @@ describe("DomainFormModal", () => {
     expect(api.requests[0]?.body).toEqual({ name: "ops", description: "the ops team" });
     cleanup();
 
-    renderApp(<DomainFormModal open editing={{ name: "ops", description: "old", created_at: "2026-01-01T00:00:00Z", jobs: 0, tokens: 0 }} onClose={() => undefined} />);
+    renderApp(<DomainFormModal open editing={{ name: "ops", description: "old", created_at: "2026-01-01T00:00:00Z", jobs: 0, tokens: 0, ai_enabled: true }} onClose={() => undefined} />);
     expect((await screen.findByTestId("domain-name")).hasAttribute("disabled")).toBe(true);
     fireEvent.change(screen.getByTestId("domain-description"), { target: { value: "" } });
     fireEvent.click(screen.getByTestId("domain-form-submit"));
