@@ -168,6 +168,12 @@ def worker(
             "API_TOKEN is required: a token of WORKER_DOMAIN "
             f"(`hydra-jobs tokens create --domain {settings.worker_domain} NAME` prints one)"
         )
+    for name, value in (("MONGO_URL", settings.mongo_url), ("DATABASE_URL", settings.database_url)):
+        if value:  # a .env shared with the schedulers holds them; a worker never opens a store
+            err.print(
+                f"[yellow]note:[/yellow] {name} is set and ignored: workers never connect to the"
+                " database (they need only REDIS_URL and API_TOKEN)"
+            )
     if settings.api_token is None:
         err.print(
             "[yellow]note:[/yellow] running with ADMIN_TOKEN; give workers a domain token "

@@ -125,3 +125,109 @@ def test_build_context_is_an_allow_list() -> None:
         assert (ROOT / path).exists(), path
     assert not any(a.startswith(".env") or a.startswith(".git") for a in allowed)
     assert {"ui/node_modules/", "ui/dist/"} <= set(rules)
+
+
+# Compose ------------------------------------------------------------------------------------
+
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.worker.yml", "docker-compose.postgres.yml"]
+DCLINT = "dclint@3.1.0"
+CLI_VARIABLES = {"HYDRA_URL", "HYDRA_TOKEN"}  # read by the CLI's options, not by Settings
+
+
+def test_compose_files_match_the_compose_specification() -> None:
+    argv = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
+    done = subprocess.run(
+        argv + COMPOSE_FILES, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_schema_check_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "docker-compose.yml"
+    bad.write_text("services:\n  x:\n    image: a\n    depends_on:\n      y:\n        when: up\n")
+    argv = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(bad)]
+    assert subprocess.run(argv, capture_output=True, timeout=60).returncode != 0
+
+
+def test_dclint_passes() -> None:
+    npx = shutil.which("npx")
+    if npx is None:
+        if IN_CI:
+            pytest.fail("npx (Node.js) is needed for dclint")
+        pytest.skip("SKIPPED LOUDLY: npx is not installed; dclint runs from the npm registry")
+    done = subprocess.run(
+        [npx, "--yes", DCLINT, *COMPOSE_FILES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_compose_stack_is_what_users_of_the_seed_expect() -> None:
+    from tests import compose
+
+    project = compose.load(["docker-compose.yml"], {"ADMIN_TOKEN": "x" * 32})
+    services = project["services"]
+    assert set(services) == {"redis", "mongo", "scheduler", "worker"}
+    redis, mongo = services["redis"], services["mongo"]
+    assert redis["image"] == "redis:7-alpine"
+    assert compose.command(redis)[:3] == ["redis-server", "--appendonly", "yes"]
+    assert mongo["image"] == "mongo:6" and "mongo-data:/data/db" in mongo["volumes"]
+    assert "mongo-data" in project["volumes"]
+    scheduler = services["scheduler"]
+    env = compose.environment(scheduler)
+    seed = {"MONGO_URL", "REDIS_URL", "ADMIN_TOKEN", "GEMINI_API_KEY", "OPENAI_API_KEY"}
+    assert seed | {"LOG_LEVEL"} <= set(env)
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["MONGO_URL"] == "mongodb://mongo:27017/hydra"
+    assert any(str(p).endswith(":8000") for p in scheduler["ports"])
+    for name in ("scheduler", "worker"):
+        deps = services[name]["depends_on"]
+        for dep, how in deps.items():
+            assert how["condition"] == "service_healthy", (name, dep)
+            assert "healthcheck" in services[dep], dep
+    assert {"redis", "mongo"} <= set(scheduler["depends_on"])
+    for name in ("redis", "mongo", "scheduler"):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    worker = services["worker"]
+    assert compose.environment(worker)["WORKER_DOMAIN"] == "default"
+    assert compose.command(worker) == ["hydra-jobs", "worker"]
+
+    remote = compose.load(["docker-compose.worker.yml"], {"API_TOKEN": "t", "REDIS_URL": "r"})
+    (only,) = remote["services"].values()
+    assert {"API_TOKEN", "WORKER_DOMAIN", "REDIS_URL", "MONGO_URL"} <= set(
+        compose.environment(only)
+    )
+    # --scale worker=N: nothing that two replicas on one host could share or collide on.
+    assert not {"container_name", "ports", "hostname"} & set(only)
+
+
+def test_env_example_lists_every_variable_the_product_reads() -> None:
+    from hydra_jobs.config import Settings
+
+    text = (ROOT / ".env.example").read_text()
+    listed = re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.M)
+    assert len(listed) == len(set(listed)), "a variable is listed twice"
+    read = {f.alias for f in Settings.model_fields.values() if f.alias} | CLI_VARIABLES
+    in_compose = {
+        m
+        for name in COMPOSE_FILES
+        for m in re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", (ROOT / name).read_text())
+    }
+    assert read - set(listed) == set(), "not in .env.example"
+    assert in_compose - set(listed) == set(), "Compose reads it, .env.example does not list it"
+    assert set(listed) - read - in_compose == set(), ".env.example lists what nothing reads"
+    # Every variable has its one-line explanation; secrets are empty placeholders.
+    variable = re.compile(r"^#? ?[A-Z][A-Z0-9_]+=")
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if variable.match(line):
+            above = number - 1
+            while variable.match(lines[above]):  # a group shares its explanation
+                above -= 1
+            explanation = lines[above]
+            assert explanation.startswith("# ") and "---" not in explanation, line
+    for secret in ("ADMIN_TOKEN", "API_TOKEN", "GEMINI_API_KEY", "OPENAI_API_KEY"):
+        assert re.search(rf"^{secret}=$", text, re.M), secret
