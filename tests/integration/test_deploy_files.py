@@ -231,3 +231,30 @@ def test_env_example_lists_every_variable_the_product_reads() -> None:
             assert explanation.startswith("# ") and "---" not in explanation, line
     for secret in ("ADMIN_TOKEN", "API_TOKEN", "GEMINI_API_KEY", "OPENAI_API_KEY"):
         assert re.search(rf"^{secret}=$", text, re.M), secret
+
+
+def test_readme_deploy_section_names_what_exists() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Deploy\n", 1)[1].split("\n## ", 1)[0]
+    for name in re.findall(
+        r"`((?:docker-compose[\w.]*|\.env\.example|Dockerfile|hatch_build)\S*)`", section
+    ):
+        assert (ROOT / name.split()[0]).exists(), name
+    for name in re.findall(r"-f (docker-compose[\w.]+\.yml)", section):
+        assert (ROOT / name).is_file(), name
+    for test in re.findall(r"`(test_\w+\.py)`", section) + re.findall(
+        r"tests/integration/(test_\w+\.py)", section
+    ):
+        assert (ROOT / "tests" / "integration" / test).is_file(), test
+    env_example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", env_example, re.M))
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]{3,})`", section)) - {"HEALTHCHECK"}
+    # Variables of the build hook and the dev scripts, not of the product: named where read.
+    tooling = {
+        "HYDRA_BUILD_WITHOUT_UI": "hatch_build.py",
+        "HYDRA_REDIS_PORT": "scripts/_dev-distributed.sh",
+    }
+    for name, where in tooling.items():
+        assert name in (ROOT / where).read_text(), (name, where)
+    assert named - listed - set(tooling) == set(), "Deploy names an unknown variable"
+    assert "--distributed" in (ROOT / "scripts" / "dev-up.sh").read_text()

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hydra_jobs.client import Client
 from tests.conftest import TERMINAL, free_port, wait_for
@@ -83,6 +84,7 @@ def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
+@pytest.mark.deploy
 def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: Path) -> None:
     require_redis()
     env = _distributed_env(tmp_path)
@@ -139,6 +141,7 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
     assert script("dev-down.sh", env).stdout.strip() == "Hydra Jobs is not running."
 
 
+@pytest.mark.deploy
 def test_dev_up_distributed_without_redis_says_how_to_install_it(tmp_path: Path) -> None:
     env = _distributed_env(tmp_path, HYDRA_REDIS_SERVER=str(tmp_path / "no-redis-server"))
     up = subprocess.run(
