@@ -237,7 +237,7 @@ def test_readme_deploy_section_names_what_exists() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Deploy\n", 1)[1].split("\n## ", 1)[0]
     for name in re.findall(
-        r"`((?:docker-compose[\w.]*|\.env\.example|Dockerfile|hatch_build)\S*)`", section
+        r"`((?:docker-compose[\w.]*|\.env\.example|Dockerfile|hatch_build|deploy/)\S*)`", section
     ):
         assert (ROOT / name.split()[0]).exists(), name
     for name in re.findall(r"-f (docker-compose[\w.]+\.yml)", section):
