@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# Stop what ./scripts/dev-up.sh started (SIGTERM, then SIGKILL after 15 s).
+# Stop what ./scripts/dev-up.sh started: `hydra-jobs up`, or with --distributed the worker (it
+# drains first), the scheduler and redis-server, in that order. SIGTERM, then SIGKILL after 30 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PIDFILE="${HYDRA_STATE_DIR:-.hydra}/dev.pid"
-if [ ! -f "$PIDFILE" ] || ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  echo "Hydra Jobs is not running."
+STATE="${HYDRA_STATE_DIR:-.hydra}"
+stopped=0 killed=""
+for name in worker dev scheduler redis; do
+  PIDFILE="$STATE/$name.pid"
+  [ -f "$PIDFILE" ] || continue
+  PID="$(cat "$PIDFILE")"
+  if ! kill -0 "$PID" 2>/dev/null; then
+    rm -f "$PIDFILE"
+    continue
+  fi
+  kill -TERM "$PID"
+  for _ in $(seq 1 150); do
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$PID" 2>/dev/null; then
+    kill -KILL "$PID" 2>/dev/null || true
+    killed="$killed $name"
+  fi
   rm -f "$PIDFILE"
-  exit 0
-fi
-PID="$(cat "$PIDFILE")"
-kill -TERM "$PID"
-for _ in $(seq 1 75); do
-  kill -0 "$PID" 2>/dev/null || { rm -f "$PIDFILE"; echo "Hydra Jobs stopped."; exit 0; }
-  sleep 0.2
+  stopped=1
 done
-kill -KILL "$PID" 2>/dev/null || true
-rm -f "$PIDFILE"
-echo "Hydra Jobs did not stop in 15 s and was killed."
+if [ "$stopped" = 0 ]; then
+  echo "Hydra Jobs is not running."
+elif [ -n "$killed" ]; then
+  echo "Hydra Jobs stopped; did not stop in 30 s and was killed:$killed"
+else
+  echo "Hydra Jobs stopped."
+fi

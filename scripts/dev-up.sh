@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Run Hydra Jobs in embedded mode (API + UI + scheduler + local worker, SQLite) on port 8000.
-#   ./scripts/dev-up.sh               start in the background; ./scripts/dev-down.sh stops it
-#   ./scripts/dev-up.sh --foreground  run in this terminal (Ctrl-C stops it)
+#   ./scripts/dev-up.sh                start in the background; ./scripts/dev-down.sh stops it
+#   ./scripts/dev-up.sh --foreground   run in this terminal (Ctrl-C stops it)
+#   ./scripts/dev-up.sh --distributed  the full local stack as separate processes: a private
+#                                      redis-server, one `hydra-jobs scheduler`, one worker
 # Honours HYDRA_PORT, HYDRA_HOST, HYDRA_DATA_DIR (default .hydra/data), HYDRA_CONCURRENCY, ADMIN_TOKEN,
-# HYDRA_STATE_DIR (default .hydra: pid file and log; the previous start's log is kept as dev.log.1).
+# HYDRA_STATE_DIR (default .hydra: pid files and logs; the previous start's logs are kept as *.log.1),
+# and with --distributed HYDRA_REDIS_PORT (default 6380), HYDRA_REDIS_SERVER (default redis-server on
+# PATH) and DATABASE_URL (default SQLite in the data dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
@@ -29,9 +33,15 @@ if [ "${1:-}" = "--foreground" ]; then
   exec hydra-jobs up --host "$HOST" --port "$PORT"
 fi
 
-if [ -f "$STATE/dev.pid" ] && kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
-  echo "Hydra Jobs is already running (pid $(cat "$STATE/dev.pid")); ./scripts/dev-down.sh stops it."
-  exit 0
+for name in dev scheduler worker redis; do
+  if [ -f "$STATE/$name.pid" ] && kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+    echo "Hydra Jobs is already running (pid $(cat "$STATE/$name.pid")); ./scripts/dev-down.sh stops it."
+    exit 0
+  fi
+done
+
+if [ "${1:-}" = "--distributed" ]; then
+  exec scripts/_dev-distributed.sh "$STATE" "$HOST" "$PORT"
 fi
 if [ -f "$STATE/dev.log" ]; then mv "$STATE/dev.log" "$STATE/dev.log.1"; fi
 nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &

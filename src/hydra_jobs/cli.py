@@ -9,6 +9,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -168,6 +169,12 @@ def worker(
             "API_TOKEN is required: a token of WORKER_DOMAIN "
             f"(`hydra-jobs tokens create --domain {settings.worker_domain} NAME` prints one)"
         )
+    for name, value in (("MONGO_URL", settings.mongo_url), ("DATABASE_URL", settings.database_url)):
+        if value:  # a .env shared with the schedulers holds them; a worker never opens a store
+            err.print(
+                f"[yellow]note:[/yellow] {name} is set and ignored: workers never connect to the"
+                " database (they need only REDIS_URL and API_TOKEN)"
+            )
     if settings.api_token is None:
         err.print(
             "[yellow]note:[/yellow] running with ADMIN_TOKEN; give workers a domain token "
@@ -228,9 +235,7 @@ async def _run_worker(settings: Settings) -> int:
         await broker.close()
         raise _fail(exc.message) from None
     the_worker = Worker(broker, config, credentials=credentials)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, the_worker.stop)
+    on_stop_signals(asyncio.get_running_loop(), the_worker.stop)
     err.print(
         f"[bold]Hydra Jobs worker[/bold] {the_worker.id}: domain {settings.worker_domain}, "
         f"queues {','.join(the_worker.config.queues)}, concurrency {the_worker.config.concurrency}",
@@ -246,6 +251,31 @@ async def _run_worker(settings: Settings) -> int:
     else:
         err.print(f"worker {the_worker.id} stopped")
     return the_worker.exit_code
+
+
+def on_stop_signals(
+    loop: asyncio.AbstractEventLoop,
+    stop: Callable[[], None],
+    *,
+    use_loop: bool = sys.platform != "win32",
+) -> None:
+    """SIGTERM and SIGINT (and SIGBREAK, where it exists) call `stop` in `loop`: a worker drains.
+
+    Windows' event loops have no `add_signal_handler`, so there the handlers are plain signal
+    handlers that hand `stop` to the loop; a service manager's Ctrl+C (NSSM's stop) drains too.
+    """
+    if use_loop:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop)
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        loop.call_soon_threadsafe(stop)
+
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, handler)
 
 
 def _serve(app: Any, settings: Settings) -> None:

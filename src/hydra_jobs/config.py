@@ -29,8 +29,13 @@ def stored_admin_token(data_dir: Path | None = None) -> str | None:
 
 
 class Settings(BaseSettings):
+    # An empty variable (`OPENAI_API_KEY=` in .env, `${X:-}` in a Compose file) means unset.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,
     )
 
     # Names kept from the seed project.

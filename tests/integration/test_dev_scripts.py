@@ -1,5 +1,6 @@
 """The README's first command: `./scripts/dev-up.sh` starts Hydra Jobs in the background,
-`./scripts/dev-down.sh` stops it (here without the UI build, in a state dir of the test's)."""
+`./scripts/dev-down.sh` stops it (here without the UI build, in a state dir of the test's); and
+`dev-up.sh --distributed`, the full local stack as separate processes."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import free_port
+from hydra_jobs.client import Client
+from tests.conftest import TERMINAL, free_port, wait_for
 from tests.procs import cli_env
+from tests.redis_server import require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
+PARTS = ("redis", "scheduler", "worker")  # what --distributed starts, each with a pid file
 
 
 def script(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -59,3 +64,93 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _distributed_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = cli_env(
+        HYDRA_STATE_DIR=str(tmp_path / "state"),
+        HYDRA_PORT=str(free_port()),
+        HYDRA_REDIS_PORT=str(free_port()),
+        HYDRA_SKIP_UI="1",
+        HYDRA_KILL_GRACE_SECONDS="1",
+        HYDRA_DRAIN_GRACE_SECONDS="2",
+        **extra,
+    )
+    env.pop("HYDRA_DATA_DIR", None)
+    return env
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+@pytest.mark.deploy
+def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: Path) -> None:
+    require_redis()
+    env = _distributed_env(tmp_path)
+    state = tmp_path / "state"
+    port = env["HYDRA_PORT"]
+    try:
+        up = subprocess.run(
+            [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"Hydra Jobs is up (distributed): http://127.0.0.1:{port}" in up.stdout
+        assert "Admin token (shown once" in up.stdout
+        pids = {name: int((state / f"{name}.pid").read_text()) for name in PARTS}
+        assert len(set(pids.values())) == 3 and all(_alive(p) for p in pids.values())
+        assert "redis-server" in _cmdline(pids["redis"])
+        assert "hydra-jobs scheduler" in _cmdline(pids["scheduler"])
+        assert "hydra-jobs worker" in _cmdline(pids["worker"])
+        worker_env = Path(f"/proc/{pids['worker']}/environ").read_bytes().split(b"\0")
+        assert not any(v.startswith(b"ADMIN_TOKEN=") for v in worker_env)
+        assert any(v.startswith(b"API_TOKEN=hjt_") for v in worker_env)
+        for name in PARTS:
+            assert (state / f"{name}.log").is_file()
+
+        token = (state / "data" / "admin_token").read_text().strip()
+        with Client(f"http://127.0.0.1:{port}", token) as client:
+            job = client.create_job(
+                {"name": "dev-dist", "executor": {"type": "shell", "script": "echo dist-ok"}}
+            )
+            run = client.trigger(job["id"])
+            done = wait_for(
+                lambda: (r := client.get_run(run["id"]))["status"] in TERMINAL and r,
+                30,
+                0.05,
+                message="the run to end",
+            )
+            assert done["status"] == "succeeded", done
+            assert done["worker_id"].startswith("dev-worker-")
+            assert "dist-ok" in client.full_log(run["id"])
+        again = script("dev-up.sh", env)
+        assert again.returncode == 0 and "already running" in again.stdout
+
+        stopped = script("dev-down.sh", env)
+        assert stopped.returncode == 0 and "Hydra Jobs stopped." in stopped.stdout, stopped
+        assert not any(_alive(p) for p in pids.values())
+        assert not list(state.glob("*.pid"))
+        # It drained and said so (SIGTERM), rather than being killed.
+        assert f"worker {done['worker_id']} stopped" in (state / "worker.log").read_text()
+    finally:
+        script("dev-down.sh", env)
+    assert script("dev-down.sh", env).stdout.strip() == "Hydra Jobs is not running."
+
+
+@pytest.mark.deploy
+def test_dev_up_distributed_without_redis_says_how_to_install_it(tmp_path: Path) -> None:
+    env = _distributed_env(tmp_path, HYDRA_REDIS_SERVER=str(tmp_path / "no-redis-server"))
+    up = subprocess.run(
+        [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert up.returncode == 1
+    assert "needs redis-server" in up.stderr and "apt-get install redis-server" in up.stderr
+    assert not list((tmp_path / "state").glob("*.pid"))

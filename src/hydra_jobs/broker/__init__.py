@@ -7,6 +7,11 @@ from hydra_jobs.broker.signing import KeyRing
 from hydra_jobs.errors import BackendUnavailable
 
 
+def is_memory_url(url: str | None) -> bool:
+    """True for the in-process broker's URLs (none, or `memory://`): no Redis, no signing."""
+    return url is None or url.startswith("memory://")
+
+
 def open_broker(
     url: str | None,
     keys: KeyRing | None = None,
@@ -20,7 +25,7 @@ def open_broker(
     message with `keys` (see `broker/signing.py`); `lease_grace_seconds` is how long the reaper
     waits after Redis lost its data before it trusts the lease view again.
     """
-    if url is None or url.startswith("memory://"):
+    if url is None or is_memory_url(url):
         from hydra_jobs.broker.memory import MemoryBroker
 
         return MemoryBroker()
@@ -41,4 +46,4 @@ def open_broker(
     raise BackendUnavailable(f"no broker for URL scheme '{url.split(':', 1)[0]}'")
 
 
-__all__ = ["Broker", "Delivery", "open_broker"]
+__all__ = ["Broker", "Delivery", "is_memory_url", "open_broker"]

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
 from hydra_jobs.ai.providers import AiProviders
-from hydra_jobs.broker import open_broker
+from hydra_jobs.broker import is_memory_url, open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock, SystemClock, utcnow
@@ -234,9 +234,13 @@ def _signing_keys(broker: Broker, store: Store) -> SchedulerKeys | None:
 
 
 def scheduler_broker(settings: Settings) -> Broker:
-    """The broker `settings` name, with a scheduler's signing keys (derived from ADMIN_TOKEN)."""
+    """The broker `settings` name, with a scheduler's signing keys (derived from ADMIN_TOKEN).
+
+    Only Redis signs: the in-process broker of embedded mode gets no keys, so `hydra-jobs up`
+    needs neither `cryptography` nor `redis` (both come with the `redis` extra).
+    """
     keys = None
-    if settings.admin_token is not None:
+    if settings.admin_token is not None and not is_memory_url(settings.redis_url):
         keys = SchedulerKeys(settings.admin_token.get_secret_value())
     return open_broker(
         settings.redis_url,
