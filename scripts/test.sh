@@ -11,6 +11,8 @@ source scripts/_suites.sh
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v pg_isready >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)  # verifies deploy/*.service
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]} (Debian)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
