@@ -35,6 +35,7 @@ from hydra_jobs.cli_common import fail as _fail
 from hydra_jobs.client import ApiError, Client, format_detail
 from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
+from hydra_jobs.private_files import private_dir, private_file
 
 if TYPE_CHECKING:
     from hydra_jobs.worker.settings import WorkerConfig
@@ -64,8 +65,8 @@ def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
         return settings.admin_token.get_secret_value(), False
     path = settings.data_dir / TOKEN_FILE
     if path.is_file():
+        private_file(path)  # one written by an older version may be readable by others
         return path.read_text().strip(), False
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -95,6 +96,7 @@ def up(
     setup_logging(settings.log_level, settings.log_format)
     # The embedded worker's settings (HYDRA_SHELL) fail here, before anything is created or served.
     worker_settings = _worker_config(settings, all_domains=True)
+    private_dir(settings.data_dir)  # the database, the admin token, the git cache: 0700
     token, created = _ensure_admin_token(settings)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"

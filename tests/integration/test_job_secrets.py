@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +142,36 @@ def _status_field(pid: int, name: str) -> str:
         if line.startswith(name + ":"):
             return line.split(":", 1)[1].split()[0]
     raise AssertionError(f"no {name} in /proc/{pid}/status")
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory everyone may enter, as a home or project directory usually is."""
+    path = Path(tempfile.mkdtemp(prefix="hydra-open-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up_keeps_its_data_dir_token_and_database_to_its_user(open_dir: Path) -> None:
+    data = open_dir / "data"
+    data.mkdir(mode=0o755)  # as an older version, or the operator, left it
+    up = UpProcess(data)
+    del up.env["ADMIN_TOKEN"]  # so that up generates and stores one
+    try:
+        up.start()
+        token = (data / "admin_token").read_text().strip()
+        with Client(up.url, token) as client:
+            run, _ = run_job(client, "true")  # the database has been written to
+        assert run["status"] == "succeeded"
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        stored = [p for p in data.iterdir() if p.name.startswith(("hydra.db", "admin_token"))]
+        assert {p.name for p in stored} >= {"hydra.db", "admin_token"}
+        for path in stored:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        if os.geteuid() == 0:  # another user cannot read them
+            for path in stored:
+                denied = subprocess.run([*AS_NOBODY, "cat", str(path)], capture_output=True)
+                assert denied.returncode != 0 and b"Permission denied" in denied.stderr
+    finally:
+        up.stop()
