@@ -29,9 +29,15 @@ class UpProcess:
     """`hydra-jobs up` in its own process group, on a free port, with a data dir of the test's."""
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, runner: tuple[str, ...] = (), **env: str
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        runner: tuple[str, ...] = (),
+        cwd: Path | None = None,
+        **env: str,
     ) -> None:
         self.data_dir = data_dir
+        self.cwd = cwd
         self.runner = runner  # a command that runs `up` (e.g. setpriv as another user)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -48,6 +54,7 @@ class UpProcess:
             self.proc = subprocess.Popen(
                 [*self.runner, *argv],
                 env=self.env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     # named `shell`: populate_by_name makes the field's own name an env var too, and SHELL is the
     # login shell of whoever starts the worker.
     hydra_shell: str | None = Field(default=None, alias="HYDRA_SHELL")
+    # Landlock confinement of jobs (Linux): auto | required | off (worker/confine.py).
+    confine: Literal["auto", "required", "off"] = Field(default="auto", alias="HYDRA_CONFINE")
+    # More paths jobs must not reach (os.pathsep-separated), besides the data dir, the git
+    # cache, a SQLite database and the worker's .env.
+    confine_hide: str = Field(default="", alias="HYDRA_CONFINE_HIDE")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 

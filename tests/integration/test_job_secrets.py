@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from hydra_jobs.client import Client
+from hydra_jobs.worker import landlock
 from tests.cluster import Cluster
 from tests.conftest import ADMIN, TERMINAL, wait_for
 from tests.procs import UpProcess
@@ -133,6 +134,41 @@ def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> Non
         for secret in (ADMIN, OPENAI_KEY):  # ... but no secret, in cmdline or anywhere
             assert secret not in output
             assert secret not in environ_of(pid)
+    finally:
+        up.stop()
+
+
+@pytest.mark.parametrize("confine", ["off", "required"])
+def test_up_as_a_plain_user_keeps_its_token_file_from_its_jobs_only_when_confined(
+    nobody_dir: Path, confine: str
+) -> None:
+    """A job runs as the same user as `up`, so file modes cannot protect the data dir from it:
+    only Landlock does (HYDRA_CONFINE=off shows the job reading the token)."""
+    if confine == "required" and landlock.abi_version() == 0:
+        pytest.skip("needs Landlock")
+    data = nobody_dir / "data"
+    env = {"HYDRA_WORKER_GUARD": "false", "HYDRA_CONFINE": confine}
+    up = UpProcess(data, runner=AS_NOBODY, **env)
+    up.log = nobody_dir / "up.log"
+    del up.env["ADMIN_TOKEN"]  # up generates it and stores it in the data dir
+    try:
+        up.start()
+        token = (data / "admin_token").read_text().strip()
+        with Client(up.url, token) as client:
+            job = client.create_job(
+                {
+                    "name": "thief",
+                    "executor": {"type": "shell", "script": 'cat "$DATA/admin_token"; echo $?'},
+                    "env": {"DATA": str(data)},
+                }
+            )
+            run = client.trigger(job["id"])
+            wait_for(lambda: client.get_run(run["id"])["status"] in TERMINAL, 30, message="run")
+            output = client.logs(run["id"])["data"]
+        if confine == "off":
+            assert token in output  # the gap Landlock closes
+        else:
+            assert token not in output and "Permission denied" in output
     finally:
         up.stop()
 

@@ -30,7 +30,9 @@ from hydra_jobs import __version__
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
+from hydra_jobs.config import default_data_dir
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.worker.confine import RUN_SPACE_TMP, Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -107,6 +109,8 @@ class Worker:
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._held: deque[Delivery] = deque()  # claimed, not started: the broker call failed
         self.guard: Guard | None = None
+        runs_dir = config.runs_dir or default_data_dir() / "runs"
+        self.confiner = Confiner.for_worker(config.confine, config.hidden_paths, runs_dir)
         lease = config.lease_seconds
         margin = min(FENCE_MARGIN_SECONDS, lease * 0.25)
         # The guard kills hard just before the lease could lapse; the worker stops its jobs
@@ -451,6 +455,10 @@ class Worker:
         }
         async with contextlib.AsyncExitStack() as stack:
             cwd: str | None = None
+            space = None  # a confined run's private directory: its TMPDIR and script
+            if self.confiner is not None:
+                space = stack.enter_context(self.confiner.run_space(run["id"]))
+            granted = [] if space is None else [space]
             if spec.source is not None:
                 # Checked out before the job starts, removed once it has ended (DESIGN §5).
                 try:
@@ -462,11 +470,17 @@ class Worker:
                 except GitSourceError as exc:
                     return source_failure(exc, run["id"])
                 run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
+                granted.append(checkout.root)
             argv = command.argv
             if command.script_file is not None:
                 # Exec'd as a file so that its #! line applies; removed once the job has ended.
-                argv = [stack.enter_context(script_file(command.script_file, run["id"]))]
+                parent = None if space is None else str(space)
+                argv = [stack.enter_context(script_file(command.script_file, run["id"], parent))]
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
+            sandbox = None
+            if self.confiner is not None and space is not None:
+                env["TMPDIR"] = str(space / RUN_SPACE_TMP)  # the shared /tmp is no place to hide
+                sandbox = self.confiner.sandbox(granted)
             pspec = ProcessSpec(
                 argv=argv,
                 env=env,
@@ -474,6 +488,7 @@ class Worker:
                 timeout_seconds=spec.timeout_seconds,
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
+                sandbox=sandbox,
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
