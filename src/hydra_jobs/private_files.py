@@ -12,9 +12,10 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "private_dir", "private_file"]
+__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "passable_dir", "private_dir", "private_file"]
 
 PRIVATE_DIR_MODE = 0o700
+PASSABLE_DIR_MODE = 0o711  # others may pass through to a name they know, never list it
 PRIVATE_FILE_MODE = 0o600
 _OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
@@ -23,6 +24,18 @@ def private_dir(path: Path) -> Path:
     """Create `path` (and missing parents, as mkdir -p does) and leave it 0700."""
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     _tighten(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def passable_dir(path: Path) -> Path:
+    """Create `path` (and missing parents, 0711 too) and leave it exactly 0711: where jobs
+    running as another user reach their own run's directory, whose name they are given."""
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=PASSABLE_DIR_MODE, exist_ok=True)
+        directory.chmod(PASSABLE_DIR_MODE)  # whatever the umask
+    if os.name == "posix" and path.stat().st_uid == os.geteuid():
+        path.chmod(PASSABLE_DIR_MODE)
     return path
 
 

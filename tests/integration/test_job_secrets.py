@@ -96,6 +96,8 @@ def test_a_job_of_a_worker_finds_no_secret_in_its_parents_environment(cluster: C
 
 
 AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+# `up` started as nobody runs its jobs as nobody: the suite's HYDRA_RUN_AS=root (conftest) would
+# make it refuse to start (a worker that is not root cannot run jobs as root).
 
 
 @pytest.fixture
@@ -116,7 +118,7 @@ def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> Non
     from reading `up`'s /proc files (environment, memory, descriptors)."""
     # No guard: it execs sys.executable, which links into /root/.pyenv on this machine (closed
     # to nobody); the job itself is a shell script and needs no Python.
-    env = {"OPENAI_API_KEY": OPENAI_KEY, "HYDRA_WORKER_GUARD": "false"}
+    env = {"OPENAI_API_KEY": OPENAI_KEY, "HYDRA_WORKER_GUARD": "false", "HYDRA_RUN_AS": ""}
     up = UpProcess(nobody_dir / "data", runner=AS_NOBODY, **env)
     up.log = nobody_dir / "up.log"
     try:
@@ -147,7 +149,7 @@ def test_up_as_a_plain_user_keeps_its_token_file_from_its_jobs_only_when_confine
     if confine == "required" and landlock.abi_version() == 0:
         pytest.skip("needs Landlock")
     data = nobody_dir / "data"
-    env = {"HYDRA_WORKER_GUARD": "false", "HYDRA_CONFINE": confine}
+    env = {"HYDRA_WORKER_GUARD": "false", "HYDRA_CONFINE": confine, "HYDRA_RUN_AS": ""}
     up = UpProcess(data, runner=AS_NOBODY, **env)
     up.log = nobody_dir / "up.log"
     del up.env["ADMIN_TOKEN"]  # up generates it and stores it in the data dir

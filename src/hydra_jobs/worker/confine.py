@@ -20,16 +20,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from hydra_jobs.errors import ConfigError
-from hydra_jobs.private_files import private_dir
 from hydra_jobs.worker import landlock
 
 __all__ = ["ConfineMode", "Confiner", "Sandbox", "allowed_paths"]
@@ -37,7 +35,6 @@ __all__ = ["ConfineMode", "Confiner", "Sandbox", "allowed_paths"]
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-RUN_SPACE_TMP = "tmp"  # the run's TMPDIR inside its run space
 
 
 class ConfineMode(StrEnum):
@@ -106,11 +103,10 @@ class Sandbox:
 
 
 class Confiner:
-    """A worker's confinement of its jobs: what to hide, where runs get their private space."""
+    """A worker's confinement of its jobs: what they must not reach."""
 
     def __init__(self, abi: int, hidden: Sequence[Path], runs_root: Path) -> None:
         self.abi = abi
-        self.runs_root = private_dir(runs_root)
         # Resolved once: Landlock rules name inodes, and the walk from / must follow real paths.
         # A missing path stays hidden: its directory is then not granted, so it cannot appear.
         paths = {os.path.realpath(p) for p in [*hidden, runs_root]}
@@ -136,16 +132,6 @@ class Confiner:
             )
             return None
         return cls(abi, hidden, runs_root)
-
-    @contextlib.contextmanager
-    def run_space(self, run_id: str) -> Iterator[Path]:
-        """A private directory for one run (its TMPDIR and script live there), removed after."""
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)[:64]
-        with tempfile.TemporaryDirectory(
-            prefix=f"hydra-run-{safe}-", dir=self.runs_root, ignore_cleanup_errors=True
-        ) as directory:
-            (Path(directory) / RUN_SPACE_TMP).mkdir(mode=0o700)
-            yield Path(directory)
 
     def sandbox(self, granted: Iterable[Path]) -> Sandbox:
         return Sandbox(self.abi, self.hidden, tuple(os.path.realpath(p) for p in granted))

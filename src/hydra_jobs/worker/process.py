@@ -97,6 +97,7 @@ class ProcessSpec:
     flush_bytes: int = 64 * 1024  # ... or when this much is buffered
     stdin_data: bytes | None = None  # None -> /dev/null
     sandbox: Sandbox | None = None  # confinement of the job (confine.py); None: none
+    run_as: tuple[int, int] | None = None  # (uid, gid) the job runs as (run_as.py); None: ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,8 @@ def _spawn(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         "env": spec.env,
         "close_fds": True,
     }
+    if spec.run_as is not None:  # setgroups([]), setgid, setuid in the child, before exec
+        common.update(user=spec.run_as[0], group=spec.run_as[1], extra_groups=[])
     try:
         if sys.platform == "win32":
             flags = subprocess.CREATE_NEW_PROCESS_GROUP

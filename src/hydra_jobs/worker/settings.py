@@ -13,6 +13,7 @@ from hydra_jobs.worker import landlock
 from hydra_jobs.worker.confine import ConfineMode
 from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
 from hydra_jobs.worker.git_options import GitOptions
+from hydra_jobs.worker.run_as import RunAs, resolve_run_as
 
 
 @dataclass
@@ -35,13 +36,18 @@ class WorkerConfig:
     shell: str = DEFAULT_POSIX_SHELL  # runs shell jobs without a #! line (Windows: cmd.exe)
     confine: ConfineMode = ConfineMode.OFF  # Settings default to auto; bare configs (tests) off
     hidden_paths: list[Path] = field(default_factory=list)  # what confined jobs cannot reach
-    runs_dir: Path | None = None  # the runs' private spaces when confined (in the data dir)
+    runs_dir: Path | None = None  # the runs' private spaces (confined, or run as another user)
+    run_as: RunAs | None = None  # the user jobs run as; None: the worker's own
 
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
     """The worker's configuration; `ConfigError` when a setting cannot work (HYDRA_SHELL)."""
     tags = dict(
         item.strip().split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
+    )
+    run_as = resolve_run_as(settings.run_as)
+    runs_dir = settings.runs_dir or (
+        SHARED_RUNS_DIR if run_as is not None else settings.data_dir / "runs"
     )
     config = WorkerConfig(
         domain=settings.worker_domain,
@@ -61,15 +67,20 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
             allow_file=settings.allow_file_git,
             allow_private_hosts=settings.git_allow_private_hosts,
             timeout_seconds=settings.git_timeout_seconds,
+            checkouts_dir=runs_dir / "checkouts" if run_as is not None else None,
         ),
         shell=resolve_shell(settings.hydra_shell),
         confine=_confine_mode(settings.confine),
         hidden_paths=hidden_paths(settings),
-        runs_dir=settings.data_dir / "runs",
+        runs_dir=runs_dir,
+        run_as=run_as,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
     return config
+
+
+SHARED_RUNS_DIR = Path("/var/lib/hydra-jobs/runs")  # root-owned, 0711: see run_space.py
 
 
 def _confine_mode(setting: str) -> ConfineMode:

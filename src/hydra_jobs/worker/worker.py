@@ -32,7 +32,7 @@ from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
 from hydra_jobs.models import JobSpec, WorkerStatus
-from hydra_jobs.worker.confine import RUN_SPACE_TMP, Confiner
+from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -44,6 +44,7 @@ from hydra_jobs.worker.executors import (
 from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from hydra_jobs.worker.run_space import SPACE_TMP, RunSpaces
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,9 @@ class Worker:
         self.guard: Guard | None = None
         runs_dir = config.runs_dir or default_data_dir() / "runs"
         self.confiner = Confiner.for_worker(config.confine, config.hidden_paths, runs_dir)
+        self.spaces: RunSpaces | None = None  # where runs get their TMPDIR, when they need one
+        if self.confiner is not None or config.run_as is not None:
+            self.spaces = RunSpaces(runs_dir, config.run_as)
         lease = config.lease_seconds
         margin = min(FENCE_MARGIN_SECONDS, lease * 0.25)
         # The guard kills hard just before the lease could lapse; the worker stops its jobs
@@ -455,9 +459,9 @@ class Worker:
         }
         async with contextlib.AsyncExitStack() as stack:
             cwd: str | None = None
-            space = None  # a confined run's private directory: its TMPDIR and script
-            if self.confiner is not None:
-                space = stack.enter_context(self.confiner.run_space(run["id"]))
+            space = None  # the run's private directory: its TMPDIR and script
+            if self.spaces is not None:
+                space = stack.enter_context(self.spaces.open(run["id"]))
             granted = [] if space is None else [space]
             if spec.source is not None:
                 # Checked out before the job starts, removed once it has ended (DESIGN §5).
@@ -471,16 +475,22 @@ class Worker:
                     return source_failure(exc, run["id"])
                 run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
                 granted.append(checkout.root)
+                if self.spaces is not None:
+                    self.spaces.hand_over(checkout.root)
             argv = command.argv
             if command.script_file is not None:
                 # Exec'd as a file so that its #! line applies; removed once the job has ended.
                 parent = None if space is None else str(space)
                 argv = [stack.enter_context(script_file(command.script_file, run["id"], parent))]
+                if self.spaces is not None and space is not None:
+                    self.spaces.hand_over(space)
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
-            sandbox = None
-            if self.confiner is not None and space is not None:
-                env["TMPDIR"] = str(space / RUN_SPACE_TMP)  # the shared /tmp is no place to hide
-                sandbox = self.confiner.sandbox(granted)
+            if space is not None:
+                env["TMPDIR"] = str(space / SPACE_TMP)  # the shared /tmp is no place to hide
+            run_as = self.config.run_as
+            if run_as is not None:
+                env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
+            sandbox = None if self.confiner is None else self.confiner.sandbox(granted)
             pspec = ProcessSpec(
                 argv=argv,
                 env=env,
@@ -489,6 +499,7 @@ class Worker:
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
                 sandbox=sandbox,
+                run_as=None if run_as is None else (run_as.uid, run_as.gid),
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
