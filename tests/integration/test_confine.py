@@ -19,6 +19,7 @@ import pytest
 
 from hydra_jobs.client import Client
 from hydra_jobs.worker import landlock
+from tests.cluster import Cluster
 from tests.conftest import TERMINAL, Server, wait_for
 from tests.integration.test_git_source import Repo
 from tests.procs import UpProcess
@@ -138,3 +139,38 @@ def test_a_git_job_works_in_its_checkout_but_cannot_reach_the_cache(
     assert run["status"] == "succeeded", output
     assert outcome(output) == {"checkout": "open", "mirrors": "shut", "checkouts": "shut"}
     assert any((cache / "mirrors").iterdir())  # the cache is there: the job just cannot see it
+
+
+def test_a_job_of_a_distributed_worker_cannot_reach_its_data_dir(project: Path) -> None:
+    """The same confinement in distributed mode: a real `hydra-jobs worker` on Redis."""
+    data = project / "worker-data"
+    cluster = Cluster(project / "cluster")
+    try:
+        cluster.scheduler()
+        worker = cluster.worker("confined", 1, HYDRA_CONFINE="required", HYDRA_DATA_DIR=str(data))
+        checks = {
+            "data-dir": 'ls "$DATA"',
+            "runs": 'ls "$DATA/runs"',
+            "signal-parent": "kill -0 $UP",
+            "parent-memory": "head -c 1 /proc/$UP/mem",
+        }
+        script = PROBE + probes(checks) + probes(MUST_BE_OPEN)
+        client = cluster.client()
+        job = client.create_job(
+            {
+                "name": "prober",
+                "executor": {"type": "shell", "script": script},
+                "env": {"DATA": str(data), "PROJECT": str(project)},
+            }
+        )
+        run = wait_end(client, client.trigger(job["id"])["id"])
+        output = client.logs(str(run["id"]))["data"]
+        assert run["status"] == "succeeded", output
+        assert run["worker_id"] in worker.worker_ids()
+        assert outcome(output) == {
+            **dict.fromkeys(checks, "shut"),
+            **dict.fromkeys(MUST_BE_OPEN, "open"),
+        }
+        assert (data / "runs").is_dir()  # there, but out of the job's reach
+    finally:
+        cluster.close()
