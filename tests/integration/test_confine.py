@@ -19,6 +19,7 @@ import pytest
 
 from hydra_jobs.client import Client
 from hydra_jobs.worker import landlock
+from hydra_jobs.worker.git_lock import lock_now, unlock_and_close
 from tests.cluster import Cluster
 from tests.conftest import TERMINAL, Server, wait_for
 from tests.integration.test_git_source import Repo
@@ -174,3 +175,27 @@ def test_a_job_of_a_distributed_worker_cannot_reach_its_data_dir(project: Path) 
         assert (data / "runs").is_dir()  # there, but out of the job's reach
     finally:
         cluster.close()
+
+
+def test_a_starting_worker_removes_run_spaces_nobody_holds(
+    make_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Spaces of a worker killed mid-run are removed at the next start; a live one is kept."""
+    runs = tmp_path / "data0" / "runs"  # make_server's first data dir
+    runs.mkdir(parents=True)
+    abandoned, live = runs / "hydra-run-dead-0a0a0a", runs / "hydra-run-live-0b0b0b"
+    for space in (abandoned, live):
+        (space / "tmp").mkdir(parents=True)
+        (space / "tmp" / "left").write_text("x")
+        (runs / f"{space.name}.lock").touch()
+    held = lock_now(runs / f"{live.name}.lock")  # as a live worker sharing the dir holds it
+    assert held is not None
+    try:
+        server = make_server(HYDRA_CONFINE="required")
+        assert not abandoned.exists() and not (runs / f"{abandoned.name}.lock").exists()
+        assert (live / "tmp" / "left").exists()
+        run = server.wait_run(server.client.trigger(server.job("j", "true")["id"])["id"])
+        assert run["status"] == "succeeded"
+        assert sorted(p.name for p in runs.iterdir()) == [live.name, f"{live.name}.lock"]
+    finally:
+        unlock_and_close(held)
