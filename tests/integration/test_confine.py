@@ -9,6 +9,7 @@ project's files). Without confinement every probe is open: the test fails.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -19,7 +20,7 @@ import pytest
 
 from hydra_jobs.client import Client
 from hydra_jobs.worker import landlock
-from hydra_jobs.worker.git_lock import lock_now, unlock_and_close
+from hydra_jobs.worker.run_space import lock_dir
 from tests.cluster import Cluster
 from tests.conftest import TERMINAL, Server, wait_for
 from tests.integration.test_git_source import Repo
@@ -182,20 +183,18 @@ def test_a_starting_worker_removes_run_spaces_nobody_holds(
 ) -> None:
     """Spaces of a worker killed mid-run are removed at the next start; a live one is kept."""
     runs = tmp_path / "data0" / "runs"  # make_server's first data dir
-    runs.mkdir(parents=True)
     abandoned, live = runs / "hydra-run-dead-0a0a0a", runs / "hydra-run-live-0b0b0b"
     for space in (abandoned, live):
-        (space / "tmp").mkdir(parents=True)
-        (space / "tmp" / "left").write_text("x")
-        (runs / f"{space.name}.lock").touch()
-    held = lock_now(runs / f"{live.name}.lock")  # as a live worker sharing the dir holds it
+        space.mkdir(parents=True)
+        (space / "left").write_text("x")
+    held = lock_dir(live)  # as a live worker sharing the directory holds it
     assert held is not None
     try:
         server = make_server(HYDRA_CONFINE="required")
-        assert not abandoned.exists() and not (runs / f"{abandoned.name}.lock").exists()
-        assert (live / "tmp" / "left").exists()
+        assert not abandoned.exists()
+        assert (live / "left").exists()
         run = server.wait_run(server.client.trigger(server.job("j", "true")["id"])["id"])
         assert run["status"] == "succeeded"
-        assert sorted(p.name for p in runs.iterdir()) == [live.name, f"{live.name}.lock"]
+        assert [p.name for p in runs.iterdir()] == [live.name]  # the run's own is gone too
     finally:
-        unlock_and_close(held)
+        os.close(held)

@@ -17,6 +17,7 @@ import stat
 __all__ = [
     "FILE_RIGHTS",
     "LandlockError",
+    "PathRule",
     "Ruleset",
     "abi_version",
     "fs_rights",
@@ -97,6 +98,33 @@ def fs_rights(abi: int) -> int:
     return rights
 
 
+class PathRule:
+    """A grant of `rights` on one path, held open (O_PATH) so that it can be added to many
+    rulesets without looking the path up again. Symbolic links are never granted: what they
+    point to is governed by the rules of its own location."""
+
+    def __init__(self, fd: int, rights: int) -> None:
+        self.fd = fd
+        self.attr = _PathBeneathAttr(rights, fd)
+
+    @classmethod
+    def open(cls, path: str, rights: int) -> PathRule | None:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISLNK(mode):
+            os.close(fd)
+            return None
+        return cls(fd, rights if stat.S_ISDIR(mode) else rights & FILE_RIGHTS)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class Ruleset:
     """A ruleset that governs all file-system rights (and signals, from ABI 6) and grants them
     in full on the paths added. Holds a descriptor: close it once the thread is restricted."""
@@ -109,23 +137,19 @@ class Ruleset:
         self.fd = _syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0)
 
     def allow(self, path: str) -> bool:
-        """Grant everything beneath `path` (a directory) or on it (a file). Symbolic links are
-        not followed: what they point to is governed by the rules of its own location. False
-        when there is nothing to grant (gone meanwhile, or a link)."""
-        try:
-            fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
+        """Grant everything beneath `path` (a directory) or on it (a file); False when there is
+        nothing to grant (gone meanwhile, or a symbolic link)."""
+        rule = PathRule.open(path, self.rights)
+        if rule is None:
             return False
         try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISLNK(mode):
-                return False
-            rights = self.rights if stat.S_ISDIR(mode) else self.rights & FILE_RIGHTS
-            rule = _PathBeneathAttr(rights, fd)
-            _syscall(_SYS_ADD_RULE, self.fd, _RULE_PATH_BENEATH, ctypes.byref(rule), 0)
-            return True
+            self.add(rule)
         finally:
-            os.close(fd)
+            rule.close()
+        return True
+
+    def add(self, rule: PathRule) -> None:
+        _syscall(_SYS_ADD_RULE, self.fd, _RULE_PATH_BENEATH, ctypes.byref(rule.attr), 0)
 
     def close(self) -> None:
         if self.fd >= 0:

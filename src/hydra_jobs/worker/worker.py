@@ -44,7 +44,7 @@ from hydra_jobs.worker.executors import (
 from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
-from hydra_jobs.worker.run_space import SPACE_TMP, RunSpaces
+from hydra_jobs.worker.run_space import RunSpaces
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
 
 log = logging.getLogger(__name__)
@@ -461,7 +461,7 @@ class Worker:
             cwd: str | None = None
             space = None  # the run's private directory: its TMPDIR and script
             if self.spaces is not None:
-                space = stack.enter_context(self.spaces.open(run["id"]))
+                space = await stack.enter_async_context(self.spaces.open(run["id"]))
             granted = [] if space is None else [space]
             if spec.source is not None:
                 # Checked out before the job starts, removed once it has ended (DESIGN §5).
@@ -475,8 +475,8 @@ class Worker:
                     return source_failure(exc, run["id"])
                 run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
                 granted.append(checkout.root)
-                if self.spaces is not None:
-                    self.spaces.hand_over(checkout.root)
+                if self.spaces is not None:  # can be a large tree: off the event loop
+                    await asyncio.to_thread(self.spaces.hand_over, checkout.root)
             argv = command.argv
             if command.script_file is not None:
                 # Exec'd as a file so that its #! line applies; removed once the job has ended.
@@ -486,7 +486,7 @@ class Worker:
                     self.spaces.hand_over(space)
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
             if space is not None:
-                env["TMPDIR"] = str(space / SPACE_TMP)  # the shared /tmp is no place to hide
+                env["TMPDIR"] = str(space)  # the shared /tmp is no place to hide
             run_as = self.config.run_as
             if run_as is not None:
                 env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
