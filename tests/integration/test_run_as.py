@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -85,6 +86,8 @@ def test_a_root_worker_runs_jobs_as_nobody_by_default(root_dir: Path, confine: s
         status, output = run_script(up.url, git_script, source={"url": repo.url})
         assert status == "succeeded", output
         assert output.split() == ["7", f"owner={NOBODY.pw_uid}"]
+        for shared in (root_dir / "runs", root_dir / "runs" / "checkouts"):
+            assert stat.S_IMODE(shared.stat().st_mode) == 0o711  # passable, never listable
     finally:
         up.stop()
 

@@ -24,6 +24,7 @@ import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hydra_jobs import __version__
@@ -32,6 +33,7 @@ from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.private_files import passable_dir
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
@@ -115,6 +117,9 @@ class Worker:
         self.spaces: RunSpaces | None = None  # where runs get their TMPDIR, when they need one
         if self.confiner is not None or config.run_as is not None:
             self.spaces = RunSpaces(runs_dir, config.run_as)
+        if config.run_as is not None and config.git.checkouts_dir is not None:
+            # The jobs' user passes through to its checkout; it never lists the others.
+            passable_dir(config.git.checkouts_dir)
         lease = config.lease_seconds
         margin = min(FENCE_MARGIN_SECONDS, lease * 0.25)
         # The guard kills hard just before the lease could lapse; the worker stops its jobs
@@ -485,12 +490,6 @@ class Worker:
                 if self.spaces is not None and space is not None:
                     self.spaces.hand_over(space)
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
-            if space is not None:
-                env["TMPDIR"] = str(space)  # the shared /tmp is no place to hide
-            run_as = self.config.run_as
-            if run_as is not None:
-                env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
-            sandbox = None if self.confiner is None else self.confiner.sandbox(granted)
             pspec = ProcessSpec(
                 argv=argv,
                 env=env,
@@ -498,14 +497,26 @@ class Worker:
                 timeout_seconds=spec.timeout_seconds,
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
-                sandbox=sandbox,
-                run_as=None if run_as is None else (run_as.uid, run_as.gid),
+                **self._isolation(env, space, granted),
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
             error = explain_spawn_failure(command.script_file, result.error or "spawn failed")
             result = dataclasses.replace(result, error=error)
         return result
+
+    def _isolation(self, env: dict[str, str], space: Path | None, granted: list[Path]) -> Any:
+        """What keeps the job from the worker's files and other runs' (issue 13): its own
+        TMPDIR, its user's HOME when it runs as another user, and the ProcessSpec fields."""
+        if space is not None:
+            env["TMPDIR"] = str(space)  # the shared /tmp is no place to hide
+        run_as = self.config.run_as
+        if run_as is not None:
+            env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
+        return {
+            "sandbox": None if self.confiner is None else self.confiner.sandbox(granted),
+            "run_as": None if run_as is None else (run_as.uid, run_as.gid),
+        }
 
     def _failure(self, error: str) -> dict[str, Any]:
         return {
