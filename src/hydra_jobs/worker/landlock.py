@@ -111,7 +111,7 @@ class PathRule:
     def open(cls, path: str, rights: int) -> PathRule | None:
         try:
             fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
+        except OSError:  # gone meanwhile, or closed to us: not granted (the safe side)
             return None
         mode = os.fstat(fd).st_mode
         if stat.S_ISLNK(mode):
