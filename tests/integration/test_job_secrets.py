@@ -141,11 +141,12 @@ def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> Non
 
 
 @pytest.mark.parametrize("confine", ["off", "required"])
-def test_up_as_a_plain_user_keeps_its_token_file_from_its_jobs_only_when_confined(
+def test_up_as_a_plain_user_keeps_its_files_and_its_users_processes_from_jobs_when_confined(
     nobody_dir: Path, confine: str
 ) -> None:
-    """A job runs as the same user as `up`, so file modes cannot protect the data dir from it:
-    only Landlock does (HYDRA_CONFINE=off shows the job reading the token)."""
+    """A job runs as the same user as `up`, so file modes cannot protect the data dir from it,
+    nor can they protect the environment of the user's other processes (the shell that started
+    `up` with its secrets exported): only Landlock does. HYDRA_CONFINE=off shows both gaps."""
     if confine == "required" and landlock.abi_version() == 0:
         pytest.skip("needs Landlock")
     data = nobody_dir / "data"
@@ -153,26 +154,32 @@ def test_up_as_a_plain_user_keeps_its_token_file_from_its_jobs_only_when_confine
     up = UpProcess(data, runner=AS_NOBODY, **env)
     up.log = nobody_dir / "up.log"
     del up.env["ADMIN_TOKEN"]  # up generates it and stores it in the data dir
+    shell_secret = "exported-in-the-shell-" + "s" * 16
+    shell = subprocess.Popen([*AS_NOBODY, "env", f"REDIS_URL={shell_secret}", "sleep", "120"])
     try:
         up.start()
         token = (data / "admin_token").read_text().strip()
+        script = 'cat "$DATA/admin_token"; echo $?; tr "\\0" "\\n" < /proc/$SHELL_PID/environ'
         with Client(up.url, token) as client:
             job = client.create_job(
                 {
                     "name": "thief",
-                    "executor": {"type": "shell", "script": 'cat "$DATA/admin_token"; echo $?'},
-                    "env": {"DATA": str(data)},
+                    "executor": {"type": "shell", "script": script},
+                    "env": {"DATA": str(data), "SHELL_PID": str(shell.pid)},
                 }
             )
             run = client.trigger(job["id"])
             wait_for(lambda: client.get_run(run["id"])["status"] in TERMINAL, 30, message="run")
             output = client.logs(run["id"])["data"]
         if confine == "off":
-            assert token in output  # the gap Landlock closes
+            assert token in output and shell_secret in output  # the gaps Landlock closes
         else:
-            assert token not in output and "Permission denied" in output
+            assert token not in output and shell_secret not in output
+            assert output.count("Permission denied") == 2
     finally:
         up.stop()
+        shell.kill()
+        shell.wait()
 
 
 def _status_field(pid: int, name: str) -> str:
