@@ -15,6 +15,8 @@ umask 077  # the log shows the admin token the first time; the data dir holds to
 mkdir -p "${HYDRA_STATE_DIR:-.hydra}"
 STATE="$(cd "${HYDRA_STATE_DIR:-.hydra}" && pwd)"
 export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$STATE/data}"
+# The log shows a generated admin token: confined jobs (Landlock) must not reach it either.
+export HYDRA_CONFINE_HIDE="$STATE${HYDRA_CONFINE_HIDE:+:$HYDRA_CONFINE_HIDE}"
 PORT="${HYDRA_PORT:-8000}"
 HOST="${HYDRA_HOST:-127.0.0.1}"
 

@@ -26,6 +26,11 @@ from hydra_jobs.scheduler.app import create_app
 from tests.contract.backends import MongoDatabases, PgDatabases
 from tests.redis_server import RedisServer
 
+# The suite runs as root here, and a root worker runs jobs as nobody unless told otherwise
+# (HYDRA_RUN_AS): most tests' jobs write into pytest's root-only tmp_path, so they run as root,
+# which the operator may allow explicitly. tests/integration/test_run_as.py tests the default.
+os.environ.setdefault("HYDRA_RUN_AS", "root")
+
 ADMIN = "test-admin-token-" + "x" * 32
 TERMINAL = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
 

@@ -28,8 +28,17 @@ def cli_env(**extra: str) -> dict[str, str]:
 class UpProcess:
     """`hydra-jobs up` in its own process group, on a free port, with a data dir of the test's."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        runner: tuple[str, ...] = (),
+        cwd: Path | None = None,
+        **env: str,
+    ) -> None:
         self.data_dir = data_dir
+        self.cwd = cwd
+        self.runner = runner  # a command that runs `up` (e.g. setpriv as another user)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = cli_env(
@@ -41,9 +50,11 @@ class UpProcess:
     def start(self) -> UpProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
+            argv = [HYDRA, "up", "--port", str(self.port), "--data-dir", str(self.data_dir)]
             self.proc = subprocess.Popen(
-                [HYDRA, "up", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+                [*self.runner, *argv],
                 env=self.env,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

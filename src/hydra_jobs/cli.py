@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hydra_jobs import cli_ai, cli_manage
+from hydra_jobs import cli_ai, cli_manage, secret_env
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
     DEFAULT_URL,
@@ -36,6 +36,7 @@ from hydra_jobs.cli_common import fail as _fail
 from hydra_jobs.client import ApiError, Client, format_detail
 from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
+from hydra_jobs.private_files import private_dir, private_file
 
 if TYPE_CHECKING:
     from hydra_jobs.worker.settings import WorkerConfig
@@ -65,8 +66,8 @@ def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
         return settings.admin_token.get_secret_value(), False
     path = settings.data_dir / TOKEN_FILE
     if path.is_file():
+        private_file(path)  # one written by an older version may be readable by others
         return path.read_text().strip(), False
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -92,10 +93,11 @@ def up(
         "HYDRA_DATA_DIR": data_dir,
         "HYDRA_CONCURRENCY": concurrency,
     }
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = _settings(overrides)
     setup_logging(settings.log_level, settings.log_format)
     # The embedded worker's settings (HYDRA_SHELL) fail here, before anything is created or served.
     worker_settings = _worker_config(settings, all_domains=True)
+    private_dir(settings.data_dir)  # the database, the admin token, the git cache: 0700
     token, created = _ensure_admin_token(settings)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"
@@ -103,7 +105,7 @@ def up(
     if created:
         out.print(f"Admin token (shown once, stored in {settings.data_dir / TOKEN_FILE}):")
         out.print(f"  [bold]{token}[/bold]")
-    elif settings.admin_token is not None and os.environ.get("ADMIN_TOKEN") is None:
+    elif "ADMIN_TOKEN" not in {*secret_env.recovered(), *os.environ}:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
     _serve(create_app(settings, worker_settings=worker_settings, settle_heap=True), settings)
 
@@ -123,7 +125,7 @@ def scheduler(
     from hydra_jobs.scheduler.app import create_app
 
     overrides: dict[str, Any] = {"HYDRA_HOST": host, "HYDRA_PORT": port}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = _settings(overrides)
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise _fail("REDIS_URL is required (for a single process without Redis: hydra-jobs up)")
@@ -160,7 +162,7 @@ def worker(
         "HYDRA_WORKER_TAGS": tags,
         "HYDRA_WORKER_NAME": name,
     }
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = _settings(overrides)
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise _fail("REDIS_URL is required")
@@ -186,6 +188,13 @@ def worker(
             "unset it (env -u ADMIN_TOKEN ...): a worker needs only its API_TOKEN"
         )
     raise typer.Exit(asyncio.run(_run_worker(settings)))
+
+
+def _settings(overrides: dict[str, Any]) -> Settings:
+    """Settings of a server command: the environment and `.env`, the secrets handed over at the
+    re-exec (`secret_env`), and the command line's values (`overrides`, None: not given)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**{**secret_env.recovered(), **given})
 
 
 def _worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -570,7 +579,13 @@ app.add_typer(domains_app, name="domains")
 app.add_typer(tokens_app, name="tokens")
 
 
+SERVER_COMMANDS = {"up", "worker", "scheduler"}  # they hold secrets; `up` and `worker` run jobs
+
+
 def main() -> None:
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command in SERVER_COMMANDS:
+        secret_env.shed_secrets()  # may re-exec this process without them (never returns then)
     app()
 
 

@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     # named `shell`: populate_by_name makes the field's own name an env var too, and SHELL is the
     # login shell of whoever starts the worker.
     hydra_shell: str | None = Field(default=None, alias="HYDRA_SHELL")
+    # Landlock confinement of jobs (Linux): auto | required | off (worker/confine.py).
+    confine: Literal["auto", "required", "off"] = Field(default="auto", alias="HYDRA_CONFINE")
+    # More paths jobs must not reach (os.pathsep-separated), besides the data dir, the git
+    # cache, a SQLite database and the worker's .env.
+    confine_hide: str = Field(default="", alias="HYDRA_CONFINE_HIDE")
+    # The user a root worker runs jobs as (worker/run_as.py): a name or uid; `root` allows root.
+    run_as: str | None = Field(default=None, alias="HYDRA_RUN_AS")
+    # Where runs get their private directories; default: <data dir>/runs, or with HYDRA_RUN_AS
+    # in effect /var/lib/hydra-jobs/runs (a data dir under /root is closed to the jobs' user).
+    runs_dir: Path | None = Field(default=None, alias="HYDRA_RUNS_DIR")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 

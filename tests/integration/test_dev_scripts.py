@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from hydra_jobs.client import Client
+from hydra_jobs.worker import landlock
 from tests.conftest import TERMINAL, free_port, wait_for
 from tests.procs import cli_env
 from tests.redis_server import require_redis
@@ -56,6 +57,29 @@ def test_dev_up_and_dev_down(tmp_path: Path) -> None:
     finally:
         script("dev-down.sh", env)
     assert script("dev-down.sh", env).stdout.strip() == "Hydra Jobs is not running."
+
+
+def test_a_job_cannot_read_the_token_dev_up_logged(tmp_path: Path) -> None:
+    """dev-up's log shows the generated admin token: its state dir is hidden from jobs."""
+    if landlock.abi_version() == 0:
+        pytest.skip("needs Landlock")
+    state = tmp_path / "state"
+    port = free_port()
+    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
+    env.pop("HYDRA_DATA_DIR", None)
+    try:
+        assert script("dev-up.sh", env).returncode == 0
+        token = (state / "data" / "admin_token").read_text().strip()
+        assert token in (state / "dev.log").read_text()
+        with Client(f"http://127.0.0.1:{port}", token) as client:
+            reader = {"type": "shell", "script": f"cat {state}/dev.log"}
+            body = {"name": "reader", "executor": reader}
+            run_id = client.trigger(client.create_job(body)["id"])["id"]
+            wait_for(lambda: client.get_run(run_id)["status"] in TERMINAL, 30, message="run")
+            output = client.logs(run_id)["data"]
+        assert token not in output and "Permission denied" in output
+    finally:
+        script("dev-down.sh", env)
 
 
 def _alive(pid: int) -> bool:

@@ -49,10 +49,23 @@ def leftover_dirs(run_id: str) -> list[str]:
     return glob.glob(os.path.join(tempfile.gettempdir(), f"hydra-run-{run_id}-*"))
 
 
+def assert_script_dir(script_path: str, server: Server, run_id: str) -> None:
+    """The script's directory is in the worker's temp dir or, when the run is confined
+    (Landlock), in the run's own space in the data dir, where other jobs cannot reach it."""
+    parent = os.path.dirname(os.path.dirname(script_path))
+    assert parent == tempfile.gettempdir() or (
+        os.path.dirname(parent) == str(server.data_dir / "runs")
+        and os.path.basename(parent).startswith(f"hydra-run-{run_id}-")
+    ), script_path
+
+
 def assert_removed(script_path: str, run_id: str) -> None:
     assert os.path.basename(script_path) == "script", script_path
     assert not os.path.exists(script_path), f"{script_path} is left behind"
     assert not os.path.exists(os.path.dirname(script_path))
+    space = os.path.dirname(os.path.dirname(script_path))
+    if os.path.basename(space).startswith(f"hydra-run-{run_id}-"):  # a confined run's space
+        assert not os.path.exists(space)
     assert leftover_dirs(run_id) == []
 
 
@@ -153,7 +166,7 @@ def test_the_script_file_is_private_while_it_runs_and_removed_on_cancel(server: 
     path = output.strip()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
-    assert os.path.dirname(os.path.dirname(path)) == tempfile.gettempdir()
+    assert_script_dir(path, server, run_id)
 
     server.client.cancel(run_id)
     assert server.wait_run(run_id)["status"] == "cancelled"
@@ -173,7 +186,7 @@ def test_a_shebang_script_of_a_git_job_runs_in_the_checkout_from_the_temp_dir(
     assert run["status"] == "succeeded", (run, output)
     version, cwd, path = output.splitlines()
     assert version == "7" and Path(cwd).is_relative_to(cache.resolve())
-    assert os.path.dirname(os.path.dirname(path)) == tempfile.gettempdir()
+    assert_script_dir(path, server, run["id"])
     assert_removed(path, run["id"])
 
 

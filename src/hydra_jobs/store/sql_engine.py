@@ -27,6 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from hydra_jobs.private_files import PRIVATE_DIR_MODE, private_file
+
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_READERS = 2
@@ -65,7 +67,10 @@ class SqliteRunner:
     def __init__(self, url: str, echo: bool = False) -> None:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Every domain's jobs and env: only the server's user may read it (issue 13). A
+            # directory that exists is the operator's; `up` tightens its own data dir itself.
+            Path(path).parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+            private_file(Path(path))
         sync_url = "sqlite:///" + path
         self.engine: Engine = sa.create_engine(
             sync_url,

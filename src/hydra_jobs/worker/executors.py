@@ -147,14 +147,17 @@ def resolve_shell(setting: str | None, *, platform: str = sys.platform) -> str:
 
 
 @contextlib.contextmanager
-def script_file(script: str, run_id: str) -> Iterator[str]:
+def script_file(script: str, run_id: str, parent: str | None = None) -> Iterator[str]:
     """Write `script` to a private executable file for one run; yield its path.
 
-    The file (mode 0700) lives in a fresh directory (mode 0700) under the worker's temp dir
-    (TMPDIR), never in the job's checkout; both are removed when the block exits, however it does.
+    The file (mode 0700) lives in a fresh directory (mode 0700) under `parent` (a confined run's
+    own space), else under the worker's temp dir (TMPDIR), never in the job's checkout; both are
+    removed when the block exits, however it does.
     """
     prefix = f"hydra-run-{_NOT_FILE_NAME_CHARS.sub('_', run_id)[:64]}-"
-    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as directory:
+    with tempfile.TemporaryDirectory(
+        prefix=prefix, dir=parent, ignore_cleanup_errors=True
+    ) as directory:
         path = os.path.join(directory, "script")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SCRIPT_FILE_MODE)
         with open(fd, "wb") as fh:

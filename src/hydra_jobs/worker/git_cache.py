@@ -40,10 +40,10 @@ _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class RepoCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, checkouts: Path | None = None) -> None:
         self.root = root
         self.mirrors = root / "mirrors"
-        self.checkouts = root / "checkouts"
+        self.checkouts = checkouts or root / "checkouts"
 
     def mirror_for(self, url: str) -> Path:
         return self.mirrors / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.git"

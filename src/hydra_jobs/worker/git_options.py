@@ -14,6 +14,9 @@ DEFAULT_GIT_TIMEOUT_SECONDS = 300.0  # budget for preparing one run's checkout, 
 class GitOptions:
     # Where bare mirrors and per-run checkouts live; None: `<data dir>/git-cache`.
     cache_dir: Path | None = None
+    # Where per-run checkouts live; None: `<cache_dir>/checkouts`. Jobs running as another user
+    # (HYDRA_RUN_AS) get theirs beside their run spaces, which that user can reach.
+    checkouts_dir: Path | None = None
     # file:// URLs and local paths read the worker's own disk: off unless the operator says so.
     allow_file: bool = False
     # Loopback, link-local and metadata hosts are refused (SSRF) unless the operator says so.

@@ -77,7 +77,7 @@ async def open_checkout(
     git = GitRunner(
         config=config + pinned_resolution(repo, addresses), deadline=deadline, cancel=cancel
     )
-    cache = RepoCache(cache_root(options))
+    cache = RepoCache(cache_root(options), options.checkouts_dir)
     try:
         await cache.sweep_abandoned()
         dest, held = cache.new_checkout_dir(run_id)

@@ -36,9 +36,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import psutil
+
+if TYPE_CHECKING:
+    from hydra_jobs.worker.confine import Sandbox
 
 __all__ = [
     "DRAIN_WINDOW_SECONDS",
@@ -93,6 +96,8 @@ class ProcessSpec:
     flush_interval_seconds: float = 0.1  # ship buffered output at least this often
     flush_bytes: int = 64 * 1024  # ... or when this much is buffered
     stdin_data: bytes | None = None  # None -> /dev/null
+    sandbox: Sandbox | None = None  # confinement of the job (confine.py); None: none
+    run_as: tuple[int, int] | None = None  # (uid, gid) the job runs as (run_as.py); None: ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +207,17 @@ def _spawn(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         "env": spec.env,
         "close_fds": True,
     }
+    if spec.run_as is not None:  # setgroups([]), setgid, setuid in the child, before exec
+        common.update(user=spec.run_as[0], group=spec.run_as[1], extra_groups=[])
     try:
         if sys.platform == "win32":
             flags = subprocess.CREATE_NEW_PROCESS_GROUP
             return subprocess.Popen(spec.argv, creationflags=flags, **common)
+        if spec.sandbox is not None:
+            start = functools.partial(
+                _popen_retrying_busy, spec.argv, start_new_session=True, **common
+            )
+            return spec.sandbox.spawn(start)
         return _popen_retrying_busy(spec.argv, start_new_session=True, **common)
     finally:
         if feed is not None:

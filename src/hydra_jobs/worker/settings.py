@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra_jobs.config import Settings
+from hydra_jobs.errors import ConfigError
+from hydra_jobs.worker import landlock
+from hydra_jobs.worker.confine import ConfineMode
 from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
 from hydra_jobs.worker.git_options import GitOptions
+from hydra_jobs.worker.run_as import RunAs, resolve_run_as
 
 
 @dataclass
@@ -28,12 +34,20 @@ class WorkerConfig:
     all_domains: bool = False  # the embedded worker of `up` runs every domain's jobs
     git: GitOptions = field(default_factory=GitOptions)  # jobs with a `source`
     shell: str = DEFAULT_POSIX_SHELL  # runs shell jobs without a #! line (Windows: cmd.exe)
+    confine: ConfineMode = ConfineMode.OFF  # Settings default to auto; bare configs (tests) off
+    hidden_paths: list[Path] = field(default_factory=list)  # what confined jobs cannot reach
+    runs_dir: Path | None = None  # the runs' private spaces (confined, or run as another user)
+    run_as: RunAs | None = None  # the user jobs run as; None: the worker's own
 
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
     """The worker's configuration; `ConfigError` when a setting cannot work (HYDRA_SHELL)."""
     tags = dict(
         item.strip().split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
+    )
+    run_as = resolve_run_as(settings.run_as)
+    runs_dir = settings.runs_dir or (
+        SHARED_RUNS_DIR if run_as is not None else settings.data_dir / "runs"
     )
     config = WorkerConfig(
         domain=settings.worker_domain,
@@ -53,9 +67,44 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
             allow_file=settings.allow_file_git,
             allow_private_hosts=settings.git_allow_private_hosts,
             timeout_seconds=settings.git_timeout_seconds,
+            checkouts_dir=runs_dir / "checkouts" if run_as is not None else None,
         ),
         shell=resolve_shell(settings.hydra_shell),
+        confine=_confine_mode(settings.confine),
+        hidden_paths=hidden_paths(settings),
+        runs_dir=runs_dir,
+        run_as=run_as,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
     return config
+
+
+SHARED_RUNS_DIR = Path("/var/lib/hydra-jobs/runs")  # root-owned, 0711: see run_space.py
+
+
+def _confine_mode(setting: str) -> ConfineMode:
+    mode = ConfineMode(setting)
+    if mode is ConfineMode.REQUIRED and landlock.abi_version() == 0:
+        raise ConfigError(
+            "HYDRA_CONFINE=required, but this system has no Landlock (Linux 5.13 or newer, "
+            "with landlock among the enabled LSMs): jobs could not be confined"
+        )
+    return mode
+
+
+def hidden_paths(settings: Settings) -> list[Path]:
+    """What a confined job must not reach: the data dir (database, admin token, git cache, run
+    spaces), the git cache wherever it is, a SQLite database elsewhere, the `.env` the settings
+    came from, and the operator's HYDRA_CONFINE_HIDE."""
+    paths = [settings.data_dir]
+    if Path(".env").exists():  # hiding a missing one would stop jobs creating files in the cwd
+        paths.append(Path(".env"))
+    if settings.git_cache_dir is not None:
+        paths.append(settings.git_cache_dir)
+    for url in (settings.database_url, settings.store_url()):
+        if url and url.startswith("sqlite") and ":///" in url:
+            db = Path(url.split(":///", 1)[1].split("?", 1)[0])
+            paths += [db.with_name(db.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    paths += [Path(p) for p in settings.confine_hide.split(os.pathsep) if p.strip()]
+    return [p.absolute() for p in paths]

@@ -24,14 +24,18 @@ import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hydra_jobs import __version__
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
+from hydra_jobs.config import default_data_dir
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.private_files import passable_dir
+from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -43,6 +47,7 @@ from hydra_jobs.worker.executors import (
 from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from hydra_jobs.worker.run_space import RunSpaces
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
 
 log = logging.getLogger(__name__)
@@ -108,6 +113,14 @@ class Worker:
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._held: deque[Delivery] = deque()  # claimed, not started: the broker call failed
         self.guard: Guard | None = None
+        runs_dir = config.runs_dir or default_data_dir() / "runs"
+        self.confiner = Confiner.for_worker(config.confine, config.hidden_paths, runs_dir)
+        self.spaces: RunSpaces | None = None  # where runs get their TMPDIR, when they need one
+        if self.confiner is not None or config.run_as is not None:
+            self.spaces = RunSpaces(runs_dir, config.run_as)
+        if config.run_as is not None and config.git.checkouts_dir is not None:
+            # The jobs' user passes through to its checkout; it never lists the others.
+            passable_dir(config.git.checkouts_dir)
         lease = config.lease_seconds
         margin = min(FENCE_MARGIN_SECONDS, lease * 0.25)
         # The guard kills hard just before the lease could lapse; the worker stops its jobs
@@ -456,6 +469,10 @@ class Worker:
         }
         async with contextlib.AsyncExitStack() as stack:
             cwd: str | None = None
+            space = None  # the run's private directory: its TMPDIR and script
+            if self.spaces is not None:
+                space = await stack.enter_async_context(self.spaces.open(run["id"]))
+            granted = [] if space is None else [space]
             if spec.source is not None:
                 # Checked out before the job starts, removed once it has ended.
                 try:
@@ -467,10 +484,16 @@ class Worker:
                 except GitSourceError as exc:
                     return source_failure(exc, run["id"])
                 run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
+                granted.append(checkout.root)
+                if self.spaces is not None:  # can be a large tree: off the event loop
+                    await asyncio.to_thread(self.spaces.hand_over, checkout.root)
             argv = command.argv
             if command.script_file is not None:
                 # Exec'd as a file so that its #! line applies; removed once the job has ended.
-                argv = [stack.enter_context(script_file(command.script_file, run["id"]))]
+                parent = None if space is None else str(space)
+                argv = [stack.enter_context(script_file(command.script_file, run["id"], parent))]
+                if self.spaces is not None and space is not None:
+                    self.spaces.hand_over(space)
             env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
             pspec = ProcessSpec(
                 argv=argv,
@@ -479,12 +502,26 @@ class Worker:
                 timeout_seconds=spec.timeout_seconds,
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
+                **self._isolation(env, space, granted),
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
             error = explain_spawn_failure(command.script_file, result.error or "spawn failed")
             result = dataclasses.replace(result, error=error)
         return result
+
+    def _isolation(self, env: dict[str, str], space: Path | None, granted: list[Path]) -> Any:
+        """What keeps the job from the worker's files and other runs' (issue 13): its own
+        TMPDIR, its user's HOME when it runs as another user, and the ProcessSpec fields."""
+        if space is not None:
+            env["TMPDIR"] = str(space)  # the shared /tmp is no place to hide
+        run_as = self.config.run_as
+        if run_as is not None:
+            env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
+        return {
+            "sandbox": None if self.confiner is None else self.confiner.sandbox(granted),
+            "run_as": None if run_as is None else (run_as.uid, run_as.gid),
+        }
 
     def _failure(self, error: str) -> dict[str, Any]:
         return {

@@ -1,0 +1,104 @@
+"""Each run's private directory: its TMPDIR and its #! script file, removed when the run ends.
+
+The shared /tmp lets every job read what another left there; a run space is reachable only by
+its own run: by file mode when jobs run as another user than the worker (HYDRA_RUN_AS: the space
+is theirs, 0700, in a root directory they may pass through but not list), and by Landlock
+(`confine.py`) when they run as the worker's own user.
+
+A space is marked in use by a lock (flock) on the directory itself while its run lasts, so a
+worker starting after another was killed removes the spaces nobody holds, and never one of a
+live worker sharing the directory. Creating and removing a space are done off the event loop:
+on this machine's disk (ext4 with discard) a mkdir or rmdir takes 1-3 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from hydra_jobs.private_files import passable_dir, private_dir
+from hydra_jobs.worker.run_as import RunAs, give_to
+
+__all__ = ["RunSpaces", "lock_dir"]
+
+log = logging.getLogger(__name__)
+
+SPACE_PREFIX = "hydra-run-"
+RESERVE_ATTEMPTS = 5  # new names tried when a concurrent sweep races the reservation
+
+
+class RunSpaces:
+    def __init__(self, root: Path, run_as: RunAs | None) -> None:
+        self.run_as = run_as
+        self.root = passable_dir(root) if run_as is not None else private_dir(root)
+        self.sweep_abandoned()
+
+    @contextlib.asynccontextmanager
+    async def open(self, run_id: str) -> AsyncIterator[Path]:
+        """A new space for `run_id` (the run's TMPDIR), removed when the block exits."""
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)[:64]
+        space, fd = await asyncio.to_thread(self._reserve, f"{SPACE_PREFIX}{safe}-")
+        try:
+            yield space
+        finally:
+            await asyncio.shield(asyncio.to_thread(_release, space, fd))
+
+    def hand_over(self, path: Path) -> None:
+        """Give `path` (and what it holds) to the jobs' user, if they have their own."""
+        if self.run_as is not None:
+            give_to(path, self.run_as)
+
+    def sweep_abandoned(self) -> None:
+        """Remove the spaces of runs whose worker died (nobody holds their lock)."""
+        for space in self.root.glob(f"{SPACE_PREFIX}*"):
+            fd = lock_dir(space)
+            if fd is not None:
+                log.info("removing abandoned run space %s", space, extra={"action": "run_space"})
+                _release(space, fd)
+
+    def _reserve(self, prefix: str) -> tuple[Path, int]:
+        for _ in range(RESERVE_ATTEMPTS):
+            space = self.root / f"{prefix}{secrets.token_hex(6)}"
+            space.mkdir(mode=0o700)
+            fd = lock_dir(space)
+            if fd is not None and _same_file(fd, space):
+                self.hand_over(space)
+                return space, fd
+            if fd is not None:
+                os.close(fd)  # a starting worker's sweep took it before we locked it
+        raise OSError(f"could not reserve a run space in {self.root}")
+
+
+def lock_dir(path: Path) -> int | None:
+    """Open and lock the directory `path` without waiting; None if someone holds it (or it is
+    gone). The lock lives as long as the descriptor: a killed worker's locks are released."""
+    import fcntl  # POSIX only, as run spaces are (confinement, HYDRA_RUN_AS)
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _release(space: Path, fd: int) -> None:
+    shutil.rmtree(space, ignore_errors=True)
+    os.close(fd)  # after the removal: until then no sweep may take it
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), path.stat())
+    except FileNotFoundError:
+        return False
