@@ -68,7 +68,8 @@ def shed_secrets(environ: Mapping[str, str] | None = None) -> None:
     if HANDOFF_FD_VAR in os.environ:
         _receive(int(os.environ.pop(HANDOFF_FD_VAR)))
     else:
-        secrets = {k.upper(): v for k, v in env.items() if is_secret_name(k)}
+        # An empty variable means unset (as for Settings): nothing to hand over or hide.
+        secrets = {k.upper(): v for k, v in env.items() if is_secret_name(k) and v}
         if secrets:
             _reexec_without(secrets)  # returns only if it could not
     set_non_dumpable()

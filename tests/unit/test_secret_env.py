@@ -33,6 +33,7 @@ def test_the_secrets_leave_the_environment_block_and_argv_but_reach_the_process(
         "ADMIN_TOKEN": "admin-secret-1",
         "redis_url": "redis://u:redis-secret-2@h/0",  # pydantic-settings ignores the case
         "OPENAI_API_KEY": "sk-secret-3",
+        "GEMINI_API_KEY": "",  # Compose's ${GEMINI_API_KEY:-}: empty means unset
         "HYDRA_PORT": "8123",
     }
     done = subprocess.run(
