@@ -73,6 +73,16 @@ def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
+def _require_strong_admin_token(token: str) -> None:
+    """One rule for `up` and `scheduler`: the admin token opens every domain, and the API is as
+    reachable in embedded mode (HYDRA_HOST=0.0.0.0) as in distributed mode."""
+    if len(token) < MIN_ADMIN_TOKEN_CHARS:
+        raise _fail(
+            f"ADMIN_TOKEN must be set to a secret of at least {MIN_ADMIN_TOKEN_CHARS} characters"
+            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
 @app.command()
 def up(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
@@ -96,6 +106,7 @@ def up(
     # The embedded worker's settings (HYDRA_SHELL) fail here, before anything is created or served.
     worker_settings = _worker_config(settings, all_domains=True)
     token, created = _ensure_admin_token(settings)
+    _require_strong_admin_token(token)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"
     out.print(f"[bold]Hydra Jobs[/bold] on [link={url}]{url}[/link]  (data: {settings.data_dir})")
@@ -126,12 +137,9 @@ def scheduler(
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise _fail("REDIS_URL is required (for a single process without Redis: hydra-jobs up)")
-    admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    if len(admin) < MIN_ADMIN_TOKEN_CHARS:
-        raise _fail(
-            f"ADMIN_TOKEN must be set to a secret of at least {MIN_ADMIN_TOKEN_CHARS} characters"
-            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-        )
+    _require_strong_admin_token(
+        settings.admin_token.get_secret_value() if settings.admin_token else ""
+    )
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
     _serve(create_app(settings, embedded_worker=False, settle_heap=True), settings)
