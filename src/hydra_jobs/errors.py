@@ -55,6 +55,14 @@ class Forbidden(HydraError):
     """This needs the admin token."""
 
 
+class TooManyRequests(HydraError):
+    """Too many requests: try again later."""
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class StaleTransition(HydraError):
     """The run was not in the expected state; the change was not applied."""
 

@@ -33,6 +33,7 @@ from hydra_jobs.errors import (
     HydraError,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -65,6 +66,7 @@ STATUS_OF: dict[type[HydraError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
     Forbidden: 403,
+    TooManyRequests: 429,
     BackendUnavailable: 503,
 }
 
@@ -76,6 +78,8 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
 
