@@ -166,6 +166,7 @@ def create_app(
             config = worker_settings or worker_config(settings, all_domains=True)
             worker = Worker(the_broker, config, rt.clock)
             app.state.worker = worker
+            rt.shared_worker = (config.domain, worker.id)
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
         if settle_heap:
             heap.settle()

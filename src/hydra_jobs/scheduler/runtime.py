@@ -71,6 +71,8 @@ class Runtime:
     leader_until: float = math.inf
     relay_job: Callable[[str], None] | None = None
     keys: SchedulerKeys | None = None  # signing keys of a Redis deployment
+    # (home domain, id) of `up`'s embedded worker: it serves every domain (`services.py`).
+    shared_worker: tuple[str, str] | None = None
     audit: AuditLog = field(init=False)
 
     def __post_init__(self) -> None:
