@@ -261,7 +261,7 @@ def _serve(app: Any, settings: Settings) -> None:
     scheduler or worker runs a job in a process that is about to exit)."""
     import socket
 
-    import uvicorn
+    from hydra_jobs.scheduler.serving import serve
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -275,8 +275,12 @@ def _serve(app: Any, settings: Settings) -> None:
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
             "(another process uses the port? choose one with --port or HYDRA_PORT)"
         ) from None
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(
+        app,
+        sock,
+        header_timeout=settings.header_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
 
 
 def _secret(value: str) -> Any:

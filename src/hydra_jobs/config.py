@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # login shell of whoever starts the worker.
     hydra_shell: str | None = Field(default=None, alias="HYDRA_SHELL")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
+    # HTTP serving (scheduler/serving.py): a client without a token cannot starve the server.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_HEADER_TIMEOUT_SECONDS")
+    max_connections: int = Field(default=1000, ge=1, alias="HYDRA_MAX_CONNECTIONS")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
     def store_url(self) -> str:

@@ -6,12 +6,15 @@ Real sockets on loopback against `hydra-jobs up`; 127.0.0.2 stands for a second 
 
 from __future__ import annotations
 
+import select
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import ADMIN
@@ -81,3 +84,91 @@ def test_up_and_scheduler_refuse_the_same_short_admin_token(tmp_path: Path) -> N
         assert result.returncode == 1, (command, result.stdout, result.stderr)
         assert "at least 32 characters" in result.stderr, command
         assert not (tmp_path / "hydra.db").exists(), f"{command} started before refusing"
+
+
+HEADER_TIMEOUT = 3.0  # seconds, as the tests configure it
+PARTIAL = b"GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\n"  # a request head that never ends
+
+
+def _read_until_closed(sock: socket.socket, deadline: float) -> bytes:
+    """What the server sends before closing; b"<open>" appended if it is still open at deadline."""
+    data = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    return data + b"<open>"
+
+
+def test_incomplete_heads_are_closed_and_connections_capped_at_a_low_fd_limit(
+    tmp_path: Path,
+) -> None:
+    """300 connections that never finish their head, against a server limited to 256
+    descriptors: it keeps answering (200, or a prompt 503 while full), closes each of them
+    after the header timeout, and serves everyone again."""
+    up = UpProcess(tmp_path / "up", HYDRA_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT))
+    up.nofile = (256, 256)
+    up.start()
+    slow: list[socket.socket] = []
+    try:
+        opened = time.monotonic()
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", up.port), timeout=5)
+            sock.sendall(PARTIAL)
+            slow.append(sock)
+        started = time.monotonic()
+        answer = httpx.get(up.url + "/healthz", timeout=5)
+        assert time.monotonic() - started < 2.0
+        assert answer.status_code in (200, 503)
+        if answer.status_code == 503:
+            assert "too many connections" in answer.text and answer.headers["retry-after"]
+        assert psutil.Process(up.pid).num_fds() < 256
+        deadline = opened + HEADER_TIMEOUT + 10.0
+        endings = [_read_until_closed(sock, deadline) for sock in slow]
+        assert not [e for e in endings if e.endswith(b"<open>")], "connections left open"
+        refused = [e for e in endings if e.startswith(b"HTTP/1.1 503")]
+        timed_out = [e for e in endings if e.startswith(b"HTTP/1.1 408")]
+        assert refused and timed_out and len(refused) + len(timed_out) == len(slow)
+        with httpx.Client(base_url=up.url + API, timeout=5) as client:
+            jobs = client.get("/jobs", headers={"Authorization": f"Bearer {ADMIN}"})
+            assert jobs.status_code == 200
+    finally:
+        for sock in slow:
+            sock.close()
+        up.stop()
+
+
+def test_a_keep_alive_connection_cannot_stall_its_next_head(tmp_path: Path) -> None:
+    up = UpProcess(tmp_path / "up", HYDRA_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", up.port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = b""
+            while b"\r\n\r\n" not in first or not first.rstrip().endswith(b"}"):
+                first += sock.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200")
+            sent = time.monotonic()
+            sock.sendall(PARTIAL)  # cancels uvicorn's keep-alive timer, ends no head
+            ending = _read_until_closed(sock, sent + HEADER_TIMEOUT + 10.0)
+            assert ending.startswith(b"HTTP/1.1 408"), ending[:100]
+            assert time.monotonic() - sent >= HEADER_TIMEOUT - 0.5
+        with socket.create_connection(("127.0.0.1", up.port), timeout=5) as sock:
+            sock.sendall(PARTIAL + b"X-Pad: " + b"a" * 70_000)
+            ending = _read_until_closed(sock, time.monotonic() + 10.0)
+            assert ending.startswith(b"HTTP/1.1 431"), ending[:100]
+    finally:
+        up.stop()
+
+
+def test_up_raises_its_soft_descriptor_limit(tmp_path: Path) -> None:
+    up = UpProcess(tmp_path / "up")
+    up.nofile = (256, 4096)
+    up.start()
+    try:
+        assert psutil.Process(up.pid).rlimit(psutil.RLIMIT_NOFILE) == (4096, 4096)
+    finally:
+        up.stop()
