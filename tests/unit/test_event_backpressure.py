@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hydra_jobs.broker.memory import EVENTS_HIGH_WATER_BYTES, MemoryBroker
+from hydra_jobs.broker.memory import EVENTS_HIGH_WATER_BYTES, SUBSCRIBER_BUFFER_BYTES, MemoryBroker
 
 MIB = 1024 * 1024
 
@@ -35,3 +35,15 @@ async def test_output_waits_past_the_high_water_mark_and_nothing_else_does() -> 
         await settle()
     assert read < n  # released once ingest caught up to the low-water mark, not at empty
     assert len(await broker.read_events(1000, 0)) == n + 1 - read
+
+
+async def test_a_live_subscriber_that_falls_behind_is_cut_off_by_bytes_too() -> None:
+    broker = MemoryBroker()
+    sub = broker.subscribe(None)
+    await broker.publish("default", [output(i) for i in range(SUBSCRIBER_BUFFER_BYTES // MIB * 2)])
+
+    async def drain() -> list[dict[str, Any]]:
+        return [event async for event in sub]
+
+    # Its stream ends (what it held is dropped; live events are hints, the store has them all).
+    assert await asyncio.wait_for(drain(), 5) == []

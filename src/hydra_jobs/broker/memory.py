@@ -16,8 +16,10 @@ from typing import Any
 from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
 
 SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
+SUBSCRIBER_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
 # Worker events not yet read by ingest: past this much log text `emit` waits (a job flooding
 # output while the store is slow blocks on its pipe instead of growing the process).
+CANCEL_MARKER_TTL_SECONDS = 24 * 3600.0
 EVENTS_HIGH_WATER_BYTES = 16 * 1024 * 1024
 EVENTS_LOW_WATER_BYTES = 8 * 1024 * 1024
 
@@ -27,19 +29,20 @@ def _text_bytes(event: dict[str, Any]) -> int:
     return len(data) if isinstance(data, str) else 0
 
 
-CANCEL_MARKER_TTL_SECONDS = 24 * 3600.0
-
-
 class _Subscription:
     def __init__(self, registry: set[_Subscription], key: str | None) -> None:
         self.key = key
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._bytes = 0
         self._registry = registry
         registry.add(self)
 
     def offer(self, event: dict[str, Any]) -> None:
         try:
+            if self._bytes + _text_bytes(event) > SUBSCRIBER_BUFFER_BYTES:
+                raise asyncio.QueueFull
             self._queue.put_nowait(event)
+            self._bytes += _text_bytes(event)
         except asyncio.QueueFull:
             # A subscriber that cannot keep up loses its stream; it reconnects and resumes.
             self._registry.discard(self)
@@ -54,6 +57,7 @@ class _Subscription:
             item = await self._queue.get()
             if item is None:
                 return
+            self._bytes -= _text_bytes(item)
             yield item
 
     async def close(self) -> None:

@@ -35,6 +35,7 @@ OUTBOX_LOW_WATER = 10_000
 OUTBOX_HIGH_WATER_BYTES = 32 * 1024 * 1024
 OUTBOX_LOW_WATER_BYTES = 16 * 1024 * 1024
 FEED_BUFFER = 10_000  # messages held for a slow subscriber; newer ones are dropped (hints)
+FEED_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
 FEED_POLL_SECONDS = 1.0
 
 # ("xadd", stream, fields) or ("ack", stream, group, entry id, started key)
@@ -73,6 +74,11 @@ async def settle_detached(timeout: float) -> None:
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=timeout)
+
+
+def _text_bytes(event: dict[str, Any]) -> int:
+    data = event.get("data")
+    return len(data) if isinstance(data, str) else 0
 
 
 def _item_bytes(item: OutboxItem) -> int:
@@ -181,6 +187,7 @@ class PubSubFeed:
         self._channel = channel
         self._decode = decode
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(FEED_BUFFER)
+        self._bytes = 0
         self.subscribed = asyncio.Event()
         self.dropped = 0
         self._closed = False
@@ -194,6 +201,7 @@ class PubSubFeed:
             item = await self._queue.get()
             if item is None:
                 return
+            self._bytes -= _text_bytes(item)
             yield item
 
     async def close(self) -> None:
@@ -236,7 +244,11 @@ class PubSubFeed:
             await backoff.sleep()
 
     def _offer(self, item: dict[str, Any]) -> None:
+        size = _text_bytes(item)
         try:
+            if self._bytes + size > FEED_BUFFER_BYTES:
+                raise asyncio.QueueFull
             self._queue.put_nowait(item)
+            self._bytes += size
         except asyncio.QueueFull:
             self.dropped += 1
