@@ -6,18 +6,23 @@ Real sockets on loopback against `hydra-jobs up`; 127.0.0.2 stands for a second 
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
+import uvicorn
 
-from tests.conftest import ADMIN
+from hydra_jobs.scheduler.serving import guarded_protocol
+from tests.conftest import ADMIN, free_port, wait_for
 from tests.procs import HYDRA, UpProcess, cli_env
 
 API = "/api/v1"
@@ -172,3 +177,41 @@ def test_up_raises_its_soft_descriptor_limit(tmp_path: Path) -> None:
         assert psutil.Process(up.pid).rlimit(psutil.RLIMIT_NOFILE) == (4096, 4096)
     finally:
         up.stop()
+
+
+@pytest.mark.parametrize("base", ["h11", "httptools"])
+def test_the_guard_works_over_both_of_uvicorns_http_parsers(base: str) -> None:
+    """The same rules with h11 (used when httptools is not installed) and httptools."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    protocol = guarded_protocol(1.0, 2, H11Protocol if base == "h11" else HttpToolsProtocol)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, http=protocol, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 15, message="server start")
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "ok"
+        wait_for(lambda: not server.server_state.connections, 5, message="the first closed")
+        with contextlib.ExitStack() as stack:
+            held = [
+                stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+                for _ in range(3)
+            ]
+            for sock in held:
+                sock.sendall(PARTIAL)
+            endings = [_read_until_closed(sock, time.monotonic() + 10) for sock in held]
+            assert [e[:12] for e in endings] == [b"HTTP/1.1 408"] * 2 + [b"HTTP/1.1 503"]
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "ok"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -160,15 +160,19 @@ class _HeadGuard:
             self.transport.close()
 
 
-def guarded_protocol(header_timeout: float, max_connections: int) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol (httptools if installed, as uvicorn's "auto"), guarded."""
-    base: type[asyncio.Protocol] = H11Protocol
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+def guarded_protocol(
+    header_timeout: float, max_connections: int, base: type[asyncio.Protocol] | None = None
+) -> type[asyncio.Protocol]:
+    """`base`, by default uvicorn's HTTP protocol (httptools if installed, as uvicorn's
+    "auto"), guarded."""
+    if base is None:
+        base = H11Protocol
+        try:
+            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-        base = HttpToolsProtocol
-    except ImportError:  # httptools is optional
-        pass
+            base = HttpToolsProtocol
+        except ImportError:  # httptools is optional
+            pass
     attrs = {"header_timeout": header_timeout, "max_connections": max_connections}
     return type(f"Guarded{base.__name__}", (_HeadGuard, base), attrs)
 
