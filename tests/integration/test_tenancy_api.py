@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -309,6 +310,18 @@ def test_only_the_admin_drains_the_shared_embedded_worker_and_each_domain_sees_i
     a_token = server.client.create_token("default", "a")["token"]
     b_token = new_domain(server, "b")
     a, b = Client(server.url, a_token), Client(server.url, b_token)
+    live: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}  # worker events each one sees
+
+    listeners = {"a": Client(server.url, a_token), "b": Client(server.url, b_token)}
+
+    def listen(name: str) -> None:
+        with contextlib.suppress(httpx.HTTPError, RuntimeError):  # ended by closing the client
+            for event, _id, data in listeners[name].stream("/events?types=worker"):
+                if event == "worker":
+                    live[name].append(data)
+
+    for name in listeners:
+        threading.Thread(target=listen, args=(name,), daemon=True).start()
     sleeper = {"executor": {"type": "shell", "script": "sleep 60"}}
     a_run = a.trigger(a.create_job({"name": "a-long", **sleeper})["id"])
     b_run = b.trigger(b.create_job({"name": "b-long", **sleeper})["id"])
@@ -323,6 +336,16 @@ def test_only_the_admin_drains_the_shared_embedded_worker_and_each_domain_sees_i
         )
         assert len(workers) == 1, workers  # the one shared worker, seen by both domains
         assert other["id"] not in str(workers), "a domain sees another domain's run on it"
+    # The live worker events (heartbeats) tell each domain of its runs on it, and only of those.
+    for name, mine, other in (("a", a_run, b_run), ("b", b_run, a_run)):
+        wait_for(
+            lambda n=name, r=mine["id"]: any(r in e["worker"]["running"] for e in live[n]),
+            15,
+            message=f"a live worker event with {name}'s run",
+        )
+        assert other["id"] not in str(live[name]), "a live event shows another domain's run"
+    for listener in listeners.values():
+        listener.close()
     worker_id = a.workers()[0]["id"]
     for token in (a_token, b_token):
         refused = call(server, "POST", f"/workers/{worker_id}/drain", token)

@@ -14,6 +14,7 @@ from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
+from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
 
@@ -162,8 +163,8 @@ async def get_run_scoped(rt: Runtime, who: Principal, run_id: str) -> Run:
 
 
 async def visible_workers(rt: Runtime, who: Principal) -> list[Worker]:
-    """The caller's domain's workers, and the embedded worker of `up`, which serves every
-    domain: each domain sees it, but only its own runs on it."""
+    """The caller's domain's workers, and `up`'s embedded worker, which serves every domain:
+    each domain sees it, with only its own runs (`shared_worker.py`)."""
     own = await rt.store.list_workers(who.domain)
     if rt.shared_worker is None:
         return own
@@ -172,20 +173,12 @@ async def visible_workers(rt: Runtime, who: Principal) -> list[Worker]:
         shared = await rt.store.get_worker(home, shared_id)
     except NotFound:
         return own  # it has not reported yet
-    mine = [r for r in shared.running if await _in_domain(rt, who.domain, r)]
-    return sorted(
-        [w for w in own if w.id != shared_id] + [shared.model_copy(update={"running": mine})],
-        key=lambda w: w.id,
-    )
-
-
-async def _in_domain(rt: Runtime, domain: str, run_id: str) -> bool:
-    run = await rt.store.find_run(run_id)
-    return run is not None and run.domain == domain
+    mine = shared_worker.view(shared, await shared_worker.run_domains(rt, shared), who.domain)
+    return sorted([w for w in own if w.id != shared_id] + [mine], key=lambda w: w.id)
 
 
 async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:
-    if rt.shared_worker is not None and rt.shared_worker[1] == worker_id:
+    if rt.shared_worker is not None and shared_worker.is_shared(rt, worker_id):
         # Every domain's runs stop when it drains: no single domain may decide that.
         if not who.is_admin:
             raise Forbidden("the embedded worker serves every domain: only the admin may drain it")
