@@ -118,6 +118,7 @@ def test_incomplete_heads_are_closed_and_connections_capped_at_a_low_fd_limit(
     up = UpProcess(tmp_path / "up", HYDRA_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT))
     up.nofile = (256, 256)
     up.start()
+    assert "serving at most 160 connections" in up.log.read_text()  # 256 - a reserve of 96
     slow: list[socket.socket] = []
     try:
         opened = time.monotonic()

@@ -179,7 +179,17 @@ def guarded_protocol(
 
 def serve(app: Any, sock: socket.socket, *, header_timeout: float, max_connections: int) -> None:
     """Serve `app` on the bound socket `sock` until a signal stops it."""
-    cap = connection_cap(max_connections, raise_fd_limit())
+    fd_limit = raise_fd_limit()
+    cap = connection_cap(max_connections, fd_limit)
+    if cap < max_connections:
+        log.warning(
+            "serving at most %d connections, not HYDRA_MAX_CONNECTIONS=%d: the descriptor limit"
+            " is %d (raise it with ulimit -n or LimitNOFILE=)",
+            cap,
+            max_connections,
+            fd_limit,
+            extra={"action": "connection_cap"},
+        )
     config = uvicorn.Config(
         app,
         log_level="warning",
