@@ -146,7 +146,16 @@ class _HeadGuard:
 
     def _arm(self) -> None:
         self._head_bytes = 0
-        self._deadline = self.loop.call_later(self.header_timeout, self._refuse, TIMED_OUT)
+        self._armed_cycle = self.cycle
+        self._deadline = self.loop.call_later(self.header_timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        # A request that started without passing through `data_received` (h11 starts a
+        # pipelined one when the previous response ends) is not cut off.
+        if self.cycle is not self._armed_cycle and not self.cycle.response_complete:
+            self._deadline = None
+            return
+        self._refuse(TIMED_OUT)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
