@@ -11,7 +11,6 @@ objects are never walked again: full collections then cost a third of that.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 from typing import Any
@@ -48,8 +47,8 @@ def _malloc_trim() -> Any:
         found = None
         if sys.platform.startswith("linux"):
             try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                found = getattr(libc, "malloc_trim", None)  # absent from musl
+                # The process's own symbols: libc's, without find_library (which runs ldconfig).
+                found = getattr(ctypes.CDLL(None), "malloc_trim", None)  # absent from musl
             except OSError:
                 found = None
         _TRIM.append(found)
