@@ -26,6 +26,8 @@ from tests.conftest import ADMIN, free_port, wait_for
 from tests.procs import HYDRA, UpProcess, cli_env
 
 API = "/api/v1"
+# An answer not held back by the throttle (whose longest delay is 1 s), on a busy machine.
+PROMPT = 0.9  # seconds
 
 
 @pytest.fixture
@@ -63,16 +65,16 @@ def test_wrong_tokens_are_throttled_per_address_and_valid_ones_never(up: UpProce
         # Locked: more wrong tokens get 429 at once.
         started = time.monotonic()
         assert attacker.get("/jobs", headers=wrong).status_code == 429
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < PROMPT
         # A valid token from the same address is neither slowed nor refused.
         for _ in range(5):
             started = time.monotonic()
             assert attacker.get("/jobs", headers=admin).status_code == 200
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < PROMPT
         # Another address is not locked out: its first wrong token is a plain, prompt 401.
         started = time.monotonic()
         assert other.get("/jobs", headers=wrong).status_code == 401
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < PROMPT
         assert other.get("/jobs", headers=admin).status_code == 200
 
 
@@ -127,8 +129,8 @@ def test_incomplete_heads_are_closed_and_connections_capped_at_a_low_fd_limit(
             sock.sendall(PARTIAL)
             slow.append(sock)
         started = time.monotonic()
-        answer = httpx.get(up.url + "/healthz", timeout=5)
-        assert time.monotonic() - started < 2.0
+        answer = httpx.get(up.url + "/healthz", timeout=10)
+        assert time.monotonic() - started < 4.0  # it never came before: the server had stalled
         assert answer.status_code in (200, 503)
         if answer.status_code == 503:
             assert "too many connections" in answer.text and answer.headers["retry-after"]
