@@ -52,3 +52,15 @@ async def test_a_slow_listener_holds_a_bounded_number_of_bytes() -> None:
     while (item := await listener.get()) is not None:
         received += len(item[1]["data"])
     assert 0 < received <= LISTENER_BUFFER_BYTES and listener.queued_bytes == 0
+
+
+def test_many_slow_listeners_together_hold_a_bounded_number_of_bytes() -> None:
+    events = hub(listeners_bytes=4 * 1024 * 1024)
+    slow = [events.listen(lambda e: True)[0] for _ in range(50)]
+    for i in range(100):
+        events._dispatch(log_event(i))
+    assert events.listener_bytes <= 4 * 1024 * 1024 + 50 * (len(CHUNK) + 1024)
+    assert sum(listener.overflowed for listener in slow) >= 40
+    for listener in slow:
+        listener.close()
+    assert events.listener_bytes == 0

@@ -31,6 +31,9 @@ REPLAY_BUFFER_EVENTS = 20_000
 REPLAY_BUFFER_BYTES = 32 * 1024 * 1024  # default of HYDRA_EVENT_REPLAY_BYTES
 LISTENER_BUFFER_EVENTS = 5_000
 LISTENER_BUFFER_BYTES = 8 * 1024 * 1024  # a client this far behind is cut off; it resumes
+# All listeners together: past this, any listener that is behind at all is cut off (one that
+# keeps up holds nothing), so many slow streams cannot add up to 8 MiB each.
+LISTENERS_BUFFER_BYTES = 128 * 1024 * 1024
 EVENT_OVERHEAD_BYTES = 256  # a small event's dict and strings, roughly
 REPLAY_SECONDS = 300.0  # default of HYDRA_EVENT_REPLAY_SECONDS: older events are dropped
 EXPIRE_EVERY_SECONDS = 5.0
@@ -92,10 +95,12 @@ class Listener:
             return
         size = event_bytes(event) if size is None else size
         try:
-            if self.queued_bytes + size > LISTENER_BUFFER_BYTES:
+            if self.queued_bytes + size > LISTENER_BUFFER_BYTES or (
+                self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes
+            ):
                 raise asyncio.QueueFull
             self.queue.put_nowait((event_id, event, size))
-            self.queued_bytes += size
+            self._count(size)
         except asyncio.QueueFull:
             # The client is too slow: end its stream; it reconnects and resumes or resets.
             self.overflowed = True
@@ -109,18 +114,23 @@ class Listener:
             except asyncio.QueueFull:
                 item = self.queue.get_nowait()
                 if item is not None:
-                    self.queued_bytes -= item[2]
+                    self._count(-item[2])
+
+    def _count(self, size: int) -> None:
+        self.queued_bytes += size
+        self._hub.listener_bytes += size
 
     async def get(self) -> tuple[str, dict[str, Any]] | None:
         item = await self.queue.get()
         if item is None:
             return None
         event_id, event, size = item
-        self.queued_bytes -= size
+        self._count(-size)
         return event_id, event
 
     def close(self) -> None:
         self._hub.listeners.discard(self)
+        self._count(-self.queued_bytes)  # what it still held is dropped with it
 
 
 class EventHub:
@@ -129,8 +139,11 @@ class EventHub:
         broker: Broker,
         replay_bytes: int = REPLAY_BUFFER_BYTES,
         replay_seconds: float = REPLAY_SECONDS,
+        listeners_bytes: int = LISTENERS_BUFFER_BYTES,
     ) -> None:
         self.broker = broker
+        self.listeners_bytes = listeners_bytes
+        self.listener_bytes = 0  # queued for all listeners
         self.epoch = secrets.token_hex(4)
         self.seq = 0
         # (seq, event, size, monotonic time), oldest first; bounded by REPLAY_BUFFER_EVENTS,
