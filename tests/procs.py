@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -46,6 +47,7 @@ class UpProcess:
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "up.log"
+        self.nofile: tuple[int, int] | None = None  # (soft, hard) RLIMIT_NOFILE to start with
 
     def start(self) -> UpProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,9 +60,19 @@ class UpProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=self._limit if self.nofile else None,
             )
         wait_for(self._healthy, 30, 0.05, message=f"hydra-jobs up on {self.port}")
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def _limit(self) -> None:
+        assert self.nofile is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
 
     def _healthy(self) -> bool:
         assert self.proc is not None

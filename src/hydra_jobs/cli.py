@@ -75,6 +75,16 @@ def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
     return token, True
 
 
+def _require_strong_admin_token(token: str) -> None:
+    """One rule for `up` and `scheduler`: the admin token opens every domain, and the API is as
+    reachable in embedded mode (HYDRA_HOST=0.0.0.0) as in distributed mode."""
+    if len(token) < MIN_ADMIN_TOKEN_CHARS:
+        raise _fail(
+            f"ADMIN_TOKEN must be set to a secret of at least {MIN_ADMIN_TOKEN_CHARS} characters"
+            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
 @app.command()
 def up(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
@@ -99,6 +109,7 @@ def up(
     worker_settings = _worker_config(settings, all_domains=True)
     private_dir(settings.data_dir)  # the database, the admin token, the git cache: 0700
     token, created = _ensure_admin_token(settings)
+    _require_strong_admin_token(token)
     settings = settings.model_copy(update={"admin_token": settings.admin_token or _secret(token)})
     url = f"http://{settings.host}:{settings.port}"
     out.print(f"[bold]Hydra Jobs[/bold] on [link={url}]{url}[/link]  (data: {settings.data_dir})")
@@ -129,12 +140,9 @@ def scheduler(
     setup_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise _fail("REDIS_URL is required (for a single process without Redis: hydra-jobs up)")
-    admin = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    if len(admin) < MIN_ADMIN_TOKEN_CHARS:
-        raise _fail(
-            f"ADMIN_TOKEN must be set to a secret of at least {MIN_ADMIN_TOKEN_CHARS} characters"
-            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-        )
+    _require_strong_admin_token(
+        settings.admin_token.get_secret_value() if settings.admin_token else ""
+    )
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
     _serve(create_app(settings, embedded_worker=False, settle_heap=True), settings)
@@ -292,7 +300,7 @@ def _serve(app: Any, settings: Settings) -> None:
     scheduler or worker runs a job in a process that is about to exit)."""
     import socket
 
-    import uvicorn
+    from hydra_jobs.scheduler.serving import serve
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -306,8 +314,12 @@ def _serve(app: Any, settings: Settings) -> None:
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
             "(another process uses the port? choose one with --port or HYDRA_PORT)"
         ) from None
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(
+        app,
+        sock,
+        header_timeout=settings.header_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
 
 
 def _secret(value: str) -> Any:

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     # in effect /var/lib/hydra-jobs/runs (a data dir under /root is closed to the jobs' user).
     runs_dir: Path | None = Field(default=None, alias="HYDRA_RUNS_DIR")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
+    # HTTP serving (scheduler/serving.py): a client without a token cannot starve the server.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_HEADER_TIMEOUT_SECONDS")
+    max_connections: int = Field(default=1000, ge=1, alias="HYDRA_MAX_CONNECTIONS")
+    # The live events a replica keeps for clients that resume (scheduler/hub.py).
+    event_replay_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=64 * 1024, alias="HYDRA_EVENT_REPLAY_BYTES"
+    )
+    event_replay_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_EVENT_REPLAY_SECONDS")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
     # AI providers (hydra_jobs.ai): a key enables a provider; base URLs reach gateways or local

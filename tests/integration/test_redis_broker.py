@@ -16,10 +16,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis_io import Outbox, OutboxItem
 from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame
 from hydra_jobs.errors import BackendUnavailable, ConfigError
 from hydra_jobs.worker.credentials import WorkerCredentials
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, free_port
 from tests.keys import TokenRegistry
 from tests.redis_server import RedisServer
 
@@ -340,3 +341,30 @@ async def test_workers_learn_the_public_key_only_from_a_credential_made_for_thei
             await worker.establish(0.2)
     finally:
         await sched.close()
+
+
+async def test_the_outbox_holds_a_bounded_amount_of_output_while_redis_is_away(
+    redis_url: str,
+) -> None:
+    """Issue 13 §4: output events are up to 64 KiB; 20,000 queued ones were 1.3 GB."""
+    chunk = "x" * 1024 * 1024
+    items: list[OutboxItem] = [("xadd", "outbox-test", {"d": chunk}) for _ in range(40)]
+    away = aioredis.Redis(port=free_port())  # nothing listens there
+    outbox = Outbox(away)
+    outbox.start()
+    put = asyncio.create_task(outbox.put(items))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not put.done(), "40 MiB queued and the producer was not held"
+    put.cancel()
+    await outbox.close()
+    await away.aclose()
+    # With Redis there, the same burst goes through: held only until enough was sent.
+    client = aioredis.from_url(redis_url)
+    outbox = Outbox(client)
+    outbox.start()
+    await asyncio.wait_for(outbox.put(items), 30)
+    assert await outbox.flush(30)
+    assert await client.xlen("outbox-test") == 40
+    await outbox.close()
+    await client.aclose()

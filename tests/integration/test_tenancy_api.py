@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -300,3 +301,65 @@ def test_domain_names_with_a_trailing_newline_are_refused(server: Server) -> Non
 def test_an_unknown_event_type_is_a_422(server: Server) -> None:
     response = call(server, "GET", "/events?types=run,bogus", ADMIN)
     assert response.status_code == 422 and "bogus" in str(response.json()["detail"])
+
+
+def test_only_the_admin_drains_the_shared_embedded_worker_and_each_domain_sees_its_runs(
+    server: Server,
+) -> None:
+    """Issue 13 §3: `up`'s worker serves every domain; `default` does not own it."""
+    a_token = server.client.create_token("default", "a")["token"]
+    b_token = new_domain(server, "b")
+    a, b = Client(server.url, a_token), Client(server.url, b_token)
+    live: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}  # worker events each one sees
+
+    listeners = {"a": Client(server.url, a_token), "b": Client(server.url, b_token)}
+
+    def listen(name: str) -> None:
+        with contextlib.suppress(httpx.HTTPError, RuntimeError):  # ended by closing the client
+            for event, _id, data in listeners[name].stream("/events?types=worker"):
+                if event == "worker":
+                    live[name].append(data)
+
+    for name in listeners:
+        threading.Thread(target=listen, args=(name,), daemon=True).start()
+    sleeper = {"executor": {"type": "shell", "script": "sleep 60"}}
+    a_run = a.trigger(a.create_job({"name": "a-long", **sleeper})["id"])
+    b_run = b.trigger(b.create_job({"name": "b-long", **sleeper})["id"])
+
+    def running_on_worker(client: Client, run_id: str) -> list[dict[str, Any]] | None:
+        workers = client.workers()
+        return workers if any(run_id in w["running"] for w in workers) else None
+
+    for client, mine, other in ((a, a_run, b_run), (b, b_run, a_run)):
+        workers = wait_for(
+            lambda c=client, r=mine["id"]: running_on_worker(c, r), 15, message="run"
+        )
+        assert len(workers) == 1, workers  # the one shared worker, seen by both domains
+        assert other["id"] not in str(workers), "a domain sees another domain's run on it"
+    # The live worker events (heartbeats) tell each domain of its runs on it, and only of those.
+    for name, mine, other in (("a", a_run, b_run), ("b", b_run, a_run)):
+        wait_for(
+            lambda n=name, r=mine["id"]: any(r in e["worker"]["running"] for e in live[n]),
+            15,
+            message=f"a live worker event with {name}'s run",
+        )
+        assert other["id"] not in str(live[name]), "a live event shows another domain's run"
+    for listener in listeners.values():
+        listener.close()
+    worker_id = a.workers()[0]["id"]
+    for token in (a_token, b_token):
+        refused = call(server, "POST", f"/workers/{worker_id}/drain", token)
+        assert refused.status_code == 403 and "only the admin" in refused.json()["detail"]
+    # The refused drains changed nothing: B's next run still starts.
+    quick = b.create_job({"name": "b-quick", "executor": {"type": "shell", "script": "true"}})
+    after = b.trigger(quick["id"])
+    wait_for(lambda: b.get_run(after["id"])["status"] == "succeeded", 15, message="B's run")
+    assert a.workers()[0]["status"] == "online"
+    for run, client in ((a_run, a), (b_run, b)):
+        client.cancel(run["id"])
+    # The admin may drain it, from any domain.
+    admin_b = call(
+        server, "POST", f"/workers/{worker_id}/drain", ADMIN, headers={"X-Hydra-Domain": "b"}
+    )
+    assert admin_b.status_code == 202
+    wait_for(lambda: a.workers()[0]["status"] == "draining", 15, message="the worker drains")

@@ -16,19 +16,33 @@ from typing import Any
 from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
 
 SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
+SUBSCRIBER_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
+# Worker events not yet read by ingest: past this much log text `emit` waits (a job flooding
+# output while the store is slow blocks on its pipe instead of growing the process).
 CANCEL_MARKER_TTL_SECONDS = 24 * 3600.0
+EVENTS_HIGH_WATER_BYTES = 16 * 1024 * 1024
+EVENTS_LOW_WATER_BYTES = 8 * 1024 * 1024
+
+
+def _text_bytes(event: dict[str, Any]) -> int:
+    data = event.get("data")
+    return len(data) if isinstance(data, str) else 0
 
 
 class _Subscription:
     def __init__(self, registry: set[_Subscription], key: str | None) -> None:
         self.key = key
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._bytes = 0
         self._registry = registry
         registry.add(self)
 
     def offer(self, event: dict[str, Any]) -> None:
         try:
+            if self._bytes + _text_bytes(event) > SUBSCRIBER_BUFFER_BYTES:
+                raise asyncio.QueueFull
             self._queue.put_nowait(event)
+            self._bytes += _text_bytes(event)
         except asyncio.QueueFull:
             # A subscriber that cannot keep up loses its stream; it reconnects and resumes.
             self._registry.discard(self)
@@ -43,6 +57,7 @@ class _Subscription:
             item = await self._queue.get()
             if item is None:
                 return
+            self._bytes -= _text_bytes(item)
             yield item
 
     async def close(self) -> None:
@@ -62,6 +77,9 @@ class MemoryBroker:
         self._receipts = itertools.count(1)
         self._events: deque[dict[str, Any]] = deque()
         self._events_ready = asyncio.Event()
+        self._events_bytes = 0
+        self._events_room = asyncio.Event()
+        self._events_room.set()
         self._live: set[_Subscription] = set()
         self._control: set[_Subscription] = set()
         self._cancels: dict[str, float] = {}
@@ -153,8 +171,14 @@ class MemoryBroker:
     # events ----------------------------------------------------------------------------------
 
     async def emit(self, events: list[dict[str, Any]]) -> None:
+        size = sum(_text_bytes(e) for e in events)
         self._events.extend(events)
+        self._events_bytes += size
         self._events_ready.set()
+        if size and self._events_bytes >= EVENTS_HIGH_WATER_BYTES:
+            # Only output waits: a heartbeat or a run's end never queues behind a flood.
+            self._events_room.clear()
+            await self._events_room.wait()
 
     async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]:
         if not self._events and timeout > 0:
@@ -167,6 +191,9 @@ class MemoryBroker:
         batch: list[dict[str, Any]] = []
         while self._events and len(batch) < count:
             batch.append(self._events.popleft())
+            self._events_bytes -= _text_bytes(batch[-1])
+        if self._events_bytes < EVENTS_LOW_WATER_BYTES:
+            self._events_room.set()
         return batch
 
     async def ack_events(self, events: list[dict[str, Any]]) -> None:

@@ -30,7 +30,12 @@ log = logging.getLogger(__name__)
 OUTBOX_BATCH = 500  # commands per pipeline
 OUTBOX_HIGH_WATER = 20_000  # queued items before `put` waits
 OUTBOX_LOW_WATER = 10_000
+# ... or queued bytes of field values: output events are up to 64 KiB, and 20,000 of them
+# were 1.3 GB held by a worker while Redis was away.
+OUTBOX_HIGH_WATER_BYTES = 32 * 1024 * 1024
+OUTBOX_LOW_WATER_BYTES = 16 * 1024 * 1024
 FEED_BUFFER = 10_000  # messages held for a slow subscriber; newer ones are dropped (hints)
+FEED_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
 FEED_POLL_SECONDS = 1.0
 
 # ("xadd", stream, fields) or ("ack", stream, group, entry id, started key)
@@ -71,10 +76,22 @@ async def settle_detached(timeout: float) -> None:
         await asyncio.wait(pending, timeout=timeout)
 
 
+def _text_bytes(event: dict[str, Any]) -> int:
+    data = event.get("data")
+    return len(data) if isinstance(data, str) else 0
+
+
+def _item_bytes(item: OutboxItem) -> int:
+    if item[0] != "xadd" or not isinstance(item[2], dict):
+        return 0
+    return sum(len(v) for v in item[2].values() if isinstance(v, (bytes, str)))
+
+
 class Outbox:
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._items: deque[OutboxItem] = deque()
+        self._bytes = 0
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -93,9 +110,10 @@ class Outbox:
 
     async def put(self, items: list[OutboxItem]) -> None:
         self._items.extend(items)
+        self._bytes += sum(_item_bytes(i) for i in items)
         self._empty.clear()
         self._wake.set()
-        if len(self._items) >= OUTBOX_HIGH_WATER:
+        if len(self._items) >= OUTBOX_HIGH_WATER or self._bytes >= OUTBOX_HIGH_WATER_BYTES:
             self._room.clear()
             await self._room.wait()
 
@@ -136,8 +154,8 @@ class Outbox:
                     continue
                 self.backoff.reset()
                 for _ in batch:
-                    self._items.popleft()
-                if len(self._items) < OUTBOX_LOW_WATER:
+                    self._bytes -= _item_bytes(self._items.popleft())
+                if len(self._items) < OUTBOX_LOW_WATER and self._bytes < OUTBOX_LOW_WATER_BYTES:
                     self._room.set()
             self._empty.set()
 
@@ -169,6 +187,7 @@ class PubSubFeed:
         self._channel = channel
         self._decode = decode
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(FEED_BUFFER)
+        self._bytes = 0
         self.subscribed = asyncio.Event()
         self.dropped = 0
         self._closed = False
@@ -182,6 +201,7 @@ class PubSubFeed:
             item = await self._queue.get()
             if item is None:
                 return
+            self._bytes -= _text_bytes(item)
             yield item
 
     async def close(self) -> None:
@@ -224,7 +244,11 @@ class PubSubFeed:
             await backoff.sleep()
 
     def _offer(self, item: dict[str, Any]) -> None:
+        size = _text_bytes(item)
         try:
+            if self._bytes + size > FEED_BUFFER_BYTES:
+                raise asyncio.QueueFull
             self._queue.put_nowait(item)
+            self._bytes += size
         except asyncio.QueueFull:
             self.dropped += 1

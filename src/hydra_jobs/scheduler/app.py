@@ -87,7 +87,7 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput) and exc.loc:
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
     headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
-    if isinstance(exc, RateLimited):  # a domain's run cap, the AI rate limit
+    if isinstance(exc, RateLimited):  # wrong tokens, a domain's run cap, the AI rate limit
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
@@ -178,6 +178,7 @@ def create_app(
             config = worker_settings or worker_config(settings, all_domains=True)
             worker = Worker(the_broker, config, rt.clock)
             app.state.worker = worker
+            rt.shared_worker = (config.domain, worker.id)
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
         if settle_heap:
             heap.settle()

@@ -6,10 +6,12 @@ Deny by default: every route but health depends on `authenticate`. Two kinds of 
 - domain tokens (`hydra_jobs.tokens`): looked up by id in the store on every call, so a
   revocation holds at once on every scheduler replica; secrets compared in constant time.
 A domain token that names another domain gets a 404 for it, as for any object not its own.
+Wrong tokens are throttled per client address (`throttle.py`); valid ones never are.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import time
@@ -18,8 +20,9 @@ from datetime import datetime
 from fastapi import Request
 
 from hydra_jobs.clock import Clock
-from hydra_jobs.errors import NotFound, Unauthorized
+from hydra_jobs.errors import NotFound, RateLimited, Unauthorized
 from hydra_jobs.scheduler.services import Principal
+from hydra_jobs.scheduler.throttle import AuthThrottle, client_key
 from hydra_jobs.store.base import Store, TokenRecord
 from hydra_jobs.tenancy import DEFAULT_DOMAIN, DOMAIN_PATTERN
 from hydra_jobs.tokens import matches, parse
@@ -55,11 +58,33 @@ class Authenticator:
         self._admin = admin_token.encode() if admin_token else None
         self.store = store
         self.clock = clock
+        self.throttle = AuthThrottle()
 
     async def __call__(self, request: Request) -> Principal:
         token = bearer_token(request)
         if token is None:
+            # Not counted: sending no token guesses nothing (a UI before its sign-in).
             raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        try:
+            return await self._check(request, token)
+        except _WrongToken:
+            await self._failed(request)
+            raise Unauthorized(INVALID) from None
+
+    async def _failed(self, request: Request) -> None:
+        """A wrong token: counted against its address, answered late or with a 429."""
+        key = client_key(request.client.host if request.client else None)
+        verdict = self.throttle.failed(key, time.monotonic())
+        if verdict.retry_after_seconds is not None:
+            raise RateLimited(
+                "too many requests with a wrong token from this address: "
+                f"try again in {verdict.retry_after_seconds} s",
+                retry_after=verdict.retry_after_seconds,
+            )
+        if verdict.delay_seconds:
+            await asyncio.sleep(verdict.delay_seconds)
+
+    async def _check(self, request: Request, token: str) -> Principal:
         wanted = requested_domain(request)
         if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
             domain = wanted or DEFAULT_DOMAIN
@@ -70,11 +95,12 @@ class Authenticator:
             return Principal(domain=domain, actor="admin", is_admin=True)
         parsed = parse(token)
         if parsed is None:
-            raise Unauthorized(INVALID)
+            raise _WrongToken
         record = await self.store.get_token(parsed.token_id)
-        if record is None or record.revoked_at is not None:
-            raise Unauthorized(INVALID)
-        if not matches(parsed, record.secret_hash):
+        if record is None or not matches(parsed, record.secret_hash):
+            raise _WrongToken
+        if record.revoked_at is not None:
+            # Not counted: whoever sends it knew the secret, so it is a stale client, no guess.
             raise Unauthorized(INVALID)
         if wanted is not None and wanted != record.domain:
             raise NotFound(f"domain '{wanted[:64]}' not found")
@@ -90,6 +116,10 @@ class Authenticator:
             return True  # the admin token lives in configuration: it changes with a restart
         record = await self.store.get_token(who.token_id)
         return record is not None and record.revoked_at is None
+
+
+class _WrongToken(Exception):
+    """A token that is not one of ours (malformed, unknown, wrong secret): maybe a guess."""
 
 
 class RevocationWatch:

@@ -44,7 +44,9 @@ class Engine:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.holder = f"scheduler-{secrets.token_hex(6)}"
-        self.hub = EventHub(rt.broker)
+        self.hub = EventHub(
+            rt.broker, rt.settings.event_replay_bytes, rt.settings.event_replay_seconds
+        )
         self.ingest = Ingest(rt)
         self.dispatcher = Dispatcher(rt)
         self.ticker = Ticker(rt)

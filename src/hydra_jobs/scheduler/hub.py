@@ -15,16 +15,29 @@ import contextlib
 import logging
 import re
 import secrets
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
+from hydra_jobs import heap
 from hydra_jobs.broker.base import Broker
 
 log = logging.getLogger(__name__)
 
+# The replay buffer and each listener's queue are bounded in events and in bytes: log events are
+# up to 64 KiB each, so 20,000 of them were 1.3 GB held by one replica (issue 13 §4).
 REPLAY_BUFFER_EVENTS = 20_000
+REPLAY_BUFFER_BYTES = 32 * 1024 * 1024  # default of HYDRA_EVENT_REPLAY_BYTES
 LISTENER_BUFFER_EVENTS = 5_000
+LISTENER_BUFFER_BYTES = 8 * 1024 * 1024  # a client this far behind is cut off; it resumes
+# All listeners together: past this, any listener that is behind at all is cut off (one that
+# keeps up holds nothing), so many slow streams cannot add up to 8 MiB each.
+LISTENERS_BUFFER_BYTES = 128 * 1024 * 1024
+EVENT_OVERHEAD_BYTES = 256  # a small event's dict and strings, roughly
+REPLAY_SECONDS = 300.0  # default of HYDRA_EVENT_REPLAY_SECONDS: older events are dropped
+EXPIRE_EVERY_SECONDS = 5.0
+RELEASE_AFTER_BYTES = 4 * 1024 * 1024  # freed this much of the buffer: give memory back
 
 Matcher = Callable[[dict[str, Any]], bool]
 RUN_ORDER_MEMORY = 50_000  # runs whose last status the hub remembers to drop stale events
@@ -60,20 +73,34 @@ class RunOrder:
         return False
 
 
+def event_bytes(event: dict[str, Any]) -> int:
+    """About what an event holds in memory: its log text (the bulk of big events) plus a flat
+    overhead; not exact, but proportional where it matters."""
+    data = event.get("data")
+    return EVENT_OVERHEAD_BYTES + (len(data) if isinstance(data, str) else 0)
+
+
 class Listener:
     def __init__(self, hub: EventHub, matcher: Matcher) -> None:
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue(
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any], int] | None] = asyncio.Queue(
             LISTENER_BUFFER_EVENTS
         )
+        self.queued_bytes = 0
         self.matcher = matcher
         self.overflowed = False
         self._hub = hub
 
-    def offer(self, event_id: str, event: dict[str, Any]) -> None:
+    def offer(self, event_id: str, event: dict[str, Any], size: int | None = None) -> None:
         if self.overflowed or not self.matcher(event):
             return
+        size = event_bytes(event) if size is None else size
         try:
-            self.queue.put_nowait((event_id, event))
+            if self.queued_bytes + size > LISTENER_BUFFER_BYTES or (
+                self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes
+            ):
+                raise asyncio.QueueFull
+            self.queue.put_nowait((event_id, event, size))
+            self._count(size)
         except asyncio.QueueFull:
             # The client is too slow: end its stream; it reconnects and resumes or resets.
             self.overflowed = True
@@ -85,21 +112,49 @@ class Listener:
                 self.queue.put_nowait(None)
                 return
             except asyncio.QueueFull:
-                self.queue.get_nowait()
+                item = self.queue.get_nowait()
+                if item is not None:
+                    self._count(-item[2])
+
+    def _count(self, size: int) -> None:
+        self.queued_bytes += size
+        self._hub.listener_bytes += size
 
     async def get(self) -> tuple[str, dict[str, Any]] | None:
-        return await self.queue.get()
+        item = await self.queue.get()
+        if item is None:
+            return None
+        event_id, event, size = item
+        self._count(-size)
+        return event_id, event
 
     def close(self) -> None:
         self._hub.listeners.discard(self)
+        self._count(-self.queued_bytes)  # what it still held is dropped with it
 
 
 class EventHub:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        replay_bytes: int = REPLAY_BUFFER_BYTES,
+        replay_seconds: float = REPLAY_SECONDS,
+        listeners_bytes: int = LISTENERS_BUFFER_BYTES,
+    ) -> None:
         self.broker = broker
+        self.listeners_bytes = listeners_bytes
+        self.listener_bytes = 0  # queued for all listeners
         self.epoch = secrets.token_hex(4)
         self.seq = 0
-        self.ring: deque[tuple[int, dict[str, Any]]] = deque(maxlen=REPLAY_BUFFER_EVENTS)
+        # (seq, event, size, monotonic time), oldest first; bounded by REPLAY_BUFFER_EVENTS,
+        # `replay_bytes` and, so that an idle replica does not keep a burst's logs, by age.
+        self.ring: deque[tuple[int, dict[str, Any], int, float]] = deque()
+        self.ring_bytes = 0
+        self.replay_bytes = replay_bytes
+        self.replay_seconds = replay_seconds
+        self._freed = 0  # bytes dropped from the ring since memory was last given back
+        self._inflow = 0  # bytes added to the ring since the last expiry
+        self._expiry: asyncio.Task[None] | None = None
         self.listeners: set[Listener] = set()
         self.order = RunOrder()
         self.stale_dropped = 0
@@ -107,12 +162,14 @@ class EventHub:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._pump(), name="event-hub")
+        self._expiry = asyncio.create_task(self._expire_forever(), name="event-hub-expiry")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._expiry):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for listener in list(self.listeners):
             listener._end()
 
@@ -136,10 +193,37 @@ class EventHub:
             self.stale_dropped += 1
             return
         self.seq += 1
-        self.ring.append((self.seq, event))
+        size = event_bytes(event)
+        self.ring.append((self.seq, event, size, time.monotonic()))
+        self.ring_bytes += size
+        self._inflow += size
+        while len(self.ring) > REPLAY_BUFFER_EVENTS or (
+            self.ring_bytes > self.replay_bytes and len(self.ring) > 1
+        ):
+            self._drop_oldest()
         event_id = f"{self.epoch}-{self.seq}"
         for listener in list(self.listeners):
-            listener.offer(event_id, event)
+            listener.offer(event_id, event, size)
+
+    def _drop_oldest(self) -> None:
+        size = self.ring.popleft()[2]
+        self.ring_bytes -= size
+        self._freed += size
+
+    def expire(self, now: float) -> None:
+        """Drop events older than `replay_seconds`; give memory back after a large drop."""
+        while self.ring and now - self.ring[0][3] > self.replay_seconds:
+            self._drop_oldest()
+        # Not while a burst goes on (what is freed is taken again at once): once it is over.
+        if self._freed >= RELEASE_AFTER_BYTES and self._inflow < RELEASE_AFTER_BYTES:
+            self._freed = 0
+            heap.release()
+        self._inflow = 0
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
+            self.expire(time.monotonic())
 
     def listen(self, matcher: Matcher, last_event_id: str | None = None) -> tuple[Listener, bool]:
         """Register a listener; replay what it missed. Returns (listener, resumed_ok)."""
@@ -152,8 +236,8 @@ class EventHub:
             if epoch != self.epoch or seq < oldest - 1 or seq > self.seq:
                 resumed = False
             else:
-                for event_seq, event in self.ring:
+                for event_seq, event, size, _ in self.ring:
                     if event_seq > seq:
-                        listener.offer(f"{self.epoch}-{event_seq}", event)
+                        listener.offer(f"{self.epoch}-{event_seq}", event, size)
         self.listeners.add(listener)
         return listener, resumed

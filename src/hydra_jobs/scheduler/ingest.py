@@ -26,6 +26,7 @@ from typing import Any
 
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
+from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.ingest_merge import Merged, Pair, merge_quick_runs, running_view
 from hydra_jobs.scheduler.runtime import Runtime
@@ -146,6 +147,7 @@ class Ingest:
         # broker forgets an event once it is read, so only then may the loop be cancelled.
         self._empty_handed = asyncio.Event()
         self._empty_handed.set()
+        self._shared_told: set[str] = set()  # domains told of runs on `up`'s worker
 
     async def run_forever(self) -> None:
         backoff = Backoff()
@@ -226,7 +228,7 @@ class Ingest:
         changed: list[Run] = []
         ended: list[Run] = []
         logs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        workers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        workers: list[Worker] = []
         unmerged: list[Pair] = []  # merged starts and ends that were refused: one by one
         for (event, op), result in zip(pairs, results, strict=True):
             both = merged.get(id(op))
@@ -256,9 +258,7 @@ class Ingest:
                     {"type": "log", "run_id": op.run_id, "offset": op.offset, "data": op.data}
                 )
             elif isinstance(op, UpsertWorker):
-                workers[op.worker.domain].append(
-                    {"type": "worker", "worker": op.worker.model_dump(mode="json")}
-                )
+                workers.append(op.worker)
         await self._publish(changed, logs, workers)
         if ended:
             await after_terminal(self.rt, ended)
@@ -268,13 +268,25 @@ class Ingest:
         self,
         changed: list[Run],
         logs: dict[str, list[dict[str, Any]]],
-        workers: dict[str, list[dict[str, Any]]],
+        workers: list[Worker],
     ) -> None:
         for domain, items in logs.items():
             await self.rt.broker.publish(domain, items)
         await self.rt.publish_runs(changed)
-        for domain, items in workers.items():
-            await self.rt.broker.publish(domain, items)
+        for worker in workers:
+            for domain, seen in (await self._views(worker)).items():
+                event = {"type": "worker", "worker": seen.model_dump(mode="json")}
+                await self.rt.broker.publish(domain, [event])
+
+    async def _views(self, worker: Worker) -> dict[str, Worker]:
+        """Who is told of a worker's change: its domain; for `up`'s shared worker, its home
+        domain and every domain that has (or just had) a run on it, each with its own runs."""
+        if not shared_worker.is_shared(self.rt, worker.id):
+            return {worker.domain: worker}
+        domains = await shared_worker.run_domains(self.rt, worker)
+        told = {worker.domain, *domains.values(), *self._shared_told}
+        self._shared_told = set(domains.values())
+        return {d: shared_worker.view(worker, domains, d) for d in told}
 
     async def _defer(self, event: dict[str, Any]) -> bool:
         """Keep a refused event for another try if it may just have overtaken its `started`."""

@@ -73,6 +73,8 @@ class Runtime:
     leader_until: float = math.inf
     relay_job: Callable[[str], None] | None = None
     keys: SchedulerKeys | None = None  # signing keys of a Redis deployment
+    # (home domain, id) of `up`'s embedded worker: it serves every domain (`services.py`).
+    shared_worker: tuple[str, str] | None = None
     audit: AuditLog = field(init=False)
     budget: RunBudget = field(init=False)  # runs each domain may still create, on this replica
     refused_runs: int = 0  # runs asked for by API calls refused over their domain's cap

@@ -9,11 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hydra_jobs.errors import Conflict, InvalidInput, NotFound
+from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport
+from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
+from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
 
@@ -162,6 +163,28 @@ async def get_run_scoped(rt: Runtime, who: Principal, run_id: str) -> Run:
     return await rt.store.get_run(who.domain, run_id)
 
 
+async def visible_workers(rt: Runtime, who: Principal) -> list[Worker]:
+    """The caller's domain's workers, and `up`'s embedded worker, which serves every domain:
+    each domain sees it, with only its own runs (`shared_worker.py`)."""
+    own = await rt.store.list_workers(who.domain)
+    if rt.shared_worker is None:
+        return own
+    home, shared_id = rt.shared_worker
+    try:
+        shared = await rt.store.get_worker(home, shared_id)
+    except NotFound:
+        return own  # it has not reported yet
+    mine = shared_worker.view(shared, await shared_worker.run_domains(rt, shared), who.domain)
+    return sorted([w for w in own if w.id != shared_id] + [mine], key=lambda w: w.id)
+
+
 async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:
-    await rt.store.get_worker(who.domain, worker_id)  # 404 unless it is in the caller's domain
-    await rt.broker.send_control(who.domain, {"type": "drain", "worker_id": worker_id})
+    if rt.shared_worker is not None and shared_worker.is_shared(rt, worker_id):
+        # Every domain's runs stop when it drains: no single domain may decide that.
+        if not who.is_admin:
+            raise Forbidden("the embedded worker serves every domain: only the admin may drain it")
+        home = rt.shared_worker[0]
+    else:
+        home = who.domain
+        await rt.store.get_worker(home, worker_id)  # 404 unless it is in the caller's domain
+    await rt.broker.send_control(home, {"type": "drain", "worker_id": worker_id})

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from hydra_jobs.models import Worker
 from hydra_jobs.scheduler.deps import PrincipalDep, RuntimeDep
-from hydra_jobs.scheduler.services import drain_worker
+from hydra_jobs.scheduler.services import drain_worker, visible_workers
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -19,11 +19,12 @@ class WorkerList(BaseModel):
 
 @router.get("", response_model=WorkerList)
 async def list_workers(who: PrincipalDep, rt: RuntimeDep) -> WorkerList:
-    return WorkerList(items=await rt.store.list_workers(who.domain))
+    return WorkerList(items=await visible_workers(rt, who))
 
 
 @router.post("/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED)
 async def drain(worker_id: str, who: PrincipalDep, rt: RuntimeDep) -> dict[str, str]:
     """The worker stops taking work and finishes what it runs."""
+    # `up`'s embedded worker serves every domain: only the admin may drain it (services.py).
     await drain_worker(rt, who, worker_id)
     return {"status": "draining", "worker_id": worker_id}
