@@ -47,6 +47,8 @@ import subprocess
 import sys
 import tempfile
 
+from hydra_jobs.worker import containment
+
 log = logging.getLogger(__name__)
 
 BOARD_SLOTS = 4096  # job groups the board holds; more running jobs than that use pipe lines
@@ -116,8 +118,11 @@ def main():
             elif op == b"q":
                 return
 
-if os.fork():  # detach: the guard is nobody's child, so it never shows up as a job of ours
+child = os.fork()
+if child:  # detach: the guard is nobody's child, so it never shows up as a job of ours
+    os.write(1, b"%d\n" % child)
     os._exit(0)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 main()
 """
 
@@ -146,13 +151,19 @@ class Guard:
         self.proc = subprocess.Popen(
             [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id, str(board_fd)],
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             close_fds=True,
             pass_fds=(board_fd,),
             start_new_session=True,
         )
         self.proc.wait(5.0)  # the launcher exits at once; the forked guard keeps the pipe
+        assert self.proc.stdout is not None
+        with self.proc.stdout:
+            pid = self.proc.stdout.readline().strip()
+        if pid.isdigit():
+            # A subreaper worker adopts the guard: it is no job's process (containment.py).
+            containment.exempt(int(pid))
         for pgid in self._groups:
             self._write(f"+{pgid}\n")
         if self._budget is not None:

@@ -1,0 +1,220 @@
+"""Processes that try to outlive their run (issue 13 §2): setsid daemons, double-fork daemons with
+and without a cleared environment, and a job that keeps forking setsid children while it is being
+killed. Each escape is tried with a per-run cgroup and with the subreaper fallback; afterwards no
+process the run started may be alive, found through the job's own report of its pids and through
+`/proc` (every process whose environment carries the run's marker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psutil
+import pytest
+
+from hydra_jobs.worker import containment
+from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process containment"),
+]
+
+GONE_TIMEOUT_SECONDS = 5.0  # killed orphans must also be reaped, by us or by PID 1
+
+# A daemon that leaves the job's session and closes its output: in no group, tree or pipe of ours.
+SETSID_DAEMON = """
+setsid sh -c 'echo "daemon=$$" >{out}; exec sleep 300' >/dev/null 2>&1 &
+while [ ! -s {out} ]; do sleep 0.01; done
+echo started
+"""
+
+# The classic double fork: child calls setsid, forks the daemon and exits; the daemon is orphaned.
+DOUBLE_FORK = """
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        with open(sys.argv[1], "w") as fh:
+            fh.write(f"daemon={os.getpid()}\\n")
+        fd = os.open(os.devnull, os.O_RDWR)
+        for n in (0, 1, 2):
+            os.dup2(fd, n)
+        env = {} if sys.argv[2] == "clear" else dict(os.environ)
+        os.execve("/bin/sleep", ["sleep", "300"], env)
+    os._exit(0)
+os.wait()
+print("started", flush=True)
+"""
+
+# Ignores TERM and keeps starting setsid children (each with a cleared environment, so only the
+# containment can find them) until it is killed.
+FORKER_TEMPLATE = """
+trap '' TERM
+echo started
+while :; do
+  setsid env -i /bin/sleep {seconds} >/dev/null 2>&1 &
+  sleep 0.01
+done
+"""
+
+
+def marker_spec(argv: list[str], **kwargs: Any) -> ProcessSpec:
+    env = {"PATH": os.environ["PATH"], "HYDRA_RUN_ID": uuid.uuid4().hex}
+    return ProcessSpec(argv=argv, env=env, **kwargs)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def marked(run_id: str) -> list[int]:
+    """Every live process whose environment carries this run's marker."""
+    needle = f"\0HYDRA_RUN_ID={run_id}\0".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as fh:
+                if needle in b"\0" + fh.read() + b"\0" and alive(int(name)):
+                    found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+def daemon_pid(path: str) -> int:
+    wait_for(lambda: os.path.exists(path) and "\n" in open(path).read(), 5, "the daemon's pid")
+    with open(path) as fh:
+        return int(fh.read().split("=")[1])
+
+
+@pytest.fixture(params=["cgroup", "subreaper"])
+def mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "cgroup" and not containment.cgroups_available():
+        pytest.skip("no writable cgroup v2 hierarchy on this host")  # CI has one (see README)
+    yield request.param
+
+
+def contained(spec: ProcessSpec, mode: str) -> ProcessSpec:
+    return ProcessSpec(**{**_fields(spec), "use_cgroup": mode == "cgroup"})
+
+
+def _fields(spec: ProcessSpec) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}
+
+
+async def run(spec: ProcessSpec, cancel: asyncio.Event | None = None) -> ProcessResult:
+    async def sink(_text: str) -> None:
+        return None
+
+    return await run_process(spec, sink, cancel or asyncio.Event())
+
+
+def assert_nothing_left(result: ProcessResult, spec: ProcessSpec, pids: list[int]) -> None:
+    assert pids, "the test collected no processes, so it proves nothing"
+    assert [p for p in pids if alive(p)] == []
+    assert marked(spec.env["HYDRA_RUN_ID"]) == []
+    wait_for(
+        lambda: not any(psutil.pid_exists(p) and not alive(p) and _ours(p) for p in pids),
+        GONE_TIMEOUT_SECONDS,
+        "zombies reaped",
+    )
+
+
+def _ours(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).ppid() == os.getpid()
+    except psutil.Error:
+        return False
+
+
+async def test_setsid_daemon_of_a_succeeding_job_is_killed(mode: str, tmp_path: Any) -> None:
+    out = str(tmp_path / "daemon")
+    spec = contained(marker_spec(["sh", "-c", SETSID_DAEMON.format(out=out)]), mode)
+
+    result = await run(spec)
+
+    assert (result.outcome, result.exit_code) == (Outcome.EXITED, 0)
+    pid = daemon_pid(out)
+    assert_nothing_left(result, spec, [pid])
+    assert result.processes_killed >= 1
+
+
+@pytest.mark.parametrize("env", ["kept", "clear"])
+async def test_double_fork_daemon_is_killed(mode: str, env: str, tmp_path: Any) -> None:
+    out = str(tmp_path / "daemon")
+    spec = contained(marker_spec([sys.executable, "-c", DOUBLE_FORK, out, env]), mode)
+
+    result = await run(spec)
+
+    assert (result.outcome, result.exit_code) == (Outcome.EXITED, 0)
+    pid = daemon_pid(out)
+    assert_nothing_left(result, spec, [pid])
+    assert result.processes_killed == 1
+
+
+async def test_double_fork_daemon_of_a_timed_out_job_is_killed(mode: str, tmp_path: Any) -> None:
+    out = str(tmp_path / "daemon")
+    code = DOUBLE_FORK + "import time; time.sleep(300)\n"
+    spec = contained(
+        marker_spec([sys.executable, "-c", code, out, "clear"], timeout_seconds=1.0), mode
+    )
+
+    result = await run(spec)
+
+    assert result.outcome is Outcome.TIMED_OUT
+    pid = daemon_pid(out)
+    assert_nothing_left(result, spec, [pid])
+    assert result.processes_killed == 2  # the main process and the daemon
+
+
+async def test_job_forking_setsid_children_through_the_grace_period_leaves_nothing(
+    mode: str,
+) -> None:
+    seconds = f"300.{uuid.uuid4().int % 10**9}"  # tells its sleeps from anyone else's
+    script = FORKER_TEMPLATE.format(seconds=seconds)
+    spec = contained(
+        marker_spec(["sh", "-c", script], timeout_seconds=0.5, kill_grace_seconds=1.0), mode
+    )
+    seen: set[int] = set()
+    task = asyncio.create_task(run(spec))
+    # Watch the run's processes (children of the forker, or adopted ones) until it has ended.
+    while not task.done():
+        seen.update(_sleepers(seconds))
+        await asyncio.sleep(0.02)
+
+    result = await task
+
+    assert result.outcome is Outcome.TIMED_OUT
+    assert len(seen) > 10, "the job did not fork during its grace period"
+    assert _sleepers(seconds) == set()
+    assert [p for p in seen if alive(p)] == []
+    assert result.processes_killed >= len(seen)
+
+
+def _sleepers(seconds: str) -> set[int]:
+    """The forker's `sleep` children (env -i leaves no marker to find them by)."""
+    found = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        if proc.info["cmdline"] == ["/bin/sleep", seconds] and alive(proc.pid):
+            found.add(proc.pid)
+    return found
