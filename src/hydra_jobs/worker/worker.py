@@ -474,6 +474,8 @@ class Worker:
                 timeout_seconds=spec.timeout_seconds,
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
+                use_cgroup=self.config.cgroups,
+                keep_daemons=spec.keep_daemons,
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
@@ -507,7 +509,10 @@ class Worker:
             "status": status,
             "exit_code": result.exit_code,
             "error": error,
-            "resource_usage": result.usage.as_dict(),
+            "resource_usage": {
+                **result.usage.as_dict(),
+                "processes_killed": result.processes_killed,
+            },
             "at": self.clock.now().isoformat(),
             "log_truncated": result.truncated,
             **({"source_commit": slot.source_commit} if slot.source_commit else {}),
