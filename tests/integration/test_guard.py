@@ -6,14 +6,17 @@ the groups the worker registered: on the board (shared memory) or, past its slot
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 
+from hydra_jobs.worker import containment
 from hydra_jobs.worker import guard as guard_module
 from hydra_jobs.worker.guard import Guard
 
@@ -105,3 +108,42 @@ def test_a_missed_heartbeat_kills_the_board_groups(jobs: list[subprocess.Popen[b
         wait_until(lambda: proc.poll() is not None, 5, "the frozen worker's job killed")
     finally:
         guard.close()
+
+
+@pytest.mark.skipif(not containment.cgroups_available(), reason="no writable cgroup v2 here")
+def test_a_dead_workers_run_cgroups_are_killed_and_removed() -> None:
+    # A daemon that left the job's group and cleared its environment: only its cgroup finds it.
+    cgroup = containment.RunCgroup.create()
+    assert cgroup is not None
+    parent = containment.parent_cgroup()
+    assert parent is not None
+    script = "setsid env -i sleep 60 >/dev/null 2>&1 & echo $!; wait"
+    proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, start_new_session=True)
+    guard = Guard("test-worker")
+    try:
+        assert cgroup.adopt(proc.pid)
+        assert proc.stdout is not None
+        daemon = int(proc.stdout.readline())
+        wait_until(lambda: daemon in cgroup.members(), 5, "the daemon in the run's cgroup")
+        guard.start()
+        guard.add_cgroup(str(parent))
+        die(guard)
+        wait_until(lambda: proc.poll() is not None, 5, "the job killed")
+        wait_until(lambda: not os.path.exists(cgroup.path), 5, "the run's cgroup removed")
+        wait_until(lambda: not alive(daemon), 5, "the daemon killed")
+    finally:
+        guard.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        cgroup.kill()
+        cgroup.remove()
+        with contextlib.suppress(ChildProcessError):  # adopted if this process is a subreaper
+            os.waitpid(daemon, os.WNOHANG)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -306,7 +306,11 @@ class _Parent:
 
     def child(self) -> Path:
         path = self.path / f"run-{next(self._ids)}"
-        path.mkdir()
+        try:
+            path.mkdir()
+        except FileNotFoundError:  # removed under us (by our guard, which thought us dead)
+            self.path.mkdir(exist_ok=True)
+            path.mkdir()
         return path
 
     def remove(self) -> None:

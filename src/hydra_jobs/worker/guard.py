@@ -6,8 +6,10 @@ also means nothing takes them down when the worker goes. Options considered:
 
 - `prctl(PR_SET_PDEATHSIG)` in each job: needs `preexec_fn` (slow, unsafe with threads), fires on
   the death of the forking *thread*, and reaches only the direct child, not the job's tree.
-- a cgroup per job: exact, but needs cgroup v2 delegation, which containers and unprivileged
-  workers usually lack.
+- a cgroup per job alone: exact, but needs cgroup v2 delegation, which containers and
+  unprivileged workers usually lack. Where the worker has it (containment.py), the guard is told
+  the parent cgroup of the worker's runs too and kills it with `cgroup.kill`, which also ends the
+  daemons that left every group and cleared their environment.
 - a state file of job pgids killed by the next worker on that host: too late (the run may already
   be retried elsewhere), and nothing runs if the worker is not restarted.
 - this guard: one helper process per worker, detached into its own session (so a signal to the
@@ -57,6 +59,29 @@ _SLOT = struct.Struct("i")
 GUARD_SOURCE = r"""
 import mmap, os, select, signal, struct, sys, time
 
+def kill_cgroups(cgroups, remove):
+    for path in cgroups:
+        try:
+            with open(path + "/cgroup.kill", "w") as fh:
+                fh.write("1")
+        except OSError:
+            pass
+    for _ in range(100 if remove else 0):  # emptied asynchronously: rmdir fails until then
+        left = False
+        for path in cgroups:
+            try:
+                for name in os.listdir(path):
+                    if name.startswith("run-"):
+                        os.rmdir(path + "/" + name)
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left = True
+        if not left:
+            return
+        time.sleep(0.01)
+
 def kill_all(groups, marker):
     for pgid in list(groups):
         try:
@@ -92,17 +117,19 @@ def on_board(board):
 def main():
     marker = b"\0HYDRA_WORKER_ID=" + sys.argv[1].encode() + b"\0"
     board = mmap.mmap(int(sys.argv[2]), 0)
-    groups, deadline, pending = set(), None, b""
+    groups, cgroups, deadline, pending = set(), set(), None, b""
     while True:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([0], [], [], timeout)
         if not ready:
+            kill_cgroups(cgroups, False)
             kill_all(groups | on_board(board), marker)
             groups.clear()
             deadline = None
             continue
         chunk = os.read(0, 65536)
         if not chunk:
+            kill_cgroups(cgroups, True)
             kill_all(groups | on_board(board), marker)
             return
         lines = (pending + chunk).split(b"\n")
@@ -113,6 +140,8 @@ def main():
                 groups.add(int(arg))
             elif op == b"-":
                 groups.discard(int(arg))
+            elif op == b"c":
+                cgroups.add(arg.decode())
             elif op == b"d":
                 deadline = time.monotonic() + float(arg)
             elif op == b"q":
@@ -139,6 +168,7 @@ class Guard:
         self.proc: subprocess.Popen[bytes] | None = None
         self._groups: set[int] = set()  # the groups that did not fit on the board
         self._budget: float | None = None
+        self._cgroups: list[str] = []  # the worker's parent cgroup of its runs (containment.py)
         self._outbox: list[str] = []  # lines of this event-loop turn, written together
         self._board_file = tempfile.TemporaryFile(prefix="hydra-guard-")
         self._board_file.truncate(BOARD_SLOTS * _SLOT.size)
@@ -166,6 +196,8 @@ class Guard:
             containment.exempt(int(pid))
         for pgid in self._groups:
             self._write(f"+{pgid}\n")
+        for path in self._cgroups:
+            self._write(f"c{path}\n")
         if self._budget is not None:
             self._write(f"d{self._budget:.3f}\n")
 
@@ -186,6 +218,11 @@ class Guard:
             return
         self._groups.discard(pgid)
         self._send(f"-{pgid}\n")
+
+    def add_cgroup(self, path: str) -> None:
+        """Kill every process in the cgroup `path` (and its children) when killing the jobs."""
+        self._cgroups.append(path)
+        self._send(f"c{path}\n")
 
     def arm(self, seconds: float) -> None:
         """Kill every job unless told again within `seconds` (sent after each lease renewal)."""

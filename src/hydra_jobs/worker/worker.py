@@ -31,6 +31,7 @@ from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.worker import containment
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -121,6 +122,9 @@ class Worker:
         if self.config.guard and guard_supported():
             self.guard = Guard(self.id)
             self.guard.start()
+            if self.config.cgroups and containment.cgroups_available():
+                # The runs' cgroups are under one parent: killing it ends every run's processes.
+                self.guard.add_cgroup(str(containment.parent_cgroup()))
         tasks: list[asyncio.Task[None]] = []
         try:
             if not await self._first_renewal():
