@@ -31,6 +31,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -378,13 +379,17 @@ _parent: _Parent | None = None
 _cgroups_failed = False
 
 
+_parent_lock = threading.Lock()  # the first runs are spawned by several threads at once
+
+
 def _the_parent() -> _Parent | None:
     global _parent, _cgroups_failed
-    if _parent is None and not _cgroups_failed and _LINUX:
-        _parent = _Parent.create()
-        _cgroups_failed = _parent is None
-        if _parent is not None:
-            atexit.register(_close_parent)
+    with _parent_lock:
+        if _parent is None and not _cgroups_failed and _LINUX:
+            _parent = _Parent.create()
+            _cgroups_failed = _parent is None
+            if _parent is not None:
+                atexit.register(_close_parent)
     return _parent
 
 
