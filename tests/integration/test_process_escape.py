@@ -218,3 +218,31 @@ def _sleepers(seconds: str) -> set[int]:
         if proc.info["cmdline"] == ["/bin/sleep", seconds] and alive(proc.pid):
             found.add(proc.pid)
     return found
+
+
+async def test_runs_spawned_at_once_by_a_fresh_worker_each_get_their_own_cgroup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not containment.cgroups_available():
+        pytest.skip("no writable cgroup v2 hierarchy on this host")
+    containment._close_parent()  # as when a worker starts: its parent cgroup is yet to be made
+    real_create = containment._Parent.create
+
+    def slow_create() -> containment._Parent | None:
+        time.sleep(0.05)  # the spawner threads all arrive while the first one creates it
+        return real_create()
+
+    monkeypatch.setattr(containment._Parent, "create", slow_create)
+    script = "sleep 0.2; cat /proc/self/cgroup"  # cat is forked well after the move
+    outputs: list[str] = []
+
+    async def sink(text: str) -> None:
+        outputs.append(text)
+
+    spec = marker_spec(["sh", "-c", script])
+    results = await asyncio.gather(*(run_process(spec, sink, asyncio.Event()) for _ in range(8)))
+
+    assert [r.exit_code for r in results] == [0] * 8
+    cgroups = [line for text in outputs for line in text.splitlines() if line.startswith("0::")]
+    assert len(cgroups) == 8 and len(set(cgroups)) == 8, cgroups
+    assert all("/hydra-" in line and "/run-" in line for line in cgroups), cgroups
