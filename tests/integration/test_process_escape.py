@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from hydra_jobs.worker import containment
+from hydra_jobs.worker.guard import Guard
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
 
 pytestmark = [
@@ -246,3 +247,33 @@ async def test_runs_spawned_at_once_by_a_fresh_worker_each_get_their_own_cgroup(
     cgroups = [line for text in outputs for line in text.splitlines() if line.startswith("0::")]
     assert len(cgroups) == 8 and len(set(cgroups)) == 8, cgroups
     assert all("/hydra-" in line and "/run-" in line for line in cgroups), cgroups
+
+
+async def test_the_workers_guard_adopted_during_a_run_is_not_taken_for_its_daemon() -> None:
+    # The guard's launcher exits at once, so this process (a subreaper) adopts the guard; it was
+    # created during the run, outside any session of ours, without a marker: like a daemon.
+    assert containment.ensure_subreaper()
+    started = asyncio.Event()
+
+    async def on_start(_pid: int) -> None:
+        started.set()
+
+    async def sink(_text: str) -> None:
+        return None
+
+    cancel = asyncio.Event()
+    spec = ProcessSpec(argv=["sleep", "30"], env={"PATH": os.environ["PATH"]}, use_cgroup=False)
+    task = asyncio.create_task(run_process(spec, sink, cancel, on_start))
+    await started.wait()
+    before = set(containment.children(os.getpid()))
+    guard = Guard("test-worker")
+    guard.start()
+    try:
+        (guard_pid,) = set(containment.children(os.getpid())) - before  # adopted by us
+        cancel.set()
+        result = await task
+        assert result.outcome is Outcome.CANCELLED
+        assert alive(guard_pid), "the run's end killed the worker's guard"
+    finally:
+        guard.close()
+    assert not psutil.pid_exists(guard_pid), "the adopted guard was left a zombie"

@@ -177,6 +177,11 @@ def exempt(pid: int) -> None:
     _exempt.add(pid)
 
 
+def helpers() -> frozenset[int]:
+    """The worker's own helpers this process adopted (see `exempt`)."""
+    return frozenset(_exempt)
+
+
 def ensure_subreaper() -> bool:
     """Make this process the child subreaper of its descendants (once); False if impossible."""
     global _subreaper

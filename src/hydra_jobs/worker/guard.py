@@ -48,11 +48,13 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 from hydra_jobs.worker import containment
 
 log = logging.getLogger(__name__)
 
+GUARD_EXIT_WAIT_SECONDS = 1.0  # a guard told to quit does at once
 BOARD_SLOTS = 4096  # job groups the board holds; more running jobs than that use pipe lines
 _SLOT = struct.Struct("i")
 
@@ -166,6 +168,7 @@ class Guard:
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
         self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None  # the guard itself (the launcher's child)
         self._groups: set[int] = set()  # the groups that did not fit on the board
         self._budget: float | None = None
         self._cgroups: list[str] = []  # the worker's parent cgroup of its runs (containment.py)
@@ -193,7 +196,8 @@ class Guard:
             pid = self.proc.stdout.readline().strip()
         if pid.isdigit():
             # A subreaper worker adopts the guard: it is no job's process (containment.py).
-            containment.exempt(int(pid))
+            self.pid = int(pid)
+            containment.exempt(self.pid)
         for pgid in self._groups:
             self._write(f"+{pgid}\n")
         for path in self._cgroups:
@@ -239,9 +243,22 @@ class Guard:
                 with contextlib.suppress(OSError):
                     self.proc.stdin.close()
             self.proc = None
+            self._reap()
         if not self._board.closed:
             self._board.close()
             self._board_file.close()
+
+    def _reap(self) -> None:
+        """A subreaper worker adopted the guard: collect it once it quits, or it stays a zombie."""
+        deadline = time.monotonic() + GUARD_EXIT_WAIT_SECONDS
+        while self.pid is not None and time.monotonic() < deadline:
+            try:
+                if os.waitpid(self.pid, os.WNOHANG)[0] == self.pid:
+                    break
+            except ChildProcessError:  # not ours (no subreaper): PID 1 reaps it
+                break
+            time.sleep(0.001)
+        self.pid = None
 
     def _send(self, line: str) -> None:
         """Queue `line` for the end of this event-loop turn (at once outside a loop).
