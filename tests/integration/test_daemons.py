@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hydra_jobs.worker import containment
+from tests.cgroups import require_cgroups
 from tests.conftest import Server
 
 pytestmark = [
@@ -64,8 +64,8 @@ def alive(pid: int) -> bool:
 def test_a_daemon_ends_with_its_run_and_is_counted(
     make_server: Callable[..., Server], tmp_path: Path, cgroups: str
 ) -> None:
-    if cgroups == "true" and not containment.cgroups_available():
-        pytest.skip("no writable cgroup v2 hierarchy on this host")
+    if cgroups == "true":
+        require_cgroups()
     server = make_server(HYDRA_CGROUPS=cgroups)
     pid_file = tmp_path / "daemon.pid"
     job = server.job("daemon", DAEMON, type="python", env={"PID_FILE": str(pid_file)})

@@ -19,6 +19,7 @@ import pytest
 from hydra_jobs.worker import containment
 from hydra_jobs.worker import guard as guard_module
 from hydra_jobs.worker.guard import Guard
+from tests.cgroups import require_cgroups
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no process groups on Windows")
 
@@ -110,8 +111,8 @@ def test_a_missed_heartbeat_kills_the_board_groups(jobs: list[subprocess.Popen[b
         guard.close()
 
 
-@pytest.mark.skipif(not containment.cgroups_available(), reason="no writable cgroup v2 here")
 def test_a_dead_workers_run_cgroups_are_killed_and_removed() -> None:
+    require_cgroups()
     # A daemon that left the job's group and cleared its environment: only its cgroup finds it.
     cgroup = containment.RunCgroup.create()
     assert cgroup is not None

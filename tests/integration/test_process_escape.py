@@ -21,6 +21,7 @@ import pytest
 from hydra_jobs.worker import containment
 from hydra_jobs.worker.guard import Guard
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from tests.cgroups import require_cgroups
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -110,8 +111,8 @@ def daemon_pid(path: str) -> int:
 
 @pytest.fixture(params=["cgroup", "subreaper"])
 def mode(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "cgroup" and not containment.cgroups_available():
-        pytest.skip("no writable cgroup v2 hierarchy on this host")  # CI has one (see README)
+    if request.param == "cgroup":
+        require_cgroups()
     yield request.param
 
 
@@ -224,8 +225,7 @@ def _sleepers(seconds: str) -> set[int]:
 async def test_runs_spawned_at_once_by_a_fresh_worker_each_get_their_own_cgroup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not containment.cgroups_available():
-        pytest.skip("no writable cgroup v2 hierarchy on this host")
+    require_cgroups()
     containment._close_parent()  # as when a worker starts: its parent cgroup is yet to be made
     real_create = containment._Parent.create
 
@@ -277,3 +277,26 @@ async def test_the_workers_guard_adopted_during_a_run_is_not_taken_for_its_daemo
     finally:
         guard.close()
     assert not psutil.pid_exists(guard_pid), "the adopted guard was left a zombie"
+
+
+async def test_a_host_without_a_usable_cgroup_falls_back_to_the_subreaper(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # A directory that looks like the worker's cgroup but is not on cgroupfs (as a read-only or
+    # foreign mount would be): no cgroup for the run, and its daemon still dies with it.
+    fake = tmp_path / "cgroup"
+    fake.mkdir()
+    (fake / "cgroup.procs").write_text("")
+    monkeypatch.setattr(containment, "own_cgroup_dir", lambda: fake)
+    monkeypatch.setattr(containment, "_parent", None)  # as when a worker starts
+    monkeypatch.setattr(containment, "_cgroups_failed", False)
+    out = str(tmp_path / "daemon")
+    spec = marker_spec([sys.executable, "-c", DOUBLE_FORK, out, "clear"])
+
+    result = await run(spec)
+
+    assert containment.parent_cgroup() is None
+    assert [p.name for p in fake.iterdir()] == ["cgroup.procs"]
+    assert (result.outcome, result.exit_code) == (Outcome.EXITED, 0)
+    assert_nothing_left(result, spec, [daemon_pid(out)])
+    assert result.processes_killed == 1

@@ -303,6 +303,10 @@ class _Parent:
         except OSError as exc:
             log.info("cgroups unavailable (%s): using the subreaper fallback", exc)
             return None
+        if not (path / "cgroup.procs").exists():  # not a cgroup file system after all
+            _rmdir(path)
+            log.info("%s is no cgroup v2 directory: using the subreaper fallback", base)
+            return None
         with contextlib.suppress(OSError):  # measure memory where the controller is delegated
             available = (path / "cgroup.controllers").read_text().split()
             for name in ("memory", "pids"):
