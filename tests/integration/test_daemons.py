@@ -15,8 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from hydra_jobs.client import Client
+from hydra_jobs.worker import containment
 from tests.cgroups import require_cgroups
-from tests.conftest import Server
+from tests.conftest import ADMIN, Server, wait_for
+from tests.procs import UpProcess
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -100,3 +103,22 @@ def test_keep_daemons_lets_a_daemon_outlive_its_run(server: Server, tmp_path: Pa
         with_parent = psutil.Process(pid).ppid() if psutil.pid_exists(pid) else None
         if with_parent == os.getpid():  # adopted by this process (the subreaper): reap it
             os.waitpid(pid, 0)
+
+
+def test_a_stopped_worker_leaves_no_cgroup_behind(tmp_path: Path) -> None:
+    require_cgroups()
+    up = UpProcess(tmp_path / "data").start()
+    try:
+        assert up.proc is not None
+        base = containment.own_cgroup_dir_of(up.proc.pid)
+        assert base is not None
+        parent = base / f"hydra-{up.proc.pid}"
+        client = Client(up.url, ADMIN)
+        job = client.create_job({"name": "one", "executor": {"type": "shell", "script": "true"}})
+        run = client.trigger(job["id"])
+        wait_for(lambda: client.get_run(run["id"])["status"] == "succeeded", 15, message="run")
+        assert parent.is_dir(), "the run got no cgroup"
+        client.close()
+    finally:
+        up.stop()  # SIGTERM: uvicorn re-raises it once shut down, so no exit handler runs
+    assert not parent.exists()

@@ -263,10 +263,15 @@ def _unescape(path: str) -> str:
 
 def own_cgroup_dir() -> Path | None:
     """This process's cgroup v2 directory, from /proc/self/mountinfo and /proc/self/cgroup."""
+    return own_cgroup_dir_of("self")
+
+
+def own_cgroup_dir_of(pid: int | str) -> Path | None:
+    """The cgroup v2 directory of process `pid` (as seen from its mount namespace)."""
     try:
-        with open("/proc/self/cgroup") as fh:
+        with open(f"/proc/{pid}/cgroup") as fh:
             own = next((ln[3:].rstrip("\n") for ln in fh if ln.startswith("0::")), None)
-        with open("/proc/self/mountinfo") as fh:
+        with open(f"/proc/{pid}/mountinfo") as fh:
             mounts = [ln.split() for ln in fh]
     except OSError:
         return None
@@ -400,6 +405,22 @@ def _the_parent() -> _Parent | None:
             if _parent is not None:
                 atexit.register(_close_parent)
     return _parent
+
+
+def release() -> None:
+    """A worker stops: remove the parent cgroup unless a run still uses it. Needed besides the
+    exit handler, which does not run when a signal ends the process (uvicorn re-raises SIGTERM)."""
+    global _parent
+    with _parent_lock:
+        if _parent is None:
+            return
+        try:
+            _parent.path.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:  # EBUSY: runs of another worker of this process are still going
+            return
+        _parent = None
 
 
 def _close_parent() -> None:

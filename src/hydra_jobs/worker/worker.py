@@ -164,6 +164,7 @@ class Worker:
             await self.broker.drop_worker_lease(self.id)
         if self.guard is not None:
             self.guard.close()
+        containment.release()
 
     async def _first_renewal(self) -> bool:
         backoff = Backoff()
