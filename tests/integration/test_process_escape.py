@@ -55,6 +55,17 @@ os.wait()
 print("started", flush=True)
 """
 
+# Appended to DOUBLE_FORK: the job waits until its daemon has exec'd.
+EXECED = """
+while True:
+    try:
+        pid = int(open(sys.argv[1]).read().split("=")[1])
+        if open(f"/proc/{pid}/cmdline", "rb").read().startswith(b"sleep"):
+            break
+    except (OSError, IndexError, ValueError):
+        pass
+"""
+
 # Ignores TERM and keeps starting setsid children (each with a cleared environment, so only the
 # containment can find them) until it is killed.
 FORKER_TEMPLATE = """
@@ -300,3 +311,36 @@ async def test_a_host_without_a_usable_cgroup_falls_back_to_the_subreaper(
     assert (result.outcome, result.exit_code) == (Outcome.EXITED, 0)
     assert_nothing_left(result, spec, [daemon_pid(out)])
     assert result.processes_killed == 1
+
+
+async def test_subreaper_never_ends_an_orphan_another_running_run_may_own(tmp_path: Any) -> None:
+    # Without a cgroup, a daemon with no marker created while two runs were going may belong to
+    # either: the first run to end leaves it, the last one ends it.
+    cancel = asyncio.Event()
+    started = asyncio.Event()
+
+    async def on_start(_pid: int) -> None:
+        started.set()
+
+    async def sink(_text: str) -> None:
+        return None
+
+    other_spec = marker_spec(["sleep", "30"], use_cgroup=False)
+    other = asyncio.create_task(run_process(other_spec, sink, cancel, on_start))
+    await started.wait()
+    out = str(tmp_path / "daemon")
+    # Until it execs, the daemon still carries this run's marker (and is rightly its own), so
+    # the job ends only once the daemon runs sleep with its empty environment.
+    code = DOUBLE_FORK + EXECED
+    spec = marker_spec([sys.executable, "-c", code, out, "clear"], use_cgroup=False)
+
+    result = await run(spec)
+
+    pid = daemon_pid(out)
+    assert result.processes_killed == 0
+    assert alive(pid), "ended while a run that may own it was going"
+    cancel.set()
+    other_result = await other
+    assert other_result.outcome is Outcome.CANCELLED
+    assert_nothing_left(other_result, spec, [pid])
+    assert other_result.processes_killed == 2  # its own main process and the orphan
