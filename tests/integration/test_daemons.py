@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 from hydra_jobs.client import Client
-from hydra_jobs.worker import containment
-from tests.cgroups import require_cgroups
+from hydra_jobs.worker import cgroups
+from tests.cgroup_hosts import require_cgroups
 from tests.conftest import ADMIN, Server, wait_for
 from tests.procs import UpProcess
 
@@ -110,7 +110,7 @@ def test_a_stopped_worker_leaves_no_cgroup_behind(tmp_path: Path) -> None:
     up = UpProcess(tmp_path / "data").start()
     try:
         assert up.proc is not None
-        base = containment.own_cgroup_dir_of(up.proc.pid)
+        base = cgroups.own_cgroup_dir_of(up.proc.pid)
         assert base is not None
         parent = base / f"hydra-{up.proc.pid}"
         client = Client(up.url, ADMIN)

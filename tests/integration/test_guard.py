@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 import psutil
 import pytest
 
-from hydra_jobs.worker import containment
+from hydra_jobs.worker import cgroups
 from hydra_jobs.worker import guard as guard_module
 from hydra_jobs.worker.guard import Guard
-from tests.cgroups import require_cgroups
+from tests.cgroup_hosts import require_cgroups
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no process groups on Windows")
 
@@ -114,9 +114,9 @@ def test_a_missed_heartbeat_kills_the_board_groups(jobs: list[subprocess.Popen[b
 def test_a_dead_workers_run_cgroups_are_killed_and_removed() -> None:
     require_cgroups()
     # A daemon that left the job's group and cleared its environment: only its cgroup finds it.
-    cgroup = containment.RunCgroup.create()
+    cgroup = cgroups.RunCgroup.create()
     assert cgroup is not None
-    parent = containment.parent_cgroup()
+    parent = cgroups.parent_cgroup()
     assert parent is not None
     script = "setsid env -i sleep 60 >/dev/null 2>&1 & echo $!; wait"
     proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, start_new_session=True)

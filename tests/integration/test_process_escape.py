@@ -18,10 +18,10 @@ from typing import Any
 import psutil
 import pytest
 
-from hydra_jobs.worker import containment
+from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.guard import Guard
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
-from tests.cgroups import require_cgroups
+from tests.cgroup_hosts import require_cgroups
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -237,14 +237,14 @@ async def test_runs_spawned_at_once_by_a_fresh_worker_each_get_their_own_cgroup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     require_cgroups()
-    containment._close_parent()  # as when a worker starts: its parent cgroup is yet to be made
-    real_create = containment._Parent.create
+    cgroups._close_parent()  # as when a worker starts: its parent cgroup is yet to be made
+    real_create = cgroups._Parent.create
 
-    def slow_create() -> containment._Parent | None:
+    def slow_create() -> cgroups._Parent | None:
         time.sleep(0.05)  # the spawner threads all arrive while the first one creates it
         return real_create()
 
-    monkeypatch.setattr(containment._Parent, "create", slow_create)
+    monkeypatch.setattr(cgroups._Parent, "create", slow_create)
     script = "sleep 0.2; cat /proc/self/cgroup"  # cat is forked well after the move
     outputs: list[str] = []
 
@@ -255,9 +255,9 @@ async def test_runs_spawned_at_once_by_a_fresh_worker_each_get_their_own_cgroup(
     results = await asyncio.gather(*(run_process(spec, sink, asyncio.Event()) for _ in range(8)))
 
     assert [r.exit_code for r in results] == [0] * 8
-    cgroups = [line for text in outputs for line in text.splitlines() if line.startswith("0::")]
-    assert len(cgroups) == 8 and len(set(cgroups)) == 8, cgroups
-    assert all("/hydra-" in line and "/run-" in line for line in cgroups), cgroups
+    lines = [line for text in outputs for line in text.splitlines() if line.startswith("0::")]
+    assert len(lines) == 8 and len(set(lines)) == 8, lines
+    assert all("/hydra-" in line and "/run-" in line for line in lines), lines
 
 
 async def test_the_workers_guard_adopted_during_a_run_is_not_taken_for_its_daemon() -> None:
@@ -298,15 +298,15 @@ async def test_a_host_without_a_usable_cgroup_falls_back_to_the_subreaper(
     fake = tmp_path / "cgroup"
     fake.mkdir()
     (fake / "cgroup.procs").write_text("")
-    monkeypatch.setattr(containment, "own_cgroup_dir", lambda: fake)
-    monkeypatch.setattr(containment, "_parent", None)  # as when a worker starts
-    monkeypatch.setattr(containment, "_cgroups_failed", False)
+    monkeypatch.setattr(cgroups, "own_cgroup_dir", lambda: fake)
+    monkeypatch.setattr(cgroups, "_parent", None)  # as when a worker starts
+    monkeypatch.setattr(cgroups, "_cgroups_failed", False)
     out = str(tmp_path / "daemon")
     spec = marker_spec([sys.executable, "-c", DOUBLE_FORK, out, "clear"])
 
     result = await run(spec)
 
-    assert containment.parent_cgroup() is None
+    assert cgroups.parent_cgroup() is None
     assert [p.name for p in fake.iterdir()] == ["cgroup.procs"]
     assert (result.outcome, result.exit_code) == (Outcome.EXITED, 0)
     assert_nothing_left(result, spec, [daemon_pid(out)])

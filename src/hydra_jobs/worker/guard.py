@@ -7,7 +7,7 @@ also means nothing takes them down when the worker goes. Options considered:
 - `prctl(PR_SET_PDEATHSIG)` in each job: needs `preexec_fn` (slow, unsafe with threads), fires on
   the death of the forking *thread*, and reaches only the direct child, not the job's tree.
 - a cgroup per job alone: exact, but needs cgroup v2 delegation, which containers and
-  unprivileged workers usually lack. Where the worker has it (containment.py), the guard is told
+  unprivileged workers usually lack. Where the worker has it (cgroups.py), the guard is told
   the parent cgroup of the worker's runs too and kills it with `cgroup.kill`, which also ends the
   daemons that left every group and cleared their environment.
 - a state file of job pgids killed by the next worker on that host: too late (the run may already

@@ -41,7 +41,8 @@ from typing import IO, Any, TypeVar
 import psutil
 
 from hydra_jobs.worker import containment
-from hydra_jobs.worker.containment import RUN_MARKER_VAR, RunCgroup, RunRecord
+from hydra_jobs.worker.cgroups import RunCgroup
+from hydra_jobs.worker.containment import RUN_MARKER_VAR, RunRecord
 
 __all__ = [
     "DRAIN_WINDOW_SECONDS",

@@ -31,7 +31,7 @@ from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
-from hydra_jobs.worker import containment
+from hydra_jobs.worker import cgroups
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -122,9 +122,9 @@ class Worker:
         if self.config.guard and guard_supported():
             self.guard = Guard(self.id)
             self.guard.start()
-            if self.config.cgroups and containment.cgroups_available():
+            if self.config.cgroups and cgroups.cgroups_available():
                 # The runs' cgroups are under one parent: killing it ends every run's processes.
-                self.guard.add_cgroup(str(containment.parent_cgroup()))
+                self.guard.add_cgroup(str(cgroups.parent_cgroup()))
         tasks: list[asyncio.Task[None]] = []
         try:
             if not await self._first_renewal():
@@ -164,7 +164,7 @@ class Worker:
             await self.broker.drop_worker_lease(self.id)
         if self.guard is not None:
             self.guard.close()
-        containment.release()
+        cgroups.release()
 
     async def _first_renewal(self) -> bool:
         backoff = Backoff()

@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from hydra_jobs.worker import containment
+from hydra_jobs.worker import cgroups
 
 
 def require_cgroups() -> None:
     """Skip loudly where runs cannot get a cgroup; fail under CI, which must prove that path."""
-    if containment.cgroups_available():
+    if cgroups.cgroups_available():
         return
     reason = (
         "no writable cgroup v2 hierarchy: run as root, or in a delegated cgroup v2 subtree, "
