@@ -344,3 +344,37 @@ async def test_subreaper_never_ends_an_orphan_another_running_run_may_own(tmp_pa
     assert other_result.outcome is Outcome.CANCELLED
     assert_nothing_left(other_result, spec, [pid])
     assert other_result.processes_killed == 2  # its own main process and the orphan
+
+
+BURNING_DAEMON = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        end = time.process_time() + 0.5
+        while time.process_time() < end:
+            pass
+        open(sys.argv[1], "w").write("burnt")
+        time.sleep(300)
+    os._exit(0)
+os.wait()
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+"""
+
+
+async def test_the_cgroup_counts_the_cpu_of_processes_nobody_waited_for(
+    mode: str, tmp_path: Any
+) -> None:
+    # The daemon burns 0.5 s of CPU; its parent never waits for it, so wait4 cannot see it.
+    out = str(tmp_path / "burnt")
+    spec = contained(marker_spec([sys.executable, "-c", BURNING_DAEMON, out]), mode)
+
+    result = await run(spec)
+
+    assert result.processes_killed == 1
+    cpu = result.usage.cpu_user_seconds + result.usage.cpu_system_seconds
+    if mode == "cgroup":
+        assert cpu >= 0.45
+    else:
+        assert cpu < 0.45  # the known limit without a cgroup: the README says so
