@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 import uuid
@@ -378,3 +379,30 @@ async def test_the_cgroup_counts_the_cpu_of_processes_nobody_waited_for(
         assert cpu >= 0.45
     else:
         assert cpu < 0.45  # the known limit without a cgroup: the README says so
+
+
+@pytest.mark.parametrize("env", ["kept", "clear"])
+async def test_without_a_subreaper_the_marker_finds_daemons_that_keep_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, env: str
+) -> None:
+    # The last fallback (prctl refused): /proc is searched for the run's HYDRA_RUN_ID. A daemon
+    # that cleared its environment cannot be found so: the README says so, this proves it.
+    monkeypatch.setattr(containment, "_subreaper", False)
+    monkeypatch.setattr(containment, "ensure_subreaper", lambda: False)
+    out = str(tmp_path / "daemon")
+    spec = marker_spec([sys.executable, "-c", DOUBLE_FORK, out, env], use_cgroup=False)
+
+    result = await run(spec)
+
+    pid = daemon_pid(out)
+    if env == "kept":
+        assert_nothing_left(result, spec, [pid])
+        assert result.processes_killed == 1
+        return
+    try:
+        assert alive(pid)
+        assert result.processes_killed == 0
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        if psutil.Process(pid).ppid() == os.getpid():  # adopted: this process is a subreaper
+            os.waitpid(pid, 0)
