@@ -106,9 +106,10 @@ class ProcessSpec:
 class ResourceUsage:
     """What the job consumed, from the kernel when it was reaped (psutil samples where not).
 
-    CPU covers the main process and the descendants it waited for. Peak RSS is the largest
-    single process; on Linux a spawned child inherits the worker's RSS high-water mark until it
-    execs, so values at or below the worker's own footprint are an upper bound, not exact.
+    CPU covers the main process and the descendants it waited for, or with a run cgroup every
+    process of the run (whose memory.peak, where measured, is `peak_memory_bytes`). Peak RSS is
+    the largest single process; on Linux a spawned child inherits the worker's RSS high-water
+    mark until it execs, so values at or below the worker's own footprint are an upper bound.
     """
 
     cpu_user_seconds: float
