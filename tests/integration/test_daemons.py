@@ -112,7 +112,7 @@ def test_a_stopped_worker_leaves_no_cgroup_behind(tmp_path: Path) -> None:
         assert up.proc is not None
         base = cgroups.own_cgroup_dir_of(up.proc.pid)
         assert base is not None
-        parent = base / f"hydra-{up.proc.pid}"
+        parent = base / cgroups.parent_name(up.proc.pid)  # up shares our pid namespace
         client = Client(up.url, ADMIN)
         job = client.create_job({"name": "one", "executor": {"type": "shell", "script": "true"}})
         run = client.trigger(job["id"])

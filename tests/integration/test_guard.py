@@ -148,3 +148,36 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_a_starting_worker_kills_what_dead_workers_left_in_their_cgroups() -> None:
+    # A worker killed with its guard (kill -9 of both) leaves its run cgroups; the next worker
+    # of the same pid namespace kills and removes them, and leaves other namespaces' alone.
+    require_cgroups()
+    base = cgroups.own_cgroup_dir()
+    assert base is not None
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid nobody has now
+    ours = base / cgroups.parent_name(gone.pid) / "run-1"
+    foreign = base / f"hydra-1-{gone.pid}" / "run-1"  # pid namespace 1: not ours to judge
+    left: list[subprocess.Popen[bytes]] = []
+    try:
+        for run in (ours, foreign):
+            run.mkdir(parents=True)
+            proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+            left.append(proc)
+            (run / "cgroup.procs").write_text(str(proc.pid))
+
+        cgroups._remove_stale(base)
+
+        wait_until(lambda: left[0].poll() is not None, 5, "the dead worker's job killed")
+        assert not ours.parent.exists()
+        assert left[1].poll() is None and foreign.exists()
+    finally:
+        for proc in left:
+            proc.kill()
+            proc.wait(5)
+        for run in (ours, foreign):
+            for path in (run, run.parent):
+                with contextlib.suppress(FileNotFoundError):
+                    path.rmdir()

@@ -1,7 +1,8 @@
 """A cgroup v2 per run: exact membership, `cgroup.kill`, and usage of every member.
 
 The worker's runs live under one parent it creates in its own cgroup (found from
-/proc/self/mountinfo and /proc/self/cgroup): `<own cgroup>/hydra-<worker pid>/run-N`. The parent
+/proc/self/mountinfo and /proc/self/cgroup): `<own cgroup>/hydra-<pid namespace>-<worker
+pid>/run-N`. The parent
 has no process of its own, so controllers delegated to the worker (memory, pids) can be enabled
 for the runs. Where the directory cannot be created (no cgroup v2, read-only, not delegated) runs
 get none and `containment.py`'s subreaper is the fallback. The guard kills the parent when the
@@ -36,7 +37,7 @@ __all__ = [
     "release",
 ]
 
-CGROUP_PREFIX = "hydra-"  # the worker's parent cgroup: hydra-<worker pid>
+CGROUP_PREFIX = "hydra-"  # the worker's parent cgroup: hydra-<pid namespace>-<worker pid>
 RMDIR_WAIT_SECONDS = 1.0  # a killed cgroup empties asynchronously
 
 _LINUX = sys.platform.startswith("linux")
@@ -76,7 +77,7 @@ def own_cgroup_dir_of(pid: int | str) -> Path | None:
 
 
 class _Parent:
-    """This worker's cgroup for its runs: <own cgroup>/hydra-<pid>, removed at exit."""
+    """This worker's cgroup for its runs: <own cgroup>/hydra-<pidns>-<pid>, removed at exit."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -88,7 +89,9 @@ class _Parent:
         if base is None or not (base / "cgroup.procs").exists():
             return None
         _remove_stale(base)
-        path = base / f"{CGROUP_PREFIX}{os.getpid()}"
+        path = base / parent_name(os.getpid())
+        if path.exists():  # a dead worker's that had our pid: what it left is no run of ours
+            _clear(path)
         try:
             path.mkdir(exist_ok=True)
         except OSError as exc:
@@ -106,13 +109,16 @@ class _Parent:
         return cls(path)
 
     def child(self) -> Path:
-        path = self.path / f"run-{next(self._ids)}"
-        try:
-            path.mkdir()
-        except FileNotFoundError:  # removed under us (by our guard, which thought us dead)
-            self.path.mkdir(exist_ok=True)
-            path.mkdir()
-        return path
+        while True:
+            path = self.path / f"run-{next(self._ids)}"
+            try:
+                path.mkdir()
+            except FileNotFoundError:  # removed under us (by our guard, which thought us dead)
+                self.path.mkdir(exist_ok=True)
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return path
 
     def remove(self) -> None:
         kill_cgroup(self.path)
@@ -121,17 +127,36 @@ class _Parent:
         _rmdir(self.path)
 
 
+def parent_name(pid: int) -> str:
+    # The pid namespace is part of the name: a worker in another one (a container sharing this
+    # cgroup) may have a pid that looks dead from here, and its runs must not be taken for stale.
+    return f"{CGROUP_PREFIX}{_pid_namespace()}-{pid}"
+
+
+def _pid_namespace() -> int:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 def _remove_stale(base: Path) -> None:
     """Kill and remove the run cgroups of workers that died (P7: jobs must not outlive them)."""
-    for path in base.glob(f"{CGROUP_PREFIX}*"):
-        pid = path.name.removeprefix(CGROUP_PREFIX)
+    prefix = f"{CGROUP_PREFIX}{_pid_namespace()}-"
+    for path in base.glob(f"{prefix}*"):
+        pid = path.name.removeprefix(prefix)
         if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
             continue
-        with contextlib.suppress(OSError):
-            kill_cgroup(path)
-            for sub in path.glob("run-*"):
-                _rmdir(sub)
-            _rmdir(path)
+        _clear(path)
+        _rmdir(path)
+
+
+def _clear(path: Path) -> None:
+    """Kill every process under `path` and remove its run cgroups."""
+    with contextlib.suppress(OSError):
+        kill_cgroup(path)
+        for sub in path.glob("run-*"):
+            _rmdir(sub)
 
 
 def _pid_alive(pid: int) -> bool:
