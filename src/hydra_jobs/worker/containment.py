@@ -28,7 +28,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +136,10 @@ class RunRecord:
     """What attributes a process to a run: its group/session, marker and creation window."""
 
     pid: int  # the main process; it leads the run's process group and session
-    start: int  # clock ticks since boot when the main process was created
+    start: int  # clock ticks since boot, at or before the main process was created
     marker: bytes | None  # the value of HYDRA_RUN_ID in its environment
     keep_daemons: bool = False
     end: int | None = None
-    stat: ProcStat | None = field(default=None, repr=False)
 
 
 _live: dict[int, RunRecord] = {}
@@ -149,9 +148,11 @@ _exempt: set[int] = set()  # helpers of the worker that are adopted too (its gua
 _subreaper = False
 
 
-def register(pid: int, marker: str | None, keep_daemons: bool) -> RunRecord:
-    stat = proc_stat(pid) if _LINUX else None
-    start = stat.start if stat is not None else now_ticks()
+def register(
+    pid: int, marker: str | None, keep_daemons: bool, age_seconds: float = 0.0
+) -> RunRecord:
+    """The run whose main process `pid` was spawned `age_seconds` ago (at most) has begun."""
+    start = now_ticks() - int(age_seconds * _TICKS) - 1  # at or before the main process's
     record = RunRecord(pid, start, marker.encode() if marker else None, keep_daemons)
     _live[pid] = record
     return record
@@ -202,7 +203,6 @@ def strays(record: RunRecord) -> list[int]:
     if not _LINUX:
         return []
     found: set[int] = set()
-    host = proc_stat(os.getpid())
     if _subreaper:
         # Orphans are re-parented to our main thread; jobs are spawned by other threads, so a
         # job being spawned (not registered yet) is never taken for an orphan.
@@ -212,6 +212,7 @@ def strays(record: RunRecord) -> list[int]:
         candidates = [int(n) for n in os.listdir("/proc") if n.isdigit()]
     else:
         return []
+    host = proc_stat(os.getpid()) if candidates else None
     for pid in candidates:
         stat = proc_stat(pid)
         if stat is None or pid == os.getpid():

@@ -780,7 +780,8 @@ class _Run:
         self.record: RunRecord | None = None
         if _LINUX:
             marker = spec.env.get(RUN_MARKER_VAR)
-            self.record = containment.register(popen.pid, marker, spec.keep_daemons)
+            age = time.monotonic() - started
+            self.record = containment.register(popen.pid, marker, spec.keep_daemons, age)
         self.killed: set[int] = set()  # pids of the run's processes we signalled while alive
         self.outcome = Outcome.EXITED
         assert popen.stdout is not None
