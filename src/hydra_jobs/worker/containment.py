@@ -224,8 +224,13 @@ def strays(record: RunRecord) -> list[int]:
                 os.waitpid(pid, os.WNOHANG)
             continue
         found.add(pid)
-        found.update(descendants(pid))
+        found.update(d for d in descendants(pid) if not _zombie(d))
     return sorted(found)
+
+
+def _zombie(pid: int) -> bool:
+    stat = proc_stat(pid)
+    return stat is None or stat.zombie
 
 
 def _belongs(stat: ProcStat, record: RunRecord, host: ProcStat | None, adopted: bool) -> bool:
