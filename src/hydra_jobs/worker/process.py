@@ -783,6 +783,7 @@ class _Run:
             age = time.monotonic() - started
             self.record = containment.register(popen.pid, marker, spec.keep_daemons, age)
         self.killed: set[int] = set()  # pids of the run's processes we signalled while alive
+        self._unreaped: dict[int, psutil.Process] = {}  # of those, the ones to reap if ours
         self.outcome = Outcome.EXITED
         assert popen.stdout is not None
         try:
@@ -936,16 +937,28 @@ class _Run:
             wait = KILL_WAIT_SECONDS if hard else grace_ends - time.monotonic()
             await _wait_exited(victims, _done_future(), max(0.0, wait))
             self._reap_adopted()
+        self._reap_adopted()  # also what `_terminate` killed before, now orphaned to us
 
     def _count(self, victims: list[psutil.Process]) -> None:
-        self.killed.update(p.pid for p in victims if _is_alive(p))
+        for proc in victims:
+            if _is_alive(proc):
+                self.killed.add(proc.pid)
+                self._unreaped.setdefault(proc.pid, proc)
 
     def _reap_adopted(self) -> None:
-        """Orphans we killed were re-parented to us (the subreaper): collect their zombies."""
-        for pid in self.killed:
-            with contextlib.suppress(OSError, psutil.Error):
-                if pid != self.popen.pid and psutil.Process(pid).ppid() == os.getpid():
-                    os.waitpid(pid, os.WNOHANG)
+        """Orphans we killed were re-parented to us (the subreaper): collect their zombies.
+
+        psutil's identity check (pid and start time) keeps us from reaping a later process that
+        got a reaped victim's pid, such as another run's main process.
+        """
+        for pid, proc in list(self._unreaped.items()):
+            try:
+                if not proc.is_running() or proc.ppid() != os.getpid():
+                    del self._unreaped[pid]  # gone, or someone else's to reap
+                elif os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    del self._unreaped[pid]
+            except (OSError, psutil.Error):
+                del self._unreaped[pid]
 
     def _usage(self, usage: ResourceUsage) -> ResourceUsage:
         """The cgroup counts every member's CPU, also of those nobody waited for."""
@@ -1003,9 +1016,9 @@ class _Run:
         while (victims := self._contained()) and time.monotonic() < deadline:
             if self.cgroup is not None:
                 self.cgroup.kill()
+            self._count(victims)
             _signal_procs(victims, hard=True)
             _wait_gone_blocking(victims, KILL_WAIT_SECONDS)
-            self.killed.update(p.pid for p in victims)
             self._reap_adopted()
 
     def close(self) -> None:
