@@ -347,8 +347,11 @@ async def test_subreaper_never_ends_an_orphan_another_running_run_may_own(tmp_pa
     assert other_result.processes_killed == 2  # its own main process and the orphan
 
 
+# It forks only once it surely runs in its cgroup: the move follows the spawn (a fork before it
+# is the subreaper's to catch, and is not counted).
 BURNING_DAEMON = """
 import os, sys, time
+time.sleep(0.2)
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
@@ -406,3 +409,21 @@ async def test_without_a_subreaper_the_marker_finds_daemons_that_keep_it(
         os.kill(pid, signal.SIGKILL)
         if psutil.Process(pid).ppid() == os.getpid():  # adopted: this process is a subreaper
             os.waitpid(pid, 0)
+
+
+async def test_a_kept_daemon_is_left_alone_and_collected_once_it_ends(tmp_path: Any) -> None:
+    out = str(tmp_path / "daemon")
+    code = DOUBLE_FORK + EXECED
+    kept = marker_spec([sys.executable, "-c", code, out, "clear"], keep_daemons=True)
+    assert containment.ensure_subreaper()
+
+    result = await run(kept)
+    pid = daemon_pid(out)
+    after = await run(marker_spec(["true"]))  # another run's end leaves the daemon alone
+
+    assert (result.processes_killed, after.processes_killed) == (0, 0)
+    assert alive(pid) and psutil.Process(pid).ppid() == os.getpid()  # adopted by us
+    os.kill(pid, signal.SIGKILL)  # it ends (here: killed by its owner): a zombie of ours
+    wait_for(lambda: not alive(pid), 5, "the daemon ended")
+    await run(marker_spec(["true"]))
+    assert not psutil.pid_exists(pid), "the kept daemon's zombie was never collected"

@@ -217,15 +217,34 @@ def strays(record: RunRecord) -> list[int]:
         stat = proc_stat(pid)
         if stat is None or pid == os.getpid():
             continue
+        if stat.zombie and _subreaper and _kept_daemon(stat, record, host):
+            _reap(pid)  # a kept daemon ended on its own: nobody else will collect it
+            continue
         if not _belongs(stat, record, host, adopted=_subreaper):
             continue
         if stat.zombie:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+            _reap(pid)
             continue
         found.add(pid)
         found.update(d for d in descendants(pid) if not _zombie(d))
     return sorted(found)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _kept_daemon(stat: ProcStat, record: RunRecord, host: ProcStat | None) -> bool:
+    """Created during a run allowed to leave daemons, and by no other run still going."""
+    if host is not None and (stat.sid == host.sid or stat.pgid == host.pgid):
+        return False
+    in_kept = any(
+        r.start <= stat.start + START_SLACK_TICKS and stat.start <= (r.end or 0) for r in _kept
+    )
+    others = [r for r in list(_live.values()) if r is not record]
+    live = any(r.start <= stat.start + START_SLACK_TICKS for r in others)
+    return in_kept and not live
 
 
 def _zombie(pid: int) -> bool:
