@@ -55,6 +55,7 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
             allow_file=settings.allow_file_git,
             allow_private_hosts=settings.git_allow_private_hosts,
             timeout_seconds=settings.git_timeout_seconds,
+            cgroups=settings.cgroups,
         ),
         shell=resolve_shell(settings.hydra_shell),
     )
