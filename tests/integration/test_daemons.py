@@ -118,7 +118,11 @@ def test_a_stopped_worker_leaves_no_cgroup_behind(tmp_path: Path) -> None:
         run = client.trigger(job["id"])
         wait_for(lambda: client.get_run(run["id"])["status"] == "succeeded", 15, message="run")
         assert parent.is_dir(), "the run got no cgroup"
+        # Its guard is its own child (it is a subreaper before starting it), reaped when it quits.
+        guards = [p for p in psutil.Process(up.proc.pid).children() if "-S" in p.cmdline()]
+        assert len(guards) == 1, psutil.Process(up.proc.pid).children()
         client.close()
     finally:
         up.stop()  # SIGTERM: uvicorn re-raises it once shut down, so no exit handler runs
     assert not parent.exists()
+    assert not guards[0].is_running(), "the stopped worker's guard is left (or a zombie)"

@@ -10,6 +10,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -56,6 +57,13 @@ def die(guard: Guard) -> None:
     guard._flush()
     guard.proc.stdin.close()
     guard.proc = None
+    if guard.pid is not None:  # it ends once it has killed; adopted if we are a subreaper
+        threading.Thread(target=_reap_when_done, args=(guard.pid,), daemon=True).start()
+
+
+def _reap_when_done(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 @pytest.mark.parametrize("slots", [guard_module.BOARD_SLOTS, 1], ids=["board", "board-full"])

@@ -393,7 +393,8 @@ async def test_without_a_subreaper_the_marker_finds_daemons_that_keep_it(
     monkeypatch.setattr(containment, "_subreaper", False)
     monkeypatch.setattr(containment, "ensure_subreaper", lambda: False)
     out = str(tmp_path / "daemon")
-    spec = marker_spec([sys.executable, "-c", DOUBLE_FORK, out, env], use_cgroup=False)
+    code = DOUBLE_FORK + EXECED  # until it execs, even the clearing daemon carries the marker
+    spec = marker_spec([sys.executable, "-c", code, out, env], use_cgroup=False)
 
     result = await run(spec)
 

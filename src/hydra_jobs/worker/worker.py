@@ -31,7 +31,7 @@ from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.models import JobSpec, WorkerStatus
-from hydra_jobs.worker import cgroups
+from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
     ExecutorUnavailable,
@@ -120,6 +120,9 @@ class Worker:
     async def run(self) -> None:
         """Work until `stop()`; then drain (finish, or stop after the grace period)."""
         if self.config.guard and guard_supported():
+            # A subreaper first: the guard is then our child, reaped when it quits, not left a
+            # zombie of whichever ancestor adopts it (containment.py).
+            containment.ensure_subreaper()
             self.guard = Guard(self.id)
             self.guard.start()
             if self.config.cgroups and cgroups.cgroups_available():
