@@ -17,6 +17,7 @@ import errno
 import itertools
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "RunCgroup",
+    "cgroup_dir",
     "cgroups_available",
     "kill_cgroup",
     "own_cgroup_dir",
@@ -43,9 +45,7 @@ RMDIR_WAIT_SECONDS = 1.0  # a killed cgroup empties asynchronously
 _LINUX = sys.platform.startswith("linux")
 
 
-def _unescape(path: str) -> str:
-    # mountinfo escapes space, tab, newline and backslash as \ooo
-    return path.encode().decode("unicode_escape") if "\\" in path else path
+_MOUNTINFO_ESCAPE = re.compile(r"\\([0-7]{3})")  # space, tab, newline, backslash as \ooo
 
 
 def own_cgroup_dir() -> Path | None:
@@ -57,23 +57,41 @@ def own_cgroup_dir_of(pid: int | str) -> Path | None:
     """The cgroup v2 directory of process `pid` (as seen from its mount namespace)."""
     try:
         with open(f"/proc/{pid}/cgroup") as fh:
-            own = next((ln[3:].rstrip("\n") for ln in fh if ln.startswith("0::")), None)
+            cgroup_text = fh.read()
         with open(f"/proc/{pid}/mountinfo") as fh:
-            mounts = [ln.split() for ln in fh]
+            mountinfo_text = fh.read()
     except OSError:
         return None
+    return cgroup_dir(cgroup_text, mountinfo_text)
+
+
+def cgroup_dir(cgroup_text: str, mountinfo_text: str) -> Path | None:
+    """Where a process's cgroup v2 is mounted, from its /proc/PID/cgroup and mountinfo texts.
+
+    The `0::` line names the cgroup relative to the namespace's root; a cgroup2 mount shows the
+    part of the hierarchy at its root (`/` unless bind-mounted from deeper), and the first mount
+    that contains the cgroup is used (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts).
+    """
+    own = next((ln[3:] for ln in cgroup_text.splitlines() if ln.startswith("0::")), None)
     if own is None:
         return None
-    for fields in mounts:
+    for line in mountinfo_text.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
         sep = fields.index("-")
-        if fields[sep + 1] != "cgroup2":
+        if len(fields) <= sep + 1 or fields[sep + 1] != "cgroup2":
             continue
         root, mount = _unescape(fields[3]), _unescape(fields[4])
-        if root != "/" and not own.startswith(root):
-            continue
-        relative = own[len(root) :] if root != "/" else own
-        return Path(mount) / relative.lstrip("/")
+        if root == "/":
+            return Path(mount) / own.lstrip("/")
+        if own == root or own.startswith(root + "/"):
+            return Path(mount) / own[len(root) :].lstrip("/")
     return None
+
+
+def _unescape(path: str) -> str:
+    return _MOUNTINFO_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), path)
 
 
 class _Parent:
