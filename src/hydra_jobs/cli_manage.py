@@ -77,6 +77,8 @@ def _run_fields(run: dict[str, Any]) -> list[tuple[str, str]]:
                 f"+ {usage['cpu_system_seconds']:.3f}s system",
             )
         )
+    if usage.get("processes_killed"):
+        fields.append(("killed at end", f"{int(usage['processes_killed'])} process(es)"))
     return [(label, value) for label, value in fields if value]
 
 

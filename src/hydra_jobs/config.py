@@ -69,6 +69,8 @@ class Settings(BaseSettings):
         default="hydra", pattern=r"^[A-Za-z0-9_.-]{1,64}$", alias="HYDRA_REDIS_PREFIX"
     )
     worker_guard: bool = Field(default=True, alias="HYDRA_WORKER_GUARD")
+    # A cgroup v2 per run where the worker can create one (Linux); false: the subreaper fallback.
+    cgroups: bool = Field(default=True, alias="HYDRA_CGROUPS")
     worker_auth_wait_seconds: float = Field(
         default=30.0, ge=0, alias="HYDRA_WORKER_AUTH_WAIT_SECONDS"
     )

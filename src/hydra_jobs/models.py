@@ -319,6 +319,13 @@ class JobSpec(Strict):
     )
     enabled: bool = True
     retention_days: int | None = Field(default=None, ge=1, le=3650)
+    keep_daemons: bool = Field(
+        default=False,
+        description=(
+            "Let processes the job detached into a session of their own (daemons) keep running "
+            "after the run ends. By default every process a run started is killed at its end."
+        ),
+    )
 
     @field_validator("env")
     @classmethod

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from hydra_jobs.client import Client
+from tests.cgroup_hosts import require_cgroups
 from tests.cluster import Cluster, WorkerProcess, all_runs, pid_alive
 from tests.conftest import wait_for
 from tests.procs import cli_env
@@ -164,6 +165,24 @@ def test_p7_a_killed_workers_job_tree_dies_with_it(cluster: Cluster) -> None:
     assert not set(retry_pids) & set(pids)
     client.cancel(retry["id"])
     print(f"job tree dead {dead_after * 1000:.0f} ms after the worker's kill -9")
+
+
+# A daemon with no environment, outside the job's group and session: only the run's cgroup finds
+# it once its worker is gone (the guard kills the worker's parent cgroup of runs).
+DAEMON = "setsid env -i sleep 300 >/dev/null 2>&1 & echo $!; echo $$; wait"
+
+
+def test_p7_a_killed_workers_daemon_without_environment_dies_with_it(cluster: Cluster) -> None:
+    require_cgroups()
+    cluster.scheduler()
+    doomed = cluster.worker("doomed", 2)
+    client = cluster.client()
+    job = client.create_job({"name": "p7d", "executor": {"type": "shell", "script": DAEMON}})
+    run = client.trigger(job["id"])
+    pids = pids_in_log(client, run["id"], 2)  # the daemon, the shell
+    assert all(pid_alive(p) for p in pids)
+    doomed.kill9()
+    wait_for(lambda: not any(pid_alive(p) for p in pids), 2, 0.01, message="daemon dead")
 
 
 def test_d3_worker_frozen_past_its_lease_leaves_one_terminal_state(cluster: Cluster) -> None:

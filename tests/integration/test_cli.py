@@ -188,6 +188,18 @@ def test_show_pause_resume_retry_and_delete(up: UpProcess, tmp_path: Path) -> No
     assert missing.returncode == 1 and "no job named or with id 'minutely'" in missing.stderr
 
 
+def test_show_says_how_many_processes_a_run_left_to_kill(up: UpProcess, tmp_path: Path) -> None:
+    script = "setsid sleep 300 >/dev/null 2>&1 & sleep 0.3"  # a daemon outside its group
+    assert up.cli("submit", str(spec_file(tmp_path, "leaver", script))).returncode == 0
+    ran = up.cli("run", "leaver", "-f")
+    run_id = re.search(r"run ([0-9a-f]{32})", ran.stdout)
+    assert ran.returncode == 0 and run_id, ran.stdout
+
+    shown = up.cli("show", run_id.group(1))
+
+    assert re.search(r"killed at end\s+1 process\(es\)", shown.stdout), shown.stdout
+
+
 def test_submit_saves_nothing_when_one_file_is_invalid(up: UpProcess, tmp_path: Path) -> None:
     good = spec_file(tmp_path, "good-one", ":")
     bad = spec_file(tmp_path, "bad-one", ":", timeout=5)

@@ -6,16 +6,21 @@ the groups the worker registered: on the board (shared memory) or, past its slot
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 
+from hydra_jobs.worker import cgroups
 from hydra_jobs.worker import guard as guard_module
 from hydra_jobs.worker.guard import Guard
+from tests.cgroup_hosts import require_cgroups
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no process groups on Windows")
 
@@ -52,6 +57,13 @@ def die(guard: Guard) -> None:
     guard._flush()
     guard.proc.stdin.close()
     guard.proc = None
+    if guard.pid is not None:  # it ends once it has killed; adopted if we are a subreaper
+        threading.Thread(target=_reap_when_done, args=(guard.pid,), daemon=True).start()
+
+
+def _reap_when_done(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 @pytest.mark.parametrize("slots", [guard_module.BOARD_SLOTS, 1], ids=["board", "board-full"])
@@ -105,3 +117,75 @@ def test_a_missed_heartbeat_kills_the_board_groups(jobs: list[subprocess.Popen[b
         wait_until(lambda: proc.poll() is not None, 5, "the frozen worker's job killed")
     finally:
         guard.close()
+
+
+def test_a_dead_workers_run_cgroups_are_killed_and_removed() -> None:
+    require_cgroups()
+    # A daemon that left the job's group and cleared its environment: only its cgroup finds it.
+    cgroup = cgroups.RunCgroup.create()
+    assert cgroup is not None
+    parent = cgroups.parent_cgroup()
+    assert parent is not None
+    script = "setsid env -i sleep 60 >/dev/null 2>&1 & echo $!; wait"
+    proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, start_new_session=True)
+    guard = Guard("test-worker")
+    try:
+        assert cgroup.adopt(proc.pid)
+        assert proc.stdout is not None
+        daemon = int(proc.stdout.readline())
+        wait_until(lambda: daemon in cgroup.members(), 5, "the daemon in the run's cgroup")
+        guard.start()
+        guard.add_cgroup(str(parent))
+        die(guard)
+        wait_until(lambda: proc.poll() is not None, 5, "the job killed")
+        wait_until(lambda: not os.path.exists(cgroup.path), 5, "the run's cgroup removed")
+        wait_until(lambda: not alive(daemon), 5, "the daemon killed")
+    finally:
+        guard.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        cgroup.kill()
+        cgroup.remove()
+        with contextlib.suppress(ChildProcessError):  # adopted if this process is a subreaper
+            os.waitpid(daemon, os.WNOHANG)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def test_a_starting_worker_kills_what_dead_workers_left_in_their_cgroups() -> None:
+    # A worker killed with its guard (kill -9 of both) leaves its run cgroups; the next worker
+    # of the same pid namespace kills and removes them, and leaves other namespaces' alone.
+    require_cgroups()
+    base = cgroups.own_cgroup_dir()
+    assert base is not None
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid nobody has now
+    ours = base / cgroups.parent_name(gone.pid) / "run-1"
+    foreign = base / f"hydra-1-{gone.pid}" / "run-1"  # pid namespace 1: not ours to judge
+    left: list[subprocess.Popen[bytes]] = []
+    try:
+        for run in (ours, foreign):
+            run.mkdir(parents=True)
+            proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+            left.append(proc)
+            (run / "cgroup.procs").write_text(str(proc.pid))
+
+        cgroups._remove_stale(base)
+
+        wait_until(lambda: left[0].poll() is not None, 5, "the dead worker's job killed")
+        assert not ours.parent.exists()
+        assert left[1].poll() is None and foreign.exists()
+    finally:
+        for proc in left:
+            proc.kill()
+            proc.wait(5)
+        for run in (ours, foreign):
+            for path in (run, run.parent):
+                with contextlib.suppress(FileNotFoundError):
+                    path.rmdir()

@@ -138,8 +138,10 @@ class GitRunner:
         deadline: Deadline,
         cancel: asyncio.Event,
         env: Mapping[str, str] | None = None,
+        use_cgroup: bool = True,
     ) -> None:
         self.config = list(config)
+        self.use_cgroup = use_cgroup
         self.deadline = deadline
         self.cancel = cancel
         self.env = dict(env) if env is not None else git_env()
@@ -158,6 +160,7 @@ class GitRunner:
             timeout_seconds=self.deadline.remaining(),
             kill_grace_seconds=GIT_KILL_GRACE_SECONDS,
             output_cap_bytes=GIT_OUTPUT_CAP_BYTES,
+            use_cgroup=self.use_cgroup,
         )
         chunks: list[str] = []
 

@@ -22,3 +22,4 @@ class GitOptions:
     # Loopback, link-local and metadata hosts are refused (SSRF) unless the operator says so.
     allow_private_hosts: bool = False
     timeout_seconds: float = DEFAULT_GIT_TIMEOUT_SECONDS
+    cgroups: bool = True  # git runs in a cgroup of its own too, unless HYDRA_CGROUPS=false

@@ -75,7 +75,10 @@ async def open_checkout(
         allow_file=options.allow_file, follow_redirects=options.allow_private_hosts
     )
     git = GitRunner(
-        config=config + pinned_resolution(repo, addresses), deadline=deadline, cancel=cancel
+        config=config + pinned_resolution(repo, addresses),
+        deadline=deadline,
+        cancel=cancel,
+        use_cgroup=options.cgroups,
     )
     cache = RepoCache(cache_root(options), options.checkouts_dir)
     try:

@@ -6,8 +6,10 @@ them all), which also means nothing takes them down when the worker goes. Option
 
 - `prctl(PR_SET_PDEATHSIG)` in each job: needs `preexec_fn` (slow, unsafe with threads), fires on
   the death of the forking *thread*, and reaches only the direct child, not the job's tree.
-- a cgroup per job: exact, but needs cgroup v2 delegation, which containers and unprivileged
-  workers usually lack.
+- a cgroup per job alone: exact, but needs cgroup v2 delegation, which containers and
+  unprivileged workers usually lack. Where the worker has it (cgroups.py), the guard is told
+  the parent cgroup of the worker's runs too and kills it with `cgroup.kill`, which also ends the
+  daemons that left every group and cleared their environment.
 - a state file of job pgids killed by the next worker on that host: too late (the run may already
   be retried elsewhere), and nothing runs if the worker is not restarted.
 - this guard: one helper process per worker, detached into its own session (so a signal to the
@@ -46,14 +48,41 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
+
+from hydra_jobs.worker import containment
 
 log = logging.getLogger(__name__)
 
+GUARD_EXIT_WAIT_SECONDS = 1.0  # a guard told to quit does at once
 BOARD_SLOTS = 4096  # job groups the board holds; more running jobs than that use pipe lines
 _SLOT = struct.Struct("i")
 
 GUARD_SOURCE = r"""
 import mmap, os, select, signal, struct, sys, time
+
+def kill_cgroups(cgroups, remove):
+    for path in cgroups:
+        try:
+            with open(path + "/cgroup.kill", "w") as fh:
+                fh.write("1")
+        except OSError:
+            pass
+    for _ in range(100 if remove else 0):  # emptied asynchronously: rmdir fails until then
+        left = False
+        for path in cgroups:
+            try:
+                for name in os.listdir(path):
+                    if name.startswith("run-"):
+                        os.rmdir(path + "/" + name)
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left = True
+        if not left:
+            return
+        time.sleep(0.01)
 
 def kill_all(groups, marker):
     for pgid in list(groups):
@@ -90,17 +119,19 @@ def on_board(board):
 def main():
     marker = b"\0HYDRA_WORKER_ID=" + sys.argv[1].encode() + b"\0"
     board = mmap.mmap(int(sys.argv[2]), 0)
-    groups, deadline, pending = set(), None, b""
+    groups, cgroups, deadline, pending = set(), set(), None, b""
     while True:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([0], [], [], timeout)
         if not ready:
+            kill_cgroups(cgroups, False)
             kill_all(groups | on_board(board), marker)
             groups.clear()
             deadline = None
             continue
         chunk = os.read(0, 65536)
         if not chunk:
+            kill_cgroups(cgroups, True)
             kill_all(groups | on_board(board), marker)
             return
         lines = (pending + chunk).split(b"\n")
@@ -111,13 +142,18 @@ def main():
                 groups.add(int(arg))
             elif op == b"-":
                 groups.discard(int(arg))
+            elif op == b"c":
+                cgroups.add(arg.decode())
             elif op == b"d":
                 deadline = time.monotonic() + float(arg)
             elif op == b"q":
                 return
 
-if os.fork():  # detach: the guard is nobody's child, so it never shows up as a job of ours
+child = os.fork()
+if child:  # detach: the guard is nobody's child, so it never shows up as a job of ours
+    os.write(1, b"%d\n" % child)
     os._exit(0)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 main()
 """
 
@@ -132,8 +168,10 @@ class Guard:
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
         self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None  # the guard itself (the launcher's child)
         self._groups: set[int] = set()  # the groups that did not fit on the board
         self._budget: float | None = None
+        self._cgroups: list[str] = []  # the worker's parent cgroup of its runs (containment.py)
         self._outbox: list[str] = []  # lines of this event-loop turn, written together
         self._board_file = tempfile.TemporaryFile(prefix="hydra-guard-")
         self._board_file.truncate(BOARD_SLOTS * _SLOT.size)
@@ -146,15 +184,24 @@ class Guard:
         self.proc = subprocess.Popen(
             [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id, str(board_fd)],
             stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             close_fds=True,
             pass_fds=(board_fd,),
             start_new_session=True,
         )
         self.proc.wait(5.0)  # the launcher exits at once; the forked guard keeps the pipe
+        assert self.proc.stdout is not None
+        with self.proc.stdout:
+            pid = self.proc.stdout.readline().strip()
+        if pid.isdigit():
+            # A subreaper worker adopts the guard: it is no job's process (containment.py).
+            self.pid = int(pid)
+            containment.exempt(self.pid)
         for pgid in self._groups:
             self._write(f"+{pgid}\n")
+        for path in self._cgroups:
+            self._write(f"c{path}\n")
         if self._budget is not None:
             self._write(f"d{self._budget:.3f}\n")
 
@@ -176,6 +223,11 @@ class Guard:
         self._groups.discard(pgid)
         self._send(f"-{pgid}\n")
 
+    def add_cgroup(self, path: str) -> None:
+        """Kill every process in the cgroup `path` (and its children) when killing the jobs."""
+        self._cgroups.append(path)
+        self._send(f"c{path}\n")
+
     def arm(self, seconds: float) -> None:
         """Kill every job unless told again within `seconds` (sent after each lease renewal)."""
         self._budget = max(0.0, seconds)
@@ -191,9 +243,22 @@ class Guard:
                 with contextlib.suppress(OSError):
                     self.proc.stdin.close()
             self.proc = None
+            self._reap()
         if not self._board.closed:
             self._board.close()
             self._board_file.close()
+
+    def _reap(self) -> None:
+        """A subreaper worker adopted the guard: collect it once it quits, or it stays a zombie."""
+        deadline = time.monotonic() + GUARD_EXIT_WAIT_SECONDS
+        while self.pid is not None and time.monotonic() < deadline:
+            try:
+                if os.waitpid(self.pid, os.WNOHANG)[0] == self.pid:
+                    break
+            except ChildProcessError:  # not ours (no subreaper): PID 1 reaps it
+                break
+            time.sleep(0.001)
+        self.pid = None
 
     def _send(self, line: str) -> None:
         """Queue `line` for the end of this event-loop turn (at once outside a loop).

@@ -40,6 +40,10 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import psutil
 
+from hydra_jobs.worker import containment
+from hydra_jobs.worker.cgroups import RunCgroup
+from hydra_jobs.worker.containment import RUN_MARKER_VAR, RunRecord
+
 if TYPE_CHECKING:
     from hydra_jobs.worker.confine import Sandbox
 
@@ -73,6 +77,7 @@ TEXT_BUSY_RETRY_SECONDS = 1.0
 TEXT_BUSY_FIRST_DELAY_SECONDS = 0.001
 
 _WINDOWS = sys.platform == "win32"
+_LINUX = sys.platform.startswith("linux")
 _T = TypeVar("_T")
 _RU_MAXRSS_BYTES_PER_UNIT = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
 _spawners = ThreadPoolExecutor(SPAWN_THREADS, thread_name_prefix="hydra-spawn")
@@ -98,29 +103,36 @@ class ProcessSpec:
     stdin_data: bytes | None = None  # None -> /dev/null
     sandbox: Sandbox | None = None  # confinement of the job (confine.py); None: none
     run_as: tuple[int, int] | None = None  # (uid, gid) the job runs as (run_as.py); None: ours
+    use_cgroup: bool = True  # a cgroup v2 per run where the worker can create one (Linux)
+    keep_daemons: bool = False  # the job's opt-out: what left its session outlives the run
 
 
 @dataclass(frozen=True, slots=True)
 class ResourceUsage:
     """What the job consumed, from the kernel when it was reaped (psutil samples where not).
 
-    CPU covers the main process and the descendants it waited for. Peak RSS is the largest
-    single process; on Linux a spawned child inherits the worker's RSS high-water mark until it
-    execs, so values at or below the worker's own footprint are an upper bound, not exact.
+    CPU covers the main process and the descendants it waited for, or with a run cgroup every
+    process of the run (whose memory.peak, where measured, is `peak_memory_bytes`). Peak RSS is
+    the largest single process; on Linux a spawned child inherits the worker's RSS high-water
+    mark until it execs, so values at or below the worker's own footprint are an upper bound.
     """
 
     cpu_user_seconds: float
     cpu_system_seconds: float
     peak_rss_bytes: int
     wall_seconds: float
+    peak_memory_bytes: int | None = None  # the run cgroup's memory.peak, where it is measured
 
     def as_dict(self) -> dict[str, float | int]:
-        return {
+        usage: dict[str, float | int] = {
             "cpu_user_seconds": self.cpu_user_seconds,
             "cpu_system_seconds": self.cpu_system_seconds,
             "peak_rss_bytes": self.peak_rss_bytes,
             "wall_seconds": self.wall_seconds,
         }
+        if self.peak_memory_bytes is not None:
+            usage["peak_memory_bytes"] = self.peak_memory_bytes
+        return usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,7 @@ class ProcessResult:
     output_bytes: int  # everything the job wrote, including what the cap dropped
     truncated: bool
     pid: int | None
+    processes_killed: int = 0  # the run's processes still alive at its end, killed by us
 
 
 OutputSink = Callable[[str], Awaitable[None]]
@@ -153,10 +166,10 @@ async def run_process(
     if cancel.is_set():
         return _not_started(Outcome.CANCELLED, "cancelled before start", started)
     try:
-        popen = await _spawn_off_loop(spec)
+        popen, cgroup = await _spawn_off_loop(spec)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return _not_started(Outcome.SPAWN_FAILED, f"spawn failed: {exc}", started)
-    run = _Run(spec, popen, on_output, started)
+    run = _Run(spec, popen, on_output, started, cgroup)
     try:
         return await run.supervise(cancel, on_start)
     finally:
@@ -168,9 +181,12 @@ def _not_started(outcome: Outcome, error: str, started: float) -> ProcessResult:
     return ProcessResult(outcome, None, error, usage, 0, False, None)
 
 
-async def _spawn_off_loop(spec: ProcessSpec) -> subprocess.Popen[bytes]:
+_Spawned = tuple[subprocess.Popen[bytes], RunCgroup | None]
+
+
+async def _spawn_off_loop(spec: ProcessSpec) -> _Spawned:
     """`_spawn` in a spawner thread; a job started for a caller cancelled meanwhile is killed."""
-    spawning = asyncio.get_running_loop().run_in_executor(_spawners, _spawn, spec)
+    spawning = asyncio.get_running_loop().run_in_executor(_spawners, _spawn_contained, spec)
     try:
         return await asyncio.shield(spawning)
     except asyncio.CancelledError:
@@ -178,10 +194,29 @@ async def _spawn_off_loop(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         raise
 
 
-def _kill_unwatched(spec: ProcessSpec, spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+def _spawn_contained(spec: ProcessSpec) -> _Spawned:
+    """Spawn the job and move it into its run's cgroup at once (containment.py)."""
+    contain = _LINUX and not spec.keep_daemons
+    if contain:
+        containment.ensure_subreaper()
+    cgroup = RunCgroup.create() if contain and spec.use_cgroup else None
+    try:
+        popen = _spawn(spec)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
+    if cgroup is not None and not cgroup.adopt(popen.pid):
+        cgroup.remove()
+        cgroup = None
+    return popen, cgroup
+
+
+def _kill_unwatched(spec: ProcessSpec, spawning: asyncio.Future[_Spawned]) -> None:
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    _Run(spec, spawning.result(), _discard, time.monotonic()).close()  # kills and reaps the tree
+    popen, cgroup = spawning.result()
+    _Run(spec, popen, _discard, time.monotonic(), cgroup).close()  # kills and reaps the tree
 
 
 async def _discard(_text: str) -> None:
@@ -503,6 +538,20 @@ def _readlink(path: str) -> str | None:
         return None
 
 
+def _processes(pids: Iterable[int]) -> list[psutil.Process]:
+    procs = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    return procs
+
+
+def _done_future() -> asyncio.Future[None]:
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    fut.set_result(None)
+    return fut
+
+
 def _is_alive(proc: psutil.Process) -> bool:
     try:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
@@ -725,7 +774,12 @@ class _Run:
     """One supervised run: waits for the end, cleans up the tree, builds the result."""
 
     def __init__(
-        self, spec: ProcessSpec, popen: subprocess.Popen[bytes], sink: OutputSink, started: float
+        self,
+        spec: ProcessSpec,
+        popen: subprocess.Popen[bytes],
+        sink: OutputSink,
+        started: float,
+        cgroup: RunCgroup | None = None,
     ) -> None:
         self.spec = spec
         self.popen = popen
@@ -734,6 +788,15 @@ class _Run:
         self.child: _Child | None = None
         self.pump: _OutputPump | None = None
         self._completed = False  # the tree is gone and the main process reaped
+        self.cgroup = cgroup
+        self.record: RunRecord | None = None
+        if _LINUX:
+            marker = spec.env.get(RUN_MARKER_VAR)
+            age = time.monotonic() - started
+            self.record = containment.register(popen.pid, marker, spec.keep_daemons, age)
+        self.killed: set[int] = set()  # pids of the run's processes we signalled while alive
+        self._unreaped: dict[int, psutil.Process] = {}  # of those, the ones to reap if ours
+        self.outcome = Outcome.EXITED
         assert popen.stdout is not None
         try:
             self.child = _watch(popen, started)
@@ -751,6 +814,7 @@ class _Run:
         if on_start is not None:
             await on_start(child.pid)
         outcome = await self._wait_for_end(cancel, pump_task)
+        self.outcome = outcome
         if outcome is not Outcome.EXITED:
             log.debug(
                 "stopping job process tree %s: %s",
@@ -767,8 +831,17 @@ class _Run:
         """Snapshot the tree before signalling: descendants that called setsid left the group,
         and once their parent dies they can no longer be found."""
         by_pid = {p.pid: p for p in _descendants(pid) + _group_members(self.pgid)}
+        by_pid.update((p.pid, p) for p in self._contained())
         by_pid.pop(pid, None)  # the main process is signalled and watched through `child`
         return list(by_pid.values())
+
+    def _contained(self) -> list[psutil.Process]:
+        """The run's processes outside its tree: its cgroup's members, adopted orphans."""
+        pids = set(self.cgroup.members() if self.cgroup is not None else [])
+        if self.record is not None and not self.spec.keep_daemons:
+            pids.update(containment.strays(self.record))
+        pids.discard(self.popen.pid)
+        return _processes(pids)
 
     def _parts(self) -> tuple[_Child, _OutputPump]:
         assert self.child is not None and self.pump is not None
@@ -812,6 +885,9 @@ class _Run:
 
     def _signal_all(self, victims: list[psutil.Process], hard: bool) -> None:
         child, _ = self._parts()
+        self._count(victims)
+        if not child.exited.done():
+            self.killed.add(child.pid)
         # Signalling the group is safe while its id cannot have been recycled: the unreaped main
         # process (even a zombie) or a surviving member of ours still holds it.
         if not _WINDOWS and (child.holds_pid or any(_is_alive(p) for p in victims)):
@@ -831,6 +907,7 @@ class _Run:
         child.reap()
         if _group_exists(self.pgid):  # leftovers with stdout closed; the group id is still ours
             await self._terminate(_group_members(self.pgid))
+        await self._sweep()
         if not await _done_within(pump_task, DRAIN_WINDOW_SECONDS):
             # Someone we could not find or kill still holds the pipe; stop waiting for it.
             log.warning(
@@ -849,6 +926,65 @@ class _Run:
         by_pid.pop(self.popen.pid, None)
         return list(by_pid.values())
 
+    async def _sweep(self) -> None:
+        """The main process is reaped: end what is left of the run anywhere (containment.py).
+
+        A run is over only once this finds nothing. Leftovers of a job that exited get TERM and
+        the grace period first; a job stopped for timeout or cancel had its grace already.
+        """
+        if self.spec.keep_daemons or (self.cgroup is None and self.record is None):
+            return
+        hard = self.outcome is not Outcome.EXITED
+        grace_ends = time.monotonic() + self.spec.kill_grace_seconds
+        deadline = grace_ends + KILL_WAIT_SECONDS
+        while victims := self._contained():
+            if time.monotonic() >= deadline:
+                log.error("processes %s of job %s survived SIGKILL", victims, self.popen.pid)
+                return
+            hard = hard or time.monotonic() >= grace_ends
+            self._count(victims)
+            if self.cgroup is not None and hard:
+                self.cgroup.kill()  # also ends what its members fork meanwhile
+            _signal_procs(victims, hard)
+            wait = KILL_WAIT_SECONDS if hard else grace_ends - time.monotonic()
+            await _wait_exited(victims, _done_future(), max(0.0, wait))
+            self._reap_adopted()
+        self._reap_adopted()  # also what `_terminate` killed before, now orphaned to us
+
+    def _count(self, victims: list[psutil.Process]) -> None:
+        for proc in victims:
+            if _is_alive(proc):
+                self.killed.add(proc.pid)
+                self._unreaped.setdefault(proc.pid, proc)
+
+    def _reap_adopted(self) -> None:
+        """Orphans we killed were re-parented to us (the subreaper): collect their zombies.
+
+        psutil's identity check (pid and start time) keeps us from reaping a later process that
+        got a reaped victim's pid, such as another run's main process.
+        """
+        for pid, proc in list(self._unreaped.items()):
+            try:
+                if not proc.is_running() or proc.ppid() != os.getpid():
+                    del self._unreaped[pid]  # gone, or someone else's to reap
+                elif os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    del self._unreaped[pid]
+            except (OSError, psutil.Error):
+                del self._unreaped[pid]
+
+    def _usage(self, usage: ResourceUsage) -> ResourceUsage:
+        """The cgroup counts every member's CPU, also of those nobody waited for."""
+        if self.cgroup is None:
+            return usage
+        user, system, peak = self.cgroup.usage()
+        return ResourceUsage(
+            max(usage.cpu_user_seconds, user),
+            max(usage.cpu_system_seconds, system),
+            usage.peak_rss_bytes,
+            usage.wall_seconds,
+            peak,
+        )
+
     def _result(self, outcome: Outcome) -> ProcessResult:
         child, pump = self._parts()
         assert child.usage is not None
@@ -856,10 +992,11 @@ class _Run:
             outcome=outcome,
             exit_code=child.returncode,
             error=_describe(outcome, child.returncode, self.spec),
-            usage=child.usage,
+            usage=self._usage(child.usage),
             output_bytes=pump.total_bytes,
             truncated=pump.truncated,
             pid=child.pid,
+            processes_killed=len(self.killed),
         )
 
     def _kill_now(self) -> None:
@@ -881,6 +1018,20 @@ class _Run:
             _signal_procs(leftovers, hard=True)
             victims += leftovers
         _wait_gone_blocking(victims, KILL_WAIT_SECONDS)
+        self._sweep_blocking()
+
+    def _sweep_blocking(self) -> None:
+        """`_sweep` without awaiting, all SIGKILL: we are unwinding from an error."""
+        if self.spec.keep_daemons:
+            return
+        deadline = time.monotonic() + KILL_WAIT_SECONDS
+        while (victims := self._contained()) and time.monotonic() < deadline:
+            if self.cgroup is not None:
+                self.cgroup.kill()
+            self._count(victims)
+            _signal_procs(victims, hard=True)
+            _wait_gone_blocking(victims, KILL_WAIT_SECONDS)
+            self._reap_adopted()
 
     def close(self) -> None:
         """Release everything; if supervision did not complete, kill the tree first."""
@@ -898,6 +1049,12 @@ class _Run:
             self.popen.stdout.close()
         if self.child is not None:
             self.child.close()
+        if self.record is not None:
+            containment.forget(self.record)
+            self.record = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
 
 async def _done_within(task: asyncio.Task[None], timeout: float) -> bool:

@@ -30,6 +30,7 @@ class WorkerConfig:
     drain_grace_seconds: float = 30.0
     control_poll_seconds: float = 2.0
     guard: bool = True  # run the guard process (POSIX only)
+    cgroups: bool = True  # a cgroup v2 per run where possible (Linux); else the subreaper
     exit_on_drain: bool = False  # a remote drain ends the process once its runs are done
     all_domains: bool = False  # the embedded worker of `up` runs every domain's jobs
     git: GitOptions = field(default_factory=GitOptions)  # jobs with a `source`
@@ -62,12 +63,14 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
         drain_grace_seconds=settings.drain_grace_seconds,
         control_poll_seconds=settings.control_poll_seconds,
         guard=settings.worker_guard,
+        cgroups=settings.cgroups,
         git=GitOptions(
             cache_dir=settings.git_cache_dir or settings.data_dir / "git-cache",
             allow_file=settings.allow_file_git,
             allow_private_hosts=settings.git_allow_private_hosts,
             timeout_seconds=settings.git_timeout_seconds,
             checkouts_dir=runs_dir / "checkouts" if run_as is not None else None,
+            cgroups=settings.cgroups,
         ),
         shell=resolve_shell(settings.hydra_shell),
         confine=_confine_mode(settings.confine),

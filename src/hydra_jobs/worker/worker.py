@@ -35,6 +35,7 @@ from hydra_jobs.config import default_data_dir
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.private_files import passable_dir
+from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
 from hydra_jobs.worker.executors import (
@@ -133,8 +134,14 @@ class Worker:
     async def run(self) -> None:
         """Work until `stop()`; then drain (finish, or stop after the grace period)."""
         if self.config.guard and guard_supported():
+            # A subreaper first: the guard is then our child, reaped when it quits, not left a
+            # zombie of whichever ancestor adopts it (containment.py).
+            containment.ensure_subreaper()
             self.guard = Guard(self.id)
             self.guard.start()
+            if self.config.cgroups and cgroups.cgroups_available():
+                # The runs' cgroups are under one parent: killing it ends every run's processes.
+                self.guard.add_cgroup(str(cgroups.parent_cgroup()))
         tasks: list[asyncio.Task[None]] = []
         try:
             if not await self._first_renewal():
@@ -174,6 +181,7 @@ class Worker:
             await self.broker.drop_worker_lease(self.id)
         if self.guard is not None:
             self.guard.close()
+        cgroups.release()
 
     async def _first_renewal(self) -> bool:
         backoff = Backoff()
@@ -503,6 +511,8 @@ class Worker:
                 kill_grace_seconds=self.config.kill_grace_seconds,
                 output_cap_bytes=self.config.log_max_bytes,
                 **self._isolation(env, space, granted),
+                use_cgroup=self.config.cgroups,
+                keep_daemons=spec.keep_daemons,
             )
             result = await run_process(pspec, on_output, slot.cancel, on_start)
         if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
@@ -549,7 +559,10 @@ class Worker:
             "status": status,
             "exit_code": result.exit_code,
             "error": error,
-            "resource_usage": result.usage.as_dict(),
+            "resource_usage": {
+                **result.usage.as_dict(),
+                "processes_killed": result.processes_killed,
+            },
             "at": self.clock.now().isoformat(),
             "log_truncated": result.truncated,
             **({"source_commit": slot.source_commit} if slot.source_commit else {}),

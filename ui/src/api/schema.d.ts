@@ -1033,6 +1033,12 @@ export interface components {
             executor: components["schemas"]["Executor"];
             /** Id */
             id: string;
+            /**
+             * Keep Daemons
+             * @description Let processes the job detached into a session of their own (daemons) keep running after the run ends. By default every process a run started is killed at its end.
+             * @default false
+             */
+            keep_daemons: boolean;
             /** Last Run At */
             last_run_at?: string | null;
             /** Last Run Id */
@@ -1094,6 +1100,12 @@ export interface components {
                 [key: string]: string;
             };
             executor: components["schemas"]["Executor"];
+            /**
+             * Keep Daemons
+             * @description Let processes the job detached into a session of their own (daemons) keep running after the run ends. By default every process a run started is killed at its end.
+             * @default false
+             */
+            keep_daemons: boolean;
             /**
              * Name
              * @description Unique within the domain.
