@@ -48,6 +48,13 @@ print("daemon started")
 """
 
 
+def pid_file_in(tmp_path: Path) -> Path:
+    """A place the job may write: not the server's data dir's parent, which a confined job may
+    read but not add to (Landlock cannot allow a directory but deny its data dir entry)."""
+    (tmp_path / "pids").mkdir(exist_ok=True)
+    return tmp_path / "pids" / "daemon.pid"
+
+
 def daemon_pid(path: Path) -> int:
     deadline = time.monotonic() + 5
     while not path.exists():
@@ -70,7 +77,7 @@ def test_a_daemon_ends_with_its_run_and_is_counted(
     if cgroups == "true":
         require_cgroups()
     server = make_server(HYDRA_CGROUPS=cgroups)
-    pid_file = tmp_path / "daemon.pid"
+    pid_file = pid_file_in(tmp_path)
     job = server.job("daemon", DAEMON, type="python", env={"PID_FILE": str(pid_file)})
 
     run = server.wait_run(server.client.trigger(job["id"])["id"])
@@ -82,7 +89,7 @@ def test_a_daemon_ends_with_its_run_and_is_counted(
 
 
 def test_keep_daemons_lets_a_daemon_outlive_its_run(server: Server, tmp_path: Path) -> None:
-    pid_file = tmp_path / "daemon.pid"
+    pid_file = pid_file_in(tmp_path)
     job = server.job(
         "keeper", DAEMON, type="python", env={"PID_FILE": str(pid_file)}, keep_daemons=True
     )
