@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hydra_jobs.client import Client
@@ -116,9 +117,10 @@ def nobody_dir() -> Iterator[Path]:
 def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> None:
     """As a non-root user the job runs as the same user as `up`: only non-dumpability keeps it
     from reading `up`'s /proc files (environment, memory, descriptors)."""
-    # No guard: it execs sys.executable, which links into /root/.pyenv on this machine (closed
-    # to nobody); the job itself is a shell script and needs no Python.
-    env = {"OPENAI_API_KEY": OPENAI_KEY, "HYDRA_WORKER_GUARD": "false", "HYDRA_RUN_AS": ""}
+    # With its guard: the guard is the running interpreter (/proc/self/exe), as the re-exec
+    # is, not sys.executable, which links into /root/.pyenv here (closed to nobody: the guard
+    # could not start, and the embedded worker stopped without a word).
+    env = {"OPENAI_API_KEY": OPENAI_KEY, "HYDRA_RUN_AS": ""}
     up = UpProcess(nobody_dir / "data", runner=AS_NOBODY, **env)
     up.log = nobody_dir / "up.log"
     try:
@@ -132,6 +134,8 @@ def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> Non
             run, output = run_job(client, READ_PARENT + '; tr "\\0" " " < /proc/$PPID/cmdline')
         assert run["status"] == "succeeded", output
         assert f"ppid={pid}" in output and "Permission denied" in output
+        guards = [c for c in psutil.Process(pid).children() if c.cmdline()[1:3] == ["-S", "-c"]]
+        assert len(guards) == 1 and guards[0].uids().real == NOBODY.pw_uid
         assert "hydra-jobs up" in output  # the job does see its parent (cmdline is public) ...
         for secret in (ADMIN, OPENAI_KEY):  # ... but no secret, in cmdline or anywhere
             assert secret not in output

@@ -132,6 +132,18 @@ def default_ui_dir() -> Path | None:
     return None
 
 
+def _embedded_worker_ended(task: asyncio.Task[None]) -> None:
+    """An embedded worker that stops by itself runs no more jobs: never quietly."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.critical(
+            "the embedded worker stopped: %s: %s; no run starts until Hydra Jobs is restarted",
+            type(exc).__name__,
+            exc,
+            exc_info=exc,
+            extra={"action": "embedded_worker_failed"},
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -180,6 +192,7 @@ def create_app(
             app.state.worker = worker
             rt.shared_worker = (config.domain, worker.id)
             worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
+            worker_task.add_done_callback(_embedded_worker_ended)
         if settle_heap:
             heap.settle()
         try:

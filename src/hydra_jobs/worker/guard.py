@@ -50,6 +50,7 @@ import sys
 import tempfile
 import time
 
+from hydra_jobs.secret_env import SELF_EXE
 from hydra_jobs.worker import containment
 
 log = logging.getLogger(__name__)
@@ -181,8 +182,12 @@ class Guard:
 
     def start(self) -> None:
         board_fd = self._board_file.fileno()
+        # Linux: the running interpreter itself, which a worker that dropped privileges can
+        # exec even where a directory on the way to sys.executable is closed to it.
+        binary = SELF_EXE if os.path.exists(SELF_EXE) else sys.executable
         self.proc = subprocess.Popen(
             [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id, str(board_fd)],
+            executable=binary,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

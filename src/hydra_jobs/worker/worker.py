@@ -137,11 +137,7 @@ class Worker:
             # A subreaper first: the guard is then our child, reaped when it quits, not left a
             # zombie of whichever ancestor adopts it (containment.py).
             containment.ensure_subreaper()
-            self.guard = Guard(self.id)
-            self.guard.start()
-            if self.config.cgroups and cgroups.cgroups_available():
-                # The runs' cgroups are under one parent: killing it ends every run's processes.
-                self.guard.add_cgroup(str(cgroups.parent_cgroup()))
+            self._start_guard()
         tasks: list[asyncio.Task[None]] = []
         try:
             if not await self._first_renewal():
@@ -164,6 +160,25 @@ class Worker:
                 claimer.cancel()
         finally:
             await self._shutdown(tasks)
+
+    def _start_guard(self) -> None:
+        guard = Guard(self.id)
+        try:
+            guard.start()
+        except OSError as exc:
+            # Jobs still run, and still end with their runs; only a kill -9 of this worker
+            # would now leave them running. Said loudly, never a worker that quietly stops.
+            log.error(
+                "the worker guard could not start (%s): if this worker is killed, its jobs "
+                "outlive it until the run is reaped",
+                exc,
+                extra={"action": "guard_failed", "worker_id": self.id},
+            )
+            return
+        self.guard = guard
+        if self.config.cgroups and cgroups.cgroups_available():
+            # The runs' cgroups are under one parent: killing it ends every run's processes.
+            guard.add_cgroup(str(cgroups.parent_cgroup()))
 
     async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
         for task in tasks:
