@@ -28,11 +28,46 @@ test("the editor previews cron fires, shows server errors at the field and syncs
   await expect(page.getByTestId("job-script")).toHaveValue("echo from json");
   await expect(page.getByTestId("spec-valid")).toBeVisible();
 
-  // The AI generator has its place and says it is not available yet (501).
-  await page.getByTestId("ai-prompt").fill("every night back up the database");
-  await page.getByTestId("ai-generate").click();
-  await expect(page.getByTestId("ai-generator").getByTestId("not-available")).toContainText("not available in this version");
+  // The AI generator offers the provider the server has (OpenAI, pointed at the stand-in).
+  await expect(page.getByTestId("ai-provider")).toContainText("OpenAI");
   await screenshot(page, "job-editor", { fullPage: true });
+});
+
+test.describe("the Magic Job Generator", () => {
+  test.use({ timezoneId: "Europe/Berlin" });
+
+  test("generate a draft, fix what validation found, and save it: nothing is saved before", async ({ app, hydra }) => {
+    const page = app;
+    const name = jobName("e2e-ai");
+    await page.goto("/jobs/new");
+    await page.getByTestId("ai-prompt").fill("every night at 2 the report for today, with a broken cron");
+    await page.getByTestId("ai-generate").click();
+
+    // The draft is in the form and the JSON, its validation errors at their fields.
+    await expect(page.getByTestId("ai-draft-invalid")).toBeVisible();
+    await expect(page.getByTestId("job-name")).toHaveValue("nightly-report");
+    await expect(page.getByTestId("cron-input")).toHaveValue("61 * * * *");
+    await expect(page.getByTestId("spec-json")).toHaveValue(/\$HYDRA_PARAM_DAY/);
+    await expect(page.getByTestId("error-cron")).toBeVisible();
+    await expect(page.getByTestId("ai-usage")).toContainText("3 attempts");
+    // The browser's timezone went to the model with the prompt.
+    const sent = (await (await fetch(`${process.env.HYDRA_E2E_OPENAI_URL ?? ""}/requests`)).json()) as string[];
+    const prompts = sent.map((body) => (JSON.parse(body) as { messages: { content: string }[] }).messages.map((m) => m.content).join("\n"));
+    expect(prompts.some((p) => p.includes("broken cron") && p.includes('"user_timezone": "Europe/Berlin"'))).toBe(true);
+    expect(await hydra.jobNames()).not.toContain("nightly-report");
+    await screenshot(page, "ai-draft", { fullPage: true });
+
+    // Edit: fix the cron, name it; the next fires show; then save (the user's act).
+    await page.getByTestId("cron-input").fill("0 2 * * *");
+    await page.getByTestId("job-name").fill(name);
+    await expect(page.getByTestId("spec-valid")).toBeVisible();
+    await expect(page.getByTestId("next-fire")).toHaveCount(5);
+    await page.getByTestId("save-job").click();
+    await expect(page.getByTestId("job-detail")).toBeVisible();
+    await expect(page.getByRole("heading", { name })).toBeVisible();
+    await expect(page.getByTestId("job-schedule")).toContainText("(Europe/Berlin)");
+    expect(await hydra.jobNames()).toContain(name);
+  });
 });
 
 test("create a job in the form, run it and watch its log live until it succeeds", async ({ app }) => {

@@ -40,6 +40,12 @@ export class Hydra {
     return (await response.json()) as { id: string; name: string };
   }
 
+  async jobNames(domain?: string): Promise<string[]> {
+    const response = await this.request.get(`${this.url}/api/v1/jobs?limit=500`, { headers: this.headers(domain) });
+    expect(response.status()).toBe(200);
+    return ((await response.json()) as { items: { name: string }[] }).items.map((j) => j.name);
+  }
+
   async runJob(jobId: string): Promise<{ id: string }> {
     const response = await this.request.post(`${this.url}/api/v1/jobs/${jobId}/run`, {
       headers: this.headers(),

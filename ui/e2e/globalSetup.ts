@@ -1,12 +1,23 @@
 /**
  * Starts a real Hydra Jobs (`hydra-jobs up`: API, scheduler, local worker, SQLite) for the browser
- * tests: free port, temporary data dir, a random ADMIN_TOKEN. Returns the teardown.
+ * tests: free port, temporary data dir, a random ADMIN_TOKEN, and OpenAI pointed at a local
+ * stand-in (e2e/openaiStandIn.ts) so the AI generator answers. Returns the teardown.
  */
+import { startOpenAIStandIn } from "./openaiStandIn";
 import { startHydra } from "./processes";
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const server = await startHydra("hydra-jobs");
+  const openai = await startOpenAIStandIn();
+  const server = await startHydra("hydra-jobs", {
+    OPENAI_API_KEY: "test-key",
+    OPENAI_BASE_URL: openai.baseUrl,
+    HYDRA_AI_PROVIDER: "openai",
+  });
   process.env.HYDRA_E2E_URL = server.url;
   process.env.HYDRA_E2E_TOKEN = server.adminToken;
-  return server.stop;
+  process.env.HYDRA_E2E_OPENAI_URL = openai.url;
+  return async () => {
+    await server.stop();
+    await openai.stop();
+  };
 }

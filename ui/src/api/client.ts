@@ -54,37 +54,3 @@ export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
   }
   return outcome.data as T;
 }
-
-/**
- * Paths whose request body the published schema does not describe yet (the AI routes, which
- * answer 501 today). The path is still checked against the generated `paths`.
- */
-type JsonPath = Extract<keyof paths, string>;
-
-export async function postJson(path: JsonPath, body: unknown, pathParams: Record<string, string> = {}): Promise<unknown> {
-  const url = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(pathParams[name] ?? ""));
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...authHeaders(sessionStore.get()) },
-      body: JSON.stringify(body),
-    });
-  } catch (cause) {
-    throw new ApiError(0, null, `Cannot reach the Hydra Jobs server (${String(cause)})`);
-  }
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // Not JSON: keep the text as the detail.
-  }
-  if (!response.ok) {
-    if (response.status === 401) sessionStore.expire(sessionStore.get()?.token ?? "");
-    const detail =
-      typeof parsed === "object" && parsed !== null && "detail" in parsed ? (parsed).detail : parsed;
-    throw new ApiError(response.status, detail);
-  }
-  return parsed;
-}

@@ -14,7 +14,7 @@ describe("API errors in words", () => {
   it("keeps string details and describes bare statuses", () => {
     expect(new ApiError(409, "run already finished").message).toBe("run already finished");
     expect(new ApiError(404, null).message).toBe("Not found");
-    expect(new ApiError(501, "not available in this version of Hydra Jobs").notAvailable).toBe(true);
+    expect(new ApiError(503, "no AI provider is configured: set GEMINI_API_KEY or OPENAI_API_KEY").message).toMatch(/GEMINI_API_KEY/);
     expect(errorText(new Error("x"))).toBe("x");
   });
 

@@ -12,11 +12,6 @@ export class ApiError extends Error {
     this.status = status;
     this.detail = detail;
   }
-
-  /** The server has the route but not the feature yet (the AI helpers). */
-  get notAvailable(): boolean {
-    return this.status === 501;
-  }
 }
 
 export function describeStatus(status: number): string {
@@ -31,8 +26,8 @@ export function describeStatus(status: number): string {
       return "Conflict with the current state";
     case 422:
       return "Invalid input";
-    case 501:
-      return "Not available in this version of Hydra Jobs";
+    case 503:
+      return "The server cannot do this now (not configured or unavailable)";
     default:
       return `The server answered HTTP ${status}`;
   }

@@ -25,4 +25,7 @@ export const qk = {
   domains: ["domains"] as const,
   tokens: (domain: string) => ["domains", domain, "tokens"] as const,
   audit: ["audit"] as const,
+  aiProviders: ["ai", "providers"] as const,
+  analysis: (runId: string) => ["ai", "analysis", runId] as const,
+  jobFailures: (jobId: string) => ["ai", "failures", jobId] as const,
 };

@@ -33,6 +33,15 @@ export type TokenInfo = Schemas["TokenInfo"];
 export type TokenCreated = Schemas["TokenCreated"];
 export type AuditEntry = Schemas["AuditEntry"];
 export type AuditPage = Schemas["Page_AuditEntry_"];
+export type Analysis = Schemas["Analysis"];
+export type Evidence = Schemas["Evidence"];
+export type FailureCategory = Schemas["Category"];
+export type AnalysisProvider = Analysis["provider"];
+export type GeneratedJob = Schemas["GeneratedJob"];
+export type ProvidersAnswer = Schemas["ProvidersAnswer"];
+export type ProviderInfo = Schemas["ProviderInfo"];
+export type FailureGroup = Schemas["FailureGroup"];
+export type FailureGroups = Schemas["FailureGroups"];
 
 /** Every run status, in lifecycle order (the generated type is a union; this is its runtime list). */
 export const RUN_STATUSES = [

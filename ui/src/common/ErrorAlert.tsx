@@ -1,17 +1,8 @@
 import { Alert } from "antd";
-import { ApiError, errorText } from "../api/errors";
+import { errorText } from "../api/errors";
 
-/** An error in words. A 501 reads as "not available yet", not as a failure. */
+/** An error in words, with the server's detail (e.g. which variables enable the AI providers). */
 export function ErrorAlert({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
-  const notAvailable = error instanceof ApiError && error.notAvailable;
-  return (
-    <Alert
-      type={notAvailable ? "info" : "error"}
-      showIcon
-      message={notAvailable ? "Not available yet" : (title ?? "Something went wrong")}
-      description={errorText(error)}
-      data-testid={notAvailable ? "not-available" : "error-alert"}
-    />
-  );
+  return <Alert type="error" showIcon message={title ?? "Something went wrong"} description={errorText(error)} data-testid="error-alert" />;
 }

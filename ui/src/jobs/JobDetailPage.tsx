@@ -13,6 +13,7 @@ import { RunHistory } from "../runs/RunHistory";
 import { jobToSpec } from "./form/jobForm";
 import { DeleteButton, EditButton, PauseButton } from "./JobActions";
 import { JobStateTag } from "./JobStateTag";
+import { RecurringFailures } from "./RecurringFailures";
 import { RunNowButton } from "./RunNowButton";
 import { scheduleWords } from "./scheduleText";
 
@@ -129,6 +130,7 @@ export function JobDetailPage() {
           </Card>
         </Col>
         <Col span={24}>
+          <RecurringFailures jobId={id} />
           <Card size="small" title="Run history">
             <RunHistory filter={{ jobId: id }} hide={["job"]} />
           </Card>

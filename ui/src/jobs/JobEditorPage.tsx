@@ -1,6 +1,8 @@
 import { Skeleton } from "antd";
 import { useCallback, useMemo } from "react";
-import { useNavigate, useParams } from "react-router";
+import { useLocation, useNavigate, useParams } from "react-router";
+import { applySuggestion, suggestionOf } from "../ai/suggestion";
+import { SuggestionNotice } from "../ai/SuggestionNotice";
 import type { JobSpec } from "../api/types";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { useCreateJob, useJob, useReplaceJob } from "../hooks/useJobs";
@@ -22,6 +24,7 @@ export function NewJobPage() {
       onSave={(spec: JobSpec) => create.mutate(spec, { onSuccess: (job) => void navigate(`/jobs/${job.id}`) })}
       onCancel={() => void navigate("/jobs")}
       onDirty={onDirty}
+      generator
     />
   );
 }
@@ -30,15 +33,18 @@ export function EditJobPage() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
   const job = useJob(id);
+  // A suggested change from a run's analysis: opened applied, saved only by the user.
+  const suggestion = suggestionOf(useLocation().state);
   const replace = useReplaceJob(id);
   const reset = replace.reset;
   const onDirty = useCallback(() => reset(), [reset]);
   // Load once: live updates of the job must not overwrite what is being typed.
   const loaded = job.data;
-  const initial = useMemo(() => (loaded ? jobToSpec(loaded) : null), [loaded?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const saved = useMemo(() => (loaded ? jobToSpec(loaded) : null), [loaded?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const initial = useMemo(() => (saved && suggestion ? applySuggestion(saved, suggestion.patch) : saved), [saved]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (job.error) return <ErrorAlert error={job.error} title="Could not load the job" />;
-  if (!initial || !loaded) return <Skeleton active />;
+  if (!initial || !loaded || !saved) return <Skeleton active />;
   return (
     <JobEditor
       title={`Edit ${loaded.name}`}
@@ -49,6 +55,8 @@ export function EditJobPage() {
       onSave={(spec) => replace.mutate(spec, { onSuccess: (saved) => void navigate(`/jobs/${saved.id}`) })}
       onCancel={() => void navigate(`/jobs/${id}`)}
       onDirty={onDirty}
+      changed={suggestion !== null}
+      notice={suggestion ? <SuggestionNotice runId={suggestion.runId} before={saved} after={initial} /> : undefined}
     />
   );
 }

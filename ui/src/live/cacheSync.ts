@@ -4,7 +4,7 @@
  */
 import type { Query, QueryClient } from "@tanstack/react-query";
 import { qk, type RunFilter } from "../api/queryKeys";
-import type { Job, Run, RunPage, RunSummary, Worker } from "../api/types";
+import { FAILURE_STATUSES, type Job, type Run, type RunPage, type RunSummary, type Worker } from "../api/types";
 import {
   applyRunToJob,
   applyRunToJobPages,
@@ -137,6 +137,8 @@ export class CacheSync {
     c.setQueriesData<InfiniteJobs>({ queryKey: qk.jobsAll }, (d) => (d ? applyRunToJobPages(d, run) : d));
     c.setQueryData<Job>(qk.job(run.job_id), (job) => (job ? applyRunToJob(job, run) : job));
     this.invalidator.schedule(qk.statsAll, STATS_REFRESH_MS);
+    // A new failure may join a group ("failed the same way N times"): ask again if shown.
+    if (FAILURE_STATUSES.has(run.status)) this.invalidator.schedule(qk.jobFailures(run.job_id), LIST_REFRESH_MS, true);
   }
 
   private listWouldShow(query: Query, run: RunSummary): boolean {

@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from "@testing-library/react"
 import { App } from "antd";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LogBuffer } from "./logBuffer";
-import { LogViewer } from "./LogViewer";
+import { LogViewer, type LogFocus } from "./LogViewer";
 
 beforeAll(() => {
   // jsdom has no layout: give the scroll box a size so the virtualiser renders a window of rows.
@@ -22,12 +22,16 @@ beforeAll(() => {
 
 afterEach(cleanup);
 
-function view(buffer: LogBuffer, live = false) {
-  return render(
+function viewer(buffer: LogBuffer, live: boolean, focus: LogFocus | null = null) {
+  return (
     <App>
-      <LogViewer buffer={buffer} version={buffer.lineCount} live={live} fileName="x.log" emptyText="nothing yet" height={400} />
-    </App>,
+      <LogViewer buffer={buffer} version={buffer.lineCount} live={live} fileName="x.log" emptyText="nothing yet" height={400} focus={focus} />
+    </App>
   );
+}
+
+function view(buffer: LogBuffer, live = false) {
+  return render(viewer(buffer, live));
 }
 
 describe("LogViewer", () => {
@@ -72,5 +76,42 @@ describe("LogViewer", () => {
   it("says so when there is no output yet", () => {
     view(new LogBuffer(), true);
     expect(screen.getByText("nothing yet")).toBeTruthy();
+  });
+
+  it("jumps to a line far down a virtualised log and highlights it (an analysis' evidence)", async () => {
+    // jsdom does not scroll: keep scrollTop and send the scroll event, as a browser would.
+    const tops = new WeakMap<Element, number>();
+    Object.defineProperty(HTMLElement.prototype, "scrollTop", {
+      configurable: true,
+      get(this: HTMLElement) {
+        return tops.get(this) ?? 0;
+      },
+      set(this: HTMLElement, value: number) {
+        tops.set(this, value);
+      },
+    });
+    Object.defineProperty(HTMLElement.prototype, "scrollHeight", { configurable: true, get: () => 100_000 * 19 });
+    Object.defineProperty(HTMLElement.prototype, "scrollTo", {
+      configurable: true,
+      value(this: HTMLElement, options: ScrollToOptions) {
+        this.scrollTop = options.top ?? 0;
+        setTimeout(() => this.dispatchEvent(new Event("scroll")), 0);
+      },
+    });
+    const buffer = new LogBuffer();
+    buffer.append(Array.from({ length: 100_000 }, (_, i) => `line ${i + 1}`).join("\n") + "\n");
+    const { rerender } = render(viewer(buffer, false));
+    expect(document.querySelector("[data-line='70000']")).toBeNull();
+    await act(async () => {
+      rerender(viewer(buffer, false, { line: 70_000, seq: 1 }));
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(screen.getByTestId("log-scroll").scrollTop).toBeGreaterThan(69_000 * 19);
+    const focused = document.querySelectorAll("[data-focused=true]");
+    expect(focused).toHaveLength(1);
+    expect(focused[0]?.getAttribute("data-line")).toBe("70000");
+    expect(focused[0]?.textContent).toContain("line 70000");
+    expect(focused[0]?.classList.contains("log-row-focus")).toBe(true);
+    for (const name of ["scrollTop", "scrollHeight", "scrollTo"]) Reflect.deleteProperty(HTMLElement.prototype, name);
   });
 });

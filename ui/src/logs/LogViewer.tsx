@@ -1,6 +1,7 @@
 /**
  * The run log: virtualised rows (100,000 lines scroll smoothly), line numbers, ANSI colours as
- * styled spans, search with next/previous, follow-the-tail while running, and download.
+ * styled spans, search with next/previous, follow-the-tail while running, download, and a jump to
+ * a line (`focus`, e.g. an analysis' evidence), which is then highlighted.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { Alert } from "antd";
@@ -21,9 +22,16 @@ interface Props {
   emptyText: string;
   truncated?: boolean;
   height?: number | string;
+  /** Scroll to and highlight this 1-based line; a new `seq` jumps again to the same line. */
+  focus?: LogFocus | null;
 }
 
-export function LogViewer({ buffer, version, live, fileName, emptyText, truncated, height = "60vh" }: Props) {
+export interface LogFocus {
+  line: number;
+  seq: number;
+}
+
+export function LogViewer({ buffer, version, live, fileName, emptyText, truncated, height = "60vh", focus = null }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
   const [query, setQuery] = useState("");
@@ -70,6 +78,17 @@ export function LogViewer({ buffer, version, live, fileName, emptyText, truncate
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [search]);
 
+  const focusIndex = focus ? focus.line - 1 : -1;
+  useEffect(() => {
+    if (!focus) return;
+    setFollow(false);
+    virtualizer.scrollToIndex(Math.min(focus.line - 1, Math.max(count - 1, 0)), { align: "center" });
+    const box = scrollRef.current;
+    if (box && typeof box.scrollIntoView === "function") box.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    // Only when asked to jump, not when lines arrive.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus?.seq]);
+
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
@@ -105,10 +124,11 @@ export function LogViewer({ buffer, version, live, fileName, emptyText, truncate
               return (
                 <div
                   key={row.key}
-                  className={row.index === currentLine ? "log-row log-row-current" : "log-row"}
+                  className={`log-row${row.index === currentLine ? " log-row-current" : ""}${row.index === focusIndex ? " log-row-focus" : ""}`}
                   style={{ transform: `translateY(${row.start}px)`, height: ROW_HEIGHT }}
                   data-testid="log-line"
                   data-line={row.index + 1}
+                  data-focused={row.index === focusIndex ? "true" : undefined}
                 >
                   <span className="log-gutter" style={{ width: gutter }}>
                     {row.index + 1}

@@ -1,7 +1,7 @@
 import { Card, Col, Row, Skeleton, Space, Typography } from "antd";
 import { useParams } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { qk } from "../api/queryKeys";
 import { FAILURE_STATUSES, isTerminal, type RunStatus } from "../api/types";
 import { ErrorAlert } from "../common/ErrorAlert";
@@ -9,7 +9,7 @@ import { shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { StatusTag } from "../common/StatusTag";
 import { useRun } from "../hooks/useRuns";
-import { LogViewer } from "../logs/LogViewer";
+import { LogViewer, type LogFocus } from "../logs/LogViewer";
 import { useRunLog } from "../logs/useRunLog";
 import { AnalyzeFailure } from "./AnalyzeFailure";
 import { AttemptChain } from "./AttemptChain";
@@ -31,6 +31,8 @@ export function RunDetailPage() {
   const run = useRun(id);
   const log = useRunLog(id);
   useRefreshOnLogEnd(id, log.end !== null, run.data?.status);
+  const [focus, setFocus] = useState<LogFocus | null>(null);
+  const jumpTo = useCallback((line: number) => setFocus((f) => ({ line, seq: (f?.seq ?? 0) + 1 })), []);
 
   if (run.error) return <ErrorAlert error={run.error} title="Could not load the run" />;
   if (!run.data) return <Skeleton active />;
@@ -70,6 +72,11 @@ export function RunDetailPage() {
             </Card>
           </Space>
         </Col>
+        {FAILURE_STATUSES.has(r.status) && (
+          <Col span={24}>
+            <AnalyzeFailure runId={r.id} onEvidence={jumpTo} />
+          </Col>
+        )}
         <Col span={24}>
           <Card
             size="small"
@@ -84,14 +91,10 @@ export function RunDetailPage() {
               fileName={`${r.job_name}-${r.id}.log`}
               emptyText={live ? "Waiting for output…" : "This run printed nothing."}
               truncated={log.end?.truncated ?? r.log_truncated}
+              focus={focus}
             />
           </Card>
         </Col>
-        {FAILURE_STATUSES.has(r.status) && (
-          <Col span={24}>
-            <AnalyzeFailure runId={r.id} />
-          </Col>
-        )}
       </Row>
     </div>
   );

@@ -9,12 +9,12 @@ export function testQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity }, mutations: { retry: false } } });
 }
 
-export function renderApp(ui: ReactElement, { client = testQueryClient(), path = "/" }: { client?: QueryClient; path?: string } = {}) {
+export function renderApp(ui: ReactElement, { client = testQueryClient(), path = "/", state }: { client?: QueryClient; path?: string; state?: unknown } = {}) {
   const view = render(
     <ConfigProvider theme={{ token: { motion: false } }}>
       <AntApp>
         <QueryClientProvider client={client}>
-          <MemoryRouter initialEntries={[path]}>{ui}</MemoryRouter>
+          <MemoryRouter initialEntries={[state === undefined ? path : { pathname: path, state }]}>{ui}</MemoryRouter>
         </QueryClientProvider>
       </AntApp>
     </ConfigProvider>,

@@ -1,7 +1,7 @@
 /** The job editor: form and JSON side by side, validated by the server as you type. */
 import { SaveOutlined } from "@ant-design/icons";
 import { Alert, Button, Card, Col, Form, Row, Space } from "antd";
-import { useEffect } from "react";
+import { useEffect, type ReactNode } from "react";
 import { ApiError, errorText } from "../../api/errors";
 import type { JobSpec } from "../../api/types";
 import { PageTitle } from "../../common/PageTitle";
@@ -23,11 +23,17 @@ interface Props {
   onSave: (spec: JobSpec) => void;
   onCancel: () => void;
   onDirty: () => void;
+  /** The AI generator (new jobs only: a draft replaces everything). */
+  generator?: boolean;
+  /** Shown above the form (e.g. a suggested change being reviewed). */
+  notice?: ReactNode;
+  /** `initial` differs from what is saved: validate it from the start. */
+  changed?: boolean;
 }
 
-export function JobEditor({ title, initial, saveLabel, saving, saveError, onSave, onCancel, onDirty }: Props) {
+export function JobEditor({ title, initial, saveLabel, saving, saveError, onSave, onCancel, onDirty, generator = false, notice, changed = false }: Props) {
   const [form] = Form.useForm<JobFormValues>();
-  const spec = useSpecDraft(initial, form);
+  const spec = useSpecDraft(initial, form, changed);
   const checks = useEditorChecks(spec.draft, spec.touched, saveError);
   const values = specToForm(spec.draft);
 
@@ -53,6 +59,7 @@ export function JobEditor({ title, initial, saveLabel, saving, saveError, onSave
         }
       />
       {saveProblem && <Alert type="error" showIcon message="Not saved" description={saveProblem} style={{ marginBottom: 16 }} data-testid="save-error" />}
+      {notice}
       {checks.errors.general.length > 0 && (
         <Alert
           type="error"
@@ -71,7 +78,7 @@ export function JobEditor({ title, initial, saveLabel, saving, saveError, onSave
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={14}>
           <Space direction="vertical" size={16} style={{ width: "100%" }}>
-            <AiGenerator onDraft={spec.load} />
+            {generator && <AiGenerator onDraft={spec.load} />}
             <Card size="small" title="Job">
               <Form<JobFormValues>
                 form={form}

@@ -18,11 +18,11 @@ export interface SpecDraftState {
   load: (spec: SpecDraft) => void;
 }
 
-export function useSpecDraft(initial: SpecDraft, form: FormInstance<JobFormValues>): SpecDraftState {
+export function useSpecDraft(initial: SpecDraft, form: FormInstance<JobFormValues>, changed = false): SpecDraftState {
   const [draft, setDraft] = useState<SpecDraft>(initial);
   const [jsonText, setJsonText] = useState(() => specText(initial));
   const [jsonError, setJsonError] = useState<string | null>(null);
-  const [touched, setTouched] = useState(false);
+  const [touched, setTouched] = useState(changed);
   const draftRef = useRef(draft);
   draftRef.current = draft;
 
