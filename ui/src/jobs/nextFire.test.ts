@@ -12,6 +12,7 @@ function job(next: string | null, over: Partial<Job> = {}): Job {
     created_at: "2026-01-01T00:00:00Z",
     updated_at: "2026-01-01T00:00:00Z",
     catchup: "none",
+    keep_daemons: false,
     enabled: true,
     paused: false,
     queue: "default",

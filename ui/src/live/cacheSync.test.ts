@@ -33,6 +33,7 @@ function job(over: Partial<Job> = {}): Job {
     created_at: "2025-12-31T00:00:00Z",
     updated_at: "2025-12-31T00:00:00Z",
     catchup: "none",
+    keep_daemons: false,
     enabled: true,
     paused: false,
     queue: "default",
