@@ -156,6 +156,7 @@ class EventHub:
         self._inflow = 0  # bytes added to the ring since the last expiry
         self._expiry: asyncio.Task[None] | None = None
         self.listeners: set[Listener] = set()
+        self.closing = False  # stopping: streams end at once
         self.order = RunOrder()
         self.stale_dropped = 0
         self._task: asyncio.Task[None] | None = None
@@ -170,6 +171,11 @@ class EventHub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """End every open stream now and any opened from here on (the server is stopping)."""
+        self.closing = True
         for listener in list(self.listeners):
             listener._end()
 
@@ -240,4 +246,6 @@ class EventHub:
                     if event_seq > seq:
                         listener.offer(f"{self.epoch}-{event_seq}", event, size)
         self.listeners.add(listener)
+        if self.closing:
+            listener._end()
         return listener, resumed

@@ -207,4 +207,24 @@ def serve(app: Any, sock: socket.socket, *, header_timeout: float, max_connectio
         # Bounds the request tasks too (a connection with pipelined requests, streams).
         limit_concurrency=2 * cap,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config, app).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which ends the open live streams as soon as it is told to stop.
+
+    uvicorn waits for every connection to finish before the app's shutdown runs; an SSE stream
+    (a UI tab, `logs -f`) never finishes by itself, so a stop waited until it was killed, and
+    the drain (a running job's end reaching the store) never ran. The clients reconnect
+    (to another replica, or to this one once it is back) and resume.
+    """
+
+    def __init__(self, config: uvicorn.Config, app: Any) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        engine = getattr(self._app.state, "engine", None)
+        if engine is not None:
+            engine.hub.end_streams()
+        await super().shutdown(sockets)
