@@ -45,11 +45,30 @@ done
 if [ "${1:-}" = "--distributed" ]; then
   exec scripts/_dev-distributed.sh "$STATE" "$HOST" "$PORT"
 fi
+# A port another server holds would answer the health check below for a `up` that died at
+# once with "Address already in use": say so before starting anything.
+if ! python - "$HOST" "$PORT" <<'PY'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    sock.bind((host, port))
+except OSError as exc:
+    sys.exit(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}")
+PY
+then
+  echo "(another process uses port $PORT? choose another: HYDRA_PORT=8001 ./scripts/dev-up.sh)" >&2
+  exit 1
+fi
 if [ -f "$STATE/dev.log" ]; then mv "$STATE/dev.log" "$STATE/dev.log.1"; fi
 nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &
 echo $! > "$STATE/dev.pid"
 for _ in $(seq 1 150); do
-  if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then
+  # Ours must still be alive when the port answers (it could have lost the port in a race).
+  if kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null \
+    && curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 \
+    && kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
     cat "$STATE/dev.log"
     echo "Hydra Jobs is up: http://$HOST:$PORT  (log: $STATE/dev.log, stop: ./scripts/dev-down.sh)"
     echo "CLI: .venv/bin/hydra-jobs jobs --url http://$HOST:$PORT   (run from here: it finds the admin token in $HYDRA_DATA_DIR)"

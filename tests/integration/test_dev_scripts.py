@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import httpx
@@ -181,3 +183,35 @@ def test_dev_up_distributed_without_redis_says_how_to_install_it(tmp_path: Path)
     assert up.returncode == 1
     assert "needs redis-server" in up.stderr and "apt-get install redis-server" in up.stderr
     assert not list((tmp_path / "state").glob("*.pid"))
+
+
+def test_dev_up_on_a_port_another_server_holds_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    """Another server answering /healthz on the port made dev-up print "Hydra Jobs is up" and
+    point the CLI at a new token while its own `up` had died with "Address already in use"."""
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysHealthy)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    port = other.server_address[1]
+    state = tmp_path / "state"
+    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
+    env.pop("HYDRA_DATA_DIR", None)
+    try:
+        done = script("dev-up.sh", env)
+        assert done.returncode == 1, done.stdout
+        assert "Hydra Jobs is up" not in done.stdout
+        assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+        assert "HYDRA_PORT=" in done.stderr
+        assert not (state / "dev.pid").exists()
+    finally:
+        other.shutdown()
+        other.server_close()
+        script("dev-down.sh", env)
+
+
+class _AlwaysHealthy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
