@@ -255,3 +255,24 @@ def test_each_domain_has_its_own_workers(cluster: Cluster) -> None:
         assert run["worker_id"].startswith("opsw-")
         assert ops.get(f"/runs/{run['id']}/logs").json()["data"] == "ops\n"
     ops.close()
+
+
+def test_quick_runs_of_a_confined_worker_keep_their_exit_status(cluster: Cluster) -> None:
+    """A confined job is forked by a thread of its own, whose children the kernel hands to the
+    worker's main thread when that thread ends: there they looked like adopted orphans, and the
+    sweep at another run's end reaped a quick job's zombie before its own run could read its
+    status ('worker error: No such process'; found by test_each_domain_has_its_own_workers)."""
+    cluster.scheduler()
+    cluster.worker("quick", 2)
+    client = cluster.client()
+    job = client.create_job({"name": "q", "executor": {"type": "shell", "script": "exit 3"}})
+    runs = [r["id"] for r in client.trigger_batch(job["id"], [{}] * 24)]
+
+    def ended() -> list[dict[str, Any]] | None:
+        got = [client.get_run(r) for r in runs]
+        return got if all(r["status"] not in ("queued", "running") for r in got) else None
+
+    final = wait_for(ended, 60, 0.1, message="the runs to end")
+    assert {(r["status"], r["exit_code"]) for r in final} == {("failed", 3)}, [
+        r["error"] for r in final if r["exit_code"] != 3
+    ]

@@ -145,6 +145,7 @@ class RunRecord:
 _live: dict[int, RunRecord] = {}
 _kept: list[RunRecord] = []  # ended runs that were allowed to leave daemons
 _exempt: set[int] = set()  # helpers of the worker that are adopted too (its guard)
+_spawned: set[int] = set()  # main processes of runs being set up: ours, not orphans
 _subreaper = False
 
 
@@ -155,7 +156,19 @@ def register(
     start = now_ticks() - int(age_seconds * _TICKS) - 1  # at or before the main process's
     record = RunRecord(pid, start, marker.encode() if marker else None, keep_daemons)
     _live[pid] = record
+    _spawned.discard(pid)
     return record
+
+
+def spawned(pid: int) -> None:
+    """`pid` is a run's main process, just forked: never an orphan, even before `register`.
+
+    Call it in the thread that forked it, before that thread can end: a confined job is forked
+    by a thread of its own (confine.py), and when that thread ends the kernel hands its children
+    to the main thread, where they look like adopted orphans; a quick job's zombie was then
+    reaped by another run's sweep before its own run could read its exit status.
+    """
+    _spawned.add(pid)
 
 
 def forget(record: RunRecord) -> None:
@@ -207,7 +220,7 @@ def strays(record: RunRecord) -> list[int]:
         # Orphans are re-parented to our main thread; jobs are spawned by other threads, so a
         # job being spawned (not registered yet) is never taken for an orphan.
         adopted = _thread_children(os.getpid(), os.getpid())
-        candidates = [p for p in adopted if p not in _live and p not in _exempt]
+        candidates = [p for p in adopted if p not in _live and p not in _exempt | _spawned]
     elif record.marker:
         candidates = [int(n) for n in os.listdir("/proc") if n.isdigit()]
     else:

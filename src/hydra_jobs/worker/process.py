@@ -248,15 +248,21 @@ def _spawn(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         if sys.platform == "win32":
             flags = subprocess.CREATE_NEW_PROCESS_GROUP
             return subprocess.Popen(spec.argv, creationflags=flags, **common)
+        start = functools.partial(_popen_owned, spec.argv, start_new_session=True, **common)
         if spec.sandbox is not None:
-            start = functools.partial(
-                _popen_retrying_busy, spec.argv, start_new_session=True, **common
-            )
             return spec.sandbox.spawn(start)
-        return _popen_retrying_busy(spec.argv, start_new_session=True, **common)
+        return start()
     finally:
         if feed is not None:
             feed.close()
+
+
+def _popen_owned(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start the job and mark it as ours in the forking thread (containment.spawned)."""
+    popen = _popen_retrying_busy(argv, **kwargs)
+    if _LINUX:
+        containment.spawned(popen.pid)
+    return popen
 
 
 def _popen_retrying_busy(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
