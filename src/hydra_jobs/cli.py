@@ -118,6 +118,7 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif "ADMIN_TOKEN" not in {*secret_env.recovered(), *os.environ}:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
+    _preflight(settings, redis=False)
     _serve(create_app(settings, worker_settings=worker_settings, settle_heap=True), settings)
 
 
@@ -143,9 +144,25 @@ def scheduler(
     _require_strong_admin_token(
         settings.admin_token.get_secret_value() if settings.admin_token else ""
     )
+    _preflight(settings, redis=True)
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
     _serve(create_app(settings, embedded_worker=False, settle_heap=True), settings)
+
+
+def _preflight(settings: Settings, *, redis: bool) -> None:
+    """A store or Redis that cannot be used is one line that says what to do (not the
+    traceback of the app's start-up). SQLite, made by the server itself, needs no check."""
+    from hydra_jobs import preflight
+    from hydra_jobs.errors import ConfigError
+
+    try:
+        if redis and settings.redis_url:
+            asyncio.run(preflight.check_redis(settings.redis_url))
+        if not settings.store_url().startswith("sqlite"):
+            asyncio.run(preflight.check_store(settings.store_url()))
+    except ConfigError as exc:
+        raise _fail(exc.message) from None
 
 
 @app.command()

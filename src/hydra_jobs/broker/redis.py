@@ -527,11 +527,19 @@ class RedisBroker(ControlPlane):
             return
         first = self._boot_id is None
         self._boot_id = boot
-        if created or not first:
-            log.warning(
-                "Redis has no data from before (boot id %s); rebuilding from the store",
+        if created and first:
+            # The usual first start (a new install); also Redis restarted empty before we came.
+            log.info(
+                "Redis holds no Hydra Jobs data yet (boot id %s): queues are filled from the store",
                 boot,
                 extra={"action": "broker_boot"},
             )
+        elif not first:
+            log.warning(
+                "Redis lost its data while we ran (boot id %s); rebuilding from the store",
+                boot,
+                extra={"action": "broker_boot"},
+            )
+        if created or not first:
             self._boot_changed_at = time.monotonic()
             self._rebuild_wanted = True
