@@ -6,6 +6,7 @@
 # Called by dev-up.sh with the venv active: STATE HOST PORT.
 set -euo pipefail
 STATE="$1" HOST="$2" PORT="$3"
+source "$(dirname "$0")/_alive.sh"
 REDIS_PORT="${HYDRA_REDIS_PORT:-6380}"
 REDIS_SERVER="${HYDRA_REDIS_SERVER:-redis-server}"  # a name on PATH or a path
 if ! command -v "$REDIS_SERVER" >/dev/null 2>&1; then
@@ -28,7 +29,7 @@ wait_until() {
   local name="$1" what="$2"; shift 2
   for _ in $(seq 1 150); do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+    if ! alive "$(cat "$STATE/$name.pid")"; then
       echo "error: $name failed to start; its log ($STATE/$name.log):" >&2
       cat "$STATE/$name.log" >&2
       "$(dirname "$0")/dev-down.sh" >/dev/null

@@ -3,22 +3,23 @@
 # drains first), the scheduler and redis-server, in that order. SIGTERM, then SIGKILL after 30 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_alive.sh
 STATE="${HYDRA_STATE_DIR:-.hydra}"
 stopped=0 killed=""
 for name in worker dev scheduler redis; do
   PIDFILE="$STATE/$name.pid"
   [ -f "$PIDFILE" ] || continue
   PID="$(cat "$PIDFILE")"
-  if ! kill -0 "$PID" 2>/dev/null; then
+  if ! alive "$PID"; then
     rm -f "$PIDFILE"
     continue
   fi
   kill -TERM "$PID"
   for _ in $(seq 1 150); do
-    kill -0 "$PID" 2>/dev/null || break
+    alive "$PID" || break
     sleep 0.2
   done
-  if kill -0 "$PID" 2>/dev/null; then
+  if alive "$PID"; then
     kill -KILL "$PID" 2>/dev/null || true
     killed="$killed $name"
   fi

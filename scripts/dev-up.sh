@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
+source scripts/_alive.sh
 umask 077  # the log shows the admin token the first time; the data dir holds token hashes
 mkdir -p "${HYDRA_STATE_DIR:-.hydra}"
 STATE="$(cd "${HYDRA_STATE_DIR:-.hydra}" && pwd)"
@@ -36,7 +37,7 @@ if [ "${1:-}" = "--foreground" ]; then
 fi
 
 for name in dev scheduler worker redis; do
-  if [ -f "$STATE/$name.pid" ] && kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+  if [ -f "$STATE/$name.pid" ] && alive "$(cat "$STATE/$name.pid")"; then
     echo "Hydra Jobs is already running (pid $(cat "$STATE/$name.pid")); ./scripts/dev-down.sh stops it."
     exit 0
   fi
@@ -66,15 +67,15 @@ nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &
 echo $! > "$STATE/dev.pid"
 for _ in $(seq 1 150); do
   # Ours must still be alive when the port answers (it could have lost the port in a race).
-  if kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null \
+  if alive "$(cat "$STATE/dev.pid")" \
     && curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 \
-    && kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
+    && alive "$(cat "$STATE/dev.pid")"; then
     cat "$STATE/dev.log"
     echo "Hydra Jobs is up: http://$HOST:$PORT  (log: $STATE/dev.log, stop: ./scripts/dev-down.sh)"
     echo "CLI: .venv/bin/hydra-jobs jobs --url http://$HOST:$PORT   (run from here: it finds the admin token in $HYDRA_DATA_DIR)"
     exit 0
   fi
-  if ! kill -0 "$(cat "$STATE/dev.pid")" 2>/dev/null; then
+  if ! alive "$(cat "$STATE/dev.pid")"; then
     echo "error: Hydra Jobs failed to start; its log:" >&2
     cat "$STATE/dev.log" >&2
     echo "(port $PORT taken? HYDRA_PORT=8001 ./scripts/dev-up.sh)" >&2

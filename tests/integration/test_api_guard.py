@@ -7,7 +7,7 @@ Real sockets on loopback against `hydra-jobs up`; 127.0.0.2 stands for a second 
 from __future__ import annotations
 
 import contextlib
-import select
+import selectors
 import socket
 import subprocess
 import threading
@@ -100,14 +100,16 @@ PARTIAL = b"GET /api/v1/jobs HTTP/1.1\r\nHost: x\r\n"  # a request head that nev
 def _read_until_closed(sock: socket.socket, deadline: float) -> bytes:
     """What the server sends before closing; b"<open>" appended if it is still open at deadline."""
     data = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
+    # poll, not select: after 300 sockets this process's descriptors pass FD_SETSIZE (1024)
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                break
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
     return data + b"<open>"
 
 

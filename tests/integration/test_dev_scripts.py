@@ -9,13 +9,15 @@ import os
 import stat
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from hydra_jobs.client import Client
-from hydra_jobs.worker import landlock
+from hydra_jobs.worker import containment, landlock
 from tests.conftest import TERMINAL, free_port, wait_for
 from tests.procs import cli_env
 from tests.redis_server import require_redis
@@ -85,11 +87,12 @@ def test_a_job_cannot_read_the_token_dev_up_logged(tmp_path: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Running: an exited process its parent has not collected yet (PID 1 here is slow to) is
+    not."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return True
 
 
 def _distributed_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -215,3 +218,31 @@ class _AlwaysHealthy(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def test_dev_down_under_a_parent_that_does_not_reap(tmp_path: Path) -> None:
+    """Under a parent that does not collect what it adopts (a child subreaper such as this test
+    process once an embedded worker ran in it; PID 1 of this machine, some containers' PID 1), a
+    stopped `up` stays a zombie: `kill -0` still succeeded, so dev-down waited 30 s and said it
+    had killed it."""
+    assert containment.ensure_subreaper()
+    state = tmp_path / "state"
+    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(free_port()), HYDRA_SKIP_UI="1")
+    env.pop("HYDRA_DATA_DIR", None)
+    pid = 0
+    try:
+        assert script("dev-up.sh", env).returncode == 0
+        pid = int((state / "dev.pid").read_text())
+        assert psutil.Process(pid).ppid() == os.getpid()  # adopted: ours to reap, or a zombie
+        started = time.monotonic()
+        stopped = script("dev-down.sh", env)
+        assert stopped.stdout.strip() == "Hydra Jobs stopped.", stopped.stdout
+        assert time.monotonic() - started < 20
+        assert psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        again = script("dev-up.sh", env)  # a zombie's pid file is not "already running"
+        assert "already running" not in again.stdout, again.stdout
+    finally:
+        script("dev-down.sh", env)
+        for child in psutil.Process().children():  # collect what we adopted
+            if child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, 0)
