@@ -261,3 +261,21 @@ def test_metrics_count_the_runs_that_ended_by_status(server: Server) -> None:
         }
 
     wait_for(lambda: ended() == {"succeeded": 2.0, "failed": 1.0}, message="the counts")
+
+
+def test_a_quick_runs_times_are_the_real_ones(server: Server) -> None:
+    """started_at is when the job was started, not when the worker got round to saying so: a
+    quick job showed "Duration 0 ms" (finished_at - started_at) beside "Wall time 11 ms"."""
+    quick = server.job("quick", "true")
+    slow = server.job("slow", "sleep 0.3")
+    runs = [server.client.trigger(quick["id"])["id"] for _ in range(5)]
+    runs.append(server.client.trigger(slow["id"])["id"])
+    for run_id in runs:
+        run = server.wait_run(run_id)
+        assert run["status"] == "succeeded"
+        duration = (
+            datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+        ).total_seconds()
+        wall = run["resource_usage"]["wall_seconds"]
+        assert duration >= wall - 0.002, (duration, wall)  # the process ran within its run
+    assert 0.3 <= wall < 2.0

@@ -81,7 +81,7 @@ async def run(
     the_spec: ProcessSpec,
     sink: Output | None = None,
     cancel: asyncio.Event | None = None,
-    on_start: Callable[[int], Awaitable[None]] | None = None,
+    on_start: Callable[[int, float], Awaitable[None]] | None = None,
 ) -> ProcessResult:
     return await run_process(the_spec, sink or Output(), cancel or asyncio.Event(), on_start)
 
@@ -128,7 +128,7 @@ class TreeWatch:
         self.pid: int | None = None
         self.procs: list[psutil.Process] = []
 
-    async def __call__(self, pid: int) -> None:
+    async def __call__(self, pid: int, _ago: float = 0.0) -> None:
         self.pid = pid
         self.procs = [psutil.Process(pid)]
 
@@ -170,7 +170,7 @@ async def test_exit_code_and_merged_output() -> None:
     sink = Output()
     started: list[int] = []
 
-    async def on_start(pid: int) -> None:
+    async def on_start(pid: int, _ago: float) -> None:
         started.append(pid)
 
     result = await run(bash("echo out; echo err >&2; exit 3"), sink, on_start=on_start)
@@ -253,7 +253,7 @@ async def test_spawn_failure_is_a_result_not_an_exception(
 ) -> None:
     started: list[int] = []
 
-    async def on_start(pid: int) -> None:
+    async def on_start(pid: int, _ago: float) -> None:
         started.append(pid)
 
     result = await run(spec(argv, cwd=cwd), on_start=on_start)
@@ -268,7 +268,7 @@ async def test_cancel_already_set_spawns_nothing() -> None:
     cancel.set()
     started: list[int] = []
 
-    async def on_start(pid: int) -> None:
+    async def on_start(pid: int, _ago: float) -> None:
         started.append(pid)
 
     result = await run(spec(["true"]), cancel=cancel, on_start=on_start)
@@ -350,7 +350,7 @@ async def test_calling_task_cancelled_kills_and_reaps_before_propagating() -> No
 async def test_failing_on_start_kills_the_job_and_propagates() -> None:
     handles: list[psutil.Process] = []
 
-    async def on_start(pid: int) -> None:
+    async def on_start(pid: int, _ago: float) -> None:
         handles.append(psutil.Process(pid))
         raise RuntimeError("store unavailable")
 

@@ -267,7 +267,7 @@ async def test_the_workers_guard_adopted_during_a_run_is_not_taken_for_its_daemo
     assert containment.ensure_subreaper()
     started = asyncio.Event()
 
-    async def on_start(_pid: int) -> None:
+    async def on_start(_pid: int, _ago: float) -> None:
         started.set()
 
     async def sink(_text: str) -> None:
@@ -320,7 +320,7 @@ async def test_subreaper_never_ends_an_orphan_another_running_run_may_own(tmp_pa
     cancel = asyncio.Event()
     started = asyncio.Event()
 
-    async def on_start(_pid: int) -> None:
+    async def on_start(_pid: int, _ago: float) -> None:
         started.set()
 
     async def sink(_text: str) -> None:

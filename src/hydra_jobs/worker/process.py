@@ -148,28 +148,32 @@ class ProcessResult:
 
 
 OutputSink = Callable[[str], Awaitable[None]]
+StartSink = Callable[[int, float], Awaitable[None]]  # (pid, seconds since its exec)
 
 
 async def run_process(
     spec: ProcessSpec,
     on_output: OutputSink,
     cancel: asyncio.Event,
-    on_start: Callable[[int], Awaitable[None]] | None = None,
+    on_start: StartSink | None = None,
 ) -> ProcessResult:
     """Run `spec` to completion and return how it ended; never leaves a process behind.
 
-    Output goes to `on_output` in order. Setting `cancel` stops the job gracefully (TERM, grace,
-    KILL). If the calling task is cancelled or a callback raises, the tree is SIGKILLed and reaped
-    before the exception propagates.
+    `on_start(pid, seconds_ago)` is told the job's pid and how long ago it was really started
+    (spawning, confinement and the move into its cgroup take milliseconds, and a quick job may
+    have ended by then): a run's start time and its wall time count from the exec, not from
+    before the spawn. Output goes to `on_output` in order. Setting `cancel` stops the job
+    gracefully (TERM, grace, KILL). If the calling task is cancelled or a callback raises, the
+    tree is SIGKILLed and reaped before the exception propagates.
     """
     started = time.monotonic()
     if cancel.is_set():
         return _not_started(Outcome.CANCELLED, "cancelled before start", started)
     try:
-        popen, cgroup = await _spawn_off_loop(spec)
+        popen, cgroup, spawned = await _spawn_off_loop(spec)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return _not_started(Outcome.SPAWN_FAILED, f"spawn failed: {exc}", started)
-    run = _Run(spec, popen, on_output, started, cgroup)
+    run = _Run(spec, popen, on_output, started, cgroup, spawned)
     try:
         return await run.supervise(cancel, on_start)
     finally:
@@ -181,7 +185,8 @@ def _not_started(outcome: Outcome, error: str, started: float) -> ProcessResult:
     return ProcessResult(outcome, None, error, usage, 0, False, None)
 
 
-_Spawned = tuple[subprocess.Popen[bytes], RunCgroup | None]
+# The job, its cgroup, and when (time.monotonic()) its exec was done.
+_Spawned = tuple[subprocess.Popen[bytes], RunCgroup | None, float]
 
 
 async def _spawn_off_loop(spec: ProcessSpec) -> _Spawned:
@@ -206,17 +211,18 @@ def _spawn_contained(spec: ProcessSpec) -> _Spawned:
         if cgroup is not None:
             cgroup.remove()
         raise
+    spawned = time.monotonic()  # Popen returns once the exec is done
     if cgroup is not None and not cgroup.adopt(popen.pid):
         cgroup.remove()
         cgroup = None
-    return popen, cgroup
+    return popen, cgroup, spawned
 
 
 def _kill_unwatched(spec: ProcessSpec, spawning: asyncio.Future[_Spawned]) -> None:
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    popen, cgroup = spawning.result()
-    _Run(spec, popen, _discard, time.monotonic(), cgroup).close()  # kills and reaps the tree
+    popen, cgroup, spawned = spawning.result()
+    _Run(spec, popen, _discard, spawned, cgroup).close()  # kills and reaps the tree
 
 
 async def _discard(_text: str) -> None:
@@ -786,7 +792,10 @@ class _Run:
         sink: OutputSink,
         started: float,
         cgroup: RunCgroup | None = None,
+        spawned: float | None = None,
     ) -> None:
+        """`started`: when the spawn began (the window in which its orphans may appear);
+        `spawned`: when the job's exec was done (its wall time and timeout count from then)."""
         self.spec = spec
         self.popen = popen
         self.pgid = popen.pid  # start_new_session makes the job its own group (and session) leader
@@ -805,20 +814,18 @@ class _Run:
         self.outcome = Outcome.EXITED
         assert popen.stdout is not None
         try:
-            self.child = _watch(popen, started)
+            self.child = _watch(popen, started if spawned is None else spawned)
             self.pump = _OutputPump(popen.stdout, spec, sink)
         except BaseException:
             self.close()
             raise
 
-    async def supervise(
-        self, cancel: asyncio.Event, on_start: Callable[[int], Awaitable[None]] | None
-    ) -> ProcessResult:
+    async def supervise(self, cancel: asyncio.Event, on_start: StartSink | None) -> ProcessResult:
         child, pump = self._parts()
         pump_task = asyncio.create_task(pump.run())
         self._tasks.append(pump_task)
         if on_start is not None:
-            await on_start(child.pid)
+            await on_start(child.pid, time.monotonic() - child.started)
         outcome = await self._wait_for_end(cancel, pump_task)
         self.outcome = outcome
         if outcome is not Outcome.EXITED:

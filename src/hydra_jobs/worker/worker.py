@@ -24,6 +24,7 @@ import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -417,13 +418,14 @@ class Worker:
         base = {"domain": delivery.domain, "run_id": run["id"], "worker_id": self.id}
         started = False
 
-        async def on_start(pid: int) -> None:
+        async def on_start(pid: int, seconds_ago: float = 0.0) -> None:
             nonlocal started
             started = True
             if pid and self.guard is not None:
                 slot.pgid = pid  # each job leads its own process group
                 self.guard.add(pid)
-            event = {**base, "type": "started", "pid": pid, "at": self.clock.now().isoformat()}
+            at = self.clock.now() - timedelta(seconds=max(0.0, seconds_ago))
+            event = {**base, "type": "started", "pid": pid, "at": at.isoformat()}
             if slot.source_commit:
                 event["source_commit"] = slot.source_commit
             await self.broker.emit([event])
