@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hydra_jobs import cli_ai, cli_manage, secret_env
+from hydra_jobs import __version__, cli_ai, cli_manage, secret_env
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
     DEFAULT_URL,
@@ -600,6 +600,26 @@ def openapi() -> None:
 
     schema = create_app(Settings(ADMIN_TOKEN="x" * 32)).openapi()  # nosec: never served
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+
+
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"hydra-jobs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Hydra Jobs: run shell, Python and batch jobs on a fleet of workers."""
 
 
 cli_manage.register(app)

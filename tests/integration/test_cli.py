@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hydra_jobs import __version__
 from tests.conftest import wait_for
-from tests.procs import UpProcess
+from tests.procs import HYDRA, UpProcess
 
 
 @pytest.fixture
@@ -218,3 +220,8 @@ def test_an_unknown_job_name_is_one_clear_line(up: UpProcess) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: no job named or with id 'no-such-job' (hydra-jobs jobs lists them)"
     ]
+
+
+def test_version() -> None:
+    done = subprocess.run([HYDRA, "--version"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout.strip() == f"hydra-jobs {__version__}"
