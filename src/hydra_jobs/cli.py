@@ -602,8 +602,6 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
 
 
-
-
 def _print_version(asked: bool) -> None:
     if asked:
         out.print(f"hydra-jobs {__version__}")

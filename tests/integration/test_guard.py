@@ -189,3 +189,18 @@ def test_a_starting_worker_kills_what_dead_workers_left_in_their_cgroups() -> No
             for path in (run, run.parent):
                 with contextlib.suppress(FileNotFoundError):
                     path.rmdir()
+
+
+def test_the_guard_says_what_it_is_in_ps() -> None:
+    """It showed as `python -S -c` and kilobytes of inline code."""
+    guard = Guard("readable-worker")
+    guard.start()
+    try:
+        assert guard.pid is not None
+        proc = psutil.Process(guard.pid)
+        assert proc.name() == "hydra-guard"
+        cmdline = proc.cmdline()
+        assert cmdline[2].endswith("guard_process.py") and cmdline[3] == "readable-worker"
+        assert len(" ".join(cmdline)) < 300
+    finally:
+        guard.close()

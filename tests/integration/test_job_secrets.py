@@ -134,7 +134,7 @@ def test_up_as_a_plain_user_is_not_readable_by_its_jobs(nobody_dir: Path) -> Non
             run, output = run_job(client, READ_PARENT + '; tr "\\0" " " < /proc/$PPID/cmdline')
         assert run["status"] == "succeeded", output
         assert f"ppid={pid}" in output and "Permission denied" in output
-        guards = [c for c in psutil.Process(pid).children() if c.cmdline()[1:3] == ["-S", "-c"]]
+        guards = [c for c in psutil.Process(pid).children() if c.name() == "hydra-guard"]
         assert len(guards) == 1 and guards[0].uids().real == NOBODY.pw_uid
         assert "hydra-jobs up" in output  # the job does see its parent (cmdline is public) ...
         for secret in (ADMIN, OPENAI_KEY):  # ... but no secret, in cmdline or anywhere

@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from hydra_jobs.secret_env import SELF_EXE
 from hydra_jobs.worker import containment
@@ -59,104 +60,9 @@ GUARD_EXIT_WAIT_SECONDS = 1.0  # a guard told to quit does at once
 BOARD_SLOTS = 4096  # job groups the board holds; more running jobs than that use pipe lines
 _SLOT = struct.Struct("i")
 
-GUARD_SOURCE = r"""
-import mmap, os, select, signal, struct, sys, time
-
-def kill_cgroups(cgroups, remove):
-    for path in cgroups:
-        try:
-            with open(path + "/cgroup.kill", "w") as fh:
-                fh.write("1")
-        except OSError:
-            pass
-    for _ in range(100 if remove else 0):  # emptied asynchronously: rmdir fails until then
-        left = False
-        for path in cgroups:
-            try:
-                for name in os.listdir(path):
-                    if name.startswith("run-"):
-                        os.rmdir(path + "/" + name)
-                os.rmdir(path)
-            except FileNotFoundError:
-                pass
-            except OSError:
-                left = True
-        if not left:
-            return
-        time.sleep(0.01)
-
-def kill_all(groups, marker):
-    for pgid in list(groups):
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except OSError:
-            pass
-    if not os.path.isdir("/proc"):
-        return
-    me = os.getpid()
-    for _ in range(20):
-        found = False
-        for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) == me:
-                continue
-            try:
-                with open("/proc/" + name + "/environ", "rb") as fh:
-                    env = b"\0" + fh.read()
-            except OSError:
-                continue
-            if marker in env:
-                try:
-                    os.kill(int(name), signal.SIGKILL)
-                    found = True
-                except OSError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.01)
-
-def on_board(board):
-    return {pgid for (pgid,) in struct.iter_unpack("i", board) if pgid > 0}
-
-def main():
-    marker = b"\0HYDRA_WORKER_ID=" + sys.argv[1].encode() + b"\0"
-    board = mmap.mmap(int(sys.argv[2]), 0)
-    groups, cgroups, deadline, pending = set(), set(), None, b""
-    while True:
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([0], [], [], timeout)
-        if not ready:
-            kill_cgroups(cgroups, False)
-            kill_all(groups | on_board(board), marker)
-            groups.clear()
-            deadline = None
-            continue
-        chunk = os.read(0, 65536)
-        if not chunk:
-            kill_cgroups(cgroups, True)
-            kill_all(groups | on_board(board), marker)
-            return
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            op, arg = line[:1], line[1:]
-            if op == b"+":
-                groups.add(int(arg))
-            elif op == b"-":
-                groups.discard(int(arg))
-            elif op == b"c":
-                cgroups.add(arg.decode())
-            elif op == b"d":
-                deadline = time.monotonic() + float(arg)
-            elif op == b"q":
-                return
-
-child = os.fork()
-if child:  # detach: the guard is nobody's child, so it never shows up as a job of ours
-    os.write(1, b"%d\n" % child)
-    os._exit(0)
-os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-main()
-"""
+# The guard's own program: a file of its own (not a `-c` script, which `ps` showed as kilobytes
+# of code), run with -S so that it starts in milliseconds.
+GUARD_PROGRAM = str(Path(__file__).with_name("guard_process.py"))
 
 
 def guard_supported() -> bool:
@@ -186,7 +92,7 @@ class Guard:
         # exec even where a directory on the way to sys.executable is closed to it.
         binary = SELF_EXE if os.path.exists(SELF_EXE) else sys.executable
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-c", GUARD_SOURCE, self.worker_id, str(board_fd)],
+            [sys.executable, "-S", GUARD_PROGRAM, self.worker_id, str(board_fd)],
             executable=binary,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
