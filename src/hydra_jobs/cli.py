@@ -171,7 +171,10 @@ def worker(
         str | None, typer.Option(help="Queues to take runs from, comma-separated.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Runs at once.")] = None,
-    tags: Annotated[str | None, typer.Option(help="Labels, k=v,k2=v2.")] = None,
+    tags: Annotated[
+        str | None,
+        typer.Option(help="Labels for the fleet view, k=v,k2=v2 (queues route runs, not tags)."),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Name shown in the fleet view.")] = None,
 ) -> None:
     """A worker of distributed mode: runs jobs from Redis; needs no database.
