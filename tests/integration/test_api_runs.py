@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -146,7 +147,33 @@ def test_manual_retry_creates_next_attempt(server: Server) -> None:
     done = server.wait_run(server.client.trigger(job["id"])["id"])
     again = server.client.retry(done["id"])
     assert again["attempt"] == 2 and again["retry_of"] == done["id"]
+    assert again["trigger"] == "manual"  # a person asked; `retry` is the policy's
     assert server.wait_run(again["id"])["status"] == "failed"
+
+
+def test_retrying_an_early_attempt_extends_the_one_chain(server: Server) -> None:
+    """Retrying attempt 1 after the policy's attempts 2 and 3 made a second attempt 2 (which the
+    policy retried into a second attempt 3): attempts are one chain, whichever is retried."""
+    script = 'if [ "$HYDRA_ATTEMPT" = 4 ]; then sleep 2; fi; exit 2'  # 4 lives while refused
+    job = server.job("thrice", script, retries={"max_attempts": 3, "backoff_seconds": 0})
+    first = server.client.trigger(job["id"])
+
+    def policy_done() -> list[dict[str, Any]] | None:
+        runs = server.client.list_runs(job_id=job["id"])["items"]
+        ended = [r for r in runs if r["status"] == "failed"]
+        return sorted(ended, key=lambda r: r["attempt"]) if len(ended) == 3 else None
+
+    chain = wait_for(policy_done, 20, message="three failed attempts")
+    assert [(r["attempt"], r["trigger"]) for r in chain] == [(1, "api"), (2, "retry"), (3, "retry")]
+
+    again = server.client.retry(first["id"])  # the first attempt, not the last
+    assert (again["attempt"], again["retry_of"], again["trigger"]) == (4, chain[2]["id"], "manual")
+    with pytest.raises(ApiError) as refused:  # one live attempt per chain
+        server.client.retry(chain[1]["id"])
+    assert refused.value.status_code == 409 and "attempt 4" in str(refused.value)
+    assert server.wait_run(again["id"])["status"] == "failed"
+    runs = server.client.list_runs(job_id=job["id"])["items"]
+    assert sorted(r["attempt"] for r in runs) == [1, 2, 3, 4]  # no second attempt 2, no fork
 
 
 def test_params_reach_the_job_as_env_and_never_as_shell(server: Server, tmp_path: Path) -> None:

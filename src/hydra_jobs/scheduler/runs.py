@@ -13,7 +13,7 @@ from hydra_jobs.lifecycle import concurrency_cap
 from hydra_jobs.limits import MAX_PARAMS_CHARS, params_too_big, vars_size
 from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import SetStatus
+from hydra_jobs.store.base import RunFilter, SetStatus
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,44 @@ async def cancel_active(rt: Runtime, job: Job, *, reason: str) -> int:
 
 
 async def retry_run(rt: Runtime, run: Run) -> Run:
-    """A new attempt of a finished run, now (the user asked; no backoff)."""
+    """A new attempt of a finished run, now (a person asked; no backoff).
+
+    Attempts make one chain per original run, whichever of them is retried: the new attempt
+    follows the chain's last one (retrying attempt 1 after the policy's attempts 2 and 3 makes
+    attempt 4, not a second attempt 2 with a chain of its own). Its trigger is `manual`, with
+    `retry_of` set; `retry` is left to the attempts the job's retry policy makes.
+    """
     if run.status not in TERMINAL:
         raise Conflict(f"run '{run.id}' is still {run.status.value}; cancel it first")
+    last = await chain_end(rt, run)
+    if last.status not in TERMINAL:
+        raise Conflict(
+            f"attempt {last.attempt} of this run ('{last.id}') is still {last.status.value}; "
+            "wait for it or cancel it"
+        )
     rt.admit(run.domain, 1)
-    retry = next_attempt(run, delay_seconds=0.0, trigger=Trigger.RETRY, rt=rt)
+    retry = next_attempt(last, delay_seconds=0.0, trigger=Trigger.MANUAL, rt=rt)
     return (await submit_runs(rt, [retry]))[0]
+
+
+CHAIN_PAGE_RUNS = 500
+CHAIN_PAGES = 20  # runs of the job since the retried one that are read at most, in pages
+
+
+async def chain_end(rt: Runtime, run: Run) -> Run:
+    """The last attempt of `run`'s chain: its retries, theirs, and so on (newest if ever two)."""
+    retried_by: dict[str, Run] = {}
+    flt = RunFilter(job_id=run.job_id, since=run.created_at)
+    cursor: str | None = None
+    for _ in range(CHAIN_PAGES):
+        page = await rt.store.list_runs(run.domain, flt, limit=CHAIN_PAGE_RUNS, cursor=cursor)
+        for later in page.items:  # newest first
+            if later.retry_of is not None:
+                retried_by.setdefault(later.retry_of, later)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    last = run
+    while (following := retried_by.get(last.id)) is not None:
+        last = following
+    return last

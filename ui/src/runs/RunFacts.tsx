@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import type { Run } from "../api/types";
 import { durationBetween, formatDateTime, formatDuration } from "../common/format";
 import { useNow } from "../common/useNow";
+import { triggerLabel } from "./triggerLabel";
 
 export function RunFacts({ run }: { run: Run }) {
   const now = useNow(1000);
@@ -15,7 +16,9 @@ export function RunFacts({ run }: { run: Run }) {
       <Descriptions.Item label="Exit code">
         <span data-testid="exit-code">{run.exit_code ?? "—"}</span>
       </Descriptions.Item>
-      <Descriptions.Item label="Trigger">{run.trigger}</Descriptions.Item>
+      <Descriptions.Item label="Trigger">
+        <span data-testid="run-trigger">{triggerLabel(run)}</span>
+      </Descriptions.Item>
       <Descriptions.Item label="Attempt">{run.attempt ?? 1}</Descriptions.Item>
       <Descriptions.Item label="Worker">
         {run.worker_id ? <Link to={`/runs?worker=${encodeURIComponent(run.worker_id)}`}>{run.worker_id}</Link> : "—"}
