@@ -306,3 +306,12 @@ def test_a_quick_runs_times_are_the_real_ones(server: Server) -> None:
         wall = run["resource_usage"]["wall_seconds"]
         assert duration >= wall - 0.002, (duration, wall)  # the process ran within its run
     assert 0.3 <= wall < 2.0
+
+
+def test_a_run_whose_process_never_started_has_no_start_time(server: Server) -> None:
+    """A spawn that failed showed a ticked "Started" step with a start time."""
+    job = server.job("no-interpreter", "#!/nonexistent/interpreter\necho never")
+    run = server.wait_run(server.client.trigger(job["id"])["id"])
+    assert run["status"] == "failed" and "/nonexistent/interpreter" in run["error"]
+    assert run["started_at"] is None and run["finished_at"] is not None
+    assert run["exit_code"] is None

@@ -73,7 +73,10 @@ def _when(value: Any) -> datetime:
 def event_to_op(event: dict[str, Any]) -> Op | None:
     kind = event.get("type")
     if kind == "started":
-        fields: dict[str, Any] = {"worker_id": event["worker_id"], "started_at": _when(event["at"])}
+        # pid 0: the worker never started a process (its spawn failed, its git source could
+        # not be checked out): the run moves on to its end without a start time.
+        started_at = _when(event["at"]) if event.get("pid") != 0 else None
+        fields: dict[str, Any] = {"worker_id": event["worker_id"], "started_at": started_at}
         if event.get("source_commit"):
             fields["source_commit"] = str(event["source_commit"])[:64]  # shown while it runs
         return SetStatus(event["run_id"], frozenset({RunStatus.QUEUED}), RunStatus.RUNNING, fields)
