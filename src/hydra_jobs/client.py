@@ -192,6 +192,9 @@ class Client:
     def workers(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/workers")["items"])
 
+    def drain_worker(self, worker_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/workers/{worker_id}/drain"))
+
     # domains, tokens, audit ---------------------------------------------------------------
 
     def me(self) -> dict[str, Any]:

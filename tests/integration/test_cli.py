@@ -225,3 +225,31 @@ def test_an_unknown_job_name_is_one_clear_line(up: UpProcess) -> None:
 def test_version() -> None:
     done = subprocess.run([HYDRA, "--version"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and done.stdout.strip() == f"hydra-jobs {__version__}"
+
+
+def test_workers_drain_and_audit(up: UpProcess, tmp_path: Path) -> None:
+    listed = up.cli("workers", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (worker,) = json.loads(listed.stdout)
+    assert worker["status"] == "online"
+    table = up.cli("workers")
+    slots = f"0/{worker['concurrency']}"
+    assert worker["id"] in table.stdout and "online" in table.stdout and slots in table.stdout
+
+    assert up.cli("submit", str(spec_file(tmp_path, "audited", "true"))).returncode == 0
+    drained = up.cli("drain", worker["id"])
+    assert drained.returncode == 0 and "is draining" in drained.stdout, drained.stderr
+    wait_for(
+        lambda: json.loads(up.cli("workers", "--json").stdout)[0]["status"] == "draining",
+        10,
+        message="the worker draining",
+    )
+    unknown = up.cli("drain", "no-such-worker")
+    assert unknown.returncode == 1 and "not found" in unknown.stderr
+
+    log = json.loads(up.cli("audit", "--json").stdout)
+    actions = [e["action"] for e in log]
+    assert any("drain" in a for a in actions) and any("job" in a for a in actions), actions
+    only = json.loads(up.cli("audit", "--json", "--action", "drain").stdout)
+    assert only and all("drain" in e["action"] for e in only)
+    assert "drain" in up.cli("audit", "--limit", "5").stdout
