@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import Settings, stored_admin_token
+from hydra_jobs.config import Settings, stored_admin_token, stored_admin_token_file
 
 # Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
 out = Console(width=None if sys.stdout.isatty() else 220)
@@ -42,9 +43,18 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+TOKEN_VARIABLES = ("HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN")  # in the order --token reads them
+_token_source: dict[int, str] = {}  # id(client) -> where its token came from, for a 401
+
+
 def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
     if token is None:
+        stored = stored_admin_token_file(data_dir)
         token = stored_admin_token(data_dir)
+        source = f"the admin token `up` stored in {stored}"
+    else:
+        given = (name for name in TOKEN_VARIABLES if os.environ.get(name) == token)
+        source = next(given, "--token")
     if not token:
         raise fail(
             "no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` (or "
@@ -52,7 +62,9 @@ def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Cli
             "./.hydra/data, or the per-user data dir"
         )
     # HYDRA_DOMAIN: the domain an admin token acts on (a domain token has its own).
-    return Client(url, token, domain=Settings().domain)
+    client = Client(url, token, domain=Settings().domain)
+    _token_source[id(client)] = source
+    return client
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -60,7 +72,16 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return reach(fn, *args, **kwargs)
     except ApiError as exc:
-        raise fail(exc.message) from None
+        raise fail(refusal(getattr(fn, "__self__", None), exc)) from None
+
+
+def refusal(client: Any, exc: ApiError) -> str:
+    """The API's refusal; a 401 also says which token was refused, and where it came from
+    (a shell without HYDRA_TOKEN quietly used the token of a local `up`)."""
+    source = _token_source.get(id(client)) if isinstance(client, Client) else None
+    if exc.status_code != 401 or source is None:
+        return exc.message
+    return f"{exc.message} (the token came from {source}; --token or HYDRA_TOKEN gives another)"
 
 
 def reach(fn: Any, *args: Any, **kwargs: Any) -> Any:

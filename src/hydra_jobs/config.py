@@ -22,9 +22,17 @@ DEV_DATA_DIR = Path(".hydra/data")  # where scripts/dev-up.sh keeps `up`'s data
 def stored_admin_token(data_dir: Path | None = None) -> str | None:
     """The admin token `up` generated and stored: in `data_dir`, else the data dir of
     `scripts/dev-up.sh` under the current directory, else the per-user data dir."""
+    found = stored_admin_token_file(data_dir)
+    if found is None:
+        return None
+    return found.read_text().strip() or None
+
+
+def stored_admin_token_file(data_dir: Path | None = None) -> Path | None:
+    """Where `stored_admin_token` reads it from, if anywhere."""
     for candidate in (data_dir, DEV_DATA_DIR, default_data_dir()):
         if candidate is not None and (candidate / "admin_token").is_file():
-            return (candidate / "admin_token").read_text().strip() or None
+            return candidate / "admin_token"
     return None
 
 

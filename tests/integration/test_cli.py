@@ -14,7 +14,7 @@ import pytest
 
 from hydra_jobs import __version__
 from tests.conftest import wait_for
-from tests.procs import HYDRA, UpProcess
+from tests.procs import HYDRA, UpProcess, cli_env
 
 
 @pytest.fixture
@@ -253,3 +253,29 @@ def test_workers_drain_and_audit(up: UpProcess, tmp_path: Path) -> None:
     only = json.loads(up.cli("audit", "--json", "--action", "drain").stdout)
     assert only and all("drain" in e["action"] for e in only)
     assert "drain" in up.cli("audit", "--limit", "5").stdout
+
+
+def test_a_refused_token_says_where_it_came_from(up: UpProcess, tmp_path: Path) -> None:
+    """A distributed shell without HYDRA_TOKEN quietly used a local `up`'s stored token, and
+    the 401 did not say so."""
+    data = tmp_path / "other-up"
+    data.mkdir()
+    (data / "admin_token").write_text("x" * 43)  # another instance's token: not this one's
+
+    def jobs(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [HYDRA, "jobs", *args],
+            env=cli_env(HYDRA_URL=up.url, **env),  # no token variable unless given here
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    stored = jobs("--data-dir", str(data))
+    assert stored.returncode == 1, stored.stdout
+    where = f"the token came from the admin token `up` stored in {data / 'admin_token'}"
+    assert where in stored.stderr.replace("\n", ""), stored.stderr
+    from_env = jobs(HYDRA_TOKEN="y" * 43)
+    assert from_env.returncode == 1 and "the token came from HYDRA_TOKEN" in from_env.stderr
+    from_flag = jobs("--token", "z" * 43)
+    assert from_flag.returncode == 1 and "the token came from --token" in from_flag.stderr
