@@ -406,15 +406,32 @@ def validate(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Check a job spec without saving it; show the next fire times."""
-    report = _call(_client(url, token, data_dir).validate, _load_spec(file))
+    spec = _load_spec(file)
+    report = _call(_client(url, token, data_dir).validate, spec)
     if not report["valid"]:
         for error in report["errors"]:
             loc = ".".join(str(p) for p in error["loc"] if p != "body")
             err.print(f"[red]{escape(loc)}[/red]: {escape(error['msg'])}")
         raise typer.Exit(1)
     out.print("[green]valid[/green]")
+    zone = ((spec.get("schedule") or {}) if isinstance(spec, dict) else {}).get("timezone")
     for fire in report["next_fires"]:
-        out.print(f"  next: {fire}")
+        out.print(f"  next: {_fire_times(fire, zone)}")
+
+
+def _fire_times(fire: str, zone: str | None) -> str:
+    """A fire time in the job's timezone and in this machine's (as the API gives it: UTC)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(fire)
+    local = when.astimezone()
+    shown = [f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} (here)"]
+    if zone:
+        there = when.astimezone(ZoneInfo(zone))
+        if there.utcoffset() != local.utcoffset() or zone != local.tzname():
+            shown.insert(0, f"{there:%Y-%m-%d %H:%M:%S} {there.tzname()} ({zone}, the job's)")
+    return "  =  ".join(shown)
 
 
 @app.command()

@@ -279,3 +279,17 @@ def test_a_refused_token_says_where_it_came_from(up: UpProcess, tmp_path: Path) 
     assert from_env.returncode == 1 and "the token came from HYDRA_TOKEN" in from_env.stderr
     from_flag = jobs("--token", "z" * 43)
     assert from_flag.returncode == 1 and "the token came from --token" in from_flag.stderr
+
+
+def test_validate_shows_next_fires_in_the_jobs_zone_and_here(up: UpProcess, tmp_path: Path) -> None:
+    """Next fires of a Europe/Berlin job were shown in UTC only."""
+    spec = spec_file(
+        tmp_path, "berlin", "true", schedule={"cron": "30 4 * * *", "timezone": "Europe/Berlin"}
+    )
+    done = up.cli("validate", str(spec), env={"TZ": "America/New_York"})
+    assert done.returncode == 0, done.stderr
+    fires = [line for line in done.stdout.splitlines() if "next:" in line]
+    assert len(fires) == 5
+    for line in fires:  # 04:30 in Berlin is 22:30 or 23:30 the day before in New York
+        assert re.search(r"04:30:00 CES?T \(Europe/Berlin, the job's\)", line), line
+        assert re.search(r"2[23]:30:00 E[DS]T \(here\)", line), line
