@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # Runs one domain may create per minute (a burst up to it, then its rate); 0 means no cap.
     max_runs_per_minute: int = Field(default=6000, ge=0, alias="HYDRA_MAX_RUNS_PER_MINUTE")
     run_retention_days: int | None = Field(default=None, ge=1, alias="HYDRA_RUN_RETENTION_DAYS")
+    # Offline workers are shown this long after their last heartbeat, then forgotten.
+    worker_retention_hours: float = Field(default=24.0, gt=0, alias="HYDRA_WORKER_RETENTION_HOURS")
     allow_file_git: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_FILE")
     git_allow_private_hosts: bool = Field(default=False, alias="HYDRA_GIT_ALLOW_PRIVATE_HOSTS")
     git_cache_dir: Path | None = Field(default=None, alias="HYDRA_GIT_CACHE_DIR")

@@ -28,6 +28,23 @@ async def test_workers_upsert_and_scope(store: Store) -> None:
     assert await store.list_workers("nobody") == []
 
 
+async def test_offline_workers_are_forgotten_after_their_retention(store: Store) -> None:
+    beats = [
+        make_worker("old-off", status=WorkerStatus.OFFLINE, last_heartbeat_at=at(1)),
+        make_worker("new-off", status=WorkerStatus.OFFLINE, last_heartbeat_at=at(20)),
+        make_worker("old-online", last_heartbeat_at=at(1)),  # its lease decides, not its age
+        make_worker("old-draining", status=WorkerStatus.DRAINING, last_heartbeat_at=at(1)),
+    ]
+    await store.apply([UpsertWorker(w) for w in beats])
+    assert await store.delete_offline_workers(at(10)) == 1
+    left = [w.id for w in await store.list_workers(None)]
+    assert left == ["new-off", "old-draining", "old-online"]
+    assert await store.delete_offline_workers(at(10)) == 0
+    back = make_worker("old-off", last_heartbeat_at=at(30))  # the worker comes back
+    await store.apply([UpsertWorker(back)])
+    assert "old-off" in [w.id for w in await store.list_workers(None)]
+
+
 async def test_concurrent_first_heartbeats_of_a_worker_both_land(store: Store, twin: Store) -> None:
     """Two replicas ingest the first heartbeat of the same worker at once: no batch fails."""
     beats = [make_worker(f"w{i % 5}", last_heartbeat_at=at(i)) for i in range(40)]

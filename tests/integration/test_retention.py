@@ -14,13 +14,13 @@ import pytest
 from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
-from hydra_jobs.models import Job, Run, RunStatus
+from hydra_jobs.models import Job, Run, RunStatus, WorkerStatus
 from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.retention import Retention
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import AppendLog, RunFilter
+from hydra_jobs.store.base import AppendLog, RunFilter, UpsertWorker
 from hydra_jobs.store.sql import SqlStore
-from tests.contract.factories import make_job, make_run
+from tests.contract.factories import make_job, make_run, make_worker
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -205,3 +205,19 @@ async def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.005)
+
+
+async def test_a_sweep_forgets_workers_offline_past_their_retention(
+    runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
+    """Every restart of a worker is a new worker id: offline ones piled up in the fleet view."""
+    rt = await runtime()
+    hours = rt.settings.worker_retention_hours
+    old, recent = NOW - timedelta(hours=hours + 1), NOW - timedelta(hours=hours - 1)
+    gone = make_worker("w-gone", status=WorkerStatus.OFFLINE, last_heartbeat_at=old)
+    kept = make_worker("w-kept", status=WorkerStatus.OFFLINE, last_heartbeat_at=recent)
+    await rt.store.apply([UpsertWorker(gone), UpsertWorker(kept)])
+    retention = Retention(rt)
+    await retention.sweep()
+    assert [w.id for w in await rt.store.list_workers(None)] == ["w-kept"]
+    assert retention.workers_forgotten == 1

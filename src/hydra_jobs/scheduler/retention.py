@@ -1,4 +1,5 @@
-"""Retention: deletes old finished runs and their logs, in small batches, on the leader.
+"""Retention: deletes old finished runs and their logs, in small batches, on the leader; and
+forgets workers that have been offline for long.
 
 `HYDRA_RUN_RETENTION_DAYS` is the default; a job's `retention_days` overrides it either way
 (a job may keep its history longer or shorter than the rest). Only terminal runs go: a run still
@@ -40,6 +41,7 @@ class Retention:
         self.batch = batch
         self.pause_seconds = pause_seconds
         self.deleted = 0
+        self.workers_forgotten = 0
         self.sweeps = 0
 
     async def run_forever(self) -> None:
@@ -63,8 +65,18 @@ class Retention:
         if deleted:
             self.deleted += deleted
             log.info("retention deleted %d runs", deleted, extra={"action": "retention"})
+        await self._forget_offline_workers(now)
         self.sweeps += 1
         return deleted
+
+    async def _forget_offline_workers(self, now: datetime) -> None:
+        """Workers offline for longer than HYDRA_WORKER_RETENTION_HOURS leave the fleet view
+        (every restart of a worker is a new worker id: they piled up for ever)."""
+        before = now - timedelta(hours=self.rt.settings.worker_retention_hours)
+        forgotten = await self.rt.store.delete_offline_workers(before)
+        if forgotten:
+            self.workers_forgotten += forgotten
+            log.info("forgot %d offline workers", forgotten, extra={"action": "retention"})
 
     async def _drain(self, cutoff: datetime, job_id: str | None, exclude: Collection[str]) -> int:
         total = 0

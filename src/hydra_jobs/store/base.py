@@ -191,6 +191,11 @@ class Store(Protocol):
     async def list_audit(
         self, domain: str, *, limit: int, cursor: str | None
     ) -> Page[AuditRecord]: ...
+    async def delete_offline_workers(self, before: datetime) -> int:
+        """Forget the workers that went offline with their last heartbeat before `before`
+        (one that comes back is added again by its next heartbeat); returns how many."""
+        ...
+
     async def delete_runs_before(
         self,
         cutoff: datetime,

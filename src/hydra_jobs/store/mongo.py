@@ -33,7 +33,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
 from hydra_jobs.store.base import (
     AppendLog,
     Op,
@@ -438,6 +438,12 @@ class MongoStore(MongoTenancy):
         return Worker.model_validate(doc["info"])
 
     # audit and retention ---------------------------------------------------------------------
+
+    async def delete_offline_workers(self, before: datetime) -> int:
+        gone = await self.db["workers"].delete_many(
+            {"status": WorkerStatus.OFFLINE.value, "last_heartbeat_at": {"$lt": ts(before)}}
+        )
+        return int(gone.deleted_count)
 
     async def delete_runs_before(
         self,

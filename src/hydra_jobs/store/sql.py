@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.errors import Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
 from hydra_jobs.store.base import (
     AppendLog,
     Op,
@@ -473,6 +473,12 @@ class SqlStore(SqlTenancy):
         if row is None:
             raise NotFound(f"worker '{worker_id}' not found")
         return Worker.model_validate(row._mapping["info"])
+
+    async def delete_offline_workers(self, before: datetime) -> int:
+        stmt = workers.delete().where(
+            workers.c.status == WorkerStatus.OFFLINE.value, workers.c.last_heartbeat_at < before
+        )
+        return await self.runner.write(lambda c: int(c.execute(stmt).rowcount or 0))
 
     async def delete_runs_before(
         self,
