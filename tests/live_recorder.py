@@ -64,14 +64,12 @@ class LiveRecorder:
 
         Replicas publish independently, so a run's events may arrive out of order (the hub
         drops stale ones for SSE clients; this recorder listens to Redis directly) and only
-        the terminal states are compared. The one change between terminal states that is on
-        purpose: a poison run's last `lost` attempt is marked `failed` (D6 in docs/reliability.md).
+        the terminal states are compared. None may change: a poison run is `failed` in one step
+        (D6 in docs/reliability.md).
         """
         bad: dict[str, list[str]] = {}
         for run_id, history in self.statuses.items():
             ends = {s for s in history if s in TERMINAL}
-            if ends == {"lost", "failed"}:
-                continue
             if len(ends) > 1:
                 bad[run_id] = list(history)
         return bad

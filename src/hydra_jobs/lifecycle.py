@@ -48,6 +48,16 @@ def concurrency_cap(spec: Mapping[str, Any]) -> int | None:
     return None if conc.get("overlap", Overlap.ALLOW.value) == Overlap.ALLOW.value else 1
 
 
+def worker_died(lost_count: int, poison_after: int = POISON_LOST_COUNT) -> tuple[RunStatus, str]:
+    """How a run ends whose worker died: `lost` (retried by its policy), or, once its chain has
+    lost `poison_after` workers (`lost_count` includes this one), `failed` as poison, decided
+    here so that the run reaches its final state in one step and never goes `lost`, then
+    `failed`. Returns the status and what to prefix its error with ("" for plain lost)."""
+    if lost_count >= poison_after:
+        return RunStatus.FAILED, f"poison run: its worker died {lost_count} times; the last: "
+    return RunStatus.LOST, ""
+
+
 @dataclass(frozen=True, slots=True)
 class RetryDecision:
     retry: bool
@@ -82,7 +92,8 @@ def decide_retry(
     """
     if status not in RETRYABLE:
         return RetryDecision(False, reason=f"{status.value} runs are not retried")
-    if status is RunStatus.LOST and lost_count >= poison_after:
+    if lost_count >= poison_after:
+        # The chain ended `failed` as poison (see `worker_died`): no attempt follows it.
         return RetryDecision(
             False,
             final_status=RunStatus.FAILED,

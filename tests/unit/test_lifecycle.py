@@ -12,6 +12,7 @@ from hydra_jobs.lifecycle import (
     concurrency_cap,
     decide_retry,
     sources_for,
+    worker_died,
 )
 from hydra_jobs.models import TERMINAL, Retries, RunStatus
 
@@ -93,6 +94,15 @@ def test_a_run_that_keeps_killing_workers_is_poison() -> None:
     decision = decide_retry(Retries(max_attempts=10), attempt=3, status=S.LOST, lost_count=3)
     assert not decision.retry and decision.final_status is S.FAILED
     assert "poison" in decision.reason
+    # The reaper ends it `failed` at once; the policy then retries it no more.
+    failed = decide_retry(Retries(max_attempts=10), attempt=3, status=S.FAILED, lost_count=3)
+    assert not failed.retry and "poison" in failed.reason
+
+
+def test_a_dead_worker_makes_a_run_lost_until_its_chain_is_poison() -> None:
+    assert worker_died(1) == (S.LOST, "") and worker_died(2) == (S.LOST, "")
+    status, prefix = worker_died(3)
+    assert status is S.FAILED and prefix.startswith("poison run: its worker died 3 times")
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,15 @@ def test_runs_only_move_forward() -> None:
     assert not order.stale(run("succeeded"))  # the same state again is harmless
 
 
-def test_poison_lost_then_failed_passes_and_updates_in_place_pass() -> None:
+def test_updates_in_place_pass_and_no_terminal_state_follows_another() -> None:
+    """A poison run is `failed` in one step (lifecycle.worker_died): `lost` then `failed` is
+    no longer a special case, and a terminal state is final for live clients too."""
     order = RunOrder()
     assert not order.stale(run("running"))
     assert not order.stale(run("running"))  # e.g. cancel_requested set on a running run
     assert not order.stale(run("lost"))
-    assert not order.stale(run("failed"))
-    assert order.stale(run("lost"))
+    assert order.stale(run("failed"))
+    assert not order.stale(run("lost"))  # the same state again is harmless
 
 
 def test_memory_is_bounded() -> None:

@@ -9,7 +9,6 @@ from hydra_jobs.lifecycle import concurrency_cap, decide_retry
 from hydra_jobs.models import RETRYABLE, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.runs import next_attempt, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import SetStatus
 
 log = logging.getLogger(__name__)
 _rng = random.Random()
@@ -33,17 +32,7 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
             rng=_rng,
         )
         if decision.final_status is RunStatus.FAILED:
-            # Poison: marked failed so nobody mistakes it for an infrastructure blip.
-            poisoned = await rt.store.set_status(
-                SetStatus(
-                    run.id,
-                    frozenset({RunStatus.LOST}),
-                    RunStatus.FAILED,
-                    {"error": decision.reason},
-                )
-            )
-            if poisoned:
-                await rt.publish_runs([poisoned])
+            # Poison: the reaper ended it `failed` already (lifecycle.worker_died); no retry.
             log.warning("poison run %s", run.id, extra={"action": "poison", "run_id": run.id})
             continue
         if decision.retry:

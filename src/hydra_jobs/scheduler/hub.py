@@ -63,8 +63,8 @@ class RunOrder:
         if prev is not None:
             if _rank(status) < _rank(prev):
                 return True
-            # Terminal is final; the one exception is a poison run's `lost` becoming `failed`.
-            if _rank(prev) == 3 and status != prev and (prev, status) != ("lost", "failed"):
+            # Terminal is final.
+            if _rank(prev) == 3 and status != prev:
                 return True
         self._last[run_id] = status
         self._last.move_to_end(run_id)

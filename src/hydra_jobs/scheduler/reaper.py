@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.lifecycle import worker_died
 from hydra_jobs.models import Run, RunStatus, Worker, WorkerStatus
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.runtime import Runtime
@@ -65,15 +66,16 @@ class Reaper:
         orphans = [r for r in running if r.worker_id not in live]
         now = self.rt.clock.now()
         for run in orphans:
+            status, poison = worker_died(run.lost_count + 1)
             done = await self.rt.store.set_status(
                 SetStatus(
                     run.id,
                     frozenset({RunStatus.RUNNING}),
-                    RunStatus.LOST,
+                    status,
                     {
                         "finished_at": now,
                         "lost_count": run.lost_count + 1,
-                        "error": f"worker {run.worker_id} stopped renewing its lease",
+                        "error": f"{poison}worker {run.worker_id} stopped renewing its lease",
                     },
                     worker_id=run.worker_id,
                 )
@@ -110,15 +112,16 @@ class Reaper:
             else:
                 # Its worker died while starting it: it may have run in part, so it is not
                 # handed out again as if fresh; it is lost, and retried as a new attempt.
+                status, poison = worker_died(run.lost_count + 1)
                 done = await self.rt.store.set_status(
                     SetStatus(
                         run.id,
                         frozenset({RunStatus.QUEUED}),
-                        RunStatus.LOST,
+                        status,
                         {
                             "finished_at": self.rt.clock.now(),
                             "lost_count": run.lost_count + 1,
-                            "error": "its worker died while starting it",
+                            "error": f"{poison}its worker died while starting it",
                         },
                     )
                 )
