@@ -87,8 +87,9 @@ def show_plan(plan: dict[str, Any]) -> int:
         out.print(f"[red]- {escape(name)}[/red]")
     changes = len(plan["create"]) + len(plan["update"]) + len(plan["delete"])
     out.print(
-        f"{len(plan['create'])} to create, {len(plan['update'])} to update, "
-        f"{len(plan['delete'])} to delete, {len(plan['unchanged'])} unchanged"
+        f"domain {escape(plan['domain'])}: {len(plan['create'])} to create, "
+        f"{len(plan['update'])} to update, {len(plan['delete'])} to delete, "
+        f"{len(plan['unchanged'])} unchanged"
     )
     return changes
 

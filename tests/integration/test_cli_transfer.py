@@ -43,6 +43,7 @@ def test_cli_export_and_import_show_the_plan_and_ask_first(server: Server, tmp_p
     assert "+ cleanup" in declined.stdout
     assert "~ nightly-report (timeout_seconds)" in declined.stdout
     assert "- adhoc" in declined.stdout
+    assert "domain default: 1 to create, 1 to update, 1 to delete, 0 unchanged" in declined.stdout
     assert "nothing was applied" in declined.stdout
     assert names(server.client) == ["adhoc", "nightly-report"]
 

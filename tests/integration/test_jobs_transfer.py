@@ -85,6 +85,7 @@ def test_a_dry_run_plans_and_changes_nothing(server: Server) -> None:
 
     plan = server.client.import_jobs([changed, CLEANUP], prune=True)  # dry_run is the default
     assert plan == {
+        "domain": "default",
         "create": ["cleanup"],
         "update": [
             {
@@ -175,6 +176,7 @@ def test_a_domain_token_imports_into_its_own_domain_only(server: Server) -> None
     assert names(team_b) == []
 
     team_a = Client(server.url, token_a)
+    assert team_a.import_jobs([ADHOC])["domain"] == "team-a"  # a plan: not audited
     assert team_a.import_jobs([ADHOC], dry_run=False)["create"] == ["adhoc"]
     assert names(team_a) == ["adhoc"] and names(team_b) == []
     assert team_a.export_jobs()["domain"] == "team-a"
@@ -182,4 +184,4 @@ def test_a_domain_token_imports_into_its_own_domain_only(server: Server) -> None
     assert len(audited) == 1
     assert audited[0]["actor"] == "token:team-a-ci" and audited[0]["domain"] == "team-a"
     assert audited[0]["details"]["created"] == ["adhoc"]
-    assert audited[0]["details"]["dry_run"] is False
+    assert audited[0]["details"]["prune"] is False

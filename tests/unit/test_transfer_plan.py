@@ -34,10 +34,10 @@ def test_changed_paths_name_the_nested_fields_and_whole_lists() -> None:
 def test_the_plan_sorts_by_name_and_deletes_only_with_prune() -> None:
     current = [stored(spec("b")), stored(spec("c", retries={"max_attempts": 2})), stored(spec("z"))]
     wanted = [spec("c", retries={"max_attempts": 3}), spec("b"), spec("a")]
-    plan = plan_import(current, wanted, prune=False)
+    plan = plan_import("d", current, wanted, prune=False)
     assert plan.create == ["a"] and plan.unchanged == ["b"] and plan.delete == []
     assert [(u.name, u.changes) for u in plan.update] == [("c", ["retries.max_attempts"])]
-    assert plan_import(current, wanted, prune=True).delete == ["z"]
+    assert plan_import("d", current, wanted, prune=True).delete == ["z"]
 
 
 def test_export_leaves_out_defaults_and_what_the_system_knows() -> None:

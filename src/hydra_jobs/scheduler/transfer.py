@@ -49,6 +49,7 @@ class JobUpdate(BaseModel):
 
 
 class ImportPlan(BaseModel):
+    domain: str = Field(description="The domain the plan is for.")
     create: list[str] = Field(default_factory=list)
     update: list[JobUpdate] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
@@ -72,10 +73,12 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [prefix.rstrip(".")] if old != new else []
 
 
-def plan_import(current: list[Job], specs: list[JobSpec], *, prune: bool) -> ImportPlan:
-    """What applying `specs` to a domain holding `current` does (pure)."""
+def plan_import(
+    domain: str, current: list[Job], specs: list[JobSpec], *, prune: bool
+) -> ImportPlan:
+    """What applying `specs` to `domain`, which holds `current`, does (pure)."""
     by_name = {job.name: job for job in current}
-    plan = ImportPlan()
+    plan = ImportPlan(domain=domain)
     for spec in sorted(specs, key=lambda s: s.name):
         job = by_name.get(spec.name)
         if job is None:
@@ -135,7 +138,7 @@ class TransferService:
         if not await self.store.has_domain(who.domain):
             raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
         current = await self.all_jobs(who.domain)
-        plan = plan_import(current, request.jobs, prune=request.prune)
+        plan = plan_import(who.domain, current, request.jobs, prune=request.prune)
         if request.dry_run:
             return plan
         by_name = {job.name: job for job in current}

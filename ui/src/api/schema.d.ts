@@ -1056,6 +1056,11 @@ export interface components {
             create?: string[];
             /** Delete */
             delete?: string[];
+            /**
+             * Domain
+             * @description The domain the plan is for.
+             */
+            domain: string;
             /** Unchanged */
             unchanged?: string[];
             /** Update */

@@ -38,6 +38,7 @@ from hydra_jobs.scheduler.transfer import (
 )
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+AUDITED_NAMES = 100  # names of an import's created, updated and deleted jobs kept in its record
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Job)
@@ -91,13 +92,15 @@ async def import_jobs(
     body: ImportRequest, request: Request, who: PrincipalDep, jobs: JobServiceDep
 ) -> ImportPlan:
     plan = await TransferService(jobs).import_jobs(who, body)
-    request.state.audit_details = {
-        "dry_run": body.dry_run,
-        "prune": body.prune,
-        "created": plan.create[:100],
-        "updated": [u.name for u in plan.update][:100],
-        "deleted": plan.delete[:100],
-    }
+    if body.dry_run:
+        request.state.audit_skip = True  # a plan changes nothing, like /jobs/validate
+    else:
+        request.state.audit_details = {
+            "prune": body.prune,
+            "created": plan.create[:AUDITED_NAMES],
+            "updated": [u.name for u in plan.update][:AUDITED_NAMES],
+            "deleted": plan.delete[:AUDITED_NAMES],
+        }
     return plan
 
 
