@@ -25,6 +25,8 @@ from hydra_jobs.cli_common import (
 )
 from hydra_jobs.client import ApiError
 
+EXPORT_VERSION = 1  # the export format this CLI reads (scheduler/transfer.py writes it)
+
 
 def export(
     out_file: Annotated[
@@ -52,6 +54,11 @@ def load_jobs(path: Path) -> list[dict[str, Any]]:
         raise fail(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise fail(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(data, dict) and data.get("version", EXPORT_VERSION) != EXPORT_VERSION:
+        raise fail(
+            f"{path}: export version {data.get('version')!r}; this hydra-jobs reads version "
+            f"{EXPORT_VERSION} (upgrade it)"
+        )
     jobs = data.get("jobs") if isinstance(data, dict) else data
     if not isinstance(jobs, list):
         raise fail(f"{path}: expected an export ({{'jobs': [...]}}) or a list of job specs")

@@ -71,3 +71,9 @@ def test_cli_import_of_an_invalid_file_is_one_line_naming_file_job_and_field(
         "did you mean 'timeout_seconds'? (nothing was applied)"
     ]
     assert names(server.client) == []
+    path.write_text(json.dumps({"version": 2, "jobs": [ADHOC]}))
+    newer = hydra(server, "import", str(path), "--yes")
+    assert newer.returncode == 1
+    assert newer.stderr.strip().splitlines() == [
+        f"error: {path}: export version 2; this hydra-jobs reads version 1 (upgrade it)"
+    ]
