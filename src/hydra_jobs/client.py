@@ -110,6 +110,18 @@ class Client:
     def delete_job(self, job_id: str) -> None:
         self._call("DELETE", f"/jobs/{job_id}")
 
+    def export_jobs(self) -> dict[str, Any]:
+        """The domain's jobs as `{"version", "domain", "jobs": [spec, ...]}`, sorted by name."""
+        return dict(self._call("GET", "/jobs/export"))
+
+    def import_jobs(
+        self, jobs: list[dict[str, Any]], *, prune: bool = False, dry_run: bool = True
+    ) -> dict[str, Any]:
+        """The plan of making the domain hold `jobs` (create, update, unchanged, delete with
+        `prune`); applied when `dry_run` is false, and then only if every spec is valid."""
+        body = {"jobs": jobs, "prune": prune, "dry_run": dry_run}
+        return dict(self._call("POST", "/jobs/import", json=body))
+
     def validate(self, spec: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("POST", "/jobs/validate", json=spec))
 

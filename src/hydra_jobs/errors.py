@@ -47,6 +47,10 @@ class InvalidInput(HydraError):
         self.loc = loc
 
 
+class TooLarge(HydraError):
+    """The request is larger than this API accepts."""
+
+
 class RateLimited(HydraError):
     """Too many requests; try again later."""
 

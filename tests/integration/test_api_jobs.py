@@ -250,6 +250,8 @@ def test_openapi_documents_the_contract(server: Server) -> None:
         "/api/v1/jobs",
         "/api/v1/jobs/{job_id}",
         "/api/v1/jobs/validate",
+        "/api/v1/jobs/export",
+        "/api/v1/jobs/import",
         "/api/v1/jobs/{job_id}/run",
         "/api/v1/jobs/{job_id}/pause",
         "/api/v1/jobs/{job_id}/resume",

@@ -59,6 +59,12 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
         ("POST", "/jobs"): lambda: {**SPEC, "name": f"new{world.counter}-{id(object())}"},
         ("PUT", "/jobs/{job_id}"): lambda: SPEC,
         ("POST", "/jobs/validate"): lambda: SPEC,
+        # Applied (a dry run changes nothing, so it leaves no audit record), into the caller's
+        # domain, under a name of its own.
+        ("POST", "/jobs/import"): lambda: {
+            "jobs": [{**SPEC, "name": f"imported-{id(object())}"}],
+            "dry_run": False,
+        },
         ("POST", "/jobs/{job_id}/run"): lambda: {},
         ("POST", "/jobs/{job_id}/runs/batch"): lambda: {"runs": [{}]},
         ("POST", "/domains"): lambda: {"name": f"d{id(object())}"},

@@ -39,6 +39,7 @@ from hydra_jobs.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    TooLarge,
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
@@ -70,6 +71,7 @@ STATUS_OF: dict[type[HydraError], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
+    TooLarge: 413,
     Unauthorized: 401,
     Forbidden: 403,
     BackendUnavailable: 503,

@@ -4,7 +4,8 @@
 to: the action is the route's name, the object its path parameter or the `id` of what it created.
 Request and response bodies are never stored (job specs may hold secrets, a token is shown once);
 only `id` and `name` are read from a response, and a route may add plain facts of its own
-(`request.state.audit_details`, e.g. the AI provider, model and tokens of a call). Records are
+(`request.state.audit_details`, e.g. the AI provider, model and tokens of a call), or say that this
+call changed nothing (`request.state.audit_skip`, an import's dry run). Records are
 written in small batches (`AuditLog`), so a burst of triggers costs one insert, not one
 transaction per call.
 """
@@ -138,6 +139,8 @@ def _record(scope: Scope, body: bytes) -> None:
     route = scope.get("route")
     app = scope.get("app")
     if who is None or route is None or app is None or route.name in NOT_MUTATING:
+        return
+    if state.get("audit_skip"):
         return
     params: dict[str, str] = dict(scope.get("path_params") or {})
     created = _ids_of(body)

@@ -195,6 +195,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Jobs
+         * @description The domain's jobs as specs (no ids, times or run state), sorted by name: the same jobs
+         *     export the same bytes, so the file can live in git and go back through `POST /jobs/import`.
+         */
+        get: operations["export_jobs_api_v1_jobs_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Jobs
+         * @description Create, replace (by name) and with `prune` delete jobs so the domain holds `jobs` (at most 1,000). Every spec is checked first: one bad spec applies nothing. `dry_run` (the default) only returns the plan.
+         */
+        post: operations["import_jobs_api_v1_jobs_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/validate": {
         parameters: {
             query?: never;
@@ -1004,6 +1045,44 @@ export interface components {
              */
             hour: string;
         };
+        /** ImportPlan */
+        ImportPlan: {
+            /**
+             * Applied
+             * @default false
+             */
+            applied: boolean;
+            /** Create */
+            create?: string[];
+            /** Delete */
+            delete?: string[];
+            /**
+             * Domain
+             * @description The domain the plan is for.
+             */
+            domain: string;
+            /** Unchanged */
+            unchanged?: string[];
+            /** Update */
+            update?: components["schemas"]["JobUpdate"][];
+        };
+        /** ImportRequest */
+        ImportRequest: {
+            /**
+             * Dry Run
+             * @description Only plan; `false` applies the plan.
+             * @default true
+             */
+            dry_run: boolean;
+            /** Jobs */
+            jobs: components["schemas"]["JobSpec"][];
+            /**
+             * Prune
+             * @description Delete the domain's jobs not in `jobs`.
+             * @default false
+             */
+            prune: boolean;
+        };
         /**
          * Job
          * @description A stored job: the spec plus what the system knows about it.
@@ -1144,6 +1223,31 @@ export interface components {
             max_seconds: number | null;
             /** Runs */
             runs: number;
+        };
+        /** JobUpdate */
+        JobUpdate: {
+            /**
+             * Changes
+             * @description Paths of the fields that change, e.g. `schedule.cron`.
+             */
+            changes: string[];
+            /** Name */
+            name: string;
+        };
+        /**
+         * JobsExport
+         * @description A domain's jobs, as `GET /jobs/export` gives them and `POST /jobs/import` takes them.
+         */
+        JobsExport: {
+            /** Domain */
+            domain: string;
+            /** Jobs */
+            jobs: components["schemas"]["JobSpec"][];
+            /**
+             * Version
+             * @constant
+             */
+            version: 1;
         };
         /** LogPage */
         LogPage: {
@@ -2165,6 +2269,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_jobs_api_v1_jobs_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobsExport"];
+                };
+            };
+        };
+    };
+    import_jobs_api_v1_jobs_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPlan"];
                 };
             };
             /** @description Validation Error */

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
+from hydra_jobs.errors import TooLarge
 from hydra_jobs.models import (
     Job,
     JobSpec,
@@ -26,8 +28,17 @@ from hydra_jobs.scheduler.deps import (
     StoreDep,
 )
 from hydra_jobs.scheduler.services import validate_spec
+from hydra_jobs.scheduler.transfer import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_JOBS,
+    ImportPlan,
+    ImportRequest,
+    JobsExport,
+    TransferService,
+)
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+AUDITED_NAMES = 100  # names of an import's created, updated and deleted jobs kept in its record
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Job)
@@ -52,6 +63,45 @@ async def validate_job(
 ) -> ValidationReport:
     """Check a JobSpec without saving it; always 200, with field errors and the next fires."""
     return validate_spec(spec, rt.clock.now())
+
+
+@router.get("/export", response_model=JobsExport)
+async def export_jobs(who: PrincipalDep, jobs: JobServiceDep) -> Response:
+    """The domain's jobs as specs (no ids, times or run state), sorted by name: the same jobs
+    export the same bytes, so the file can live in git and go back through `POST /jobs/import`."""
+    # Sent as built: revalidating with the newest input rules could refuse a job saved earlier.
+    return JSONResponse(await TransferService(jobs).export(who))
+
+
+async def _import_size(request: Request) -> None:
+    if len(await request.body()) > MAX_IMPORT_BYTES:
+        raise TooLarge(f"an import may be {MAX_IMPORT_BYTES // (1024 * 1024)} MiB: split it")
+
+
+@router.post(
+    "/import",
+    response_model=ImportPlan,
+    dependencies=[Depends(_import_size)],
+    description=(
+        f"Create, replace (by name) and with `prune` delete jobs so the domain holds `jobs` "
+        f"(at most {MAX_IMPORT_JOBS:,}). Every spec is checked first: one bad spec applies "
+        "nothing. `dry_run` (the default) only returns the plan."
+    ),
+)
+async def import_jobs(
+    body: ImportRequest, request: Request, who: PrincipalDep, jobs: JobServiceDep
+) -> ImportPlan:
+    plan = await TransferService(jobs).import_jobs(who, body)
+    if body.dry_run:
+        request.state.audit_skip = True  # a plan changes nothing, like /jobs/validate
+    else:
+        request.state.audit_details = {
+            "prune": body.prune,
+            "created": plan.create[:AUDITED_NAMES],
+            "updated": [u.name for u in plan.update][:AUDITED_NAMES],
+            "deleted": plan.delete[:AUDITED_NAMES],
+        }
+    return plan
 
 
 @router.get("/{job_id}", response_model=Job)
