@@ -133,13 +133,17 @@ def test_retry_policy_makes_attempts_with_growing_delays(server: Server) -> None
     for prev, nxt in pairwise(runs):
         assert nxt["retry_of"] == prev["id"]
     assert runs[0]["id"] == first["id"]
-    gaps = []
-    for prev, nxt in pairwise(runs):
-        gap = datetime.fromisoformat(str(nxt["started_at"])) - datetime.fromisoformat(
-            str(prev["finished_at"])
-        )
-        gaps.append(gap.total_seconds())
-    assert gaps[0] >= 0.18 and gaps[1] > gaps[0] and gaps[2] > gaps[1], gaps
+    # The policy's delays (0.2, 0.4, 0.8 s, +-10 % jitter) are what each retry waits for
+    # (`not_before`), and no retry starts before it. Measured as start-to-end gaps they also
+    # held the dispatch latency, which under load made them out of order (0.45, 0.43, 0.98 s).
+    delays = []
+    for nxt in runs[1:]:
+        created = datetime.fromisoformat(str(nxt["created_at"]))
+        not_before = datetime.fromisoformat(str(nxt["not_before"]))
+        assert datetime.fromisoformat(str(nxt["started_at"])) >= not_before
+        delays.append((not_before - created).total_seconds())
+    for delay, expected in zip(delays, (0.2, 0.4, 0.8), strict=True):
+        assert expected * 0.89 <= delay <= expected * 1.11, delays
 
 
 def test_manual_retry_creates_next_attempt(server: Server) -> None:
