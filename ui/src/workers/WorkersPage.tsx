@@ -8,6 +8,7 @@ import { formatDateTime, formatDuration, shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { useNow } from "../common/useNow";
 import { useDrainWorker, useWorkers } from "../hooks/useWorkers";
+import { plural } from "../common/plural";
 
 /** "3 s ago", "2 m 10 s ago": heartbeats come every few seconds, so whole seconds. */
 function heartbeatAge(ms: number): string {
@@ -22,7 +23,7 @@ function Slots({ worker }: { worker: Worker }) {
   const used = (worker.running ?? []).length;
   const total = Math.max(worker.concurrency, 1);
   return (
-    <Tooltip title={`${used} of ${worker.concurrency} slots in use, ${Math.max(0, worker.concurrency - used)} free`}>
+    <Tooltip title={`${used} of ${plural(worker.concurrency, "slot")} in use, ${Math.max(0, worker.concurrency - used)} free`}>
       <div style={{ width: 140 }} data-testid="worker-slots">
         <Progress percent={Math.round((used / total) * 100)} size="small" format={() => `${used}/${worker.concurrency}`} />
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
