@@ -69,3 +69,23 @@ test("the jobs table fits a 900 px window: Run now in view, the description on i
   await expectOneLine(desc);
   await screenshot(page, "jobs-900px");
 });
+
+test("the run details keep short values on one line, at 900 and 1280 px", async ({ app, hydra }) => {
+  const page = app;
+  // A queue no worker serves: the run stays queued. A long job name and a long hyphenated queue
+  // name compete for the table's width.
+  const queue = "ui-deploy-blue-green-canary";
+  const job = await hydra.createJob({ name: jobName("e2e-facts-with-a-rather-long-job-name"), script: "true", queue });
+  const run = await hydra.runJob(job.id);
+  await page.goto(`/runs/${run.id}`);
+  const facts = page.getByTestId("run-facts");
+  await expect(facts.getByTestId("run-queue")).toHaveText(queue);
+  for (const width of [WIDTH, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    await expectOneLine(facts.getByTestId("run-queue"));
+    await expectOneLine(facts.getByTestId("run-trigger"));
+    await expectOneLine(facts.getByRole("link", { name: job.name }));
+    await expectNoHorizontalOverflow(page, facts, width);
+    await screenshot(page, `run-facts-${width}px`);
+  }
+});

@@ -44,7 +44,7 @@ export function RunDetailPage() {
         title={
           <Space>
             {r.job_name}
-            <Typography.Text type="secondary" className="mono" style={{ fontSize: 16 }}>
+            <Typography.Text type="secondary" className="mono" style={{ fontSize: 16, whiteSpace: "nowrap" }}>
               run {shortId(r.id)}
             </Typography.Text>
             <StatusTag status={r.status} />
@@ -59,10 +59,10 @@ export function RunDetailPage() {
             <RunTimeline run={r} />
           </Card>
         </Col>
-        <Col xs={24} xl={16}>
+        <Col xs={24} xxl={16}>
           <RunFacts run={r} />
         </Col>
-        <Col xs={24} xl={8}>
+        <Col xs={24} xxl={8}>
           <Space direction="vertical" size={16} style={{ width: "100%" }}>
             <Card size="small" title="Resource usage">
               <ResourceUsage usage={r.resource_usage} />
