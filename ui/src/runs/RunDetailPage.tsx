@@ -28,6 +28,12 @@ function useRefreshOnLogEnd(id: string, ended: boolean, status: RunStatus | unde
 
 export function RunDetailPage() {
   const { id = "" } = useParams();
+  // One component per run: going from run A to run B (retry, attempt links) must not carry A's
+  // state over, such as the error of an Analyze failure asked on A.
+  return <RunDetail key={id} id={id} />;
+}
+
+function RunDetail({ id }: { id: string }) {
   const run = useRun(id);
   const log = useRunLog(id);
   useRefreshOnLogEnd(id, log.end !== null, run.data?.status);
