@@ -101,6 +101,6 @@ test("create a job in the form, run it and watch its log live until it succeeds"
 
   // Search highlights and counts matching lines.
   await page.getByTestId("log-search").fill("line-3");
-  await expect(page.getByTestId("log-match-count")).toHaveText("1 / 1 lines");
+  await expect(page.getByTestId("log-match-count")).toHaveText("1 / 1 line");
   await expect(log.locator("mark.log-hit")).toHaveText("line-3");
 });

@@ -3,7 +3,8 @@ import { expect, jobName, pickDomain, test } from "./fixtures";
 test("pause, resume and delete a job from the jobs table", async ({ app, hydra }) => {
   const page = app;
   const name = jobName("e2e-actions");
-  await hydra.createJob({ name, script: "echo hi" });
+  // Pausing stops a schedule: only a scheduled job offers it.
+  await hydra.createJob({ name, script: "echo hi", schedule: { cron: "0 3 1 1 *" } });
   await page.goto("/jobs");
   await page.getByTestId("job-search").fill(name);
   const row = page.getByTestId("jobs-table").locator("tr", { hasText: name });

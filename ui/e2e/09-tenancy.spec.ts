@@ -132,6 +132,8 @@ test("a domain and its token, end to end", async ({ page, browser, stack, dialog
   await page.getByTestId("nav").getByRole("link", { name: "Audit" }).click();
   const created = page.getByTestId("audit-table").locator("tr", { hasText: "jobs.create_job" });
   await expect(created.getByTestId("audit-actor")).toHaveText(`token:${tokenName}`);
+  // The job by its name (the id in a tooltip and copyable).
+  await expect(created.getByTestId("audit-object-name")).toHaveText(job);
   await expect(page.getByTestId("audit-table")).toContainText("domains.create_token");
   await screenshot(page, "audit");
 
@@ -157,7 +159,10 @@ test("a domain and its token, end to end", async ({ page, browser, stack, dialog
   await admin.getByRole("button", { name: "Close", exact: true }).click();
   await expect(admin.getByTestId("tokens-drawer")).toHaveCount(0);
   await admin.getByTestId("nav").getByRole("link", { name: "Audit" }).click();
-  await expect(admin.getByTestId("audit-table").locator("tr", { hasText: "domains.revoke_token" }).getByTestId("audit-actor")).toHaveText("admin");
+  const revoked = admin.getByTestId("audit-table").locator("tr", { hasText: "domains.revoke_token" });
+  await expect(revoked.getByTestId("audit-actor")).toHaveText("admin");
+  // The admin may list the domain's tokens: the revoked one by its name.
+  await expect(revoked.getByTestId("audit-object-name")).toHaveText(tokenName);
   await admin.context().close();
   expect(dialogs).toEqual([]);
 });

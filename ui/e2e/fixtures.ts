@@ -12,6 +12,9 @@ export interface JobInput {
   name: string;
   script: string;
   params?: Record<string, { default?: string; required?: boolean }>;
+  description?: string;
+  queue?: string;
+  schedule?: { cron: string; timezone?: string };
 }
 
 export class Hydra {
@@ -34,7 +37,14 @@ export class Hydra {
   async createJob(input: JobInput, domain?: string): Promise<{ id: string; name: string }> {
     const response = await this.request.post(`${this.url}/api/v1/jobs`, {
       headers: this.headers(domain),
-      data: { name: input.name, executor: { type: "shell", script: input.script }, ...(input.params ? { params: input.params } : {}) },
+      data: {
+        name: input.name,
+        executor: { type: "shell", script: input.script },
+        ...(input.params ? { params: input.params } : {}),
+        ...(input.description ? { description: input.description } : {}),
+        ...(input.queue ? { queue: input.queue } : {}),
+        ...(input.schedule ? { schedule: input.schedule } : {}),
+      },
     });
     expect(response.status(), await response.text()).toBe(201);
     return (await response.json()) as { id: string; name: string };

@@ -11,6 +11,7 @@ import { TimeAgo } from "../common/TimeAgo";
 import { PROVIDER_LABELS } from "../hooks/useAi";
 import { categoryLabel } from "./categories";
 import { SuggestedChange } from "./SuggestedChange";
+import { plural } from "../common/plural";
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -42,7 +43,7 @@ function Evidence({ analysis, onEvidence }: { analysis: Analysis; onEvidence: (l
 
 function Recurrence({ analysis }: { analysis: Analysis }) {
   if (analysis.same_failures <= 0) return <Typography.Text type="secondary">No earlier run of this job failed this way.</Typography.Text>;
-  const times = analysis.same_failures === 1 ? "once" : `${analysis.same_failures} times`;
+  const times = analysis.same_failures === 1 ? "once" : plural(analysis.same_failures, "time");
   return (
     <Space direction="vertical" size={2} data-testid="same-failures">
       <Typography.Text>

@@ -1,18 +1,24 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { AuditEntry } from "../api/types";
+import { sessionStore } from "../auth/session";
 import { FakeApi, installDomShims, json } from "../test/fakeApi";
+import { makeJob } from "../test/jobFixtures";
 import { renderApp } from "../test/render";
 import { AuditPage } from "./AuditPage";
+import { choices, filterAudit, NO_FILTER } from "./auditFilter";
+import { nameIndex, objectName } from "./auditNames";
 import { actorLook, detailsText } from "./auditText";
 
 beforeAll(installDomShims);
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  sessionStore.signOut();
 });
 
-function entry(n: number, extra: object = {}) {
+function entry(n: number, extra: Partial<AuditEntry> = {}): AuditEntry {
   return { id: `a${n}`, domain: "team-a", actor: "token:ci", action: "jobs.create_job", object_type: "job", object_id: `job-${n}`, at: "2026-01-01T00:00:00Z", details: {}, ...extra };
 }
 
@@ -39,6 +45,104 @@ describe("AuditPage", () => {
     expect(api.to("/api/v1/audit").map((r) => r.query.get("cursor"))).toEqual([null, "c1"]);
     expect(screen.queryByTestId("audit-more")).toBeNull();
     expect(screen.getByTestId("audit-end").textContent).toContain("3 entries");
+  });
+});
+
+/** Opens an antd Select and picks an option by its text. */
+async function pick(testId: string, option: string) {
+  const select = screen.getByTestId(testId);
+  const selector = select.querySelector(".ant-select-selector");
+  if (!selector) throw new Error(`${testId} is not a Select`);
+  fireEvent.mouseDown(selector);
+  const item = await waitFor(() => {
+    const found = [...document.querySelectorAll<HTMLElement>(".ant-select-item-option")].find((o) => o.textContent === option);
+    if (!found) throw new Error(`no option ${option}`);
+    return found;
+  });
+  fireEvent.click(item);
+}
+
+describe("AuditPage names and filters", () => {
+  const ENTRIES = [
+    entry(1, { actor: "admin", action: "jobs.update_job", object_type: "job", object_id: "job-1", at: new Date().toISOString() }),
+    entry(2, { actor: "admin", action: "domains.create_token", object_type: "token", object_id: "tok-1" }),
+    entry(3, { actor: "token:ci", action: "jobs.trigger_job", object_type: "run", object_id: "run-9" }),
+    entry(4, { actor: "token:ci", action: "jobs.create_job", object_type: "job", object_id: "job-gone", details: { name: "deleted-since" } }),
+  ];
+
+  function serve() {
+    return new FakeApi((r) => {
+      if (r.path === "/api/v1/audit") return json(200, { items: ENTRIES, next_cursor: "more" });
+      if (r.path === "/api/v1/jobs") return json(200, { items: [makeJob({ id: "job-1", name: "nightly" })], next_cursor: null });
+      if (r.path === "/api/v1/domains/default/tokens") {
+        return json(200, { items: [{ id: "tok-1", name: "ci", domain: "default", created_at: "2026-01-01T00:00:00Z", created_by: "admin" }], next_cursor: null });
+      }
+      return undefined;
+    }).install();
+  }
+
+  it("names jobs (list) and tokens (admin), keeps the id copyable, and shows the id when it knows no name", async () => {
+    sessionStore.signIn({ token: "adm", isAdmin: true, domain: "default", actor: "admin" });
+    serve();
+    renderApp(<AuditPage />);
+    await waitFor(() => expect(screen.getAllByTestId("audit-object-name").map((e) => e.textContent)).toEqual(["nightly", "ci", "deleted-since"]));
+    const objects = screen.getAllByTestId("audit-object");
+    expect(objects[0]?.querySelector("a")?.getAttribute("href")).toBe("/jobs/job-1");
+    expect(objects[0]?.textContent).not.toContain("job-1");
+    expect(objects[0]?.querySelector(".ant-typography-copy")).not.toBeNull();
+    expect(objects[2]?.textContent).toContain("run-9");
+  });
+
+  it("a domain token does not ask for the token list", async () => {
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "team-a", actor: "token:ci" });
+    const api = serve();
+    renderApp(<AuditPage />);
+    await waitFor(() => expect(screen.getAllByTestId("audit-object-name").map((e) => e.textContent)).toEqual(["nightly", "deleted-since"]));
+    expect(api.requests.some((r) => r.path.includes("/tokens"))).toBe(false);
+  });
+
+  it("filters the loaded entries by actor, action, object type and time, and says how many match", async () => {
+    serve();
+    renderApp(<AuditPage />);
+    await waitFor(() => expect(screen.getAllByTestId("audit-action")).toHaveLength(4));
+
+    await pick("audit-filter-actor", "token:ci");
+    expect(screen.getAllByTestId("audit-action").map((e) => e.textContent)).toEqual(["jobs.trigger_job", "jobs.create_job"]);
+    expect(screen.getByTestId("audit-match-count").textContent).toBe("2 of 4 loaded entries match; load more to search older ones");
+
+    await pick("audit-filter-type", "job");
+    expect(screen.getAllByTestId("audit-action").map((e) => e.textContent)).toEqual(["jobs.create_job"]);
+
+    fireEvent.click(screen.getByTestId("audit-clear-filters"));
+    await pick("audit-filter-time", "Last hour");
+    expect(screen.getAllByTestId("audit-action").map((e) => e.textContent)).toEqual(["jobs.update_job"]);
+    await pick("audit-filter-action", "jobs.create_job");
+    expect(screen.queryAllByTestId("audit-action")).toHaveLength(0);
+    expect(screen.getByText("No loaded entry matches the filters.")).toBeTruthy();
+  });
+});
+
+describe("audit filters and names (pure)", () => {
+  const now = Date.parse("2026-12-05T10:00:00Z");
+  const a = entry(1, { actor: "admin", at: "2026-12-05T09:30:00Z" });
+  const b = entry(2, { actor: "token:ci", object_type: "token", action: "domains.revoke_token", at: "2026-12-01T00:00:00Z" });
+  it("filters by each field and by time", () => {
+    expect(filterAudit([a, b], NO_FILTER, now)).toEqual([a, b]);
+    expect(filterAudit([a, b], { ...NO_FILTER, actor: "token:ci" }, now)).toEqual([b]);
+    expect(filterAudit([a, b], { ...NO_FILTER, objectType: "token" }, now)).toEqual([b]);
+    expect(filterAudit([a, b], { ...NO_FILTER, action: "jobs.create_job" }, now)).toEqual([a]);
+    expect(filterAudit([a, b], { range: "1h" }, now)).toEqual([a]);
+    expect(filterAudit([a, b], { range: "7d" }, now)).toEqual([a, b]);
+    expect(choices([a, b, a], "actor")).toEqual(["admin", "token:ci"]);
+  });
+  it("names an object from the index, else from the name its create recorded, else not at all", () => {
+    const names = nameIndex({ jobs: [{ id: "job-1", name: "nightly" }], tokens: [{ id: "t1", name: "ci" }] });
+    expect(objectName(entry(1), names)).toBe("nightly");
+    expect(objectName(entry(1, { object_type: "token", object_id: "t1" }), names)).toBe("ci");
+    // A job id is not a token id: the type is part of the key.
+    expect(objectName(entry(1, { object_type: "token", object_id: "job-1" }), names)).toBeNull();
+    expect(objectName(entry(7, { details: { name: "old" } }), names)).toBe("old");
+    expect(objectName(entry(7, { object_id: null }), names)).toBeNull();
   });
 });
 

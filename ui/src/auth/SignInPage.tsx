@@ -28,31 +28,32 @@ export function SignInPage({ linkToken }: { linkToken?: string | null }) {
 
   return (
     <div className="signin-page">
-      <Card className="signin-card" data-testid="signin">
-        <div className="signin-brand">
-          <img src="/favicon.svg" alt="" width={40} height={40} />
-          <div>
-            <Typography.Title level={3} style={{ margin: 0 }}>
-              Hydra Jobs
-            </Typography.Title>
-            <Typography.Text type="secondary">Sign in with an API token</Typography.Text>
-          </div>
-        </div>
-        {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} data-testid="signin-error" />}
-        <Form layout="vertical" onFinish={submit} requiredMark={false}>
-          <Form.Item
-            name="token"
-            label="Token"
-            rules={[{ required: true, whitespace: true, message: "Paste the admin token or a domain token" }]}
-            extra="The admin token (printed by `hydra-jobs up`, kept in its data directory as admin_token) acts in every domain; a domain token (hjt_…, made by an admin) sees its own domain only."
-          >
-            <Input.Password prefix={<KeyOutlined />} placeholder="Paste a token" autoFocus autoComplete="off" data-testid="token-input" />
-          </Form.Item>
-          <Button type="primary" htmlType="submit" block loading={busy} data-testid="signin-submit">
+      <header className="signin-header" data-testid="signin-header">
+        <img src="/favicon.svg" alt="" width={26} height={26} />
+        <span>Hydra Jobs</span>
+      </header>
+      <main className="signin-main">
+        <Card className="signin-card" data-testid="signin">
+          <Typography.Title level={3} style={{ marginTop: 0 }}>
             Sign in
-          </Button>
-        </Form>
-      </Card>
+          </Typography.Title>
+          <Typography.Paragraph type="secondary">Use an API token.</Typography.Paragraph>
+          {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} data-testid="signin-error" />}
+          <Form layout="vertical" onFinish={submit} requiredMark={false}>
+            <Form.Item
+              name="token"
+              label="Token"
+              rules={[{ required: true, whitespace: true, message: "Paste the admin token or a domain token" }]}
+              extra="The admin token (printed by `hydra-jobs up`, kept in its data directory as admin_token) acts in every domain; a domain token (hjt_…, made by an admin) sees its own domain only."
+            >
+              <Input.Password prefix={<KeyOutlined />} placeholder="Paste a token" autoFocus autoComplete="off" data-testid="token-input" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit" block loading={busy} data-testid="signin-submit">
+              Sign in
+            </Button>
+          </Form>
+        </Card>
+      </main>
     </div>
   );
 }

@@ -9,10 +9,7 @@ import { ErrorAlert } from "../common/ErrorAlert";
 import { testId } from "../common/testId";
 import { useDeleteDomain } from "../hooks/useDomains";
 import { deletePlan, isConfirmed } from "./deletePlan";
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
+import { plural } from "../common/plural";
 
 export function DeleteDomainModal({ domain, onClose, onDeleted }: { domain: Domain | null; onClose: () => void; onDeleted?: (name: string) => void }) {
   const remove = useDeleteDomain();

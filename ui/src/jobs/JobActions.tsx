@@ -6,10 +6,16 @@ import { errorText } from "../api/errors";
 import type { Job } from "../api/types";
 import { useDeleteJob, usePauseJob } from "../hooks/useJobs";
 
+/** Pausing only stops a schedule: a manual-only job has nothing to pause (one paused earlier can be resumed). */
+export function canPause(job: Job): boolean {
+  return Boolean(job.schedule) || (job.paused ?? false);
+}
+
 export function PauseButton({ job, size }: { job: Job; size?: "small" | "middle" }) {
   const { message } = App.useApp();
   const pause = usePauseJob();
   const paused = job.paused ?? false;
+  if (!canPause(job)) return null;
   return (
     <Tooltip title={paused ? "Resume the schedule" : "Pause the schedule (manual runs still work)"}>
       <Button
@@ -19,9 +25,10 @@ export function PauseButton({ job, size }: { job: Job; size?: "small" | "middle"
         onClick={() =>
           pause.mutate({ id: job.id, paused: !paused }, { onError: (e) => void message.error(errorText(e)) })
         }
+        aria-label={paused ? "Resume" : "Pause"}
         data-testid={paused ? "resume-job" : "pause-job"}
       >
-        {paused ? "Resume" : "Pause"}
+        {size === "small" ? null : paused ? "Resume" : "Pause"}
       </Button>
     </Tooltip>
   );

@@ -1,5 +1,5 @@
 import { PlusOutlined, SearchOutlined } from "@ant-design/icons";
-import { App, Button, Input, Segmented, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { App, Button, Input, Segmented, Select, Space, Table, Tag, Tooltip } from "antd";
 import type { TableProps } from "antd";
 import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
@@ -47,14 +47,16 @@ export function JobsPage() {
       dataIndex: "name",
       sorter: (a, b) => a.name.localeCompare(b.name),
       render: (name: string, job) => (
-        <div>
-          <Link to={`/jobs/${job.id}`} data-testid="job-link">
-            <b>{name}</b>
-          </Link>
+        <div className="job-name-cell">
+          <div className="one-line" title={name}>
+            <Link to={`/jobs/${job.id}`} data-testid="job-link">
+              <b>{name}</b>
+            </Link>
+          </div>
           {job.description && (
-            <Typography.Text type="secondary" ellipsis className="job-desc">
+            <div className="job-desc one-line" title={job.description} data-testid="job-desc">
               {job.description}
-            </Typography.Text>
+            </div>
           )}
           {(job.tags ?? []).length > 0 && (
             <div>
@@ -71,8 +73,9 @@ export function JobsPage() {
     {
       title: "Schedule",
       key: "schedule",
+      ellipsis: { showTitle: false },
       render: (_, job) => (
-        <Tooltip title={job.schedule?.cron ? <span className="mono">{job.schedule.cron}</span> : undefined}>
+        <Tooltip title={job.schedule?.cron ? <span className="mono">{job.schedule.cron}</span> : scheduleWords(job.schedule)}>
           <span>{scheduleWords(job.schedule)}</span>
         </Tooltip>
       ),
@@ -80,14 +83,16 @@ export function JobsPage() {
     {
       title: "Next fire",
       dataIndex: "next_fire_at",
-      width: 120,
+      width: 110,
+      // Below 1200 px the table keeps what matters: name, last run, state and the actions.
+      responsive: ["xl"],
       sorter: (a, b) => (a.next_fire_at ?? "9").localeCompare(b.next_fire_at ?? "9"),
       render: (t: string | null, job) => (job.paused || !job.enabled ? <span className="muted">—</span> : <TimeAgo iso={t} />),
     },
     {
       title: "Last run",
       key: "last",
-      width: 190,
+      width: 170,
       render: (_, job) =>
         job.last_run_id ? (
           <Space size={4}>
@@ -104,7 +109,7 @@ export function JobsPage() {
     {
       title: "Actions",
       key: "actions",
-      width: 300,
+      width: 190,
       render: (_, job) => (
         <Space size={4}>
           <RunNowButton job={job} size="small" onStarted={started} />
@@ -161,7 +166,7 @@ export function JobsPage() {
         dataSource={rows}
         columns={columns}
         pagination={rows.length > 50 ? { pageSize: 50, showSizeChanger: true } : false}
-        scroll={{ x: 1000 }}
+        tableLayout="fixed"
         locale={{ emptyText: all.length === 0 && !debounced ? "No jobs yet: create one with “New job”." : "No job matches" }}
         footer={
           jobs.hasNextPage

@@ -6,10 +6,11 @@ import type { FailureGroup } from "../api/types";
 import { formatDateTime, shortId } from "../common/format";
 import { TimeAgo } from "../common/TimeAgo";
 import { useJobFailures } from "../hooks/useAi";
+import { plural } from "../common/plural";
 
 export function failureHeadline(group: FailureGroup): string {
   if (group.count === 1) return `Failed this way once, ${formatDateTime(group.since)}`;
-  return `Failed the same way ${group.count} times since ${formatDateTime(group.since)}`;
+  return `Failed the same way ${plural(group.count, "time")} since ${formatDateTime(group.since)}`;
 }
 
 export function RecurringFailures({ jobId }: { jobId: string }) {

@@ -6,6 +6,7 @@ import { useMemo } from "react";
 import { DEFAULT_DOMAIN, type Session } from "../auth/session";
 import { switchDomain } from "../auth/switchDomain";
 import { useDomains } from "../hooks/useDomains";
+import { plural } from "../common/plural";
 
 function AdminSwitcher({ session }: { session: Session }) {
   const client = useQueryClient();
@@ -43,7 +44,7 @@ function AdminSwitcher({ session }: { session: Session }) {
           optionRender={(o) => (
             <span data-testid="domain-option">
               <span className="mono">{o.data.value}</span>
-              <span className="muted"> · {o.data.jobs} jobs</span>
+              <span className="muted"> · {plural(o.data.jobs, "job")}</span>
             </span>
           )}
           onChange={(value: string) => void switchDomain(client, value)}

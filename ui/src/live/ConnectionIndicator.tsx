@@ -6,7 +6,8 @@ const LOOK: Record<ConnectionState, { status: "success" | "processing" | "warnin
   live: { status: "success", text: "Live", help: "Receiving changes as they happen." },
   connecting: { status: "processing", text: "Connecting", help: "Opening the live event stream…" },
   reconnecting: { status: "warning", text: "Reconnecting", help: "The live stream dropped; reconnecting and resuming where it left off." },
-  polling: { status: "error", text: "Polling", help: "The live stream keeps failing; refreshing every few seconds while retrying." },
+  polling: { status: "warning", text: "Polling", help: "The live stream keeps failing; refreshing every few seconds while retrying." },
+  disconnected: { status: "error", text: "Disconnected, retrying", help: "The server cannot be reached (neither the live stream nor a refresh gets through); retrying." },
   offline: { status: "default", text: "Offline", help: "Not connected." },
 };
 

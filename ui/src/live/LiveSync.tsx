@@ -5,6 +5,7 @@ import { sessionStore } from "../auth/session";
 import { useSession } from "../auth/useSession";
 import { CacheSync } from "./cacheSync";
 import { bindEventHandlers, eventStream } from "./eventStreamInstance";
+import { watchPolls } from "./pollReachability";
 
 function reportedDomain(data: unknown): string | null {
   if (typeof data !== "object" || data === null) return null;
@@ -37,6 +38,8 @@ export function LiveSync() {
       sync.dispose();
     };
   }, [client]);
+
+  useEffect(() => watchPolls(client.getQueryCache(), eventStream.reportReachable), [client]);
 
   useEffect(() => {
     if (!token) {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeFetch, jsonResponse } from "../test/fakeFetch";
-import { EventStream, type ConnectionState } from "./eventStream";
+import { ApiError } from "../api/errors";
+import { EventStream, unreachable, type ConnectionState } from "./eventStream";
 
 function setup(failuresBeforePolling = 3) {
   const fake = new FakeFetch();
@@ -120,8 +121,53 @@ describe("EventStream", () => {
     expect(stream.getState()).toBe("reconnecting");
     fake.nextNetworkError();
     await tick(2000);
-    expect(stream.getState()).toBe("polling");
+    // Nothing answers: not "Polling" (the polls would fail the same way).
+    expect(stream.getState()).toBe("disconnected");
     stream.stop();
+  });
+
+  it("says 'polling' only while polls get through, 'disconnected' while nothing does", async () => {
+    const { fake, stream, states } = setup(2);
+    // The server answers, but the stream fails (e.g. a proxy that refuses long requests).
+    fake.nextResponse(jsonResponse(500, { detail: "boom" }));
+    stream.start();
+    await tick();
+    fake.nextResponse(jsonResponse(500, { detail: "boom" }));
+    await tick(1000);
+    expect(stream.getState()).toBe("polling");
+
+    // The server goes away: the polls fail, the stream cannot connect.
+    stream.reportReachable(false);
+    expect(stream.getState()).toBe("disconnected");
+    fake.nextNetworkError();
+    await tick(2000);
+    expect(stream.getState()).toBe("disconnected");
+    // A poll gets through again: polling; then the stream is back: live.
+    stream.reportReachable(true);
+    expect(stream.getState()).toBe("polling");
+    fake.nextNetworkError();
+    await tick(4000);
+    expect(stream.getState()).toBe("disconnected");
+    const good = fake.nextStream();
+    await tick(8000);
+    good.push("event: ready\ndata: {}\n\n");
+    await tick();
+    expect(stream.getState()).toBe("live");
+    expect(states).toEqual(["connecting", "reconnecting", "polling", "disconnected", "polling", "disconnected", "live"]);
+    // While live, a failed poll changes nothing.
+    stream.reportReachable(false);
+    expect(stream.getState()).toBe("live");
+    stream.stop();
+  });
+
+  it("reads failures: no answer or a gateway's is out of reach, an answer is not, an abort says nothing", () => {
+    expect(unreachable(new TypeError("Failed to fetch"))).toBe(true);
+    expect(unreachable(new ApiError(0, null))).toBe(true);
+    expect(unreachable(new ApiError(502, null))).toBe(true);
+    expect(unreachable(new ApiError(504, null))).toBe(true);
+    expect(unreachable(new ApiError(503, "not configured"))).toBe(false);
+    expect(unreachable(new ApiError(404, null))).toBe(false);
+    expect(unreachable(new DOMException("aborted", "AbortError"))).toBeNull();
   });
 
   it("tells whether a connection resumed or started fresh", async () => {

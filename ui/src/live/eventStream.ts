@@ -1,14 +1,28 @@
 /**
  * The one manager of `GET /api/v1/events`: connects with the session's headers, resumes with
  * Last-Event-ID, reconnects with capped backoff, and after repeated failures reports `polling`
- * so queries fall back to refetch intervals (it keeps trying to get back to `live`).
+ * so queries fall back to refetch intervals (it keeps trying to get back to `live`), or
+ * `disconnected` while the server cannot be reached at all (by the stream, nor by those polls).
  */
 import { ApiError } from "../api/errors";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
 import { openStream, parseJson, readStream, type FetchLike } from "./sseClient";
 import type { SseEvent } from "./sseParser";
 
-export type ConnectionState = "offline" | "connecting" | "live" | "reconnecting" | "polling";
+export type ConnectionState = "offline" | "connecting" | "live" | "reconnecting" | "polling" | "disconnected";
+
+/** Gateway answers: a proxy is there, the server behind it is not. */
+const GATEWAY_STATUSES = new Set([502, 504]);
+
+/**
+ * What a failed request says about the server: `true` out of reach (no answer at all, or a
+ * gateway's), `false` it answered, `null` nothing (the request was aborted, e.g. a query cancelled).
+ */
+export function unreachable(error: unknown): boolean | null {
+  if (error instanceof DOMException && error.name === "AbortError") return null;
+  if (error instanceof ApiError) return error.status === 0 || GATEWAY_STATUSES.has(error.status);
+  return true; // fetch itself failed: nothing answered
+}
 
 export interface EventStreamHandlers {
   /** A `run`, `job` or `worker` event with its parsed JSON data. */
@@ -42,6 +56,8 @@ export class EventStream {
   private state: ConnectionState = "offline";
   private running = false;
   private failures = 0;
+  /** The last word on whether the server answers (stream attempts and polls); null: not known. */
+  private reachable: boolean | null = null;
   private lastEventId: string | null = null;
   private controller: AbortController | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -82,6 +98,7 @@ export class EventStream {
     if (this.running) return;
     this.running = true;
     this.failures = 0;
+    this.reachable = null;
     this.connect();
   }
 
@@ -94,6 +111,19 @@ export class EventStream {
     this.setState("offline");
   }
 
+  /**
+   * A request outside the stream (a poll) succeeded or failed: once the stream has given up,
+   * this tells `polling` (polls work) from `disconnected` (nothing gets through).
+   */
+  reportReachable = (reachable: boolean): void => {
+    this.reachable = reachable;
+    if (this.state === "polling" || this.state === "disconnected") this.setState(this.fallbackState());
+  };
+
+  private fallbackState(): ConnectionState {
+    return this.reachable === false ? "disconnected" : "polling";
+  }
+
   /** Drop the resume point and reconnect at once (the domain or token changed). */
   restart(): void {
     this.stop();
@@ -104,7 +134,7 @@ export class EventStream {
   private connect(): void {
     const generation = ++this.generation;
     this.clearTimers();
-    if (this.state !== "polling") this.setState(this.failures === 0 && this.state !== "live" ? "connecting" : "reconnecting");
+    if (this.state !== "polling" && this.state !== "disconnected") this.setState(this.failures === 0 && this.state !== "live" ? "connecting" : "reconnecting");
     const controller = new AbortController();
     this.controller = controller;
     void this.run(generation, controller).then(
@@ -138,6 +168,7 @@ export class EventStream {
     switch (event.event) {
       case "ready":
         this.failures = 0;
+        this.reachable = true;
         this.setState("live");
         this.opts.onReady?.(data, this.resuming);
         return;
@@ -159,8 +190,11 @@ export class EventStream {
       this.opts.onUnauthorized?.();
       return;
     }
+    // A stream that ended or went idle says nothing about whether the server answers.
+    const gone = error === null ? null : unreachable(error);
+    if (gone !== null) this.reachable = !gone;
     this.failures++;
-    this.setState(this.failures >= this.failuresBeforePolling ? "polling" : "reconnecting");
+    this.setState(this.failures >= this.failuresBeforePolling ? this.fallbackState() : "reconnecting");
     const delay = backoffDelay(this.backoff, this.failures, this.random());
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

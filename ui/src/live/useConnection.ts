@@ -9,5 +9,5 @@ export function useConnectionState(): ConnectionState {
 /** Refetch interval for queries: none while events keep the cache fresh, `ms` once we fell back to polling. */
 export function usePollInterval(ms = 5_000): number | false {
   const state = useConnectionState();
-  return state === "polling" || state === "offline" ? ms : false;
+  return state === "polling" || state === "disconnected" || state === "offline" ? ms : false;
 }

@@ -1,5 +1,6 @@
 import { DownloadOutlined, DownOutlined, SearchOutlined, UpOutlined, VerticalAlignBottomOutlined } from "@ant-design/icons";
 import { Button, Input, Space, Tooltip, Typography } from "antd";
+import { plural } from "../common/plural";
 
 interface Props {
   query: string;
@@ -32,7 +33,7 @@ export function LogToolbar(p: Props) {
         />
         {p.query && (
           <Typography.Text type="secondary" data-testid="log-match-count">
-            {p.matchCount === 0 ? "no match" : `${p.matchIndex + 1} / ${p.matchCount} lines`}
+            {p.matchCount === 0 ? "no match" : `${p.matchIndex + 1} / ${plural(p.matchCount, "line")}`}
           </Typography.Text>
         )}
         <Button size="small" icon={<UpOutlined />} disabled={p.matchCount === 0} onClick={p.onPrev} aria-label="Previous match" />
@@ -40,7 +41,7 @@ export function LogToolbar(p: Props) {
       </Space>
       <Space wrap>
         <Typography.Text type="secondary" data-testid="log-line-count">
-          {p.lineCount.toLocaleString()} lines
+          {plural(p.lineCount, "line")}
         </Typography.Text>
         <Tooltip title="Keep the newest line in view">
           <Button

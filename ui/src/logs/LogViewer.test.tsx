@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "antd";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LogBuffer } from "./logBuffer";
@@ -58,6 +58,15 @@ describe("LogViewer", () => {
     expect(screen.getByTestId("log-line-count").textContent).toMatch(/100[,.\u00a0 ]?000 lines/);
     const first = rows[0];
     expect(first?.querySelector(".log-gutter")?.textContent).toBe(first?.getAttribute("data-line"));
+  });
+
+  it("counts one line in the singular", async () => {
+    const buffer = new LogBuffer();
+    buffer.append("only error here\n");
+    view(buffer);
+    expect(screen.getByTestId("log-line-count").textContent).toBe("1 line");
+    fireEvent.change(screen.getByPlaceholderText("Search the log"), { target: { value: "error" } });
+    await waitFor(() => expect(screen.getByTestId("log-match-count").textContent).toBe("1 / 1 line"));
   });
 
   it("searches and highlights matches", async () => {

@@ -28,6 +28,12 @@ function useRefreshOnLogEnd(id: string, ended: boolean, status: RunStatus | unde
 
 export function RunDetailPage() {
   const { id = "" } = useParams();
+  // One component per run: going from run A to run B (retry, attempt links) must not carry A's
+  // state over, such as the error of an Analyze failure asked on A.
+  return <RunDetail key={id} id={id} />;
+}
+
+function RunDetail({ id }: { id: string }) {
   const run = useRun(id);
   const log = useRunLog(id);
   useRefreshOnLogEnd(id, log.end !== null, run.data?.status);
@@ -44,7 +50,7 @@ export function RunDetailPage() {
         title={
           <Space>
             {r.job_name}
-            <Typography.Text type="secondary" className="mono" style={{ fontSize: 16 }}>
+            <Typography.Text type="secondary" className="mono" style={{ fontSize: 16, whiteSpace: "nowrap" }}>
               run {shortId(r.id)}
             </Typography.Text>
             <StatusTag status={r.status} />
@@ -59,10 +65,10 @@ export function RunDetailPage() {
             <RunTimeline run={r} />
           </Card>
         </Col>
-        <Col xs={24} xl={16}>
+        <Col xs={24} xxl={16}>
           <RunFacts run={r} />
         </Col>
-        <Col xs={24} xl={8}>
+        <Col xs={24} xxl={8}>
           <Space direction="vertical" size={16} style={{ width: "100%" }}>
             <Card size="small" title="Resource usage">
               <ResourceUsage usage={r.resource_usage} />

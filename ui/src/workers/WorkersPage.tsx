@@ -1,5 +1,6 @@
-import { Alert, App, Button, Popconfirm, Progress, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Button, Popconfirm, Progress, Space, Switch, Table, Tag, Tooltip, Typography } from "antd";
 import type { TableProps } from "antd";
+import { useState } from "react";
 import { Link } from "react-router";
 import { errorText } from "../api/errors";
 import type { Worker, WorkerStatus } from "../api/types";
@@ -8,11 +9,17 @@ import { formatDateTime, formatDuration, shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { useNow } from "../common/useNow";
 import { useDrainWorker, useWorkers } from "../hooks/useWorkers";
+import { plural } from "../common/plural";
 
 /** "3 s ago", "2 m 10 s ago": heartbeats come every few seconds, so whole seconds. */
 function heartbeatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   return s < 60 ? `${s} s ago` : `${formatDuration(s * 1000)} ago`;
+}
+
+/** Offline workers are history (the server forgets them after HYDRA_WORKER_RETENTION_HOURS): shown only when asked. */
+export function visibleWorkers(items: Worker[], showOffline: boolean): Worker[] {
+  return showOffline ? items : items.filter((w) => w.status !== "offline");
 }
 
 const STATUS_COLOR: Record<WorkerStatus, string> = { online: "green", draining: "gold", offline: "default" };
@@ -22,7 +29,7 @@ function Slots({ worker }: { worker: Worker }) {
   const used = (worker.running ?? []).length;
   const total = Math.max(worker.concurrency, 1);
   return (
-    <Tooltip title={`${used} of ${worker.concurrency} slots in use, ${Math.max(0, worker.concurrency - used)} free`}>
+    <Tooltip title={`${used} of ${plural(worker.concurrency, "slot")} in use, ${Math.max(0, worker.concurrency - used)} free`}>
       <div style={{ width: 140 }} data-testid="worker-slots">
         <Progress percent={Math.round((used / total) * 100)} size="small" format={() => `${used}/${worker.concurrency}`} />
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
@@ -58,7 +65,10 @@ function DrainButton({ worker }: { worker: Worker }) {
 export function WorkersPage() {
   const workers = useWorkers();
   const now = useNow(1000);
-  const items = workers.data?.items ?? [];
+  const [showOffline, setShowOffline] = useState(false);
+  const all = workers.data?.items ?? [];
+  const offline = all.filter((w) => w.status === "offline").length;
+  const items = visibleWorkers(all, showOffline);
   const columns: TableProps<Worker>["columns"] = [
     {
       title: "Worker",
@@ -157,12 +167,30 @@ export function WorkersPage() {
   ];
   return (
     <div data-testid="workers-page">
-      <PageTitle title="Workers" sub={`${items.filter((w) => w.status === "online").length} online of ${items.length}`} />
+      <PageTitle
+        title="Workers"
+        sub={`${all.filter((w) => w.status === "online").length} online, ${all.filter((w) => w.status === "draining").length} draining, ${offline} offline`}
+      />
+      <Space style={{ marginBottom: 12 }}>
+        <Switch checked={showOffline} onChange={setShowOffline} size="small" id="show-offline" data-testid="show-offline" />
+        <label htmlFor="show-offline" data-testid="offline-count">
+          Show offline workers ({offline})
+        </label>
+      </Space>
       <ErrorAlert error={workers.error} title="Could not load workers" />
-      {workers.data && items.length === 0 && (
+      {workers.data && all.length === 0 && (
         <Alert type="warning" showIcon message="No workers have reported in this domain" description="Start one with `hydra-jobs worker` (or `hydra-jobs up` for a local one)." />
       )}
-      <Table<Worker> rowKey="id" loading={workers.isLoading} dataSource={items} columns={columns} pagination={false} scroll={{ x: 1100 }} data-testid="workers-table" />
+      <Table<Worker>
+        rowKey="id"
+        loading={workers.isLoading}
+        dataSource={items}
+        columns={columns}
+        pagination={false}
+        scroll={{ x: 1100 }}
+        locale={{ emptyText: offline > 0 && !showOffline ? `No worker online (${plural(offline, "offline worker")} hidden)` : "No workers" }}
+        data-testid="workers-table"
+      />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { errorLines } from "../../api/errors";
 import type { GeneratedJob } from "../../api/types";
 import { formatInZone } from "../../common/format";
 import { PROVIDER_LABELS } from "../../hooks/useAi";
+import { plural } from "../../common/plural";
 
 function zoneOf(spec: Record<string, unknown>, fallback: string): string {
   const schedule = spec.schedule;
@@ -56,8 +57,8 @@ export function GeneratedDraft({ result, timezone }: { result: GeneratedJob; tim
       <Space wrap size={4}>
         <Tag>{PROVIDER_LABELS[result.provider]}</Tag>
         <Typography.Text type="secondary" data-testid="ai-usage">
-          {result.model} · {result.usage.input_tokens + result.usage.output_tokens} tokens
-          {result.attempts > 1 ? ` · ${result.attempts} attempts (repaired with the validation errors)` : ""}
+          {result.model} · {plural(result.usage.input_tokens + result.usage.output_tokens, "token")}
+          {result.attempts > 1 ? ` · ${plural(result.attempts, "attempt")} (repaired with the validation errors)` : ""}
         </Typography.Text>
       </Space>
     </Space>
