@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect, jobName, screenshot, test } from "./fixtures";
 
 test("the editor previews cron fires, shows server errors at the field and syncs JSON both ways", async ({ app }) => {
@@ -76,7 +79,14 @@ test("create a job in the form, run it and watch its log live until it succeeds"
   await page.goto("/jobs");
   await page.getByTestId("new-job").click();
   await page.getByTestId("job-name").fill(name);
-  await page.getByTestId("job-script").fill("for i in 1 2 3 4 5; do echo line-$i; sleep 0.5; done");
+  // The job holds after line 2 until the test lets it go: "still running" is a fact, not a
+  // race against a sleep (under load the first line reached the page after a 2.5 s job ended).
+  const gate = fs.mkdtempSync(path.join(os.tmpdir(), "hydra-e2e-"));
+  fs.chmodSync(gate, 0o755); // the job may run as another user (HYDRA_RUN_AS under root)
+  const go = path.join(gate, "go");
+  await page
+    .getByTestId("job-script")
+    .fill(`echo line-1; echo line-2; while [ ! -e ${go} ]; do sleep 0.05; done; for i in 3 4 5; do echo line-$i; done`);
   await expect(page.getByTestId("spec-valid")).toBeVisible();
   await page.getByTestId("save-job").click();
 
@@ -92,6 +102,7 @@ test("create a job in the form, run it and watch its log live until it succeeds"
   await expect(status).toHaveAttribute("data-status", "running");
   await expect(log).toContainText("line-2");
   await screenshot(page, "run-live", { docs: "run-live.png" });
+  fs.writeFileSync(go, "");
   await expect(log).toContainText("line-5");
   await expect(status).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("exit-code")).toHaveText("0");
