@@ -118,15 +118,15 @@ def serve(worker_id: str, board_fd: int) -> None:
 
 def main() -> None:
     worker_id, board_fd = sys.argv[1], int(sys.argv[2])
-    child = os.fork()
-    if child:  # detach: the guard is nobody's child, so it never shows up as a job of ours
-        os.write(1, b"%d\n" % child)
-        os._exit(0)
-    try:
+    try:  # before the fork, so the guard has its name by the time its pid is reported
         with open("/proc/self/comm", "wb") as fh:
             fh.write(TITLE)
     except OSError:  # not Linux: the command line says what it is
         pass
+    child = os.fork()
+    if child:  # detach: the guard is nobody's child, so it never shows up as a job of ours
+        os.write(1, b"%d\n" % child)
+        os._exit(0)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     serve(worker_id, board_fd)
 
