@@ -33,7 +33,7 @@ from hydra_jobs.cli_common import (
 from hydra_jobs.cli_common import call as _call
 from hydra_jobs.cli_common import client_for as _client
 from hydra_jobs.cli_common import fail as _fail
-from hydra_jobs.client import ApiError, Client, format_detail
+from hydra_jobs.client import TERMINAL_STATUSES, ApiError, Client, format_detail
 from hydra_jobs.config import MIN_ADMIN_TOKEN_CHARS, Settings
 from hydra_jobs.logs import setup_logging
 from hydra_jobs.private_files import private_dir, private_file
@@ -46,7 +46,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-TERMINAL_STATUSES = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
 STATUS_STYLE = {
     "succeeded": "green",
     "failed": "red",
