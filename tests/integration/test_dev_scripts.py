@@ -18,6 +18,7 @@ import pytest
 
 from hydra_jobs.client import Client
 from hydra_jobs.worker import containment, landlock
+from tests.cluster import pid_alive
 from tests.conftest import TERMINAL, free_port, wait_for
 from tests.procs import cli_env
 from tests.redis_server import require_redis
@@ -52,7 +53,7 @@ def test_dev_up_and_dev_down(tmp_path: Path) -> None:
         pid = int((state / "dev.pid").read_text())
         stopped = script("dev-down.sh", env)
         assert stopped.returncode == 0 and "Hydra Jobs stopped." in stopped.stdout
-        assert not _alive(pid)
+        assert not pid_alive(pid)
 
         second = script("dev-up.sh", env)  # the same data: the token is not shown again
         assert second.returncode == 0, second.stderr
@@ -84,15 +85,6 @@ def test_a_job_cannot_read_the_token_dev_up_logged(tmp_path: Path) -> None:
         assert token not in output and "Permission denied" in output
     finally:
         script("dev-down.sh", env)
-
-
-def _alive(pid: int) -> bool:
-    """Running: an exited process its parent has not collected yet (PID 1 here is slow to) is
-    not."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _distributed_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -131,7 +123,7 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
         assert f"Hydra Jobs is up (distributed): http://127.0.0.1:{port}" in up.stdout
         assert "Admin token (shown once" in up.stdout
         pids = {name: int((state / f"{name}.pid").read_text()) for name in PARTS}
-        assert len(set(pids.values())) == 3 and all(_alive(p) for p in pids.values())
+        assert len(set(pids.values())) == 3 and all(pid_alive(p) for p in pids.values())
         assert "redis-server" in _cmdline(pids["redis"])
         assert "hydra-jobs scheduler" in _cmdline(pids["scheduler"])
         assert "hydra-jobs worker" in _cmdline(pids["worker"])
@@ -164,7 +156,7 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
 
         stopped = script("dev-down.sh", env)
         assert stopped.returncode == 0 and "Hydra Jobs stopped." in stopped.stdout, stopped
-        assert not any(_alive(p) for p in pids.values())
+        assert not any(pid_alive(p) for p in pids.values())
         assert not list(state.glob("*.pid"))
         # It drained and said so (SIGTERM), rather than being killed.
         assert f"worker {done['worker_id']} stopped" in (state / "worker.log").read_text()
