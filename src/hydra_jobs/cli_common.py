@@ -44,7 +44,6 @@ def fail(message: str) -> typer.Exit:
 
 
 TOKEN_VARIABLES = ("HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN")  # in the order --token reads them
-_token_source: dict[int, str] = {}  # id(client) -> where its token came from, for a 401
 
 
 def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
@@ -63,7 +62,7 @@ def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Cli
         )
     # HYDRA_DOMAIN: the domain an admin token acts on (a domain token has its own).
     client = Client(url, token, domain=Settings().domain)
-    _token_source[id(client)] = source
+    client.token_source = source
     return client
 
 
@@ -78,7 +77,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def refusal(client: Any, exc: ApiError) -> str:
     """The API's refusal; a 401 also says which token was refused, and where it came from
     (a shell without HYDRA_TOKEN quietly used the token of a local `up`)."""
-    source = _token_source.get(id(client)) if isinstance(client, Client) else None
+    source = client.token_source if isinstance(client, Client) else None
     if exc.status_code != 401 or source is None:
         return exc.message
     return f"{exc.message} (the token came from {source}; --token or HYDRA_TOKEN gives another)"

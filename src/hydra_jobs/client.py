@@ -53,6 +53,7 @@ class Client:
         if domain:
             headers["X-Hydra-Domain"] = domain
         self.base = url.rstrip("/")
+        self.token_source: str | None = None  # where the token came from, said with a 401
         self.http = httpx.Client(base_url=self.base + "/api/v1", headers=headers, timeout=timeout)
 
     def close(self) -> None:
