@@ -17,6 +17,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -34,12 +38,16 @@ from hydra_jobs.limits import (
     utc_time,
     vars_size,
 )
+from hydra_jobs.routing import MAX_ALTERNATIVES, MAX_REQUIRED_TAGS, TAG_KEY_RE, value_problem
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
 from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git_errors import GitInputRefused
 from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
 
 T = TypeVar("T")
+# A required tag's value: text, a boolean or a number, or a list of them (any of them).
+RequiredValue = StrictBool | StrictInt | StrictFloat | StrictStr
+RequiredTag = RequiredValue | list[RequiredValue]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,199}$"
 QUEUE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -317,6 +325,14 @@ class JobSpec(Strict):
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=32
     )
+    requires: dict[str, RequiredTag] = Field(
+        default_factory=dict,
+        description=(
+            "Worker tags a run needs: only a worker whose tags have every one of them runs it "
+            "(a list allows any of its values; booleans and numbers match the tag's text, "
+            "`true`, `2`). A run waits on its queue until such a worker is online."
+        ),
+    )
     enabled: bool = True
     retention_days: int | None = Field(default=None, ge=1, le=3650)
     keep_daemons: bool = Field(
@@ -344,6 +360,22 @@ class JobSpec(Strict):
                 f"{vars_size(value):,} characters (names and values); "
                 f"a job's env may have {MAX_ENV_CHARS:,} together"
             )
+        return value
+
+    @field_validator("requires")
+    @classmethod
+    def _required_tags(cls, value: dict[str, RequiredTag]) -> dict[str, RequiredTag]:
+        if len(value) > MAX_REQUIRED_TAGS:
+            raise ValueError(f"at most {MAX_REQUIRED_TAGS} tags")
+        for key, item in value.items():
+            if not TAG_KEY_RE.match(key):
+                raise ValueError(f"'{key[:80]}' is not a valid tag name (letters, digits, _ . -)")
+            items = item if isinstance(item, list) else [item]
+            if not items or len(items) > MAX_ALTERNATIVES:
+                raise ValueError(f"'{key}': a list has 1 to {MAX_ALTERNATIVES} values")
+            for one in items:
+                if (problem := value_problem(one)) is not None:
+                    raise ValueError(f"'{key}': {problem}")
         return value
 
     @field_validator("params")
@@ -381,6 +413,14 @@ class Job(JobSpec):
     last_run_id: str | None = None
     last_run_status: RunStatus | None = None
     last_run_at: datetime | None = None
+    version: int = Field(default=1, ge=1, description="The job's current version (its history).")
+    waiting_reason: str | None = Field(
+        default=None,
+        description=(
+            "Why a run of this job could not start now (no online worker reads its queue or has "
+            "its `requires`); computed when read, never stored."
+        ),
+    )
 
     def spec(self) -> JobSpec:
         return JobSpec.model_validate(
@@ -439,6 +479,9 @@ class RunSummary(BaseModel):
     log_truncated: bool = False
     cancel_requested: bool = False
     lost_count: int = 0
+    job_version: int | None = Field(
+        default=None, description="The job's version the run was made from (its `spec`)."
+    )
 
     @property
     def terminal(self) -> bool:
@@ -469,6 +512,40 @@ class RunDetail(RunSummary):
     """A run with its typed job definition snapshot, as `GET /runs/{id}` shows it."""
 
     spec: JobSpec = Field(description="The job definition this run executes (a snapshot).")
+    waiting_reason: str | None = Field(
+        default=None,
+        description=(
+            "Why a pending or queued run is not running yet, e.g. 'no online worker in domain "
+            "prod has os=windows'; computed from the online workers when read."
+        ),
+    )
+
+
+class JobChange(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    RESTORE = "restore"
+    IMPORT = "import"
+
+
+class JobVersionSummary(BaseModel):
+    """One saved version of a job: who changed it, when, and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    domain: str
+    version: int
+    change: JobChange
+    actor: str = Field(description="Who made it: 'admin' or 'token:<name>'.")
+    at: datetime
+    restored_from: int | None = Field(default=None, description="The version a restore copied.")
+
+
+class JobVersion(JobVersionSummary):
+    """A version with its full spec; the diff is between it and the version before."""
+
+    spec: JobSpec
 
 
 class WorkerStatus(StrEnum):

@@ -1,7 +1,8 @@
 """The broker interface: the data plane between schedulers and workers.
 
 Five channels, each with a durable and a fast path where it matters:
-- queues: deliveries of runs to workers, per (domain, queue); claimed atomically, acked when done;
+- queues: deliveries of runs to workers, per (domain, queue, required tags); claimed atomically,
+  acked when done;
   deliveries held by a worker whose lease is gone are found by the leader and redelivered;
 - events: worker -> scheduler reports (started, output, finished, heartbeat), consumed by ingest,
   which acks them once they are written to the store;
@@ -16,7 +17,7 @@ data (then it rebuilds the queues from the store).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,8 +56,16 @@ class Broker(Protocol):
     # queues
     async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None: ...
     # `claim`'s domain may be ANY_DOMAIN: the embedded worker of `hydra-jobs up` serves them all.
+    # Runs whose job `requires` tags wait on queues of their own (one per canonical requirement,
+    # `routing.route_key`); a claim reads those whose requirements `tags` satisfy, and no other.
     async def claim(
-        self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
+        self,
+        domain: str,
+        queues: list[str],
+        consumer: str,
+        count: int,
+        timeout: float,
+        tags: Mapping[str, str] | None = None,
     ) -> list[Delivery]: ...
     async def ack(self, delivery: Delivery) -> None: ...
     async def purge_run(self, domain: str, queue: str, run_id: str) -> None: ...

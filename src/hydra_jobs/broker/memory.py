@@ -10,10 +10,11 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
+from hydra_jobs.routing import parse_route_key, route_text, run_route, satisfies
 
 SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
 SUBSCRIBER_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
@@ -70,11 +71,14 @@ class _Subscription:
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._queues: dict[tuple[str, str], deque[dict[str, Any]]] = {}
+        # (domain, queue, route key) -> runs; the route key of runs without requirements is ''
+        self._queues: dict[tuple[str, str, str], deque[dict[str, Any]]] = {}
         self._held: set[str] = set()  # runs enqueued and not yet ended: enqueue is idempotent
         self._queue_changed = asyncio.Condition()
         self._unacked: dict[str, tuple[Delivery, str]] = {}  # receipt -> (delivery, consumer)
         self._receipts = itertools.count(1)
+        self._served: dict[tuple[str, str, str], int] = {}  # queue -> turn it was last read
+        self._turns = itertools.count(1)
         self._events: deque[dict[str, Any]] = deque()
         self._events_ready = asyncio.Event()
         self._events_bytes = 0
@@ -105,52 +109,80 @@ class MemoryBroker:
     async def enqueue(self, domain: str, queue: str, runs: list[dict[str, Any]]) -> None:
         fresh = [r for r in runs if r["id"] not in self._held]
         self._held.update(r["id"] for r in fresh)
-        self._queues.setdefault((domain, queue), deque()).extend(fresh)
+        for run in fresh:
+            self._queues.setdefault(self._key(domain, queue, run), deque()).append(run)
         async with self._queue_changed:
             self._queue_changed.notify_all()
 
-    def _sources(self, domain: str, queues: list[str]) -> list[tuple[str, str]]:
-        if domain != ANY_DOMAIN:
-            return [(domain, q) for q in queues]
-        return [key for key in self._queues if key[1] in queues]
+    @staticmethod
+    def _key(domain: str, queue: str, run: dict[str, Any]) -> tuple[str, str, str]:
+        return (domain, queue, route_text(run_route(run)))
 
-    def _take(self, domain: str, queues: list[str], count: int, consumer: str) -> list[Delivery]:
+    def _sources(
+        self, domain: str, queues: list[str], tags: Mapping[str, str]
+    ) -> list[tuple[str, str, str]]:
+        found = [
+            key
+            for key in self._queues
+            if key[1] in queues and domain in (key[0], ANY_DOMAIN) and self._fits(key[2], tags)
+        ]
+        # Queues that went longest without being read come first: no route starves another.
+        return sorted(found, key=lambda k: self._served.get(k, 0))
+
+    def _fits(self, key: str, tags: Mapping[str, str]) -> bool:
+        route = parse_route_key(key)
+        return route is not None and satisfies(tags, route)
+
+    def _take(
+        self, domain: str, queues: list[str], count: int, consumer: str, tags: Mapping[str, str]
+    ) -> list[Delivery]:
         taken: list[Delivery] = []
-        for source in self._sources(domain, queues):
+        for source in self._sources(domain, queues, tags):
             pending = self._queues.get(source)
+            if pending and len(taken) < count:
+                self._served[source] = next(self._turns)
             while pending and len(taken) < count:
                 run = pending.popleft()
-                delivery = Delivery(*source, run, str(next(self._receipts)))
+                delivery = Delivery(source[0], source[1], run, str(next(self._receipts)))
                 self._unacked[delivery.receipt] = (delivery, consumer)
                 taken.append(delivery)
         return taken
 
     async def claim(
-        self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
+        self,
+        domain: str,
+        queues: list[str],
+        consumer: str,
+        count: int,
+        timeout: float,
+        tags: Mapping[str, str] | None = None,
     ) -> list[Delivery]:
-        taken = self._take(domain, queues, count, consumer)
+        have = tags or {}
+        taken = self._take(domain, queues, count, consumer, have)
         if taken or timeout <= 0:
             return taken
         async with self._queue_changed:
             try:
                 async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
                     await self._queue_changed.wait_for(
-                        lambda: any(self._queues.get(s) for s in self._sources(domain, queues))
+                        lambda: any(
+                            self._queues.get(s) for s in self._sources(domain, queues, have)
+                        )
                     )
             except TimeoutError:
                 return []
-        return self._take(domain, queues, count, consumer)
+        return self._take(domain, queues, count, consumer, have)
 
     async def ack(self, delivery: Delivery) -> None:
         self._unacked.pop(delivery.receipt, None)
 
     async def purge_run(self, domain: str, queue: str, run_id: str) -> None:
         self._held.discard(run_id)
-        pending = self._queues.get((domain, queue))
-        if pending:
-            kept = [r for r in pending if r.get("id") != run_id]
-            pending.clear()
-            pending.extend(kept)
+        for key, pending in self._queues.items():
+            if key[:2] == (domain, queue) and any(r.get("id") == run_id for r in pending):
+                kept = [r for r in pending if r.get("id") != run_id]
+                pending.clear()
+                pending.extend(kept)
 
     async def forget_runs(self, run_ids: list[str]) -> None:
         self._held.difference_update(run_ids)
@@ -161,7 +193,8 @@ class MemoryBroker:
     async def redeliver(self, delivery: Delivery) -> None:
         if self._unacked.pop(delivery.receipt, None) is None:
             return
-        self._queues.setdefault((delivery.domain, delivery.queue), deque()).appendleft(delivery.run)
+        key = self._key(delivery.domain, delivery.queue, delivery.run)
+        self._queues.setdefault(key, deque()).appendleft(delivery.run)
         async with self._queue_changed:
             self._queue_changed.notify_all()
 

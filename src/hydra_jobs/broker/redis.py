@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import socket
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +49,7 @@ from hydra_jobs.broker.redis_io import (
 from hydra_jobs.broker.redis_scripts import EVENTS_GROUP, QUEUE_GROUP, RECOVERY_CONSUMER, Keys
 from hydra_jobs.broker.signing import KeyRing, check_ticket, frame, ticket
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.routing import parse_route_key, route_text, run_route, satisfies
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ EVENTS_RECLAIM_INTERVAL_SECONDS = 1.0  # how often a replica looks for events of
 REPLICA_TTL_MS = 5_000  # a replica that has not read for this long is gone
 STALE_CONSUMER_IDLE_MS = 10 * 60 * 1000
 RECOVERY_BATCH = 1000
+STREAMS_REFRESH_SECONDS = 1.0  # a worker sees a new queue (a new tag requirement) this soon
 FORGET_BATCH = 1000
 
 
@@ -114,6 +118,9 @@ class RedisBroker(ControlPlane):
             )
         }
         self._grouped: set[str] = set()  # streams whose consumer group we know exists
+        self._known_streams: list[str] = []  # every queue stream, as last read
+        self._streams_read_at = -math.inf
+        self._turn = 0
         self._overflow: deque[Delivery] = deque()  # claimed beyond the free slots asked for
         self._tickets: dict[str, str] = {}  # run id -> scheduler ticket, for this worker's events
         self._feeds: set[PubSubFeed] = set()
@@ -158,15 +165,16 @@ class RedisBroker(ControlPlane):
         sched = self.ring.scheduler_key
         if sched is None:
             raise BackendUnavailable("only a scheduler can sign deliveries")
-        args: list[Any] = []
+        by_stream: dict[str, list[Any]] = {}
         for run in runs:
             run_id = str(run["id"])
             payload = dumps(run)
             tk = ticket(sched, domain, run_id)
             signature = self.ring.sign_down(frame("d", f"{domain}|{queue}|{tk}", payload))
-            args += [run_id, payload, signature, tk]
-        stream = self.keys.queue(domain, queue)
-        await self._script("ENQUEUE", [stream, self.keys.inq, self.keys.streams], args)
+            stream = self.keys.queue(domain, queue, route_text(run_route(run)))
+            by_stream.setdefault(stream, []).extend([run_id, payload, signature, tk])
+        for stream, args in by_stream.items():
+            await self._script("ENQUEUE", [stream, self.keys.inq, self.keys.streams], args)
 
     async def _ensure_group(self, stream: str, group: str) -> None:
         if stream in self._grouped:
@@ -198,7 +206,13 @@ class RedisBroker(ControlPlane):
         return list(resp or [])
 
     async def claim(
-        self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
+        self,
+        domain: str,
+        queues: list[str],
+        consumer: str,
+        count: int,
+        timeout: float,
+        tags: Mapping[str, str] | None = None,
     ) -> list[Delivery]:
         if count <= 0:
             return []
@@ -213,7 +227,7 @@ class RedisBroker(ControlPlane):
             for held in taken:
                 self._overflow.remove(held)
             return taken
-        streams = await self._claim_streams(domain, queues)
+        streams = await self._claim_streams(domain, queues, tags or {})
         deliveries: list[Delivery] = []
         for stream_name, entries in await self._readgroup(
             QUEUE_GROUP, consumer, streams, count, timeout
@@ -227,12 +241,30 @@ class RedisBroker(ControlPlane):
         self._overflow.extend(deliveries[count:])
         return deliveries[:count]
 
-    async def _claim_streams(self, domain: str, queues: list[str]) -> list[str]:
-        if domain != ANY_DOMAIN:
-            return [self.keys.queue(domain, q) for q in queues]
-        known = [text(s) for s in await self.client.smembers(self.keys.streams)]
-        found = [s for s in known if (where := self.keys.parse_queue(s)) and where[1] in queues]
-        return sorted(found) or [self.keys.queue("default", q) for q in queues]
+    async def _claim_streams(
+        self, domain: str, queues: list[str], tags: Mapping[str, str]
+    ) -> list[str]:
+        """The queue streams this worker reads: its domain's (every domain's for ANY_DOMAIN)
+        queues, unrouted and routed whose requirements its tags satisfy. The order turns on
+        every claim: XREADGROUP takes COUNT from each stream, and what is beyond the free
+        slots waits in the overflow, so no stream is always first."""
+        now = time.monotonic()
+        if now >= self._streams_read_at + STREAMS_REFRESH_SECONDS:
+            self._streams_read_at = now
+            self._known_streams = [text(s) for s in await self.client.smembers(self.keys.streams)]
+        found = {self.keys.queue(domain, q) for q in queues} if domain != ANY_DOMAIN else set()
+        for stream in self._known_streams:
+            where = self.keys.parse_stream(stream)
+            if where is None or where[1] not in queues or domain not in (where[0], ANY_DOMAIN):
+                continue
+            route = parse_route_key(where[2])
+            if route is not None and satisfies(tags, route):
+                found.add(stream)
+        if not found:
+            return [self.keys.queue("default", q) for q in queues]
+        ordered = sorted(found)
+        self._turn = (self._turn + 1) % len(ordered)
+        return ordered[self._turn :] + ordered[: self._turn]
 
     async def _open_delivery(
         self, stream: str, entry_id: str, fields: dict[bytes, bytes] | None, *, mine: bool = True
@@ -281,6 +313,9 @@ class RedisBroker(ControlPlane):
             return "run id does not match"
         if run.get("domain") != domain or run.get("queue") != queue:
             return "run belongs to another domain or queue"
+        routed = self.keys.parse_stream(stream)
+        if routed is None or route_text(run_route(run)) != routed[2]:
+            return "run's required tags are not its queue's"  # would reach the wrong workers
         return None
 
     async def ack(self, delivery: Delivery) -> None:

@@ -2,6 +2,9 @@
 
 Layout (prefix `hydra` by default):
   {p}:q:{domain}:{queue}   stream of deliveries, consumer group `workers`
+  {p}:q:{domain}:{queue}|{route}   the same for runs whose job requires worker tags, one stream
+                           per canonical requirement (`routing.route_key`, JSON): a worker reads
+                           the ones its tags satisfy
   {p}:streams              set of every queue stream (the leader scans them for orphans)
   {p}:inq                  hash run id -> "<stream>\\n<entry id>": runs on a queue or claimed and
                            not yet ended, so enqueueing a run twice (a requeue after failover) is a
@@ -38,15 +41,23 @@ class Keys:
         self.creds = f"{prefix}:creds"
         self.creds_complete = f"{prefix}:creds-complete"
 
-    def queue(self, domain: str, queue: str) -> str:
-        return f"{self.prefix}:q:{domain}:{queue}"
+    def queue(self, domain: str, queue: str, route: str = "") -> str:
+        base = f"{self.prefix}:q:{domain}:{queue}"
+        return f"{base}|{route}" if route else base
 
     def parse_queue(self, stream: str) -> tuple[str, str] | None:
+        """(domain, queue) of a queue stream, routed or not."""
+        found = self.parse_stream(stream)
+        return None if found is None else found[:2]
+
+    def parse_stream(self, stream: str) -> tuple[str, str, str] | None:
+        """(domain, queue, route key) of a queue stream; the route key is '' when unrouted."""
         head = f"{self.prefix}:q:"
         if not stream.startswith(head):
             return None
-        domain, sep, queue = stream[len(head) :].partition(":")
-        return (domain, queue) if sep else None
+        domain, sep, rest = stream[len(head) :].partition(":")
+        queue, _, route = rest.partition("|")
+        return (domain, queue, route) if sep else None
 
     def control(self, domain: str) -> str:
         return f"{self.prefix}:ctl:{domain}"

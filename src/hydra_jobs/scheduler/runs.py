@@ -59,6 +59,7 @@ def next_attempt(run: Run, *, delay_seconds: float, trigger: Trigger, rt: Runtim
         params=run.params,
         lost_count=run.lost_count,
         spec=run.spec,
+        job_version=run.job_version,
     )
 
 
@@ -83,6 +84,7 @@ def new_run(
         created_at=now,
         params=params,
         spec=job.spec().model_dump(mode="json") if spec is None else spec,
+        job_version=job.version,
     )
 
 

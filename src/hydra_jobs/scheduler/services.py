@@ -12,11 +12,23 @@ from pydantic import ValidationError
 from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
+from hydra_jobs.models import (
+    Job,
+    JobChange,
+    JobSpec,
+    Run,
+    RunDetail,
+    RunStatus,
+    Trigger,
+    ValidationReport,
+    Worker,
+)
+from hydra_jobs.routing import waiting_reason
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.store.base import ChangeBy
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +92,9 @@ class JobService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    async def create(self, who: Principal, spec: JobSpec) -> Job:
+    async def create(
+        self, who: Principal, spec: JobSpec, change: JobChange = JobChange.CREATE
+    ) -> Job:
         if not await self.rt.store.has_domain(who.domain):
             raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
         now = self.rt.clock.now()
@@ -93,11 +107,18 @@ class JobService:
             updated_at=now,
             next_fire_at=fires[0] if fires else None,
         )
-        await self.rt.store.create_job(job)
+        await self.rt.store.create_job(job, ChangeBy(who.actor, change))
         await self._changed(job)
         return job
 
-    async def replace(self, who: Principal, job_id: str, spec: JobSpec) -> Job:
+    async def replace(
+        self,
+        who: Principal,
+        job_id: str,
+        spec: JobSpec,
+        change: JobChange = JobChange.UPDATE,
+        restored_from: int | None = None,
+    ) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
@@ -110,9 +131,15 @@ class JobService:
             updated_at=now,
             next_fire_at=fires[0] if fires else None,
         )
-        await self.rt.store.replace_job(job)
+        by = ChangeBy(who.actor, change, restored_from)
+        job.version = await self.rt.store.replace_job(job, by)
         await self._changed(job)
         return job
+
+    async def restore(self, who: Principal, job_id: str, version: int) -> Job:
+        """Make an earlier version the job's spec again: a new version, `restore` from it."""
+        old = await self.rt.store.get_job_version(who.domain, job_id, version)
+        return await self.replace(who, job_id, old.spec, JobChange.RESTORE, restored_from=version)
 
     async def delete(self, who: Principal, job_id: str) -> None:
         await self.rt.store.delete_job(who.domain, job_id)
@@ -176,6 +203,32 @@ async def visible_workers(rt: Runtime, who: Principal) -> list[Worker]:
         return own  # it has not reported yet
     mine = shared_worker.view(shared, await shared_worker.run_domains(rt, shared), who.domain)
     return sorted([w for w in own if w.id != shared_id] + [mine], key=lambda w: w.id)
+
+
+WAITS = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
+
+
+async def jobs_with_waiting_reasons(rt: Runtime, who: Principal, jobs: list[Job]) -> list[Job]:
+    """Each job with why a run of it could not start now (routing.waiting_reason), if so."""
+    if not jobs:
+        return jobs
+    workers = await visible_workers(rt, who)
+    return [
+        job.model_copy(
+            update={"waiting_reason": waiting_reason(who.domain, job.queue, job.requires, workers)}
+        )
+        for job in jobs
+    ]
+
+
+async def run_detail(rt: Runtime, who: Principal, run: Run) -> RunDetail:
+    """`GET /runs/{id}`: a run that waits says why, when no online worker could take it."""
+    detail = run.detail()
+    if run.status in WAITS:
+        requires = run.spec.get("requires") if isinstance(run.spec, dict) else None
+        workers = await visible_workers(rt, who)
+        detail.waiting_reason = waiting_reason(run.domain, run.queue, requires, workers)
+    return detail
 
 
 async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:

@@ -4,8 +4,9 @@ An export is the specs as users write them (defaults left out, no ids, times or 
 sorted by name, so export -> import -> export gives the same bytes. An import is planned first
 (create, update with the changed fields, unchanged, delete with `prune`), and every spec is
 validated before anything is written: a bad spec anywhere applies nothing. Writes then go job by
-job through `JobService` (events, ticker wake-ups, the same rules as the API's own calls); if the
-store fails part-way, running the same import again finishes it.
+job through `JobService` (events, ticker wake-ups, a job history version marked `import`, the
+same rules as the API's own calls); if the store fails part-way, running the same import again
+finishes it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hydra_jobs.errors import InvalidInput, NotFound
-from hydra_jobs.models import Job, JobSpec
+from hydra_jobs.models import Job, JobChange, JobSpec
 from hydra_jobs.scheduler.services import JobService, Principal
 
 log = logging.getLogger(__name__)
@@ -144,9 +145,10 @@ class TransferService:
         by_name = {job.name: job for job in current}
         specs = {spec.name: spec for spec in request.jobs}
         for name in plan.create:
-            await self.jobs.create(who, specs[name])
+            await self.jobs.create(who, specs[name], JobChange.IMPORT)
         for update in plan.update:
-            await self.jobs.replace(who, by_name[update.name].id, specs[update.name])
+            job_id = by_name[update.name].id
+            await self.jobs.replace(who, job_id, specs[update.name], JobChange.IMPORT)
         for name in plan.delete:
             await self.jobs.delete(who, by_name[name].id)
         log.info(

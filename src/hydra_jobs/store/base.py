@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.models import (
+    Job,
+    JobChange,
+    JobVersion,
+    JobVersionSummary,
+    LogPage,
+    Page,
+    Run,
+    RunStatus,
+    Stats,
+    Worker,
+)
 from hydra_jobs.tenancy import Domain
 
 
@@ -96,6 +107,20 @@ class StoredAnalysis:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeBy:
+    """Who changed a job and how: kept with the version the change makes (job history).
+
+    `change` None means `create` for `create_job`, `update` for `replace_job`."""
+
+    actor: str = "system"
+    change: JobChange | None = None
+    restored_from: int | None = None
+
+
+SYSTEM = ChangeBy()
+
+
 def slot_key(run: Run) -> str | None:
     """The idempotency key of a scheduled slot: one run per (job, slot time), ever.
 
@@ -145,13 +170,31 @@ class Store(Protocol):
     async def touch_token(self, token_id: str, now: datetime) -> None: ...
     async def active_tokens(self) -> list[TokenRecord]: ...
 
-    async def create_job(self, job: Job) -> None: ...
+    async def create_job(self, job: Job, by: ChangeBy = SYSTEM) -> None:
+        """Store a new job and its first version (`job.version`, its spec, `by`)."""
+        ...
+
     async def get_job(self, domain: str, job_id: str, *, with_last_run: bool = True) -> Job: ...
     async def list_jobs(
         self, domain: str, *, limit: int, cursor: str | None, search: str | None = None
     ) -> Page[Job]: ...
-    async def replace_job(self, job: Job) -> None: ...
-    async def delete_job(self, domain: str, job_id: str) -> None: ...
+    async def replace_job(self, job: Job, by: ChangeBy = SYSTEM) -> int:
+        """Replace the job's spec and fields, keeping the result as its next version; returns
+        that version (one more than the stored one, whatever `job.version` says)."""
+        ...
+
+    async def delete_job(self, domain: str, job_id: str) -> None:
+        """Delete the job with its history (its runs stay, with their snapshots)."""
+        ...
+
+    async def list_job_versions(
+        self, domain: str, job_id: str, *, limit: int, cursor: int | None
+    ) -> Page[JobVersionSummary]:
+        """The job's versions, newest first; `cursor` is a version number (those below it).
+        `NotFound` when the job is not in `domain`."""
+        ...
+
+    async def get_job_version(self, domain: str, job_id: str, version: int) -> JobVersion: ...
     async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job: ...
     async def schedulable_jobs(self) -> list[Job]: ...
 

@@ -64,4 +64,5 @@ def job_record(job: Job) -> dict[str, Any]:
         "updated_at": job.updated_at,
         "next_fire_at": job.next_fire_at,
         "retention_days": job.retention_days,
+        "version": job.version,
     }

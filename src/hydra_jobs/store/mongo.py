@@ -33,9 +33,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
+from hydra_jobs.models import (
+    Job,
+    JobChange,
+    LogPage,
+    Page,
+    Run,
+    RunStatus,
+    Stats,
+    Worker,
+    WorkerStatus,
+)
 from hydra_jobs.store.base import (
+    SYSTEM,
     AppendLog,
+    ChangeBy,
     Op,
     RunFilter,
     SetStatus,
@@ -65,6 +77,7 @@ from hydra_jobs.store.mongo_docs import (
     ts,
 )
 from hydra_jobs.store.mongo_tenancy import MongoTenancy
+from hydra_jobs.store.mongo_versions import MongoJobVersions
 from hydra_jobs.store.stats import build_stats
 
 DEFAULT_DATABASE = "hydra"
@@ -73,7 +86,7 @@ APPLY_CONCURRENCY = 32  # runs whose ops are applied at once within one batch
 STATS_FIELDS = ("job_id", "job_name", "status", "created_at", "started_at", "finished_at")
 
 
-class MongoStore(MongoTenancy):
+class MongoStore(MongoTenancy, MongoJobVersions):
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: AsyncMongoClient[Doc] | None = None
@@ -106,6 +119,7 @@ class MongoStore(MongoTenancy):
         await self._check_version()
         for name, indexes in INDEXES.items():
             await self.db[name].create_indexes(indexes)
+        await self._backfill_versions()
 
     async def _check_version(self) -> None:
         info = await self.db.command("buildInfo")
@@ -125,11 +139,12 @@ class MongoStore(MongoTenancy):
 
     # jobs ------------------------------------------------------------------------------------
 
-    async def create_job(self, job: Job) -> None:
+    async def create_job(self, job: Job, by: ChangeBy = SYSTEM) -> None:
         try:
             await self.jobs.insert_one(job_doc(job))
         except DuplicateKeyError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
+        await self._add_version(job, job.version, by, JobChange.CREATE)
 
     async def get_job(self, domain: str, job_id: str, *, with_last_run: bool = True) -> Job:
         doc = await self.jobs.find_one({"_id": job_id, "domain": domain})
@@ -174,23 +189,24 @@ class MongoStore(MongoTenancy):
         items = await self._with_last_runs(domain, [job_from(d) for d in docs[:limit]])
         return Page[Job](items=items, next_cursor=items[-1].id if len(docs) > limit else None)
 
-    async def replace_job(self, job: Job) -> None:
+    async def replace_job(self, job: Job, by: ChangeBy = SYSTEM) -> int:
         doc = job_doc(job)
-        for key in ("_id", "created_at"):
+        for key in ("_id", "created_at", "version"):
             doc.pop(key)
         try:
-            result = await self.jobs.update_one(
-                {"_id": job.id, "domain": job.domain}, {"$set": doc}
-            )
+            version = await self._bump_version(job, doc)
         except DuplicateKeyError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
-        if result.matched_count == 0:
+        if version is None:
             raise job_not_found(job.id)
+        await self._add_version(job, version, by, JobChange.UPDATE)
+        return version
 
     async def delete_job(self, domain: str, job_id: str) -> None:
         result = await self.jobs.delete_one({"_id": job_id, "domain": domain})
         if result.deleted_count == 0:
             raise job_not_found(job_id)
+        await self.db["job_versions"].delete_many({"domain": domain, "job_id": job_id})
 
     async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job:
         result = await self.jobs.update_one(

@@ -87,6 +87,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "log_chunks": [
         IndexModel([("run_id", ASCENDING), ("offset", ASCENDING)], name="uq_chunks", unique=True),
     ],
+    "job_versions": [
+        IndexModel(
+            [("job_id", ASCENDING), ("version", DESCENDING)], name="uq_job_versions", unique=True
+        ),
+        IndexModel([("domain", ASCENDING)], name="ix_job_versions_domain"),
+    ],
     "workers": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_workers_domain")],
     "audit": [IndexModel([("domain", ASCENDING), ("_id", DESCENDING)], name="ix_audit_domain_id")],
     "tokens": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_tokens_domain_id")],
@@ -143,6 +149,7 @@ def job_doc(job: Job) -> Doc:
 def job_from(doc: Doc) -> Job:
     data = dict(doc["spec"])
     data.update({k: doc.get(k) for k in JOB_META})
+    data["version"] = doc.get("version") or 1  # saved before job history: its first version
     data["id"] = doc["_id"]
     return Job.model_validate(data, context=STORED)
 

@@ -118,7 +118,7 @@ class MongoTenancy:
                 break
             await self.db["log_chunks"].delete_many({"run_id": {"$in": ids}})
             await self.db["runs"].delete_many({"_id": {"$in": ids}})
-        for collection in ("jobs", "workers", "tokens", "audit", "analyses"):
+        for collection in ("jobs", "job_versions", "workers", "tokens", "audit", "analyses"):
             await self.db[collection].delete_many({"domain": name})
         gone = await self.db["domains"].delete_one({"_id": name})
         if gone.deleted_count == 0:

@@ -96,6 +96,7 @@ jobs = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("next_fire_at", UTCDateTime, nullable=True),
     sa.Column("retention_days", sa.Integer, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.UniqueConstraint("domain", "name", name="uq_jobs_domain_name"),
     sa.Index("ix_jobs_domain_id", "domain", "id"),
 )
@@ -130,6 +131,7 @@ runs = sa.Table(
     sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
     sa.Column("lost_count", sa.Integer, nullable=False, default=0),
     sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("job_version", sa.Integer, nullable=True),
     sa.Index("ix_runs_domain_id", "domain", "id"),
     sa.Index("ix_runs_domain_job_id", "domain", "job_id", "id"),
     sa.Index("ix_runs_domain_status_id", "domain", "status", "id"),
@@ -193,4 +195,18 @@ analyses = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
     sa.Index("ix_analyses_domain_job_fingerprint", "domain", "job_id", "fingerprint"),
+)
+
+job_versions = sa.Table(
+    "job_versions",
+    metadata,
+    sa.Column("job_id", ID, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("change", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("restored_from", sa.Integer, nullable=True),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Index("ix_job_versions_domain", "domain"),
 )

@@ -18,9 +18,21 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.errors import Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
+from hydra_jobs.models import (
+    Job,
+    JobChange,
+    LogPage,
+    Page,
+    Run,
+    RunStatus,
+    Stats,
+    Worker,
+    WorkerStatus,
+)
 from hydra_jobs.store.base import (
+    SYSTEM,
     AppendLog,
+    ChangeBy,
     Op,
     RunFilter,
     SetStatus,
@@ -39,6 +51,7 @@ from hydra_jobs.store.schema import (
     SCHEDULED,
     analyses,
     as_utc,
+    job_versions,
     jobs,
     log_chunks,
     runs,
@@ -66,12 +79,13 @@ from hydra_jobs.store.sql_rows import (
     run_row,
 )
 from hydra_jobs.store.sql_tenancy import SqlTenancy
+from hydra_jobs.store.sql_versions import SqlJobVersions, add_version, bump_version
 from hydra_jobs.store.stats import build_stats
 
 log = logging.getLogger(__name__)
 
 
-class SqlStore(SqlTenancy):
+class SqlStore(SqlTenancy, SqlJobVersions):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)
@@ -109,9 +123,13 @@ class SqlStore(SqlTenancy):
 
     # jobs ------------------------------------------------------------------------------------
 
-    async def create_job(self, job: Job) -> None:
+    async def create_job(self, job: Job, by: ChangeBy = SYSTEM) -> None:
+        def create(c: Connection) -> None:
+            c.execute(jobs.insert().values(**job_row(job)))
+            add_version(c, job, job.version, by, JobChange.CREATE)
+
         try:
-            await self.runner.write(lambda c: c.execute(jobs.insert().values(**job_row(job))))
+            await self.runner.write(create)
         except IntegrityError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
 
@@ -178,20 +196,38 @@ class SqlStore(SqlTenancy):
 
         return await self.runner.read(run)
 
-    async def replace_job(self, job: Job) -> None:
+    async def replace_job(self, job: Job, by: ChangeBy = SYSTEM) -> int:
         row = job_row(job)
         row.pop("created_at")
-        stmt = jobs.update().where(jobs.c.domain == job.domain, jobs.c.id == job.id).values(**row)
+        row.pop("version")
+
+        def replace(c: Connection) -> int | None:
+            version = bump_version(c, job, row)
+            if version is not None:
+                add_version(c, job, version, by, JobChange.UPDATE)
+            return version
+
         try:
-            count = await self.runner.write(lambda c: c.execute(stmt).rowcount)
+            version = await self.runner.write(replace)
         except IntegrityError as exc:
             raise Conflict(f"a job named '{job.name}' already exists in this domain") from exc
-        if count == 0:
+        if version is None:
             raise job_not_found(job.id)
+        return version
 
     async def delete_job(self, domain: str, job_id: str) -> None:
         stmt = jobs.delete().where(jobs.c.domain == domain, jobs.c.id == job_id)
-        if await self.runner.write(lambda c: c.execute(stmt).rowcount) == 0:
+        history = job_versions.delete().where(
+            job_versions.c.domain == domain, job_versions.c.job_id == job_id
+        )
+
+        def delete(c: Connection) -> int:
+            count = int(c.execute(stmt).rowcount)
+            if count:
+                c.execute(history)
+            return count
+
+        if await self.runner.write(delete) == 0:
             raise job_not_found(job_id)
 
     async def set_job_fields(self, domain: str, job_id: str, **fields: Any) -> Job:

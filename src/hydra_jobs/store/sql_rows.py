@@ -12,7 +12,7 @@ from hydra_jobs.models import Job, Page, Run
 from hydra_jobs.store.base import slot_key
 from hydra_jobs.store.common import job_record
 
-JOB_META = ("id", "domain", "paused", "created_at", "updated_at", "next_fire_at")
+JOB_META = ("id", "domain", "paused", "created_at", "updated_at", "next_fire_at", "version")
 
 
 def job_row(job: Job) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from hydra_jobs.store.schema import (
     analyses,
     audit,
     domains,
+    job_versions,
     jobs,
     log_chunks,
     runs,
@@ -137,7 +138,7 @@ class SqlTenancy:
             pass
 
         def delete_rest(c: Connection) -> int:
-            for table in (jobs, workers, tokens, audit, analyses):
+            for table in (jobs, job_versions, workers, tokens, audit, analyses):
                 c.execute(table.delete().where(table.c.domain == name))
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import ConfigError
+from hydra_jobs.routing import parse_worker_tags
 from hydra_jobs.worker import landlock
 from hydra_jobs.worker.confine import ConfineMode
 from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
@@ -43,9 +44,7 @@ class WorkerConfig:
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
     """The worker's configuration; `ConfigError` when a setting cannot work (HYDRA_SHELL)."""
-    tags = dict(
-        item.strip().split("=", 1) for item in settings.worker_tags.split(",") if "=" in item
-    )
+    tags = parse_worker_tags(settings.worker_tags)
     run_as = resolve_run_as(settings.run_as)
     runs_dir = settings.runs_dir or (
         SHARED_RUNS_DIR if run_as is not None else settings.data_dir / "runs"

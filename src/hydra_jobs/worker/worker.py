@@ -348,6 +348,7 @@ class Worker:
                     self.id,
                     free,
                     CLAIM_WAIT_SECONDS,
+                    self.config.tags,
                 )
             except Exception as exc:
                 if backoff.failures == 0:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from hydra_jobs.errors import TooLarge
 from hydra_jobs.models import (
     Job,
     JobSpec,
+    JobVersion,
+    JobVersionSummary,
     Page,
     RunBatch,
     RunBatchRequest,
@@ -27,7 +29,7 @@ from hydra_jobs.scheduler.deps import (
     RuntimeDep,
     StoreDep,
 )
-from hydra_jobs.scheduler.services import validate_spec
+from hydra_jobs.scheduler.services import jobs_with_waiting_reasons, validate_spec
 from hydra_jobs.scheduler.transfer import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_JOBS,
@@ -38,6 +40,10 @@ from hydra_jobs.scheduler.transfer import (
 )
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]
+VersionCursor = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="`next_cursor` of the previous page.")
+]
 AUDITED_NAMES = 100  # names of an import's created, updated and deleted jobs kept in its record
 
 
@@ -50,11 +56,14 @@ async def create_job(spec: JobSpec, who: PrincipalDep, jobs: JobServiceDep) -> J
 async def list_jobs(
     who: PrincipalDep,
     store: StoreDep,
+    rt: RuntimeDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[Job]:
-    return await store.list_jobs(who.domain, limit=limit, cursor=cursor, search=search)
+    page = await store.list_jobs(who.domain, limit=limit, cursor=cursor, search=search)
+    page.items = await jobs_with_waiting_reasons(rt, who, page.items)
+    return page
 
 
 @router.post("/validate", response_model=ValidationReport)
@@ -105,8 +114,9 @@ async def import_jobs(
 
 
 @router.get("/{job_id}", response_model=Job)
-async def get_job(job_id: str, who: PrincipalDep, store: StoreDep) -> Job:
-    return await store.get_job(who.domain, job_id)
+async def get_job(job_id: str, who: PrincipalDep, store: StoreDep, rt: RuntimeDep) -> Job:
+    job = await store.get_job(who.domain, job_id)
+    return (await jobs_with_waiting_reasons(rt, who, [job]))[0]
 
 
 @router.put("/{job_id}", response_model=Job)
@@ -118,6 +128,36 @@ async def replace_job(job_id: str, spec: JobSpec, who: PrincipalDep, jobs: JobSe
 async def delete_job(job_id: str, who: PrincipalDep, jobs: JobServiceDep) -> Response:
     await jobs.delete(who, job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{job_id}/versions", response_model=Page[JobVersionSummary])
+async def list_job_versions(
+    job_id: str,
+    who: PrincipalDep,
+    store: StoreDep,
+    limit: LimitQuery = 50,
+    cursor: VersionCursor = None,
+) -> Page[JobVersionSummary]:
+    """The job's history, newest first: who saved each version, when, and how (`create`,
+    `update`, `restore`, `import`). A version's spec is at `/versions/{version}`."""
+    return await store.list_job_versions(who.domain, job_id, limit=limit, cursor=cursor)
+
+
+@router.get("/{job_id}/versions/{version}", response_model=JobVersion)
+async def get_job_version(
+    job_id: str, version: VersionPath, who: PrincipalDep, store: StoreDep
+) -> JobVersion:
+    """One version with its full spec (diff it with the version before)."""
+    await store.get_job(who.domain, job_id, with_last_run=False)  # 404 for another domain's job
+    return await store.get_job_version(who.domain, job_id, version)
+
+
+@router.post("/{job_id}/versions/{version}/restore", response_model=Job)
+async def restore_job_version(
+    job_id: str, version: VersionPath, who: PrincipalDep, jobs: JobServiceDep
+) -> Job:
+    """Make that version's spec the job's again; this saves a new version (`restore`)."""
+    return await jobs.restore(who, job_id, version)
 
 
 @router.post("/{job_id}/run", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)

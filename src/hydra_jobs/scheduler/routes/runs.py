@@ -23,7 +23,7 @@ from hydra_jobs.scheduler.deps import (
     StoreDep,
 )
 from hydra_jobs.scheduler.runs import cancel_run, retry_run
-from hydra_jobs.scheduler.services import Principal
+from hydra_jobs.scheduler.services import Principal, run_detail
 from hydra_jobs.store.base import RunFilter, Store
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -56,8 +56,10 @@ async def list_runs(
 
 
 @router.get("/{run_id}", response_model=RunDetail)
-async def get_run(run: RunDep) -> RunDetail:
-    return run.detail()
+async def get_run(run: RunDep, who: PrincipalDep, rt: RuntimeDep) -> RunDetail:
+    """The run with its spec snapshot; a pending or queued run says why it waits, if no
+    online worker could take it (`waiting_reason`)."""
+    return await run_detail(rt, who, run)
 
 
 @router.get("/{run_id}/logs", response_model=LogPage)
