@@ -48,6 +48,8 @@ def _run_fields(run: dict[str, Any]) -> list[tuple[str, str]]:
     fields = [
         ("run", run["id"]),
         ("job", f"{run['job_name']} ({run['job_id']})"),
+        ("job version", "" if run.get("job_version") is None else str(run["job_version"])),
+        ("waiting", run.get("waiting_reason") or ""),
         ("status", run["status"]),
         ("error", run.get("error") or ""),
         ("exit code", "" if run.get("exit_code") is None else str(run["exit_code"])),

@@ -111,6 +111,22 @@ class Client:
     def delete_job(self, job_id: str) -> None:
         self._call("DELETE", f"/jobs/{job_id}")
 
+    def job_versions(
+        self, job_id: str, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """A page of the job's history, newest first (no specs: see `job_version`)."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return dict(self._call("GET", f"/jobs/{job_id}/versions", params=params))
+
+    def job_version(self, job_id: str, version: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/jobs/{job_id}/versions/{version}"))
+
+    def restore_job_version(self, job_id: str, version: int) -> dict[str, Any]:
+        """Make that version's spec the job's again (a new version)."""
+        return dict(self._call("POST", f"/jobs/{job_id}/versions/{version}/restore"))
+
     def export_jobs(self) -> dict[str, Any]:
         """The domain's jobs as `{"version", "domain", "jobs": [spec, ...]}`, sorted by name."""
         return dict(self._call("GET", "/jobs/export"))
