@@ -151,5 +151,7 @@ class Runtime:
     async def publish_job(self, job: Job | None, *, domain: str, job_id: str) -> None:
         payload: dict[str, Any] = {"type": "job", "job_id": job_id, "deleted": job is None}
         if job is not None:
-            payload["job"] = job.model_dump(mode="json")
+            # Without `waiting_reason`: it is computed when read, and a client merging this in
+            # keeps the one it has.
+            payload["job"] = job.model_dump(mode="json", exclude={"waiting_reason"})
         await self.broker.publish(domain, [payload])

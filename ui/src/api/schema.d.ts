@@ -367,6 +367,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Job Versions
+         * @description The job's history, newest first: who saved each version, when, and how (`create`,
+         *     `update`, `restore`, `import`). A version's spec is at `/versions/{version}`.
+         */
+        get: operations["list_job_versions_api_v1_jobs__job_id__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job Version
+         * @description One version with its full spec (diff it with the version before).
+         */
+        get: operations["get_job_version_api_v1_jobs__job_id__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Job Version
+         * @description Make that version's spec the job's again; this saves a new version (`restore`).
+         */
+        post: operations["restore_job_version_api_v1_jobs__job_id__versions__version__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -414,7 +475,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Run */
+        /**
+         * Get Run
+         * @description The run with its spec snapshot; a pending or queued run says why it waits, if no
+         *     online worker could take it (`waiting_reason`).
+         */
         get: operations["get_run_api_v1_runs__run_id__get"];
         put?: never;
         post?: never;
@@ -1144,6 +1209,13 @@ export interface components {
              * @default default
              */
             queue: string;
+            /**
+             * Requires
+             * @description Worker tags a run needs: only a worker whose tags have every one of them runs it (a list allows any of its values; booleans and numbers match the tag's text, `true`, `2`). A run waits on its queue until such a worker is online.
+             */
+            requires?: {
+                [key: string]: boolean | number | string | (boolean | number | string)[];
+            };
             /** Retention Days */
             retention_days?: number | null;
             retries?: components["schemas"]["Retries"];
@@ -1158,7 +1230,23 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Version
+             * @description The job's current version (its history).
+             * @default 1
+             */
+            version: number;
+            /**
+             * Waiting Reason
+             * @description Why a run of this job could not start now (no online worker reads its queue or has its `requires`); computed when read, never stored.
+             */
+            waiting_reason?: string | null;
         };
+        /**
+         * JobChange
+         * @enum {string}
+         */
+        JobChange: "create" | "update" | "restore" | "import";
         /**
          * JobSpec
          * @description A job definition as users submit it.
@@ -1199,6 +1287,13 @@ export interface components {
              * @default default
              */
             queue: string;
+            /**
+             * Requires
+             * @description Worker tags a run needs: only a worker whose tags have every one of them runs it (a list allows any of its values; booleans and numbers match the tag's text, `true`, `2`). A run waits on its queue until such a worker is online.
+             */
+            requires?: {
+                [key: string]: boolean | number | string | (boolean | number | string)[];
+            };
             /** Retention Days */
             retention_days?: number | null;
             retries?: components["schemas"]["Retries"];
@@ -1233,6 +1328,63 @@ export interface components {
             changes: string[];
             /** Name */
             name: string;
+        };
+        /**
+         * JobVersion
+         * @description A version with its full spec; the diff is between it and the version before.
+         */
+        JobVersion: {
+            /**
+             * Actor
+             * @description Who made it: 'admin' or 'token:<name>'.
+             */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            change: components["schemas"]["JobChange"];
+            /** Domain */
+            domain: string;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Restored From
+             * @description The version a restore copied.
+             */
+            restored_from?: number | null;
+            spec: components["schemas"]["JobSpec"];
+            /** Version */
+            version: number;
+        };
+        /**
+         * JobVersionSummary
+         * @description One saved version of a job: who changed it, when, and how.
+         */
+        JobVersionSummary: {
+            /**
+             * Actor
+             * @description Who made it: 'admin' or 'token:<name>'.
+             */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            change: components["schemas"]["JobChange"];
+            /** Domain */
+            domain: string;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Restored From
+             * @description The version a restore copied.
+             */
+            restored_from?: number | null;
+            /** Version */
+            version: number;
         };
         /**
          * JobsExport
@@ -1290,6 +1442,13 @@ export interface components {
         Page_Domain_: {
             /** Items */
             items: components["schemas"]["Domain"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[JobVersionSummary] */
+        Page_JobVersionSummary_: {
+            /** Items */
+            items: components["schemas"]["JobVersionSummary"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1453,6 +1612,11 @@ export interface components {
             /** Job Name */
             job_name: string;
             /**
+             * Job Version
+             * @description The job's version the run was made from (its `spec`).
+             */
+            job_version?: number | null;
+            /**
              * Log Size
              * @default 0
              */
@@ -1496,6 +1660,11 @@ export interface components {
             started_at?: string | null;
             status: components["schemas"]["RunStatus"];
             trigger: components["schemas"]["Trigger"];
+            /**
+             * Waiting Reason
+             * @description Why a pending or queued run is not running yet, e.g. 'no online worker in domain prod has os=windows'; computed from the online workers when read.
+             */
+            waiting_reason?: string | null;
             /** Worker Id */
             worker_id?: string | null;
         };
@@ -1552,6 +1721,11 @@ export interface components {
             job_id: string;
             /** Job Name */
             job_name: string;
+            /**
+             * Job Version
+             * @description The job's version the run was made from (its `spec`).
+             */
+            job_version?: number | null;
             /**
              * Log Size
              * @default 0
@@ -2615,6 +2789,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunBatch"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_job_versions_api_v1_jobs__job_id__versions_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: number | null;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JobVersionSummary_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_version_api_v1_jobs__job_id__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description A version number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobVersion"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_job_version_api_v1_jobs__job_id__versions__version__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                /** @description A version number. */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description Validation Error */

@@ -8,6 +8,9 @@ type JsonOf<R> = R extends { content: { "application/json": infer T } } ? T : ne
 
 export type Job = Schemas["Job"];
 export type JobSpec = Schemas["JobSpec"];
+export type JobVersion = Schemas["JobVersion"];
+export type JobVersionSummary = Schemas["JobVersionSummary"];
+export type JobVersionPage = Schemas["Page_JobVersionSummary_"];
 /** A run with its spec, as `GET /runs/{id}` answers (taken from the path: robust to schema renames). */
 export type Run = JsonOf<paths["/api/v1/runs/{run_id}"]["get"]["responses"][200]>;
 export type RunSummary = Schemas["RunSummary"];

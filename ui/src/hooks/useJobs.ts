@@ -42,6 +42,7 @@ function useJobWritten() {
   return (job: Job) => {
     client.setQueryData(qk.job(job.id), job);
     void client.invalidateQueries({ queryKey: qk.jobsAll });
+    void client.invalidateQueries({ queryKey: qk.jobVersionsAll(job.id) });
   };
 }
 

@@ -7,11 +7,13 @@ import { formatDateTime, formatDuration } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { StatusTag } from "../common/StatusTag";
 import { TimeAgo } from "../common/TimeAgo";
+import { WaitingAlert } from "../common/WaitingReason";
 import { useJob } from "../hooks/useJobs";
 import { useRuns } from "../hooks/useRuns";
 import { RunHistory } from "../runs/RunHistory";
 import { jobToSpec } from "./form/jobForm";
 import { DeleteButton, EditButton, PauseButton } from "./JobActions";
+import { JobHistory } from "./JobHistory";
 import { JobStateTag } from "./JobStateTag";
 import { RecurringFailures } from "./RecurringFailures";
 import { RunNowButton } from "./RunNowButton";
@@ -30,6 +32,13 @@ function KeyValues({ values }: { values: Record<string, string> }) {
         </Tag>
       ))}
     </Space>
+  );
+}
+
+/** `requires` as tag=value pairs; a list allows any of its values: `arch=x86_64|arm64`. */
+export function requiredTags(requires: Job["requires"]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(requires ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join("|") : String(v)]),
   );
 }
 
@@ -69,6 +78,12 @@ function JobFacts({ job }: { job: Job }) {
         {job.concurrency?.max_running ?? "any"} running, on overlap: {job.concurrency?.overlap ?? "allow"}
       </Descriptions.Item>
       <Descriptions.Item label="Catch-up">{job.catchup ?? "none"}</Descriptions.Item>
+      <Descriptions.Item label="Version">v{job.version ?? 1}</Descriptions.Item>
+      <Descriptions.Item label="Requires" span={2}>
+        <span data-testid="job-requires">
+          <KeyValues values={requiredTags(job.requires)} />
+        </span>
+      </Descriptions.Item>
       <Descriptions.Item label="Tags" span={2}>
         {(job.tags ?? []).length ? (job.tags ?? []).map((t) => <Tag key={t}>{t}</Tag>) : <span className="muted">none</span>}
       </Descriptions.Item>
@@ -113,6 +128,7 @@ export function JobDetailPage() {
           </>
         }
       />
+      <WaitingAlert reason={j.waiting_reason} what="Its runs" />
       <Row gutter={[16, 16]}>
         <Col xs={24} xxl={12}>
           <Card size="small" title="Definition">
@@ -134,6 +150,9 @@ export function JobDetailPage() {
           <Card size="small" title="Run history">
             <RunHistory filter={{ jobId: id }} hide={["job"]} />
           </Card>
+        </Col>
+        <Col span={24}>
+          <JobHistory job={j} />
         </Col>
         <Col span={24}>
           <Card size="small" title="Spec (JSON)">

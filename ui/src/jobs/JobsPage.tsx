@@ -10,6 +10,7 @@ import { StatusTag } from "../common/StatusTag";
 import { statusLabel } from "../common/statusLook";
 import { TimeAgo } from "../common/TimeAgo";
 import { useDebouncedValue } from "../common/useDebouncedValue";
+import { WaitingTag } from "../common/WaitingReason";
 import { useJobs } from "../hooks/useJobs";
 import { JobActions } from "./JobActions";
 import { jobState, JobStateTag, type JobState } from "./JobStateTag";
@@ -58,8 +59,9 @@ export function JobsPage() {
               {job.description}
             </div>
           )}
-          {(job.tags ?? []).length > 0 && (
+          {((job.tags ?? []).length > 0 || job.waiting_reason) && (
             <div>
+              <WaitingTag reason={job.waiting_reason} />
               {(job.tags ?? []).map((t) => (
                 <Tag key={t} bordered={false}>
                   {t}

@@ -8,6 +8,7 @@ function job(next: string | null, over: Partial<Job> = {}): Job {
     id: "j",
     name: "j",
     domain: "default",
+    version: 1,
     executor: { type: "shell", script: "true" },
     created_at: "2026-01-01T00:00:00Z",
     updated_at: "2026-01-01T00:00:00Z",

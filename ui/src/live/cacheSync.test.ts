@@ -29,6 +29,7 @@ function job(over: Partial<Job> = {}): Job {
     id: "j1",
     name: "hello",
     domain: "default",
+    version: 1,
     executor: { type: "shell", script: "true" },
     created_at: "2025-12-31T00:00:00Z",
     updated_at: "2025-12-31T00:00:00Z",

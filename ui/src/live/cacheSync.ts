@@ -148,8 +148,10 @@ export class CacheSync {
 
   private job(jobId: string, job: Job | null): void {
     const c = this.client;
-    if (job) c.setQueryData<Job>(qk.job(jobId), job);
+    // Merged: the event has no `waiting_reason` (computed when read), the cached one stays.
+    if (job) c.setQueryData<Job>(qk.job(jobId), (current) => (current ? { ...current, ...job } : job));
     else c.removeQueries({ queryKey: qk.job(jobId) });
+    void c.invalidateQueries({ queryKey: qk.jobVersionsAll(jobId) });
     for (const query of c.getQueryCache().findAll({ queryKey: qk.jobsAll })) {
       const data = query.state.data as InfiniteJobs | undefined;
       const patched = data ? patchJobPages(data, jobId, job) : null;
@@ -170,6 +172,10 @@ export class CacheSync {
       statusChanged = before?.status !== worker.status;
       return { ...list, items: upsertWorker(list.items, worker) };
     });
-    if (statusChanged) this.invalidator.schedule(qk.statsAll, STATS_REFRESH_MS);
+    if (statusChanged) {
+      this.invalidator.schedule(qk.statsAll, STATS_REFRESH_MS);
+      // Which jobs no online worker can run (`waiting_reason`) may have changed.
+      this.invalidator.schedule(qk.jobsAll, LIST_REFRESH_MS);
+    }
   }
 }

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { qk } from "../api/queryKeys";
 import { FAILURE_STATUSES, isTerminal, type RunStatus } from "../api/types";
 import { ErrorAlert } from "../common/ErrorAlert";
+import { WaitingAlert } from "../common/WaitingReason";
 import { shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { StatusTag } from "../common/StatusTag";
@@ -59,6 +60,8 @@ function RunDetail({ id }: { id: string }) {
         docTitle={`${r.job_name} run`}
         extra={<RunActions run={r} />}
       />
+      {/* Only while it waits: a live update that moves the run on keeps the old reason. */}
+      <WaitingAlert reason={r.status === "pending" || r.status === "queued" ? r.waiting_reason : null} what="This run and others like it" />
       <Row gutter={[16, 16]}>
         <Col span={24}>
           <Card size="small">

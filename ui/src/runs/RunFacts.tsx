@@ -36,6 +36,15 @@ export function RunFacts({ run }: { run: Run }) {
           <Link to={`/jobs/${run.job_id}`}>{run.job_name}</Link>
         </OneLine>
       </Descriptions.Item>
+      <Descriptions.Item label="Job version">
+        {run.job_version ? (
+          <Link to={`/jobs/${run.job_id}#history`} data-testid="run-job-version">
+            v{run.job_version}
+          </Link>
+        ) : (
+          "—"
+        )}
+      </Descriptions.Item>
       <Descriptions.Item label="Exit code">
         <span data-testid="exit-code">{run.exit_code ?? "—"}</span>
       </Descriptions.Item>

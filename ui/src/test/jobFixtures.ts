@@ -6,6 +6,7 @@ export function makeJob(over: Partial<Job> = {}): Job {
     id: "job-1",
     name: "job",
     domain: "default",
+    version: 1,
     executor: { type: "shell", script: "true" },
     created_at: "2026-01-01T00:00:00Z",
     updated_at: "2026-01-01T00:00:00Z",
