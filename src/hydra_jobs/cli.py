@@ -180,7 +180,10 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Runs at once.")] = None,
     tags: Annotated[
         str | None,
-        typer.Option(help="Labels for the fleet view, k=v,k2=v2 (queues route runs, not tags)."),
+        typer.Option(
+            help="This worker's tags, k=v,k2=v2 (a bare k means k=true): it runs the jobs "
+            "whose `requires` they satisfy, and shows them in the fleet view."
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name shown in the fleet view.")] = None,
 ) -> None:

@@ -15,6 +15,7 @@ export interface JobInput {
   description?: string;
   queue?: string;
   schedule?: { cron: string; timezone?: string };
+  requires?: Record<string, string | boolean | number | (string | boolean | number)[]>;
 }
 
 export class Hydra {
@@ -44,10 +45,25 @@ export class Hydra {
         ...(input.description ? { description: input.description } : {}),
         ...(input.queue ? { queue: input.queue } : {}),
         ...(input.schedule ? { schedule: input.schedule } : {}),
+        ...(input.requires ? { requires: input.requires } : {}),
       },
     });
     expect(response.status(), await response.text()).toBe(201);
     return (await response.json()) as { id: string; name: string };
+  }
+
+  /** Replaces a job's spec with `input` (a new version of it). */
+  async replaceJob(jobId: string, input: JobInput): Promise<void> {
+    const response = await this.request.put(`${this.url}/api/v1/jobs/${jobId}`, {
+      headers: this.headers(),
+      data: { name: input.name, executor: { type: "shell", script: input.script } },
+    });
+    expect(response.status(), await response.text()).toBe(200);
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    const response = await this.request.post(`${this.url}/api/v1/runs/${runId}/cancel`, { headers: this.headers() });
+    expect(response.status(), await response.text()).toBe(202);
   }
 
   async jobNames(domain?: string): Promise<string[]> {
