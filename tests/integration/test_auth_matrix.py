@@ -79,6 +79,7 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
         known_without_body = {
             "/jobs/{job_id}/pause",
             "/jobs/{job_id}/resume",
+            "/jobs/{job_id}/versions/{version}/restore",
             "/runs/{run_id}/cancel",
             "/runs/{run_id}/retry",
             "/workers/{worker_id}/drain",
@@ -90,7 +91,13 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
 def params_for(path: str, world: World, mutating: bool) -> dict[str, str]:
     needs_fresh = mutating and ("{job_id}" in path or "{run_id}" in path)
     job_id, run_id = world.fresh() if needs_fresh else (world.job_id, world.run_id)
-    values = {"job_id": job_id, "run_id": run_id, "worker_id": world.worker_id, "name": "default"}
+    values = {
+        "job_id": job_id,
+        "run_id": run_id,
+        "worker_id": world.worker_id,
+        "name": "default",
+        "version": "1",
+    }
     if "{token_id}" in path:
         values["token_id"] = world.server.client.create_token("default", "doomed")["id"]
     names = {part[1:-1] for part in path.split("/") if part.startswith("{")}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis.broker import RedisBroker
 from hydra_jobs.routing import route_key
 from tests.keys import TokenRegistry
 from tests.redis_server import RedisServer
