@@ -6,9 +6,10 @@ import logging
 import random
 
 from hydra_jobs.lifecycle import concurrency_cap, decide_retry
-from hydra_jobs.models import RETRYABLE, Run, RunStatus, Trigger
+from hydra_jobs.models import Run, Trigger
 from hydra_jobs.scheduler.runs import next_attempt, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.status import RETRYABLE, RunStatus
 
 log = logging.getLogger(__name__)
 _rng = random.Random()

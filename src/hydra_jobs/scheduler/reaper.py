@@ -18,10 +18,11 @@ import logging
 
 from hydra_jobs.errors import BackendUnavailable
 from hydra_jobs.lifecycle import worker_died
-from hydra_jobs.models import Run, RunStatus, Worker, WorkerStatus
+from hydra_jobs.models import Run, Worker, WorkerStatus
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import SetStatus, UpsertWorker
+from hydra_jobs.status import LOST_WHILE_STARTING, WORKER_LOST, RunStatus, transition
+from hydra_jobs.store.base import UpsertWorker
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,9 @@ class Reaper:
         for run in orphans:
             status, poison = worker_died(run.lost_count + 1)
             done = await self.rt.store.set_status(
-                SetStatus(
+                transition(
+                    WORKER_LOST,
                     run.id,
-                    frozenset({RunStatus.RUNNING}),
                     status,
                     {
                         "finished_at": now,
@@ -114,9 +115,9 @@ class Reaper:
                 # handed out again as if fresh; it is lost, and retried as a new attempt.
                 status, poison = worker_died(run.lost_count + 1)
                 done = await self.rt.store.set_status(
-                    SetStatus(
+                    transition(
+                        LOST_WHILE_STARTING,
                         run.id,
-                        frozenset({RunStatus.QUEUED}),
                         status,
                         {
                             "finished_at": self.rt.clock.now(),

@@ -11,13 +11,20 @@ from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
 from hydra_jobs.lifecycle import concurrency_cap
 from hydra_jobs.limits import MAX_PARAMS_CHARS, params_too_big, vars_size
-from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
+from hydra_jobs.models import Job, Run, Trigger
 from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.base import RunFilter, SetStatus
+from hydra_jobs.status import (
+    CANCEL_WAITING,
+    NOT_ENDED,
+    REQUEST_CANCEL,
+    TERMINAL,
+    WAITING,
+    RunStatus,
+    transition,
+)
+from hydra_jobs.store.base import RunFilter
 
 log = logging.getLogger(__name__)
-
-WAITING = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
 
 
 def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
@@ -119,11 +126,10 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
     now = rt.clock.now()
     if run.status in WAITING:
         done = await rt.store.set_status(
-            SetStatus(
+            transition(
+                CANCEL_WAITING,
                 run.id,
-                WAITING,
-                RunStatus.CANCELLED,
-                {"finished_at": now, "error": reason, "cancel_requested": True},
+                fields={"finished_at": now, "error": reason, "cancel_requested": True},
             )
         )
         if done is not None:
@@ -134,9 +140,7 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             rt.dispatch_wanted.set()
             return done
     marked = await rt.store.set_status(
-        SetStatus(
-            run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING, {"cancel_requested": True}
-        )
+        transition(REQUEST_CANCEL, run.id, fields={"cancel_requested": True})
     )
     # If the broker is unreachable, the leader's reaper sets the marker again from the store.
     await tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
@@ -164,9 +168,7 @@ async def tell_broker(what: str, call: Awaitable[None]) -> None:
 
 async def cancel_active(rt: Runtime, job: Job, *, reason: str) -> int:
     """Cancel every waiting or running run of a job (overlap=cancel_previous)."""
-    active = await rt.store.runs_with_status(
-        [RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING], job_id=job.id
-    )
+    active = await rt.store.runs_with_status(NOT_ENDED, job_id=job.id)
     for run in active:
         try:
             await cancel_run(rt, run, reason=reason)

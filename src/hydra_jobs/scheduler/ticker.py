@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hydra_jobs.errors import NotFound
-from hydra_jobs.models import Job, Overlap, Run, RunStatus, Trigger
+from hydra_jobs.models import Job, Overlap, Run, Trigger
 from hydra_jobs.schedule import CronSchedule, plan_catchup
 from hydra_jobs.scheduler.runs import cancel_active, new_run, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.status import RunStatus
 
 log = logging.getLogger(__name__)
 

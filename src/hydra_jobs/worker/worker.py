@@ -36,6 +36,7 @@ from hydra_jobs.config import default_data_dir
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.private_files import passable_dir
+from hydra_jobs.status import RunStatus
 from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
@@ -62,9 +63,9 @@ WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
 RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
 
 OUTCOME_STATUS = {
-    Outcome.TIMED_OUT: "timed_out",
-    Outcome.CANCELLED: "cancelled",
-    Outcome.SPAWN_FAILED: "failed",
+    Outcome.TIMED_OUT: RunStatus.TIMED_OUT,
+    Outcome.CANCELLED: RunStatus.CANCELLED,
+    Outcome.SPAWN_FAILED: RunStatus.FAILED,
 }
 EXIT_REVOKED = 3  # the process exit code of a worker whose token was revoked
 STOP_REASONS = {
@@ -553,7 +554,7 @@ class Worker:
     def _failure(self, error: str) -> dict[str, Any]:
         return {
             "type": "finished",
-            "status": "failed",
+            "status": RunStatus.FAILED.value,
             "error": error,
             "at": self.clock.now().isoformat(),
         }
@@ -561,19 +562,19 @@ class Worker:
     def _finished(self, result: ProcessResult, slot: _Slot) -> dict[str, Any]:
         error = result.error
         if result.outcome is Outcome.EXITED:
-            status = "succeeded" if result.exit_code == 0 else "failed"
+            status = RunStatus.SUCCEEDED if result.exit_code == 0 else RunStatus.FAILED
             if result.exit_code == -9 and not self.lease_fresh():
                 # SIGKILLed while our lease was stale: the guard fenced it, not the job itself.
-                status, error = "lost", STOP_REASONS["fenced"]
+                status, error = RunStatus.LOST, STOP_REASONS["fenced"]
         elif result.outcome is Outcome.CANCELLED and slot.reason in STOP_REASONS:
-            status, error = "lost", STOP_REASONS[slot.reason]
+            status, error = RunStatus.LOST, STOP_REASONS[slot.reason]
         else:
             status = OUTCOME_STATUS[result.outcome]
-        if status == "failed" and error is None:
+        if status is RunStatus.FAILED and error is None:
             error = f"exit code {result.exit_code}"
         return {
             "type": "finished",
-            "status": status,
+            "status": status.value,
             "exit_code": result.exit_code,
             "error": error,
             "resource_usage": {
