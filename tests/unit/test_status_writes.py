@@ -29,9 +29,7 @@ STORE_WRITERS = {
     "_apply_worker": "a worker's status, not a run's",
 }
 BIRTHS = {
-    "new_run": "a constructor of a run, born pending",
-    "next_attempt": "a constructor of a run, born pending",
-    "_slot_run": "a schedule slot's run, born pending or skipped",
+    "new_run": "the one constructor of a run, born pending or skipped",
     "submit_runs": "a new run with nothing to wait for is stored queued",
     "running_view": "a merged quick run as live clients see it between its halves; never stored",
 }

@@ -48,48 +48,58 @@ def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def next_attempt(run: Run, *, delay_seconds: float, trigger: Trigger, rt: Runtime) -> Run:
-    now = rt.clock.now()
-    return Run(
-        id=new_id(),
-        job_id=run.job_id,
-        job_name=run.job_name,
-        domain=run.domain,
-        queue=run.queue,
-        status=RunStatus.PENDING,
-        trigger=trigger,
-        attempt=run.attempt + 1,
-        retry_of=run.id,
-        scheduled_for=run.scheduled_for,
-        created_at=now,
-        not_before=now + timedelta(seconds=delay_seconds) if delay_seconds > 0 else None,
-        params=run.params,
-        lost_count=run.lost_count,
-        spec=run.spec,
-    )
-
-
 def new_run(
-    job: Job,
+    origin: Job | Run,
     *,
     trigger: Trigger,
-    params: dict[str, str],
     now: datetime,
+    params: dict[str, str] | None = None,
     spec: dict[str, Any] | None = None,
+    slot: datetime | None = None,
+    skipped: str | None = None,
+    delay_seconds: float = 0.0,
 ) -> Run:
-    """A pending run of `job`; `spec` is the job's snapshot when the caller made it already
-    (a fan-out of hundreds of runs shares one)."""
+    """The one constructor of a run, born `pending` (or `skipped`, see below).
+
+    Of a job: with `params`, for the schedule `slot` if it has one; `spec` is the job's snapshot
+    when the caller made it already (a fan-out of hundreds of runs shares one). A slot that did
+    not run is born `skipped`, ended, with `skipped` saying why.
+
+    Of a run: its next attempt, in the same chain (same job, parameters, spec snapshot and slot,
+    its lost workers counted on), not before `delay_seconds` from now.
+    """
+    if isinstance(origin, Run):
+        return Run(
+            id=new_id(),
+            job_id=origin.job_id,
+            job_name=origin.job_name,
+            domain=origin.domain,
+            queue=origin.queue,
+            status=RunStatus.PENDING,
+            trigger=trigger,
+            attempt=origin.attempt + 1,
+            retry_of=origin.id,
+            scheduled_for=origin.scheduled_for,
+            created_at=now,
+            not_before=now + timedelta(seconds=delay_seconds) if delay_seconds > 0 else None,
+            params=origin.params,
+            lost_count=origin.lost_count,
+            spec=origin.spec,
+        )
     return Run(
         id=new_id(),
-        job_id=job.id,
-        job_name=job.name,
-        domain=job.domain,
-        queue=job.queue,
-        status=RunStatus.PENDING,
+        job_id=origin.id,
+        job_name=origin.name,
+        domain=origin.domain,
+        queue=origin.queue,
+        status=RunStatus.PENDING if skipped is None else RunStatus.SKIPPED,
         trigger=trigger,
+        scheduled_for=slot,
         created_at=now,
-        params=params,
-        spec=job.spec().model_dump(mode="json") if spec is None else spec,
+        finished_at=None if skipped is None else now,
+        error=skipped,
+        params=params or {},
+        spec=origin.spec().model_dump(mode="json") if spec is None else spec,
     )
 
 
@@ -194,7 +204,7 @@ async def retry_run(rt: Runtime, run: Run) -> Run:
             "wait for it or cancel it"
         )
     rt.admit(run.domain, 1)
-    retry = next_attempt(last, delay_seconds=0.0, trigger=Trigger.MANUAL, rt=rt)
+    retry = new_run(last, trigger=Trigger.MANUAL, now=rt.clock.now())
     return (await submit_runs(rt, [retry]))[0]
 
 
