@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hydra_jobs.backoff import Backoff
 from hydra_jobs.models import Run, Worker
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.followup import after_terminal
 from hydra_jobs.scheduler.ingest_merge import Merged, Pair, merge_quick_runs, running_view
@@ -137,7 +137,7 @@ class Ingest:
         self._shared_told: set[str] = set()  # domains told of runs on `up`'s worker
 
     async def run_forever(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="ingest")
         while True:
             self._empty_handed.set()
             if self._stopping:
@@ -149,18 +149,12 @@ class Ingest:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
                     events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-                backoff.reset()
+                outage.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot read worker events: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "ingest"},
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot read worker events", exc)
+                await outage.sleep()
                 continue
             batch = self._due() + events  # retried (older) events first
             if batch:
