@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from hydra_jobs.scheduler.ingest import Ingest
+from hydra_jobs.scheduler.loops.ingest import Ingest
 from hydra_jobs.status import CANCEL_WAITING, RunStatus, SetStatus, transition
 from tests.contract.factories import make_job, make_run
 
