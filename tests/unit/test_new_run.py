@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hydra_jobs.models import Trigger
-from hydra_jobs.scheduler.runs import new_run
+from hydra_jobs.scheduler.services.runs import new_run
 from hydra_jobs.status import BORN, RunStatus
 from tests.contract.factories import at, make_job, make_run
 
