@@ -144,6 +144,10 @@ def _allowed() -> dict[RunStatus, frozenset[RunStatus]]:
 
 
 ALLOWED: Mapping[RunStatus, frozenset[RunStatus]] = _allowed()
+# Its inverse: the statuses each status may be reached from (checked for every status change).
+_SOURCES: Mapping[RunStatus, frozenset[RunStatus]] = {
+    new: frozenset(s for s, targets in ALLOWED.items() if new in targets) for new in RunStatus
+}
 
 
 def can_transition(current: RunStatus, new: RunStatus) -> bool:
@@ -177,8 +181,8 @@ class SetStatus:
     def __post_init__(self) -> None:
         if self.token is not _TOKEN:
             raise TypeError("a SetStatus is made by hydra_jobs.status.transition(), nowhere else")
-        illegal = values(s for s in self.expected if not can_transition(s, self.status))
-        if illegal or not self.expected:
+        if not self.expected or not self.expected <= _SOURCES[self.status]:
+            illegal = values(s for s in self.expected if not can_transition(s, self.status))
             raise IllegalTransition(
                 f"no production path moves a run from {illegal or 'nothing'} to {self.status.value}"
             )
@@ -203,6 +207,5 @@ def transition(
         (to,) = move.targets
     if to not in move.targets:
         raise IllegalTransition(f"{move.name} does not lead to {to.value}")
-    return SetStatus(
-        run_id, move.sources, to, dict(fields or {}), worker_id, move=move.name, token=_TOKEN
-    )
+    given = fields if isinstance(fields, dict) else dict(fields or {})
+    return SetStatus(run_id, move.sources, to, given, worker_id, move=move.name, token=_TOKEN)
