@@ -19,22 +19,11 @@ from hydra_jobs.models import (
     LogPage,
     Page,
     Run,
-    RunStatus,
     Stats,
     Worker,
 )
+from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.tenancy import Domain
-
-
-@dataclass(frozen=True, slots=True)
-class SetStatus:
-    """Compare-and-set a run's status; `worker_id` fences writes to the run's current worker."""
-
-    run_id: str
-    expected: frozenset[RunStatus]
-    status: RunStatus
-    fields: dict[str, Any] = field(default_factory=dict)
-    worker_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from hydra_jobs.models import (
     JobSpec,
     Run,
     RunDetail,
-    RunStatus,
     Trigger,
     ValidationReport,
     Worker,
@@ -28,6 +27,7 @@ from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.runs import new_run, resolve_params, submit_runs
+from hydra_jobs.status import WAITING
 from hydra_jobs.store.base import ChangeBy
 
 log = logging.getLogger(__name__)
@@ -205,9 +205,6 @@ async def visible_workers(rt: Runtime, who: Principal) -> list[Worker]:
     return sorted([w for w in own if w.id != shared_id] + [mine], key=lambda w: w.id)
 
 
-WAITS = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
-
-
 async def jobs_with_waiting_reasons(rt: Runtime, who: Principal, jobs: list[Job]) -> list[Job]:
     """Each job with why a run of it could not start now (routing.waiting_reason), if so."""
     if not jobs:
@@ -224,7 +221,7 @@ async def jobs_with_waiting_reasons(rt: Runtime, who: Principal, jobs: list[Job]
 async def run_detail(rt: Runtime, who: Principal, run: Run) -> RunDetail:
     """`GET /runs/{id}`: a run that waits says why, when no online worker could take it."""
     detail = run.detail()
-    if run.status in WAITS:
+    if run.status in WAITING:
         requires = run.spec.get("requires") if isinstance(run.spec, dict) else None
         workers = await visible_workers(rt, who)
         detail.waiting_reason = waiting_reason(run.domain, run.queue, requires, workers)
