@@ -8,6 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from hydra_jobs.broker.base import Received
+from hydra_jobs.events import RunEvent, parse_worker_event
 from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler.ingest import Ingest
 from hydra_jobs.store.base import SetStatus
@@ -26,11 +28,11 @@ async def queued_run(ingest: Ingest, **spec: Any) -> str:
     return run.id
 
 
-def started(run_id: str, worker: str = "w1") -> dict[str, Any]:
+def started(run_id: str, worker: str = "w1") -> Received:
     return event("started", run_id, worker, pid=42, at=STARTED_AT.isoformat())
 
 
-def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> dict[str, Any]:
+def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> Received:
     return event(
         "finished",
         run_id,
@@ -43,8 +45,9 @@ def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> dict
     )
 
 
-def event(kind: str, run_id: str, worker: str, **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+def event(kind: str, run_id: str, worker: str, **fields: Any) -> Received:
+    raw = {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+    return Received(parse_worker_event(raw))
 
 
 class Live:
@@ -57,8 +60,8 @@ class Live:
 
     async def _collect(self, run_id: str) -> None:
         async for item in self._sub:
-            if item.get("type") == "run" and item["run"]["id"] == run_id:
-                self.statuses.append(item["run"]["status"])
+            if isinstance(item, RunEvent) and item.run.id == run_id:
+                self.statuses.append(item.run.status.value)
 
     async def stop(self) -> list[str]:
         await asyncio.sleep(0.01)  # let the subscriber take what was published

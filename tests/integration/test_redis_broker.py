@@ -17,16 +17,22 @@ import redis.asyncio as aioredis
 
 from hydra_jobs.broker.redis import RedisBroker
 from hydra_jobs.broker.redis_io import Outbox, OutboxItem
-from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame
+from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame, ticket
 from hydra_jobs.errors import BackendUnavailable, ConfigError
+from hydra_jobs.events import RunEvent, WorkerEvent, parse_worker_event
 from hydra_jobs.worker.credentials import WorkerCredentials
 from tests.conftest import ADMIN, free_port
+from tests.contract.factories import make_job, make_run
 from tests.keys import TokenRegistry
 from tests.redis_server import RedisServer
 
 
 def run_dict(run_id: str, domain: str = "default", queue: str = "default") -> dict[str, Any]:
     return {"id": run_id, "domain": domain, "queue": queue, "spec": {}, "attempt": 1}
+
+
+def ev(**fields: Any) -> WorkerEvent:
+    return parse_worker_event(fields)
 
 
 @pytest.fixture
@@ -210,10 +216,11 @@ async def test_live_fan_out_reaches_every_subscriber_and_drops_forgeries(
             await asyncio.wait_for(sub.subscribed.wait(), 5)
         forged = json.dumps({"d": "default", "p": "[]", "s": "00"})
         await sched.client.publish(sched.keys.live, forged)
-        await sched.publish("default", [{"type": "run", "run": {"id": "r1"}}])
+        run = make_run(make_job())
+        await sched.publish("default", [RunEvent.of(run)])
         for sub in subs:
             event = await asyncio.wait_for(anext(aiter(sub)), 5)
-            assert event == {"type": "run", "run": {"id": "r1"}, "domain": "default"}
+            assert event == RunEvent(run=run.summary(), domain="default")
         assert sched.forged + other.forged >= 1
     finally:
         for sub in subs:
@@ -263,20 +270,47 @@ async def test_events_verify_domain_and_ticket(
         await sched.enqueue("default", "default", [run_dict("r1")])
         [delivery] = await work.claim("default", ["default"], "w1", 1, 0.1)
         base = {"run_id": "r1", "worker_id": "w1", "at": "2026-01-01T00:00:00+00:00"}
-        await work.emit([{**base, "domain": "default", "type": "started", "pid": 1}])
+        await work.emit([ev(**base, domain="default", type="started", pid=1)])
         # The intruder (domain `other`) reports on r1 under its own domain: no ticket.
-        await intruder.emit([{**base, "domain": "other", "type": "finished", "status": "failed"}])
+        await intruder.emit([ev(**base, domain="other", type="finished", status="failed")])
         await _raw_entry(redis_url, sched.keys.events, {"d": "default", "p": "{}", "s": "00"})
         await work._outbox.flush(5)
         await intruder._outbox.flush(5)
         events = await sched.read_events(100, 0.5)
-        assert [(e["type"], e["domain"]) for e in events] == [("started", "default")]
+        assert [(e.event.type, e.event.domain) for e in events] == [("started", "default")]
         assert sched.forged == 2
         await sched.ack_events(events)
         assert await sched.read_events(100, 0.1) == []
         await work.ack(delivery)
     finally:
         await intruder.close()
+
+
+async def test_a_signed_but_malformed_event_is_dropped_and_acked_not_raised(
+    brokers: tuple[RedisBroker, RedisBroker],
+) -> None:
+    """Signed with a valid key and ticket, but not shaped like an event (a worker's bug, or a
+    newer kind): ingest never sees it, the events after it still arrive, and it is not read
+    again."""
+    sched, _ = brokers
+    assert isinstance(sched.ring, SchedulerKeys)
+    tk = ticket(sched.ring.scheduler_key, "default", "r1")
+    base = {"domain": "default", "run_id": "r1", "worker_id": "w1", "tk": tk}
+    bodies = [
+        {**base, "type": "finished", "status": "exploded", "at": "2026-01-01T00:00:00+00:00"},
+        {**base, "type": "output", "offset": "not a number", "data": "x"},
+        {**base, "type": "output", "offset": 0, "data": "fine"},
+    ]
+    for body in bodies:
+        payload = json.dumps(body).encode()
+        key_id, mac = sched.ring.sign_up(frame("e", "default", payload))
+        fields = {"d": "default", "p": payload, "k": key_id, "s": mac}
+        await sched.client.xadd(sched.keys.events, fields)  # type: ignore[arg-type]
+    events = await sched.read_events(100, 0.5)
+    assert [e.event for e in events] == [ev(**base, type="output", offset=0, data="fine")]
+    await sched.ack_events(events)
+    assert await sched.client.xlen(sched.keys.events) == 0  # the malformed two were acked too
+    assert await sched.read_events(100, 0.1) == []
 
 
 async def test_a_revoked_tokens_events_are_refused_and_credentials_are_checked(
@@ -290,15 +324,15 @@ async def test_a_revoked_tokens_events_are_refused_and_credentials_are_checked(
     deliveries = await work.claim("default", ["default"], "w1", 2, 0.1)
     assert [d.run_id for d in deliveries] == ["r1", "r2"]
     base = {"worker_id": "w1", "at": "2026-01-01T00:00:00+00:00", "domain": "default"}
-    await work.emit([{**base, "run_id": "r1", "type": "started", "pid": 1}])
+    await work.emit([ev(**base, run_id="r1", type="started", pid=1)])
     await work._outbox.flush(5)
-    assert [e["run_id"] for e in await sched.read_events(100, 0.5)] == ["r1"]
+    assert [e.event.run_id for e in await sched.read_events(100, 0.5)] == ["r1"]  # type: ignore[union-attr]
     # Revoked in the store: at most TOKEN_CACHE_SECONDS later its events no longer verify.
     record = tokens.records[token_id]
     tokens.records[token_id] = dataclasses.replace(record, revoked_at=record.created_at)
     assert isinstance(sched.ring, SchedulerKeys)
     sched.ring.forget_token(token_id)
-    await work.emit([{**base, "run_id": "r2", "type": "started", "pid": 2}])
+    await work.emit([ev(**base, run_id="r2", type="started", pid=2)])
     await work._outbox.flush(5)
     forged_before = sched.forged
     assert await sched.read_events(100, 0.5) == []

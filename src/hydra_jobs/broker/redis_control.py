@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -21,6 +21,7 @@ from hydra_jobs.broker.redis_io import PubSubFeed, cancel_safe
 from hydra_jobs.broker.redis_scripts import Keys
 from hydra_jobs.broker.signing import KeyRing, frame, sign_hmac, verify_hmac
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.events import LiveEvent, live_event_bytes, parse_live_event, wire
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ ABORT_MARKER_TTL_MS = 3600 * 1000
 DRAIN_MARKER_TTL_MS = 24 * 3600 * 1000
 STARTED_MARKER_TTL_MS = 24 * 3600 * 1000
 
-Decode = Callable[[bytes], list[dict[str, Any]]]
+T = TypeVar("T")
 
 
 def text(value: Any) -> str:
@@ -47,7 +48,7 @@ class ControlPlane:
     ring: KeyRing
     keys: Keys
     forged: int
-    _feeds: set[PubSubFeed]
+    _feeds: set[PubSubFeed[Any]]
 
     # live fan-out and scheduler nudges -----------------------------------------------------------
 
@@ -84,27 +85,48 @@ class ControlPlane:
             )
             return None
 
-    async def publish(self, domain: str, events: list[dict[str, Any]]) -> None:
-        await self._publish_signed(self.keys.live, "l", domain, events)
+    async def publish(self, domain: str, events: Sequence[LiveEvent]) -> None:
+        await self._publish_signed(self.keys.live, "l", domain, [wire(e) for e in events])
 
-    def _feed(self, channel: str, decode: Any) -> PubSubFeed:
-        feed = PubSubFeed(self.client, channel, decode)
+    def _feed(
+        self,
+        channel: str,
+        decode: Callable[[bytes], list[T]],
+        size: Callable[[T], int] = lambda _: 0,
+    ) -> PubSubFeed[T]:
+        feed = PubSubFeed(self.client, channel, decode, size)
         self._feeds.add(feed)
         return feed
 
-    def subscribe(self, domain: str | None) -> PubSubFeed:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    def subscribe(self, domain: str | None) -> PubSubFeed[LiveEvent]:
+        def decode(data: bytes) -> list[LiveEvent]:
             opened = self._decode_signed("l", data, from_scheduler_to_worker=False)
             if opened is None or (domain is not None and opened[0] != domain):
                 return []
-            return [{**event, "domain": opened[0]} for event in opened[1]]
+            return self._live_events(opened[0], opened[1])
 
-        return self._feed(self.keys.live, decode)
+        return self._feed(self.keys.live, decode, live_event_bytes)
+
+    def _live_events(self, domain: str, body: Any) -> list[LiveEvent]:
+        """The signed events of one message; one that is not shaped like an event (a newer
+        scheduler's kind, say) is skipped and logged, the others are kept."""
+        events: list[LiveEvent] = []
+        for raw in body if isinstance(body, list) else []:
+            try:
+                events.append(parse_live_event({**raw, "domain": domain}))
+            except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+                kind = str(raw.get("type"))[:32] if isinstance(raw, dict) else "?"
+                log.warning(
+                    "skipped a live %s event that is not shaped like one",
+                    kind,
+                    extra={"action": "malformed_event"},
+                )
+        return events
 
     async def notify_schedulers(self, message: dict[str, Any]) -> None:
         await self._publish_signed(self.keys.sched, "n", "", message)
 
-    def watch_schedulers(self) -> PubSubFeed:
+    def watch_schedulers(self) -> PubSubFeed[dict[str, Any]]:
         def decode(data: bytes) -> list[dict[str, Any]]:
             opened = self._decode_signed("n", data, from_scheduler_to_worker=False)
             return [opened[1]] if opened is not None and isinstance(opened[1], dict) else []
@@ -157,7 +179,7 @@ class ControlPlane:
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._marker_valid(await self.client.get(self.keys.cancel(run_id)), "x", run_id)
 
-    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed:
+    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed[dict[str, Any]]:
         def decode(data: bytes) -> list[dict[str, Any]]:
             opened = self._decode_signed("c", data, from_scheduler_to_worker=True)
             if opened is None or opened[0] != domain or not isinstance(opened[1], dict):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from hydra_jobs.errors import InvalidInput
+from hydra_jobs.events import LiveEvent, ReadyEvent, ResetEvent, wire
 from hydra_jobs.scheduler.auth import RECHECK_SECONDS
 from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep
 
@@ -50,15 +51,17 @@ async def events(
     wanted = types
     domain = who.domain
 
-    def matches(event: dict[str, Any]) -> bool:
-        return event.get("domain") == domain and event.get("type") in wanted
+    def matches(event: LiveEvent) -> bool:
+        return event.domain == domain and event.type in wanted
 
     listener, resumed = engine.hub.listen(matches, last_event_id)
     watch = auth.watch(who)
     try:
         if not resumed:
-            yield ServerSentEvent(event="reset", data={"reason": "cannot resume; refetch"})
-        yield ServerSentEvent(event="ready", data={"domain": domain, "types": sorted(wanted)})
+            reset = ResetEvent(reason="cannot resume; refetch")
+            yield ServerSentEvent(event="reset", data=wire(reset))
+        ready = ReadyEvent(domain=domain, types=sorted(wanted))
+        yield ServerSentEvent(event="ready", data=wire(ready))
         while True:
             try:
                 item = await asyncio.wait_for(listener.get(), RECHECK_SECONDS)
@@ -69,6 +72,6 @@ async def events(
             if item is None or await watch.revoked():
                 return
             event_id, event = item
-            yield ServerSentEvent(event=str(event["type"]), id=event_id, data=event)
+            yield ServerSentEvent(event=event.type, id=event_id, data=wire(event))
     finally:
         listener.close()

@@ -1,0 +1,243 @@
+"""Every event Hydra Jobs sends, as typed models: what each kind holds, how it goes on the wire.
+
+Three streams carry events:
+- worker -> scheduler, through the broker's event stream: `Started`, `Output`, `Finished` (of a
+  run) and `Heartbeat` (the worker's own state), the union `WorkerEvent`, discriminated by `type`.
+  Ingest applies them to the store; what comes from Redis is checked by `parse_worker_event`
+  (a malformed event becomes None: it is dropped and logged, never raised into a batch);
+- scheduler -> browsers, through the broker's live fan-out and then `GET /events` (SSE):
+  `RunEvent`, `JobEvent`, `WorkerStateEvent` and `LogEvent`, the union `LiveEvent`, plus the
+  stream's own `ResetEvent` and `ReadyEvent`;
+- one run's output, `GET /runs/{id}/logs/stream` (SSE): `LogChunkEvent` and `LogEndEvent`.
+
+The browser-facing models are in the OpenAPI schema (`scheduler/routes/events.py`), so the UI's
+types are generated from them (`ui/src/api/schema.d.ts`).
+
+`wire(event)` is what is sent: the fields the sender set, in the order declared here; an optional
+field a sender did not set is absent, not null (a run, job or worker inside is sent whole). The
+Redis stream is read by workers and schedulers of the same version during a rolling upgrade, so
+these shapes are a contract: a new field must be optional, and readers ignore fields they do not
+know (`extra="ignore"`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
+
+from hydra_jobs.models import Job, RunStatus, RunSummary, Worker
+
+
+class _Event(BaseModel):
+    """Unknown fields are ignored (a newer sender); `type` always counts as set (see `wire`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def model_post_init(self, context: Any, /) -> None:
+        self.__pydantic_fields_set__.add("type")
+
+
+def wire(event: BaseModel) -> dict[str, Any]:
+    """The JSON-ready dict of an event: the fields that were set, in declaration order (only at
+    the top: a run or a job inside an event is whole, as the API shows it)."""
+    return event.model_dump(mode="json", include=event.model_fields_set)
+
+
+# worker -> scheduler -----------------------------------------------------------------------------
+
+FinishStatus = Literal["succeeded", "failed", "timed_out", "cancelled", "lost"]
+
+
+# As workers have always sent times: `datetime.isoformat()` (`+00:00`, where pydantic writes `Z`).
+WireTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class _RunReport(_Event):
+    domain: str = ""
+    run_id: str
+    worker_id: str
+
+
+class Started(_RunReport):
+    """The worker started the run's process (`pid` 0: it never could; its end follows)."""
+
+    type: Literal["started"] = "started"
+    pid: int | None = None
+    at: WireTime
+    source_commit: str | None = None
+
+
+class Output(_RunReport):
+    """A chunk of the run's output, starting at `offset` (characters) of its log."""
+
+    type: Literal["output"] = "output"
+    offset: int
+    data: str
+    truncated: bool = False  # the log is capped after this chunk (the store marks it)
+
+
+class Finished(_RunReport):
+    """The run ended; `log_size` is its output's length (St5: the log is complete at that size)."""
+
+    type: Literal["finished"] = "finished"
+    status: FinishStatus
+    exit_code: int | None = None
+    error: str | None = None
+    resource_usage: dict[str, int | float] | None = None
+    at: WireTime
+    log_truncated: bool = False
+    source_commit: str | None = None
+    log_size: int | None = None
+
+
+class Heartbeat(_Event):
+    """The worker's state, sent when it starts, beats, drains and stops."""
+
+    type: Literal["worker"] = "worker"
+    domain: str = ""
+    worker: Worker
+
+    @field_validator("worker", mode="before")
+    @classmethod
+    def _known_fields(cls, value: Any) -> Any:
+        # Fields a newer worker adds are ignored rather than refused (`Worker` itself forbids
+        # unknown fields): a rolling upgrade must not stop ingest.
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k in Worker.model_fields}
+        return value
+
+    @field_serializer("worker")
+    def _worker_on_the_wire(self, worker: Worker) -> dict[str, Any]:
+        times = {"started_at": worker.started_at, "last_heartbeat_at": worker.last_heartbeat_at}
+        return worker.model_dump(mode="json") | {k: v.isoformat() for k, v in times.items()}
+
+
+WorkerEvent = Annotated[Started | Output | Finished | Heartbeat, Field(discriminator="type")]
+_WORKER_EVENT: TypeAdapter[WorkerEvent] = TypeAdapter(WorkerEvent)
+
+
+def parse_worker_event(raw: Any) -> WorkerEvent:
+    """Validate one event read from the broker; raises `ValidationError` if it is malformed."""
+    return _WORKER_EVENT.validate_python(raw)
+
+
+def worker_event_or_none(raw: Any) -> WorkerEvent | None:
+    try:
+        return parse_worker_event(raw)
+    except ValidationError:
+        return None
+
+
+# scheduler -> browsers (`GET /events`) -----------------------------------------------------------
+
+
+# Each live event ends with `domain`, set by the broker when it hands the event out: the domain
+# the event was published to (declared last in each, where it has always been on the wire).
+_SUMMARY_FIELDS = tuple(RunSummary.model_fields)
+
+
+def _live_domain() -> Any:
+    return Field("", description="The domain of the change (the caller's).")
+
+
+class RunEvent(_Event):
+    """A run changed (created, started, ended, ...): the run as it now stands."""
+
+    type: Literal["run"] = "run"
+    run: RunSummary
+    domain: str = _live_domain()
+
+    @classmethod
+    def of(cls, run: RunSummary) -> RunEvent:
+        """The event of a run or of a subclass of it (a `Run`, with its spec): the summary
+        alone is kept, so a replay buffer never holds a run's spec."""
+        if type(run) is not RunSummary:
+            run = RunSummary.model_construct(**{k: getattr(run, k) for k in _SUMMARY_FIELDS})
+        return cls(run=run)
+
+
+class JobEvent(_Event):
+    """A job was created, changed or deleted (`deleted`, and no `job`)."""
+
+    type: Literal["job"] = "job"
+    job_id: str
+    deleted: bool
+    job: Job | None = None
+    domain: str = _live_domain()
+
+
+class WorkerStateEvent(_Event):
+    """A worker's state (its heartbeat, a drain, its end)."""
+
+    type: Literal["worker"] = "worker"
+    worker: Worker
+    domain: str = _live_domain()
+
+
+class LogEvent(_Event):
+    """Output of a run, as it is stored (`offset` in characters)."""
+
+    type: Literal["log"] = "log"
+    run_id: str
+    offset: int
+    data: str
+    domain: str = _live_domain()
+
+
+LiveEvent = Annotated[
+    RunEvent | JobEvent | WorkerStateEvent | LogEvent, Field(discriminator="type")
+]
+_LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)
+
+
+def parse_live_event(raw: Any) -> LiveEvent:
+    """Validate one live event read from the broker; raises `ValidationError` if malformed."""
+    return _LIVE_EVENT.validate_python(raw)
+
+
+def live_event_bytes(event: LiveEvent) -> int:
+    """The log text an event holds (the bulk of a big event); other events hold none."""
+    return len(event.data) if isinstance(event, LogEvent) else 0
+
+
+class ResetEvent(BaseModel):
+    """The stream could not resume from `Last-Event-ID`: refetch what you show."""
+
+    reason: str
+
+
+class ReadyEvent(BaseModel):
+    """The stream is live, for these types of the caller's domain."""
+
+    domain: str
+    types: list[str]
+
+
+# one run's output (`GET /runs/{id}/logs/stream`) -------------------------------------------------
+
+
+class LogChunkEvent(BaseModel):
+    """Output from `offset` (characters); the SSE id is the offset after it."""
+
+    offset: int
+    data: str
+
+
+class LogEndEvent(BaseModel):
+    """The run is over and all its output was sent."""
+
+    status: RunStatus
+    exit_code: int | None
+    error: str | None
+    truncated: bool
