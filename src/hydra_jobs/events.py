@@ -39,10 +39,17 @@ from pydantic import (
 from hydra_jobs.models import Job, RunStatus, RunSummary, Worker
 
 
+def _always_sent(schema: dict[str, Any]) -> None:
+    """`type` and `domain` are on every event that is sent: required in the published schema
+    (clients discriminate on `type`), though a sender need not name them."""
+    sent = [name for name in ("type", "domain") if name in schema.get("properties", {})]
+    schema["required"] = [*sent, *(n for n in schema.get("required", []) if n not in sent)]
+
+
 class _Event(BaseModel):
     """Unknown fields are ignored (a newer sender); `type` always counts as set (see `wire`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_always_sent)
 
     def model_post_init(self, context: Any, /) -> None:
         self.__pydantic_fields_set__.add("type")
