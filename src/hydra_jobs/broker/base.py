@@ -72,14 +72,19 @@ class Broker(Protocol):
         self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
     ) -> list[Delivery]: ...
     async def ack(self, delivery: Delivery) -> None: ...
-    async def purge_run(self, domain: str, queue: str, run_id: str) -> None: ...
+    async def purge_run(self, domain: str, queue: str, run_id: str) -> None:
+        """The run will never run (cancelled while queued): off its queue, and out of the
+        consumer's hold if it was claimed (its ack is then a no-op)."""
+        ...
 
     async def forget_runs(self, run_ids: list[str]) -> None:
         """The runs ended: `enqueue` may take the same ids again (it skips runs still queued)."""
         ...
 
     async def redeliver(self, delivery: Delivery) -> None:
-        """Put a claimed, unstarted delivery back on its queue (no-op if already acked)."""
+        """Put a claimed, unstarted delivery back on its queue, behind the runs queued meanwhile
+        (a Redis stream can only append; the in-process broker does the same); a no-op if it
+        was acked or purged."""
         ...
 
     async def absent_runs(self, run_ids: list[str]) -> set[str]:

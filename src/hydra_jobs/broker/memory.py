@@ -163,6 +163,10 @@ class MemoryBroker:
             kept = [r for r in pending if r.get("id") != run_id]
             pending.clear()
             pending.extend(kept)
+        # Claimed and not yet acked: gone too, so a dead consumer's orphans never bring it back.
+        for receipt, (delivery, _) in list(self._unacked.items()):
+            if delivery.run_id == run_id:
+                del self._unacked[receipt]
 
     async def forget_runs(self, run_ids: list[str]) -> None:
         self._held.difference_update(run_ids)
@@ -173,7 +177,7 @@ class MemoryBroker:
     async def redeliver(self, delivery: Delivery) -> None:
         if self._unacked.pop(delivery.receipt, None) is None:
             return
-        self._queues.setdefault((delivery.domain, delivery.queue), deque()).appendleft(delivery.run)
+        self._queues.setdefault((delivery.domain, delivery.queue), deque()).append(delivery.run)
         async with self._queue_changed:
             self._queue_changed.notify_all()
 
