@@ -93,8 +93,10 @@ class MemoryBroker:
         self._live: set[_Subscription[LiveEvent]] = set()
         self._control: set[_Subscription[dict[str, Any]]] = set()
         self._cancels: dict[str, float] = {}
-        self._aborts: dict[tuple[str, str], float] = {}
-        self._drains: set[str] = set()
+        # Aborts and drains name a worker of a domain: (domain, run id, worker id), (domain, worker
+        # id); a worker id of another domain is another worker.
+        self._aborts: dict[tuple[str, str, str], float] = {}
+        self._drains: set[tuple[str, str]] = set()
         self._schedulers: set[_Subscription[dict[str, Any]]] = set()
         self._booted = False
         self._leases: dict[str, float] = {}
@@ -252,10 +254,10 @@ class MemoryBroker:
         if message.get("type") == "abort" and message.get("worker_id"):
             now = time.monotonic()
             self._aborts = {k: v for k, v in self._aborts.items() if v > now}
-            key = (str(message.get("run_id")), str(message["worker_id"]))
+            key = (domain, str(message.get("run_id")), str(message["worker_id"]))
             self._aborts[key] = now + CANCEL_MARKER_TTL_SECONDS
         elif message.get("type") == "drain" and message.get("worker_id"):
-            self._drains.add(str(message["worker_id"]))
+            self._drains.add((domain, str(message["worker_id"])))
         for sub in list(self._control):
             if sub.key == domain:
                 sub.offer(message)
@@ -270,9 +272,9 @@ class MemoryBroker:
         found += [
             {"type": "abort", "run_id": r, "worker_id": worker_id}
             for r in run_ids
-            if self._aborts.get((r, worker_id), 0.0) > now
+            if self._aborts.get((domain, r, worker_id), 0.0) > now
         ]
-        if worker_id in self._drains:
+        if (domain, worker_id) in self._drains:
             found.append({"type": "drain", "worker_id": worker_id})
         return found
 
