@@ -1,6 +1,7 @@
 """Every event Hydra Jobs sends, as typed models: what each kind holds, how it goes on the wire.
 
-Three streams carry events:
+Three streams carry events (and two more carry messages: `ControlMessage` from schedulers to
+workers, cancel/abort/drain/revoked; `SchedulerNotice` between scheduler replicas):
 - worker -> scheduler, through the broker's event stream: `Started`, `Output`, `Finished` (of a
   run) and `Heartbeat` (the worker's own state), the union `WorkerEvent`, discriminated by `type`.
   Ingest applies them to the store; what comes from Redis is checked by `parse_worker_event`
@@ -229,6 +230,73 @@ class ReadyEvent(BaseModel):
 
     domain: str
     types: list[str]
+
+
+# scheduler -> workers (control) ------------------------------------------------------------------
+
+
+class Cancel(_Event):
+    """Stop the run (its cancel was requested); also a durable marker (St2)."""
+
+    type: Literal["cancel"] = "cancel"
+    run_id: str
+
+
+class Abort(_Event):
+    """Stop this copy of the run: its start was refused (another copy owns the run)."""
+
+    type: Literal["abort"] = "abort"
+    run_id: str
+    worker_id: str
+
+
+class Drain(_Event):
+    """Take no more runs; exit once the running ones end."""
+
+    type: Literal["drain"] = "drain"
+    worker_id: str
+
+
+class Revoked(_Event):
+    """The token was revoked: its workers stop."""
+
+    type: Literal["revoked"] = "revoked"
+    token_id: str
+
+
+ControlMessage = Annotated[Cancel | Abort | Drain | Revoked, Field(discriminator="type")]
+_CONTROL: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)
+
+
+def control_or_none(raw: Any) -> ControlMessage | None:
+    """A control message read from the broker, or None if it is not shaped like one."""
+    try:
+        return _CONTROL.validate_python(raw)
+    except ValidationError:
+        return None
+
+
+# scheduler -> scheduler replicas -----------------------------------------------------------------
+
+
+class SchedulerNotice(BaseModel):
+    """A hint between replicas: jobs changed (or too many: `resync`), runs wait for dispatch,
+    tokens were revoked. `origin` is the sender (it skips its own)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    origin: str
+    dispatch: bool = False
+    jobs: list[str] | None = None
+    resync: bool = False
+    revoked: list[str] | None = None
+
+
+def notice_or_none(raw: Any) -> SchedulerNotice | None:
+    try:
+        return SchedulerNotice.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 # one run's output (`GET /runs/{id}/logs/stream`) -------------------------------------------------

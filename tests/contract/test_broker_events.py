@@ -13,7 +13,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hydra_jobs.broker.base import Received
-from hydra_jobs.events import Heartbeat, JobEvent, LogEvent, Output, Started, WorkerEvent
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    Drain,
+    Heartbeat,
+    JobEvent,
+    LogEvent,
+    Output,
+    SchedulerNotice,
+    Started,
+    WorkerEvent,
+)
 from tests.contract.brokers import WAIT_SECONDS, BrokerPair
 from tests.contract.factories import make_worker
 
@@ -113,19 +124,17 @@ async def test_a_cancel_is_durable_and_stops_a_run_before_it_begins(brokers: Bro
         [cancelled, kept] = await brokers.claim_all(["r1", "r2"])
         await sched.request_cancel("default", "r1")
         nudge = await asyncio.wait_for(anext(aiter(watch)), WAIT_SECONDS)
-        assert nudge == {"type": "cancel", "run_id": "r1"}
+        assert nudge == Cancel(run_id="r1")
         assert await work.is_cancel_requested("r1")
         assert not await work.is_cancel_requested("r2")
         assert not await work.is_cancel_requested("never-heard-of")
         assert await work.poll_control("default", "w1", ["r1", "r2", "nope"]) == [
-            {"type": "cancel", "run_id": "r1"}
+            Cancel(run_id="r1")
         ]
         assert not await work.begin(cancelled, "w1")
         assert await work.begin(kept, "w1")
         await sched.request_cancel("default", "r1")  # again: still one marker
-        assert await work.poll_control("default", "w1", ["r1"]) == [
-            {"type": "cancel", "run_id": "r1"}
-        ]
+        assert await work.poll_control("default", "w1", ["r1"]) == [Cancel(run_id="r1")]
     finally:
         await watch.close()
 
@@ -134,15 +143,15 @@ async def test_aborts_and_drains_reach_only_the_worker_and_domain_they_name(
     brokers: BrokerPair,
 ) -> None:
     sched, work = brokers.sched, brokers.work
-    await sched.send_control("default", {"type": "abort", "run_id": "r2", "worker_id": "w1"})
-    await sched.send_control("default", {"type": "drain", "worker_id": "w1"})
+    await sched.send_control("default", Abort(run_id="r2", worker_id="w1"))
+    await sched.send_control("default", Drain(worker_id="w1"))
     found = await work.poll_control("default", "w1", ["r2"])
-    assert {"type": "abort", "run_id": "r2", "worker_id": "w1"} in found
-    assert {"type": "drain", "worker_id": "w1"} in found and len(found) == 2
+    assert Abort(run_id="r2", worker_id="w1") in found
+    assert Drain(worker_id="w1") in found and len(found) == 2
     assert await work.poll_control("default", "w2", ["r2"]) == []  # both were for w1
     # Signed for another domain's worker of the same id: not this worker's.
-    await sched.send_control("other", {"type": "drain", "worker_id": "w9"})
-    await sched.send_control("other", {"type": "abort", "run_id": "r3", "worker_id": "w9"})
+    await sched.send_control("other", Drain(worker_id="w9"))
+    await sched.send_control("other", Abort(run_id="r3", worker_id="w9"))
     assert await work.poll_control("default", "w9", ["r3"]) == []
     other = await brokers.worker("other")
     assert len(await other.poll_control("other", "w9", ["r3"])) == 2
@@ -153,10 +162,11 @@ async def test_scheduler_nudges_reach_every_watching_replica(brokers: BrokerPair
     try:
         for watch in watches:
             await brokers.listening(watch)
-        await brokers.sched.notify_schedulers({"origin": "a", "job_id": "j1"})
+        notice = SchedulerNotice(origin="a", dispatch=True, jobs=["j1"])
+        await brokers.sched.notify_schedulers(notice)
         for watch in watches:
             got = await asyncio.wait_for(anext(aiter(watch)), WAIT_SECONDS)
-            assert got == {"origin": "a", "job_id": "j1"}
+            assert got == notice
     finally:
         for watch in watches:
             await watch.close()

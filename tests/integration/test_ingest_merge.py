@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hydra_jobs.broker.base import Received
-from hydra_jobs.events import RunEvent, parse_worker_event
+from hydra_jobs.events import Abort, RunEvent, parse_worker_event
 from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler.ingest import Ingest
 from hydra_jobs.store.base import SetStatus
@@ -119,7 +119,7 @@ async def test_a_run_cancelled_while_queued_stays_cancelled(ingest: Ingest) -> N
 
     assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.CANCELLED
     message = await asyncio.wait_for(anext(aiter(control)), 1.0)
-    assert message == {"type": "abort", "run_id": run_id, "worker_id": "w1"}, (
+    assert message == Abort(run_id=run_id, worker_id="w1"), (
         "the refused start must still stop the worker's copy"
     )
     await control.close()

@@ -19,7 +19,7 @@ from hydra_jobs.broker.redis import RedisBroker
 from hydra_jobs.broker.redis_io import Outbox, OutboxItem
 from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame, ticket
 from hydra_jobs.errors import BackendUnavailable, ConfigError
-from hydra_jobs.events import RunEvent, WorkerEvent, parse_worker_event
+from hydra_jobs.events import Abort, Cancel, Drain, RunEvent, WorkerEvent, parse_worker_event
 from hydra_jobs.worker.credentials import WorkerCredentials
 from tests.conftest import ADMIN, free_port
 from tests.contract.factories import make_job, make_run
@@ -99,17 +99,17 @@ async def test_control_markers_are_polled_and_forged_ones_ignored(
 ) -> None:
     sched, work = brokers
     await sched.request_cancel("default", "r1")
-    await sched.send_control("default", {"type": "abort", "run_id": "r2", "worker_id": "w1"})
-    await sched.send_control("default", {"type": "drain", "worker_id": "w1"})
+    await sched.send_control("default", Abort(run_id="r2", worker_id="w1"))
+    await sched.send_control("default", Drain(worker_id="w1"))
     await work.client.set(work.keys.cancel("r3"), "default\nnot-a-signature")
     found = await work.poll_control("default", "w1", ["r1", "r2", "r3"])
-    assert {"type": "cancel", "run_id": "r1"} in found
-    assert {"type": "abort", "run_id": "r2", "worker_id": "w1"} in found
-    assert {"type": "drain", "worker_id": "w1"} in found
+    assert Cancel(run_id="r1") in found
+    assert Abort(run_id="r2", worker_id="w1") in found
+    assert Drain(worker_id="w1") in found
     assert len(found) == 3
     assert await work.poll_control("default", "w2", ["r2"]) == []  # the abort was for w1
     # A drain signed for another domain's worker of the same id is not this worker's.
-    await sched.send_control("other", {"type": "drain", "worker_id": "w9"})
+    await sched.send_control("other", Drain(worker_id="w9"))
     assert await work.poll_control("default", "w9", []) == []
     assert await work.is_cancel_requested("r1")
     assert not await work.is_cancel_requested("r3")

@@ -11,13 +11,19 @@ from typing import Any
 import pytest
 
 from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    Drain,
     Finished,
     Heartbeat,
     JobEvent,
     LogEvent,
     Output,
+    Revoked,
     RunEvent,
+    SchedulerNotice,
     Started,
+    control_or_none,
     wire,
     worker_event_or_none,
 )
@@ -157,3 +163,32 @@ def test_live_events_on_the_wire_are_what_schedulers_always_published() -> None:
         ("data", "x"),
         ("domain", "d"),
     ]
+
+
+def test_control_messages_and_notices_on_the_wire_are_what_they_were() -> None:
+    assert wire(Cancel(run_id="r")) == {"type": "cancel", "run_id": "r"}
+    assert list(wire(Abort(run_id="r", worker_id="w")).items()) == [
+        ("type", "abort"),
+        ("run_id", "r"),
+        ("worker_id", "w"),
+    ]
+    assert wire(Drain(worker_id="w")) == {"type": "drain", "worker_id": "w"}
+    assert wire(Revoked(token_id="t")) == {"type": "revoked", "token_id": "t"}
+    nudge = SchedulerNotice(origin="a", dispatch=False, jobs=["j"])
+    assert list(wire(nudge).items()) == [("origin", "a"), ("dispatch", False), ("jobs", ["j"])]
+    resync = SchedulerNotice(origin="a", dispatch=True, resync=True)
+    assert wire(resync) == {"origin": "a", "dispatch": True, "resync": True}
+    assert wire(SchedulerNotice(origin="", revoked=["t"])) == {"origin": "", "revoked": ["t"]}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "self-destruct", "run_id": "r"},
+        {"type": "abort", "run_id": "r"},  # whose copy?
+        {"type": "drain"},
+        "cancel",
+    ],
+)
+def test_a_control_message_not_shaped_like_one_is_not_obeyed(message: Any) -> None:
+    assert control_or_none(message) is None

@@ -14,7 +14,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from hydra_jobs.broker.base import ANY_DOMAIN, Delivery, Received
-from hydra_jobs.events import LiveEvent, Output, WorkerEvent, live_event_bytes
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    LiveEvent,
+    Output,
+    SchedulerNotice,
+    WorkerEvent,
+    live_event_bytes,
+)
 
 T = TypeVar("T")
 
@@ -91,13 +101,13 @@ class MemoryBroker:
         self._events_room = asyncio.Event()
         self._events_room.set()
         self._live: set[_Subscription[LiveEvent]] = set()
-        self._control: set[_Subscription[dict[str, Any]]] = set()
+        self._control: set[_Subscription[ControlMessage]] = set()
         self._cancels: dict[str, float] = {}
         # Aborts and drains name a worker of a domain: (domain, run id, worker id), (domain, worker
         # id); a worker id of another domain is another worker.
         self._aborts: dict[tuple[str, str, str], float] = {}
         self._drains: set[tuple[str, str]] = set()
-        self._schedulers: set[_Subscription[dict[str, Any]]] = set()
+        self._schedulers: set[_Subscription[SchedulerNotice]] = set()
         self._booted = False
         self._leases: dict[str, float] = {}
         self._leader: tuple[str, float] | None = None
@@ -238,7 +248,7 @@ class MemoryBroker:
         now = time.monotonic()
         self._cancels = {k: v for k, v in self._cancels.items() if v > now}
         self._cancels[run_id] = now + CANCEL_MARKER_TTL_SECONDS
-        await self.send_control(domain, {"type": "cancel", "run_id": run_id})
+        await self.send_control(domain, Cancel(run_id=run_id))
 
     async def begin(self, delivery: Delivery, worker_id: str) -> bool:
         # One process: if the worker dies, so does everything; no record is needed.
@@ -247,44 +257,44 @@ class MemoryBroker:
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._cancels.get(run_id, 0.0) > time.monotonic()
 
-    def watch_control(self, domain: str, worker_id: str) -> _Subscription[dict[str, Any]]:
+    def watch_control(self, domain: str, worker_id: str) -> _Subscription[ControlMessage]:
         return _Subscription(self._control, domain, _no_bytes)
 
-    async def send_control(self, domain: str, message: dict[str, Any]) -> None:
-        if message.get("type") == "abort" and message.get("worker_id"):
+    async def send_control(self, domain: str, message: ControlMessage) -> None:
+        if isinstance(message, Abort):
             now = time.monotonic()
             self._aborts = {k: v for k, v in self._aborts.items() if v > now}
-            key = (domain, str(message.get("run_id")), str(message["worker_id"]))
+            key = (domain, message.run_id, message.worker_id)
             self._aborts[key] = now + CANCEL_MARKER_TTL_SECONDS
-        elif message.get("type") == "drain" and message.get("worker_id"):
-            self._drains.add((domain, str(message["worker_id"])))
+        elif isinstance(message, Drain):
+            self._drains.add((domain, message.worker_id))
         for sub in list(self._control):
             if sub.key == domain:
                 sub.offer(message)
 
     async def poll_control(
         self, domain: str, worker_id: str, run_ids: list[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[ControlMessage]:
         now = time.monotonic()
-        found: list[dict[str, Any]] = [
-            {"type": "cancel", "run_id": r} for r in run_ids if self._cancels.get(r, 0.0) > now
+        found: list[ControlMessage] = [
+            Cancel(run_id=r) for r in run_ids if self._cancels.get(r, 0.0) > now
         ]
         found += [
-            {"type": "abort", "run_id": r, "worker_id": worker_id}
+            Abort(run_id=r, worker_id=worker_id)
             for r in run_ids
             if self._aborts.get((domain, r, worker_id), 0.0) > now
         ]
         if (domain, worker_id) in self._drains:
-            found.append({"type": "drain", "worker_id": worker_id})
+            found.append(Drain(worker_id=worker_id))
         return found
 
     # scheduler replicas ----------------------------------------------------------------------
 
-    async def notify_schedulers(self, message: dict[str, Any]) -> None:
+    async def notify_schedulers(self, message: SchedulerNotice) -> None:
         for sub in list(self._schedulers):
             sub.offer(message)
 
-    def watch_schedulers(self) -> _Subscription[dict[str, Any]]:
+    def watch_schedulers(self) -> _Subscription[SchedulerNotice]:
         return _Subscription(self._schedulers, None, _no_bytes)
 
     # leases ----------------------------------------------------------------------------------

@@ -21,7 +21,19 @@ from hydra_jobs.broker.redis_io import PubSubFeed, cancel_safe
 from hydra_jobs.broker.redis_scripts import Keys
 from hydra_jobs.broker.signing import KeyRing, frame, sign_hmac, verify_hmac
 from hydra_jobs.errors import BackendUnavailable
-from hydra_jobs.events import LiveEvent, live_event_bytes, parse_live_event, wire
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    LiveEvent,
+    SchedulerNotice,
+    control_or_none,
+    live_event_bytes,
+    notice_or_none,
+    parse_live_event,
+    wire,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +135,14 @@ class ControlPlane:
                 )
         return events
 
-    async def notify_schedulers(self, message: dict[str, Any]) -> None:
-        await self._publish_signed(self.keys.sched, "n", "", message)
+    async def notify_schedulers(self, message: SchedulerNotice) -> None:
+        await self._publish_signed(self.keys.sched, "n", "", wire(message))
 
-    def watch_schedulers(self) -> PubSubFeed[dict[str, Any]]:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    def watch_schedulers(self) -> PubSubFeed[SchedulerNotice]:
+        def decode(data: bytes) -> list[SchedulerNotice]:
             opened = self._decode_signed("n", data, from_scheduler_to_worker=False)
-            return [opened[1]] if opened is not None and isinstance(opened[1], dict) else []
+            notice = None if opened is None else notice_or_none(opened[1])
+            return [] if notice is None else [notice]
 
         return self._feed(self.keys.sched, decode)
 
@@ -153,21 +166,21 @@ class ControlPlane:
             return False
         return self.ring.verify_down(frame(purpose, signed_for, subject.encode()), signature)
 
-    async def _send_control_message(self, domain: str, message: dict[str, Any]) -> None:
-        payload = dumps(message)
+    async def _send_control_message(self, domain: str, message: ControlMessage) -> None:
+        payload = dumps(wire(message))
         signature = self.ring.sign_down(frame("c", domain, payload))
         if signature is None:
             return
-        wire = dumps({"d": domain, "p": payload.decode(), "s": signature})
+        signed = dumps({"d": domain, "p": payload.decode(), "s": signature})
         try:
-            await self.client.publish(self.keys.control(domain), wire)
+            await self.client.publish(self.keys.control(domain), signed)
         except RedisError as exc:
             log.debug("control nudge failed: %s", exc)
 
     async def request_cancel(self, domain: str, run_id: str) -> None:
         marker = self._marker(domain, "x", run_id)
         await self.client.set(self.keys.cancel(run_id), marker, px=CANCEL_MARKER_TTL_MS)
-        await self._send_control_message(domain, {"type": "cancel", "run_id": run_id})
+        await self._send_control_message(domain, Cancel(run_id=run_id))
 
     async def begin(self, delivery: Delivery, worker_id: str) -> bool:
         pipe = self.client.pipeline(transaction=False)
@@ -179,50 +192,49 @@ class ControlPlane:
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._marker_valid(await self.client.get(self.keys.cancel(run_id)), "x", run_id)
 
-    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed[dict[str, Any]]:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed[ControlMessage]:
+        def decode(data: bytes) -> list[ControlMessage]:
             opened = self._decode_signed("c", data, from_scheduler_to_worker=True)
-            if opened is None or opened[0] != domain or not isinstance(opened[1], dict):
+            if opened is None or opened[0] != domain:
                 return []
-            return [opened[1]]
+            message = control_or_none(opened[1])  # a newer scheduler's kind: not ours to obey
+            return [] if message is None else [message]
 
         return self._feed(self.keys.control(domain), decode)
 
-    async def send_control(self, domain: str, message: dict[str, Any]) -> None:
-        kind, worker_id = message.get("type"), message.get("worker_id")
-        if kind == "abort" and worker_id:
-            run_id = str(message.get("run_id"))
-            subject = f"{run_id}|{worker_id}"
+    async def send_control(self, domain: str, message: ControlMessage) -> None:
+        if isinstance(message, Abort):
+            subject = f"{message.run_id}|{message.worker_id}"
             await self.client.set(
-                self.keys.abort(run_id, str(worker_id)),
+                self.keys.abort(message.run_id, message.worker_id),
                 self._marker(domain, "a", subject),
                 px=ABORT_MARKER_TTL_MS,
             )
-        elif kind == "drain" and worker_id:
+        elif isinstance(message, Drain):
             await self.client.set(
-                self.keys.drain(str(worker_id)),
-                self._marker(domain, "n", str(worker_id)),
+                self.keys.drain(message.worker_id),
+                self._marker(domain, "n", message.worker_id),
                 px=DRAIN_MARKER_TTL_MS,
             )
         await self._send_control_message(domain, message)
 
     async def poll_control(
         self, domain: str, worker_id: str, run_ids: list[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[ControlMessage]:
         pipe = self.client.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.get(self.keys.cancel(run_id))
             pipe.get(self.keys.abort(run_id, worker_id))
         pipe.get(self.keys.drain(worker_id))
         values = await cancel_safe(pipe.execute())
-        found: list[dict[str, Any]] = []
+        found: list[ControlMessage] = []
         for i, run_id in enumerate(run_ids):
             if self._marker_valid(values[2 * i], "x", run_id):
-                found.append({"type": "cancel", "run_id": run_id})
+                found.append(Cancel(run_id=run_id))
             if self._marker_valid(values[2 * i + 1], "a", f"{run_id}|{worker_id}", domain):
-                found.append({"type": "abort", "run_id": run_id, "worker_id": worker_id})
+                found.append(Abort(run_id=run_id, worker_id=worker_id))
         if self._marker_valid(values[-1], "n", worker_id, domain):
-            found.append({"type": "drain", "worker_id": worker_id})
+            found.append(Drain(worker_id=worker_id))
         return found
 
     # worker credentials ----------------------------------------------------------------------

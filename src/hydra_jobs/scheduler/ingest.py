@@ -26,6 +26,7 @@ from typing import Any
 from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import Received
 from hydra_jobs.events import (
+    Abort,
     Finished,
     LogEvent,
     Output,
@@ -302,5 +303,5 @@ class Ingest:
         if run is None or run.status in TERMINAL or run.worker_id != event.worker_id:
             await self.rt.broker.send_control(
                 event.domain or (run.domain if run else ""),
-                {"type": "abort", "run_id": event.run_id, "worker_id": event.worker_id},
+                Abort(run_id=event.run_id, worker_id=event.worker_id),
             )

@@ -33,7 +33,18 @@ from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
-from hydra_jobs.events import Finished, FinishStatus, Heartbeat, Output, Started
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    Finished,
+    FinishStatus,
+    Heartbeat,
+    Output,
+    Revoked,
+    Started,
+)
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
 from hydra_jobs.models import Worker as WorkerState
@@ -629,17 +640,15 @@ class Worker:
         if not valid:
             self.revoke()
 
-    def _on_control(self, message: dict[str, Any]) -> None:
-        target = message.get("worker_id")
-        if target is not None and target != self.id:
+    def _on_control(self, message: ControlMessage) -> None:
+        if isinstance(message, Abort | Drain) and message.worker_id != self.id:
             return
-        kind = message.get("type")
-        if kind in ("cancel", "abort"):
-            slot = self.slots.get(str(message.get("run_id")))
+        if isinstance(message, Cancel | Abort):
+            slot = self.slots.get(message.run_id)
             if slot is not None and not slot.cancel.is_set():
                 slot.cancel.set()
-        elif kind == "drain":
+        elif isinstance(message, Drain):
             self.drain()
-        elif kind == "revoked" and self.credentials is not None:
-            if message.get("token_id") == self.credentials.token_id:
+        elif isinstance(message, Revoked) and self.credentials is not None:
+            if message.token_id == self.credentials.token_id:
                 self.revoke()
