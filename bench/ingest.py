@@ -34,8 +34,8 @@ from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
-from hydra_jobs.scheduler.ingest import Ingest
-from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.loops.ingest import Ingest
 from hydra_jobs.store.sql import SqlStore
 
 ADMIN = "bench-admin-token-" + "b" * 32
@@ -137,7 +137,7 @@ def hand_out_tickets(broker: Broker, run_ids: list[str]) -> None:
 
 
 def redis_brokers(url: str) -> Callable[[], tuple[Broker, Broker]]:
-    from hydra_jobs.broker.redis import RedisBroker
+    from hydra_jobs.broker.redis.broker import RedisBroker
     from hydra_jobs.broker.signing import SchedulerKeys
 
     def make() -> tuple[Broker, Broker]:

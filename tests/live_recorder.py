@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections import defaultdict
 
-from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis.broker import RedisBroker
 from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.events import RunEvent
 from tests.conftest import ADMIN, TERMINAL

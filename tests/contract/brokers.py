@@ -13,7 +13,7 @@ from typing import Any
 
 from hydra_jobs.broker.base import Broker, Delivery, Subscription
 from hydra_jobs.broker.memory import MemoryBroker
-from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis.broker import RedisBroker
 from tests.keys import TokenRegistry
 
 WAIT_SECONDS = 5.0  # for what arrives over pub/sub: generous on a loaded machine

@@ -11,7 +11,7 @@ from typing import Any
 from hydra_jobs.broker.base import Received
 from hydra_jobs.events import Abort, RunEvent, parse_worker_event
 from hydra_jobs.models import RunStatus
-from hydra_jobs.scheduler.ingest import Ingest
+from hydra_jobs.scheduler.loops.ingest import Ingest
 from hydra_jobs.store.base import SetStatus
 from tests.contract.factories import make_job, make_run
 

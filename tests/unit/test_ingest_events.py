@@ -28,7 +28,7 @@ from hydra_jobs.events import (
     worker_event_or_none,
 )
 from hydra_jobs.models import Worker
-from hydra_jobs.scheduler.ingest import event_to_op
+from hydra_jobs.scheduler.loops.ingest import event_to_op
 from hydra_jobs.store.base import AppendLog, SetStatus, UpsertWorker
 from tests.contract.factories import make_job, make_run
 
