@@ -36,7 +36,7 @@ from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ingest import Ingest
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.store.sql.store import SqlStore
 
 ADMIN = "bench-admin-token-" + "b" * 32
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
