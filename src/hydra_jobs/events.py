@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,7 +38,8 @@ from pydantic import (
     field_validator,
 )
 
-from hydra_jobs.models import Job, RunStatus, RunSummary, Worker
+from hydra_jobs.models import Job, RunSummary, Worker
+from hydra_jobs.status import FINISH, RunStatus
 
 
 def _always_sent(schema: dict[str, Any]) -> None:
@@ -64,7 +66,15 @@ def wire(event: BaseModel) -> dict[str, Any]:
 
 # worker -> scheduler -----------------------------------------------------------------------------
 
-FinishStatus = Literal["succeeded", "failed", "timed_out", "cancelled", "lost"]
+
+def _a_finish(status: RunStatus) -> RunStatus:
+    if status not in FINISH.targets:
+        raise ValueError(f"a run does not finish as {status.value}")
+    return status
+
+
+# What a worker may report a run ended as (`lost`: it had to stop a run it was not asked to stop).
+FinishStatus = Annotated[RunStatus, AfterValidator(_a_finish)]
 
 
 # As workers have always sent times: `datetime.isoformat()` (`+00:00`, where pydantic writes `Z`).

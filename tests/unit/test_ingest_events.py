@@ -29,7 +29,8 @@ from hydra_jobs.events import (
 )
 from hydra_jobs.models import Worker
 from hydra_jobs.scheduler.loops.ingest import event_to_op
-from hydra_jobs.store.base import AppendLog, SetStatus, UpsertWorker
+from hydra_jobs.status import SetStatus
+from hydra_jobs.store.base import AppendLog, UpsertWorker
 from tests.contract.factories import make_job, make_run
 
 AT = "2026-01-01T00:00:00+00:00"

@@ -23,7 +23,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import Received
 from hydra_jobs.events import (
     Abort,
@@ -34,12 +33,14 @@ from hydra_jobs.events import (
     WorkerEvent,
     WorkerStateEvent,
 )
-from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
+from hydra_jobs.models import Run, Worker
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ingest_merge import Merged, Pair, merge_quick_runs, running_view
 from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.retry_policy import after_terminal
-from hydra_jobs.store.base import AppendLog, Op, SetStatus, UpsertWorker
+from hydra_jobs.status import FINISH, START, TERMINAL, RunStatus, transition
+from hydra_jobs.store.base import AppendLog, Op, UpsertWorker
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def event_to_op(event: WorkerEvent) -> Op | None:
         }
         if event.source_commit:
             fields["source_commit"] = event.source_commit[:64]  # shown while it runs
-        return SetStatus(event.run_id, frozenset({RunStatus.QUEUED}), RunStatus.RUNNING, fields)
+        return transition(START, event.run_id, fields=fields)
     if isinstance(event, Output):
         return AppendLog(
             event.run_id,
@@ -101,13 +102,7 @@ def event_to_op(event: WorkerEvent) -> Op | None:
             fields["log_size"] = min(max(0, event.log_size), MAX_LOG_SIZE)
         if event.source_commit:
             fields["source_commit"] = event.source_commit
-        return SetStatus(
-            event.run_id,
-            frozenset({RunStatus.RUNNING}),
-            RunStatus(event.status),
-            fields,
-            worker_id=event.worker_id,
-        )
+        return transition(FINISH, event.run_id, event.status, fields, worker_id=event.worker_id)
     # A heartbeat: fields a newer worker adds were ignored when it was read (a rolling upgrade
     # must not stop ingest).
     return UpsertWorker(event.worker)
@@ -130,7 +125,7 @@ class Ingest:
         self._shared_told: set[str] = set()  # domains told of runs on `up`'s worker
 
     async def run_forever(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="ingest")
         while True:
             self._empty_handed.set()
             if self._stopping:
@@ -142,18 +137,12 @@ class Ingest:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
                     events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-                backoff.reset()
+                outage.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot read worker events: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "ingest"},
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot read worker events", exc)
+                await outage.sleep()
                 continue
             batch = self._due() + events  # retried (older) events first
             if batch:
