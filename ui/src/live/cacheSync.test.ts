@@ -152,6 +152,19 @@ describe("CacheSync", () => {
     expect(invalidate).toHaveBeenCalledWith(expect.objectContaining({ queryKey: qk.jobs("") }));
   });
 
+  it("keeps a job's waiting reason through a change event (it is computed only when read) and asks its history again", () => {
+    const waiting = "no online worker in domain default has os=windows";
+    const jobs: InfiniteJobs = { pages: [{ items: [job({ waiting_reason: waiting })], next_cursor: null }], pageParams: [null] };
+    client.setQueryData(qk.jobs(""), jobs);
+    client.setQueryData(qk.job("j1"), job({ waiting_reason: waiting }));
+    const invalidate = vi.spyOn(client, "invalidateQueries");
+
+    sync.onEvent("job", { type: "job", job_id: "j1", deleted: false, job: job({ version: 2, waiting_reason: null }) });
+    expect(client.getQueryData<InfiniteJobs>(qk.jobs(""))?.pages[0]?.items[0]).toMatchObject({ version: 2, waiting_reason: waiting });
+    expect(client.getQueryData<Job>(qk.job("j1"))).toMatchObject({ version: 2, waiting_reason: waiting });
+    expect(invalidate).toHaveBeenCalledWith({ queryKey: qk.jobVersionsAll("j1") });
+  });
+
   it("upserts workers and refreshes stats when one changes status", () => {
     client.setQueryData(qk.workers, { items: [worker()], next_cursor: null });
     const invalidate = vi.spyOn(client, "invalidateQueries");

@@ -44,6 +44,13 @@ function isInFlight(query: Query): boolean {
   return query.state.fetchStatus === "fetching";
 }
 
+/** A job from an event without its `waiting_reason`: the server computes that only when a job is
+ * read (from the online workers), so an event's is always empty; the cached one stays. */
+export function withoutWaitingReason(job: Job): Job {
+  const { waiting_reason: _unknown, ...rest } = job;
+  return rest;
+}
+
 export class CacheSync {
   private readonly invalidator: Invalidator;
   /** The newest state seen per run, to correct HTTP answers that raced past the stream. */
@@ -146,9 +153,9 @@ export class CacheSync {
     return runMatchesFilter(run, filter ?? {}, cursor ?? null);
   }
 
-  private job(jobId: string, job: Job | null): void {
+  private job(jobId: string, changed: Job | null): void {
     const c = this.client;
-    // Merged: the event has no `waiting_reason` (computed when read), the cached one stays.
+    const job = changed && withoutWaitingReason(changed);
     if (job) c.setQueryData<Job>(qk.job(jobId), (current) => (current ? { ...current, ...job } : job));
     else c.removeQueries({ queryKey: qk.job(jobId) });
     void c.invalidateQueries({ queryKey: qk.jobVersionsAll(jobId) });
