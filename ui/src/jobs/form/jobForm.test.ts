@@ -100,9 +100,12 @@ describe("form <-> JSON sync", () => {
 
   it("turns a saved job into its spec", () => {
     const job = { ...FULL, id: "j1", domain: "default", paused: false, created_at: "x", updated_at: "y", next_fire_at: null,
-      last_run_id: null, last_run_status: null, last_run_at: null, description: null, schedule: { cron: "0 2 * * *", timezone: null, interval_seconds: null, at: null } };
+      last_run_id: null, last_run_status: null, last_run_at: null, description: null, schedule: { cron: "0 2 * * *", timezone: null, interval_seconds: null, at: null },
+      version: 3, waiting_reason: "no online worker in domain default has os=windows" };
     const spec = jobToSpec(job);
     expect(spec.id).toBeUndefined();
+    expect(spec.version).toBeUndefined();
+    expect(spec.waiting_reason).toBeUndefined();
     expect(spec.description).toBeUndefined();
     expect(spec.schedule).toEqual({ cron: "0 2 * * *" });
   });

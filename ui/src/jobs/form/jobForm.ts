@@ -3,7 +3,7 @@
  * `specToForm` reads any JSON defensively; `applyForm` writes the form back onto the draft,
  * keeping every field the form does not show (source, retention, jitter, unknown keys).
  */
-import type { Catchup, ExecutorType, Overlap } from "../../api/types";
+import type { Catchup, ExecutorType, Job, JobSpec, Overlap } from "../../api/types";
 
 export type ScheduleKind = "none" | "cron" | "interval" | "at";
 
@@ -222,7 +222,16 @@ const JOB_ONLY_FIELDS = [
   "last_run_id",
   "last_run_status",
   "last_run_at",
-];
+  "version",
+  "waiting_reason",
+] as const satisfies readonly JobOnlyField[];
+
+/** What the server knows about a job beyond its spec: never sent back when saving (a 422 names
+ * any field the spec does not have). */
+type JobOnlyField = Exclude<keyof Job, keyof JobSpec>;
+/** Fails to compile when the API gains a job-only field this list does not drop. */
+type MissingJobOnlyField = Exclude<JobOnlyField, (typeof JOB_ONLY_FIELDS)[number]>;
+export const EVERY_JOB_ONLY_FIELD_DROPPED: MissingJobOnlyField extends never ? true : never = true;
 
 export function jobToSpec(job: object): SpecDraft {
   const spec: SpecDraft = { ...job };
