@@ -98,7 +98,7 @@ def up(
     ] = None,
 ) -> None:
     """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
-    from hydra_jobs.scheduler.api.app import create_app
+    from hydra_jobs.cli.embedded import create_embedded_app
 
     overrides: dict[str, Any] = {
         "HYDRA_HOST": host,
@@ -122,7 +122,9 @@ def up(
     elif "ADMIN_TOKEN" not in {*secret_env.recovered(), *os.environ}:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
     _preflight(settings, redis=False)
-    _serve(create_app(settings, worker_settings=worker_settings, settle_heap=True), settings)
+    _serve(
+        create_embedded_app(settings, worker_settings=worker_settings, settle_heap=True), settings
+    )
 
 
 @app.command()
@@ -150,7 +152,7 @@ def scheduler(
     _preflight(settings, redis=True)
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
-    _serve(create_app(settings, embedded_worker=False, settle_heap=True), settings)
+    _serve(create_app(settings, settle_heap=True), settings)
 
 
 def _preflight(settings: Settings, *, redis: bool) -> None:

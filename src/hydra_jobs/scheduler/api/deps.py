@@ -40,7 +40,7 @@ async def get_store(request: Request) -> Store:
 async def get_principal(request: Request) -> Principal:
     authenticator: Authenticator = request.app.state.auth
     who = await authenticator(request)
-    request.state.principal = who  # for the audit log (scheduler/api/audit.py)
+    request.state.principal = who  # for the audit log (scheduler/api/audit_middleware.py)
     return who
 
 
