@@ -158,7 +158,7 @@ def scheduler(
 def _preflight(settings: Settings, *, redis: bool) -> None:
     """A store or Redis that cannot be used is one line that says what to do (not the
     traceback of the app's start-up). SQLite, made by the server itself, needs no check."""
-    from hydra_jobs import preflight
+    from hydra_jobs.cli import preflight
     from hydra_jobs.errors import ConfigError
 
     try:

@@ -23,7 +23,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
-from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.broker import is_memory_url, open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
@@ -44,6 +43,7 @@ from hydra_jobs.errors import (
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
+from hydra_jobs.scheduler.ai.providers import AiProviders
 from hydra_jobs.scheduler.api.audit_middleware import AuditMiddleware
 from hydra_jobs.scheduler.api.auth import Authenticator, note_use
 from hydra_jobs.scheduler.api.deps import get_principal
