@@ -33,7 +33,7 @@ from hydra_jobs.worker.git.command import Deadline, GitRunner, hardening_config
 from hydra_jobs.worker.git.hosts import resolve_host
 from hydra_jobs.worker.git.options import GitOptions
 from hydra_jobs.worker.git.tree import confine
-from hydra_jobs.worker.process import Outcome, ProcessResult, ResourceUsage
+from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ResourceUsage
 
 __all__ = [
     "Checkout",
