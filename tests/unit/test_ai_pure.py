@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler.ai.bundle import (
     HEAD_LINES,
     LINE_CHARS,
@@ -17,6 +16,7 @@ from hydra_jobs.scheduler.ai.heuristics import Facts, analyse
 from hydra_jobs.scheduler.ai.patch import merge_patch
 from hydra_jobs.scheduler.ai.redact import MASK, Redactor, looks_secret
 from hydra_jobs.scheduler.ai.schema import Category
+from hydra_jobs.status import RunStatus
 
 # Fake secrets of each shape, assembled so no scanner mistakes this file for a leak.
 SHAPES = {

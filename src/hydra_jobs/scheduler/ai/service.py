@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hydra_jobs.errors import Conflict
-from hydra_jobs.models import RETRYABLE, Run
+from hydra_jobs.models import Run
 from hydra_jobs.scheduler.ai.bundle import Bundle, build_bundle, run_redactor
 from hydra_jobs.scheduler.ai.heuristics import analyse
 from hydra_jobs.scheduler.ai.patch import merge_patch
@@ -29,11 +29,12 @@ from hydra_jobs.scheduler.ai.schema import (
 )
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.jobs import Principal, validate_spec
+from hydra_jobs.status import FAILURE
 from hydra_jobs.store.base import Store, StoredAnalysis
 
 log = logging.getLogger(__name__)
 
-ANALYSABLE = RETRYABLE  # failed, timed_out, lost
+ANALYSABLE = FAILURE
 
 
 @dataclass(frozen=True, slots=True)
