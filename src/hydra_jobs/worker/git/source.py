@@ -29,10 +29,10 @@ from hydra_jobs.git_inputs import (
 )
 from hydra_jobs.models import Source
 from hydra_jobs.worker.git.cache import RepoCache
+from hydra_jobs.worker.git.checkout_files import confine
 from hydra_jobs.worker.git.command import Deadline, GitRunner, hardening_config
 from hydra_jobs.worker.git.hosts import resolve_host
 from hydra_jobs.worker.git.options import GitOptions
-from hydra_jobs.worker.git.tree import confine
 from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ResourceUsage
 
 __all__ = [
