@@ -61,6 +61,7 @@ CLAIM_WAIT_SECONDS = 1.0  # how long one claim call blocks when the queues are e
 FENCE_MARGIN_SECONDS = 1.0  # jobs are dead at least this long before the lease could expire
 WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
 RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
+LINGER = 5.0  # at most this long a stopped worker's lease outlives it (see _shutdown)
 
 OUTCOME_STATUS = {
     Outcome.TIMED_OUT: RunStatus.TIMED_OUT,
@@ -195,7 +196,10 @@ class Worker:
         self.status = WorkerStatus.OFFLINE
         with contextlib.suppress(Exception):
             await self._report_self()
-            await self.broker.drop_worker_lease(self.id)
+            # The lease lingers briefly instead of going at once: the runs stopped above were
+            # reported ("shut down") just before, and a reaper that saw no lease before those
+            # reports were applied would call the same runs lost for a silent worker instead.
+            await self.broker.renew_worker_lease(self.id, min(self.config.lease_seconds, LINGER))
         if self.guard is not None:
             self.guard.close()
         cgroups.release()
