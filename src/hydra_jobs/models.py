@@ -34,6 +34,7 @@ from hydra_jobs.limits import (
     utc_time,
     vars_size,
 )
+from hydra_jobs.notify.model import MAX_RULES, NotifyRule
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
 from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git_errors import GitInputRefused
@@ -325,6 +326,14 @@ class JobSpec(Strict):
             "Let processes the job detached into a session of their own (daemons) keep running "
             "after the run ends. By default every process a run started is killed at its end."
         ),
+    )
+    notify: list[NotifyRule] = Field(
+        default_factory=list,
+        max_length=MAX_RULES,
+        description="Alert rules: which events of this job go to which channel.",
+    )
+    domain_notify: bool = Field(
+        default=True, description="Whether the domain's alert rules apply to this job too."
     )
 
     @field_validator("env")

@@ -13,6 +13,7 @@ from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
+from hydra_jobs.notify.service import check_channels
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
@@ -83,6 +84,7 @@ class JobService:
     async def create(self, who: Principal, spec: JobSpec) -> Job:
         if not await self.rt.store.has_domain(who.domain):
             raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
@@ -99,6 +101,7 @@ class JobService:
 
     async def replace(self, who: Principal, job_id: str, spec: JobSpec) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(

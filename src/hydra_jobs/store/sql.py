@@ -46,6 +46,7 @@ from hydra_jobs.store.schema import (
 )
 from hydra_jobs.store.sql_direct import ChangeThenRead, DirectStatement
 from hydra_jobs.store.sql_engine import SqliteRunner, make_runner, run_migrations
+from hydra_jobs.store.sql_notify import SqlNotify
 from hydra_jobs.store.sql_prepared import (
     DUE_PENDING,
     INSERT_RUNS,
@@ -71,7 +72,7 @@ from hydra_jobs.store.stats import build_stats
 log = logging.getLogger(__name__)
 
 
-class SqlStore(SqlTenancy):
+class SqlStore(SqlTenancy, SqlNotify):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)

@@ -25,6 +25,7 @@ from hydra_jobs.store.schema import (
     workers,
 )
 from hydra_jobs.store.sql_engine import Runner
+from hydra_jobs.store.sql_notify import SqlNotify
 from hydra_jobs.tenancy import Domain
 
 
@@ -139,6 +140,7 @@ class SqlTenancy:
         def delete_rest(c: Connection) -> int:
             for table in (jobs, workers, tokens, audit, analyses):
                 c.execute(table.delete().where(table.c.domain == name))
+            SqlNotify.delete_notify_of_domain(c, name)
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 
         if not await self.runner.write(delete_rest):
