@@ -7,6 +7,7 @@ store keeps.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -231,6 +232,22 @@ class EmailChannelCreate(_Strict):
     to: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(
         min_length=1, max_length=MAX_RECIPIENTS
     )
+    ca_pem: str | None = Field(
+        default=None,
+        max_length=64 * 1024,
+        description="PEM certificate(s) to trust for this server instead of the system's CAs "
+        "(a private CA). Certificates are always verified.",
+    )
+
+    @field_validator("ca_pem")
+    @classmethod
+    def _loads(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ssl.create_default_context(cadata=value)
+            except (ssl.SSLError, ValueError) as exc:
+                raise ValueError(f"not a PEM certificate: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _auth_pair(self) -> EmailChannelCreate:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,16 @@ class Senders:
             return await self._webhook(channel, delivery)
         except TargetRefused as exc:
             return SendResult(False, error=str(exc), permanent=True)
+        except aiosmtplib.SMTPResponseException as exc:
+            # 5xx (bad credentials, refused sender or recipients) will not change by retrying.
+            return SendResult(
+                False,
+                code=exc.code,
+                error=_describe(exc, channel),
+                permanent=500 <= exc.code < 600,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            return SendResult(False, code=550, error=_describe(exc, channel), permanent=True)
         except Exception as exc:  # a network or protocol failure: worth another attempt
             return SendResult(False, error=_describe(exc, channel))
 
@@ -134,6 +145,7 @@ class Senders:
         await check_host(host, port, allow_private=self.allow_private)
         security = config.get("security", "starttls")
         message = email_message(delivery.payload, str(config["sender"]), list(config["to"]))
+        context = ssl.create_default_context(cadata=config.get("ca_pem") or None)
         await aiosmtplib.send(
             message,
             hostname=host,
@@ -141,7 +153,8 @@ class Senders:
             username=config.get("username"),
             password=config.get("password"),
             use_tls=security == "tls",
-            start_tls=True if security == "starttls" else False,
+            start_tls=security == "starttls",
+            tls_context=context if security != "none" else None,
             timeout=self.timeout,
         )
         return SendResult(True, code=250)
