@@ -18,7 +18,15 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hydra_jobs import __version__, cli_ai, cli_fleet, cli_manage, cli_transfer, secret_env
+from hydra_jobs import (
+    __version__,
+    cli_ai,
+    cli_fleet,
+    cli_manage,
+    cli_notify,
+    cli_transfer,
+    secret_env,
+)
 from hydra_jobs.cli_admin import domains_app, tokens_app
 from hydra_jobs.cli_common import (
     DEFAULT_URL,
@@ -643,6 +651,7 @@ cli_manage.register(app)
 cli_fleet.register(app)
 cli_ai.register(app)
 cli_transfer.register(app)
+cli_notify.register(app)
 app.add_typer(domains_app, name="domains")
 app.add_typer(tokens_app, name="tokens")
 
