@@ -18,9 +18,9 @@ from hydra_jobs.config import Settings
 from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
 from hydra_jobs.notify.model import ChannelRecord, DeliveryFilter
 from hydra_jobs.notify.watch import Watcher
-from hydra_jobs.scheduler.runs import new_run
-from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.services.runs import new_run
+from hydra_jobs.store.sql.store import SqlStore
 from tests.conftest import ADMIN, Server, wait_for
 from tests.integration.test_notify import FAST
 from tests.procs import UpProcess

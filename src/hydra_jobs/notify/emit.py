@@ -1,10 +1,10 @@
 """From facts to the outbox: evaluates the rules for ended runs, skipped slots, late and long
 runs, and puts what they owe in the store's outbox (sent by `Deliverer` on the leader).
 
-Called from where runs become final (`scheduler.followup.after_terminal`, on every replica), from
-the ticker (skipped slots) and from the leader's `Watcher`. Every alert's dedup key comes from its
-fact alone, so these callers may overlap, and a fact seen twice is stored once (N1). A failure
-here never fails the caller: the leader's sweep evaluates recent runs again.
+Called from where runs become final (`scheduler.services.retry_policy.after_terminal`, on every
+replica), from the ticker (skipped slots) and from the leader's `Watcher`. Every alert's dedup key
+comes from its fact alone, so these callers may overlap, and a fact seen twice is stored once
+(N1). A failure here never fails the caller: the leader's sweep evaluates recent runs again.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from hydra_jobs.notify.signing import (
     TIMESTAMP_HEADER,
     sign,
 )
-from hydra_jobs.worker.git_inputs import address_problem
+from hydra_jobs.worker.git.inputs import address_problem
 
 SEND_TIMEOUT_SECONDS = 15.0
 RETRYABLE_CODES = frozenset({408, 425, 429})  # besides 5xx: the receiver may take it later
