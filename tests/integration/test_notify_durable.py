@@ -15,11 +15,12 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.client import Client
 from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
-from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
+from hydra_jobs.models import Job, JobSpec, Run, Trigger
 from hydra_jobs.notify.model import ChannelRecord, DeliveryFilter
 from hydra_jobs.notify.watch import Watcher
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import new_run
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.sql.store import SqlStore
 from tests.conftest import ADMIN, Server, wait_for
 from tests.integration.test_notify import FAST

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from hydra_jobs.models import JobSpec, Run, RunStatus, Trigger
+from hydra_jobs.models import JobSpec, Run, Trigger
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.deliverer import outcome, retry_delay
 from hydra_jobs.notify.message import slack_body
@@ -22,6 +22,7 @@ from hydra_jobs.notify.model import (
 )
 from hydra_jobs.notify.senders import SendResult
 from hydra_jobs.notify.signing import sign, verify
+from hydra_jobs.status import RunStatus
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 F, S = RunStatus.FAILED, RunStatus.SUCCEEDED

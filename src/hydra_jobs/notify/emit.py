@@ -20,7 +20,7 @@ from hydra_jobs.config import Settings
 from hydra_jobs.errors import NotFound
 from hydra_jobs.ids import new_id
 from hydra_jobs.lifecycle import decide_retry
-from hydra_jobs.models import Run, RunStatus
+from hydra_jobs.models import Run
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.message import run_payload
 from hydra_jobs.notify.model import (
@@ -30,6 +30,7 @@ from hydra_jobs.notify.model import (
     NotifyRule,
     NotifySettings,
 )
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 
 log = logging.getLogger(__name__)

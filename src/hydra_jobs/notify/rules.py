@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hydra_jobs.models import Run, RunStatus
+from hydra_jobs.models import Run
 from hydra_jobs.notify.model import (
     FAILURE_EVENTS,
     DeliveryStatus,
@@ -22,8 +22,9 @@ from hydra_jobs.notify.model import (
     NotifyEvent,
     NotifyRule,
 )
+from hydra_jobs.status import FAILURE, RunStatus
 
-FAILING: frozenset[RunStatus] = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
+FAILING: frozenset[RunStatus] = FAILURE
 OUTCOMES: frozenset[RunStatus] = FAILING | {RunStatus.SUCCEEDED}
 EVENT_OF_STATUS = {
     RunStatus.FAILED: NotifyEvent.FAILED,

@@ -16,10 +16,11 @@ import httpx
 from hydra_jobs import __version__
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
-from hydra_jobs.models import Run, RunStatus
+from hydra_jobs.models import Run
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.emit import Emitter
 from hydra_jobs.notify.model import NotifyEvent, NotifyRule
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ MEDIAN_RUNS = 20  # successful runs the median duration is taken over
 MEDIAN_TTL_SECONDS = 300.0
 DELIVERY_RETENTION_DAYS = 30
 RETENTION_SECONDS = 3600.0
-WAITING = (RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING)
+WATCHED = (RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING)  # not started, or running
 
 
 class Watcher:
@@ -63,7 +64,7 @@ class Watcher:
 
     async def watch_once(self) -> None:
         now = self.clock.now()
-        for run in await self.store.runs_with_status(WAITING):
+        for run in await self.store.runs_with_status(WATCHED):
             rules = await self.emitter.rules_of(run)
             if not rules:
                 continue

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hydra_jobs.backoff import Backoff
+from hydra_jobs.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Outbox:
         self._empty = asyncio.Event()
         self._empty.set()
         self._task: asyncio.Task[None] | None = None
-        self.backoff = Backoff()
+        self.outage = Outage(log, action="outbox_retry")
         self.failures = 0
 
     def start(self) -> None:
@@ -143,16 +143,14 @@ class Outbox:
                     await cancel_safe(self._send(batch))
                 except RedisError as exc:
                     self.failures += 1
-                    if self.backoff.failures == 0:
-                        log.warning(
-                            "cannot send to Redis (%s); keeping %d item(s) and retrying",
-                            exc,
-                            len(self._items),
-                            extra={"action": "outbox_retry"},
-                        )
-                    await self.backoff.sleep()
+                    self.outage.failed(
+                        "cannot send to Redis (%s); keeping %d item(s) and retrying",
+                        exc,
+                        len(self._items),
+                    )
+                    await self.outage.sleep()
                     continue
-                self.backoff.reset()
+                self.outage.ok()
                 for _ in batch:
                     self._bytes -= _item_bytes(self._items.popleft())
                 if len(self._items) < OUTBOX_LOW_WATER and self._bytes < OUTBOX_LOW_WATER_BYTES:
@@ -215,33 +213,25 @@ class PubSubFeed:
             self._queue.put_nowait(None)
 
     async def _pump(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="pubsub", recovered=f"re-subscribed to {self._channel}")
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await cancel_safe(pubsub.subscribe(self._channel))
                 self.subscribed.set()
-                if backoff.failures:
-                    log.info("re-subscribed to %s", self._channel, extra={"action": "pubsub"})
-                backoff.reset()
+                outage.ok()
                 while True:
                     message = await cancel_safe(pubsub.get_message(timeout=FEED_POLL_SECONDS))
                     if message is not None and message.get("type") == "message":
                         for item in self._decode(message["data"]):
                             self._offer(item)
             except (RedisError, OSError) as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "subscription to %s lost (%s); re-subscribing",
-                        self._channel,
-                        exc,
-                        extra={"action": "pubsub"},
-                    )
+                outage.failed("subscription to %s lost (%s); re-subscribing", self._channel, exc)
             finally:
                 self.subscribed.clear()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
-            await backoff.sleep()
+            await outage.sleep()
 
     def _offer(self, item: dict[str, Any]) -> None:
         size = _text_bytes(item)

@@ -22,6 +22,7 @@ from typing import Any
 
 from hydra_jobs.notify.deliverer import Deliverer
 from hydra_jobs.notify.watch import Watcher
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.hub import EventHub
 from hydra_jobs.scheduler.loops.dispatcher import Dispatcher
@@ -95,7 +96,7 @@ class Engine:
     async def _leadership(self) -> None:
         lease = self.rt.settings.leader_lease_seconds
         renew, margin = leader_timing(lease)
-        failing = False
+        outage = Outage(log, action="leader")
         while True:
             asked = time.monotonic()
             fresh = False
@@ -103,16 +104,9 @@ class Engine:
                 async with asyncio.timeout(renew):  # not wait_for: see Signal.wait
                     leading = await self.rt.broker.try_lead(self.holder, lease)
                     fresh = leading and await self.rt.broker.check_boot()
-                failing = False
+                outage.ok()
             except Exception as exc:
-                if not failing:
-                    log.warning(
-                        "leader lease check failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "leader"},
-                    )
-                failing = True
+                outage.failed_with("leader lease check failed", exc)
                 leading = False
             if leading:
                 # The lease runs from when Redis applied it, later than `asked`.

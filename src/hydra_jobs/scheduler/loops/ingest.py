@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hydra_jobs.backoff import Backoff
-from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
+from hydra_jobs.models import Run, Worker
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ingest_merge import Merged, Pair, merge_quick_runs, running_view
 from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.retry_policy import after_terminal
-from hydra_jobs.store.base import AppendLog, Op, SetStatus, UpsertWorker
+from hydra_jobs.status import FINISH, START, TERMINAL, RunStatus, transition
+from hydra_jobs.store.base import AppendLog, Op, UpsertWorker
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +44,7 @@ DEFER_BACKOFF_CAP_SECONDS = 1.0
 DEFER_CHECK_SECONDS = 5.0
 DEFER_LIMIT_SECONDS = 600.0
 DEFERRABLE = frozenset({"finished", "output"})
-# `lost` comes from a worker that had to stop a run it was not asked to stop (it could not renew
-# its lease, or its drain grace ran out): the run is retried like one the reaper declared lost.
 MAX_LOG_SIZE = 2**31 - 1  # characters; the column is a 32-bit integer on PostgreSQL
-FINISH_STATUSES = frozenset(
-    {
-        RunStatus.SUCCEEDED,
-        RunStatus.FAILED,
-        RunStatus.TIMED_OUT,
-        RunStatus.CANCELLED,
-        RunStatus.LOST,
-    }
-)
 
 
 @dataclass
@@ -79,7 +69,7 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
         fields: dict[str, Any] = {"worker_id": event["worker_id"], "started_at": started_at}
         if event.get("source_commit"):
             fields["source_commit"] = str(event["source_commit"])[:64]  # shown while it runs
-        return SetStatus(event["run_id"], frozenset({RunStatus.QUEUED}), RunStatus.RUNNING, fields)
+        return transition(START, event["run_id"], fields=fields)
     if kind == "output":
         return AppendLog(
             event["run_id"],
@@ -90,7 +80,7 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
         )
     if kind == "finished":
         status = RunStatus(event["status"])
-        if status not in FINISH_STATUSES:
+        if status not in FINISH.targets:
             return None
         fields = {
             "finished_at": _when(event["at"]),
@@ -106,13 +96,7 @@ def event_to_op(event: dict[str, Any]) -> Op | None:
             fields["log_size"] = min(max(0, int(size)), MAX_LOG_SIZE)
         if event.get("source_commit"):
             fields["source_commit"] = event["source_commit"]
-        return SetStatus(
-            event["run_id"],
-            frozenset({RunStatus.RUNNING}),
-            status,
-            fields,
-            worker_id=event["worker_id"],
-        )
+        return transition(FINISH, event["run_id"], status, fields, worker_id=event["worker_id"])
     if kind == "worker":
         # Fields a newer worker adds are ignored rather than refused: a rolling upgrade must
         # not stop ingest.
@@ -153,7 +137,7 @@ class Ingest:
         self._shared_told: set[str] = set()  # domains told of runs on `up`'s worker
 
     async def run_forever(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="ingest")
         while True:
             self._empty_handed.set()
             if self._stopping:
@@ -165,18 +149,12 @@ class Ingest:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
                     events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-                backoff.reset()
+                outage.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot read worker events: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "ingest"},
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot read worker events", exc)
+                await outage.sleep()
                 continue
             batch = self._due() + events  # retried (older) events first
             if batch:

@@ -17,8 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hydra_jobs.models import Run, RunStatus
-from hydra_jobs.store.base import AppendLog, Op, SetStatus
+from hydra_jobs.models import Run
+from hydra_jobs.status import START_AND_FINISH, RunStatus, SetStatus, transition
+from hydra_jobs.store.base import AppendLog, Op
 
 Pair = tuple[dict[str, Any], Op]
 
@@ -67,7 +68,7 @@ def _mergeable(started: Pair, finished: Pair) -> bool:
 def _merged_op(start: Op, end: Op) -> SetStatus:
     assert isinstance(start, SetStatus) and isinstance(end, SetStatus)
     # From queued, like the start; no worker fence needed: the start sets the worker.
-    return SetStatus(start.run_id, start.expected, end.status, {**start.fields, **end.fields})
+    return transition(START_AND_FINISH, start.run_id, end.status, {**start.fields, **end.fields})
 
 
 def running_view(final: Run, merged: Merged) -> Run:

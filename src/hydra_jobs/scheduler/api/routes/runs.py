@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from hydra_jobs.limits import UtcTime
-from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
+from hydra_jobs.models import LogPage, Page, RunDetail, RunSummary
 from hydra_jobs.scheduler.api.deps import (
     AuthDep,
     CursorQuery,
@@ -24,6 +24,7 @@ from hydra_jobs.scheduler.api.deps import (
 )
 from hydra_jobs.scheduler.services.jobs import Principal
 from hydra_jobs.scheduler.services.runs import cancel_run, retry_run
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 
 router = APIRouter(prefix="/runs", tags=["runs"])
