@@ -281,3 +281,15 @@ def test_maintenance_window_and_snooze_mute_and_show_it(
     run4 = _run(srv, quiet)
     time.sleep(0.5)  # nothing to wait for: assert it stays empty past the hook
     assert _deliveries(srv, run_id=run4["id"]) == []
+
+
+def test_the_leader_pings_the_heartbeat_url(
+    make_server: Callable[..., Server], receiver: HttpReceiver
+) -> None:
+    srv = make_server(
+        HYDRA_HEARTBEAT_URL=receiver.url + "/ping/check-key", HYDRA_HEARTBEAT_PING_SECONDS=1
+    )
+    wait_for(lambda: len(receiver.requests) >= 2, 20, 0.1, message="two heartbeat pings")
+    assert all(r.path == "/hook/ping/check-key" for r in receiver.requests)
+    metrics = httpx.get(srv.url + "/metrics").text
+    assert "hydra_heartbeat_pings " in metrics and "hydra_heartbeat_ping_failures 0.0" in metrics

@@ -1,7 +1,7 @@
 """The leader's watch over what no event reports: runs not started on time, runs running too
 long, the sweep that re-evaluates recently ended runs (so an alert owed by a run whose replica
 died before it recorded the alert is still sent, N1), the outbox's retention, and the heartbeat
-ping to an external monitor (N6).
+ping to an external monitor (N7).
 """
 
 from __future__ import annotations
