@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         default=60.0, ge=1, le=3600, alias="HYDRA_HEARTBEAT_PING_SECONDS"
     )
 
-    # AI providers (hydra_jobs.ai): a key enables a provider; base URLs reach gateways or local
+    # AI providers (scheduler/ai/): a key enables a provider; base URLs reach gateways or local
     # OpenAI-compatible servers (Ollama, vLLM, LM Studio).
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     gemini_base_url: str | None = Field(default=None, alias="HYDRA_GEMINI_BASE_URL")

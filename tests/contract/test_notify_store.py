@@ -8,9 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from hydra_jobs.errors import Conflict, NotFound
-from hydra_jobs.ids import new_id
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     AttemptResult,
     ChannelRecord,
     Delivery,
@@ -22,6 +20,8 @@ from hydra_jobs.notify.model import (
     NotifySettings,
     Snooze,
 )
+from hydra_jobs.errors import Conflict, NotFound
+from hydra_jobs.ids import new_id
 from hydra_jobs.store.base import Store
 from tests.contract.factories import T0, at
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from hydra_jobs.alerts import ChannelRecord, DeliveryFilter
 from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.client import Client
 from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
 from hydra_jobs.models import Job, JobSpec, Run, Trigger
-from hydra_jobs.notify.model import ChannelRecord, DeliveryFilter
 from hydra_jobs.notify.watch import Watcher
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import new_run

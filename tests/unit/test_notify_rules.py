@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from hydra_jobs.models import JobSpec, Run, Trigger
-from hydra_jobs.notify import rules as R
-from hydra_jobs.notify.deliverer import outcome, retry_delay
-from hydra_jobs.notify.message import slack_body
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     ChannelInfo,
     ChannelRecord,
     DeliveryStatus,
     MaintenanceWindow,
     NotifyRule,
 )
+from hydra_jobs.models import JobSpec, Run, Trigger
+from hydra_jobs.notify import rules as R
+from hydra_jobs.notify.deliverer import outcome, retry_delay
+from hydra_jobs.notify.message import slack_body
 from hydra_jobs.notify.senders import SendResult
 from hydra_jobs.notify.signing import sign, verify
 from hydra_jobs.status import RunStatus

@@ -16,10 +16,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
+from hydra_jobs.alerts import AttemptResult, Delivery, DeliveryStatus
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import NotFound
-from hydra_jobs.notify.model import AttemptResult, Delivery, DeliveryStatus
 from hydra_jobs.notify.senders import SEND_TIMEOUT_SECONDS, Senders, SendResult
 from hydra_jobs.store.base import Store
 

@@ -15,6 +15,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from hydra_jobs.alerts import (
+    MAX_AFTER_FAILURES,
+    Delivery,
+    DeliveryStatus,
+    NotifyRule,
+    NotifySettings,
+)
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import NotFound
@@ -23,13 +30,6 @@ from hydra_jobs.lifecycle import decide_retry
 from hydra_jobs.models import Run
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.message import run_payload
-from hydra_jobs.notify.model import (
-    MAX_AFTER_FAILURES,
-    Delivery,
-    DeliveryStatus,
-    NotifyRule,
-    NotifySettings,
-)
 from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from hydra_jobs.alerts import ERROR_CHARS, NotifyEvent
 from hydra_jobs.models import Job, Run
-from hydra_jobs.notify.model import ERROR_CHARS, NotifyEvent
 
 TITLES = {
     NotifyEvent.FAILED: "failed",

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hydra_jobs.models import Run
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     FAILURE_EVENTS,
     DeliveryStatus,
     MaintenanceWindow,
     NotifyEvent,
     NotifyRule,
 )
+from hydra_jobs.models import Run
 from hydra_jobs.status import FAILURE, RunStatus
 
 FAILING: frozenset[RunStatus] = FAILURE

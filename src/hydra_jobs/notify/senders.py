@@ -10,6 +10,7 @@ an answer is kept. Channel secrets are never logged nor put into errors (N3).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 import ssl
@@ -22,8 +23,8 @@ import aiosmtplib
 import httpx
 
 from hydra_jobs import __version__
+from hydra_jobs.alerts import ChannelRecord, Delivery
 from hydra_jobs.notify.message import email_message, slack_body
-from hydra_jobs.notify.model import ChannelRecord, Delivery
 from hydra_jobs.notify.signing import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -31,7 +32,6 @@ from hydra_jobs.notify.signing import (
     TIMESTAMP_HEADER,
     sign,
 )
-from hydra_jobs.worker.git.inputs import address_problem
 
 SEND_TIMEOUT_SECONDS = 15.0
 RETRYABLE_CODES = frozenset({408, 425, 429})  # besides 5xx: the receiver may take it later
@@ -44,6 +44,27 @@ class SendResult:
     code: int | None = None
     error: str | None = None
     permanent: bool = False  # retrying cannot help (refused target, 4xx): give up now
+
+
+def address_problem(address: str) -> str | None:
+    """Why a channel may not connect to `address` (loopback, private, link-local...), or None."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    for why, hit in (
+        ("loopback", ip.is_loopback),
+        ("link-local or cloud metadata", ip.is_link_local),
+        ("private network", ip.is_private),
+        ("unspecified", ip.is_unspecified),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+    ):
+        if hit:
+            return why
+    return None
 
 
 class TargetRefused(Exception):

@@ -7,11 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from hydra_jobs.errors import InvalidInput, NotFound
-from hydra_jobs.ids import new_id
-from hydra_jobs.notify.emit import Emitter, public_url
-from hydra_jobs.notify.message import test_payload
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     ChannelInfo,
     ChannelRecord,
     Delivery,
@@ -26,6 +22,10 @@ from hydra_jobs.notify.model import (
     SnoozeRequest,
     WebhookChannelCreate,
 )
+from hydra_jobs.errors import InvalidInput, NotFound
+from hydra_jobs.ids import new_id
+from hydra_jobs.notify.emit import Emitter, public_url
+from hydra_jobs.notify.message import test_payload
 from hydra_jobs.notify.rules import dedup_key, mute_reason
 from hydra_jobs.store.base import Store
 

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 import httpx
 
 from hydra_jobs import __version__
+from hydra_jobs.alerts import NotifyEvent, NotifyRule
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
 from hydra_jobs.models import Run
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.emit import Emitter
-from hydra_jobs.notify.model import NotifyEvent, NotifyRule
 from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 

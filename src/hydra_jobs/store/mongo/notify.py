@@ -17,9 +17,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hydra_jobs.errors import Conflict, NotFound
-from hydra_jobs.models import Page
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     ALERTED,
     AttemptResult,
     ChannelRecord,
@@ -30,6 +28,8 @@ from hydra_jobs.notify.model import (
     NotifySettings,
     Snooze,
 )
+from hydra_jobs.errors import Conflict, NotFound
+from hydra_jobs.models import Page
 from hydra_jobs.store.mongo.documents import Doc, need_ts, parse_ts, ts
 
 TIME_FIELDS = ("next_attempt_at", "created_at", "last_attempt_at", "sent_at")

@@ -17,9 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hydra_jobs.errors import Conflict, NotFound
-from hydra_jobs.models import Page
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     ALERTED,
     AttemptResult,
     ChannelRecord,
@@ -30,6 +28,8 @@ from hydra_jobs.notify.model import (
     NotifySettings,
     Snooze,
 )
+from hydra_jobs.errors import Conflict, NotFound
+from hydra_jobs.models import Page
 from hydra_jobs.store.sql.tables import (
     as_utc,
     notify_channels,

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from hydra_jobs.models import Page
-from hydra_jobs.notify.model import (
+from hydra_jobs.alerts import (
     CHANNEL_NAME_PATTERN,
     ChannelCreate,
     ChannelInfo,
@@ -19,6 +18,7 @@ from hydra_jobs.notify.model import (
     Snooze,
     SnoozeRequest,
 )
+from hydra_jobs.models import Page
 from hydra_jobs.notify.service import NotifyService
 from hydra_jobs.scheduler.api.deps import CursorQuery, LimitQuery, PrincipalDep, StoreDep
 
