@@ -16,6 +16,8 @@ import { DeleteButton, EditButton, PauseButton } from "./JobActions";
 import { JobHistory } from "./JobHistory";
 import { JobStateTag } from "./JobStateTag";
 import { RecurringFailures } from "./RecurringFailures";
+import { AlertHistory } from "../notify/AlertHistory";
+import { SnoozeButton } from "../notify/SnoozeButton";
 import { RunNowButton } from "./RunNowButton";
 import { scheduleWords } from "./scheduleText";
 
@@ -123,6 +125,7 @@ export function JobDetailPage() {
           <>
             <RunNowButton job={j} type="primary" onStarted={(run) => void navigate(`/runs/${run.id}`)} />
             <PauseButton job={j} />
+            <SnoozeButton jobId={j.id} />
             <EditButton job={j} />
             <DeleteButton job={j} onDeleted={() => void navigate("/jobs")} />
           </>
@@ -153,6 +156,9 @@ export function JobDetailPage() {
         </Col>
         <Col span={24}>
           <JobHistory job={j} />
+        </Col>
+        <Col span={24}>
+          <AlertHistory jobId={id} />
         </Col>
         <Col span={24}>
           <Card size="small" title="Spec (JSON)">

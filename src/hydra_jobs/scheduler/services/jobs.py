@@ -23,6 +23,7 @@ from hydra_jobs.models import (
     ValidationReport,
     Worker,
 )
+from hydra_jobs.notify.service import check_channels
 from hydra_jobs.routing import waiting_reason
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler.context import Runtime
@@ -98,6 +99,7 @@ class JobService:
     ) -> Job:
         if not await self.rt.store.has_domain(who.domain):
             raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
@@ -121,6 +123,7 @@ class JobService:
         restored_from: int | None = None,
     ) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(

@@ -67,6 +67,7 @@ from hydra_jobs.store.mongo.documents import (
     run_query,
     ts,
 )
+from hydra_jobs.store.mongo.notify import NOTIFY_INDEXES, MongoNotify
 from hydra_jobs.store.mongo.tenancy import MongoTenancy
 from hydra_jobs.store.mongo.versions import MongoJobVersions
 from hydra_jobs.store.stats import build_stats
@@ -77,7 +78,7 @@ APPLY_CONCURRENCY = 32  # runs whose ops are applied at once within one batch
 STATS_FIELDS = ("job_id", "job_name", "status", "created_at", "started_at", "finished_at")
 
 
-class MongoStore(MongoTenancy, MongoJobVersions):
+class MongoStore(MongoTenancy, MongoNotify, MongoJobVersions):
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: AsyncMongoClient[Doc] | None = None
@@ -108,7 +109,7 @@ class MongoStore(MongoTenancy, MongoJobVersions):
         self._client = client
         self._db = client.get_default_database(DEFAULT_DATABASE)
         await self._check_version()
-        for name, indexes in INDEXES.items():
+        for name, indexes in {**INDEXES, **NOTIFY_INDEXES}.items():
             await self.db[name].create_indexes(indexes)
         await self._backfill_versions()
 

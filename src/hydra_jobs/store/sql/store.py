@@ -38,6 +38,7 @@ from hydra_jobs.store.encoding import (
     TERMINAL_VALUES,
     LogAssembler,
 )
+from hydra_jobs.store.sql.notify import SqlNotify
 from hydra_jobs.store.sql.rows import (
     job_from,
     job_row,
@@ -76,7 +77,7 @@ from hydra_jobs.store.stats import build_stats
 log = logging.getLogger(__name__)
 
 
-class SqlStore(SqlTenancy, SqlJobVersions):
+class SqlStore(SqlTenancy, SqlNotify, SqlJobVersions):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)
