@@ -18,8 +18,10 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from hydra_jobs.models import Stats
 from hydra_jobs.scheduler.credentials import CredentialPublisher
 from hydra_jobs.scheduler.dispatcher import Dispatcher
 from hydra_jobs.scheduler.hub import EventHub
@@ -27,6 +29,7 @@ from hydra_jobs.scheduler.ingest import Ingest
 from hydra_jobs.scheduler.reaper import Reaper
 from hydra_jobs.scheduler.retention import Retention
 from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.shared_stats import SharedStats
 from hydra_jobs.scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class Engine:
         self.hub = EventHub(
             rt.broker, rt.settings.event_replay_bytes, rt.settings.event_replay_seconds
         )
+        self.stats = SharedStats(self._read_stats, self.hub.version)
         self.ingest = Ingest(rt)
         self.dispatcher = Dispatcher(rt)
         self.ticker = Ticker(rt)
@@ -62,6 +66,10 @@ class Engine:
         rt.leader_until = 0.0
         rt.dispatch_wanted.relay = self._relay_dispatch
         rt.relay_job = self._relay_job
+
+    async def _read_stats(self, domain: str, hours: int) -> Stats:
+        now = self.rt.clock.now()
+        return await self.rt.store.stats(domain, now - timedelta(hours=hours), now)
 
     def start(self) -> None:
         self.hub.start()

@@ -2,6 +2,11 @@
 
 SSE clients resume with `Last-Event-ID`: ids are `<epoch>-<seq>`, where the epoch changes each
 time the replica starts, so an id from another life gets a `reset` instead of a wrong replay.
+The epoch also changes when the hub's own broker subscription ends (a broker cuts off a
+subscriber that falls behind; a connection drops): what was published meanwhile is lost to this
+replica, so every stream is ended and its resume gets a `reset` (refetch), never a silent gap.
+
+An event is encoded for the wire once (`Outgoing.wire`), however many streams send it.
 
 With several replicas, each publishes the changes it applied, so two changes of one run can
 arrive in the other order (`succeeded` from one replica before `running` from another). A run
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import secrets
@@ -73,6 +79,26 @@ class RunOrder:
         return False
 
 
+class Outgoing:
+    """One event as streams send it; its SSE encoding is made on first use and shared."""
+
+    __slots__ = ("_wire", "event", "event_id")
+
+    def __init__(self, event_id: str, event: dict[str, Any]) -> None:
+        self.event_id = event_id
+        self.event = event
+        self._wire: bytes | None = None
+
+    def wire(self) -> bytes:
+        if self._wire is None:
+            # json.dumps escapes newlines: the data is one line, as SSE needs.
+            self._wire = (
+                f"event: {self.event.get('type')}\ndata: {json.dumps(self.event)}\n"
+                f"id: {self.event_id}\n\n"
+            ).encode()
+        return self._wire
+
+
 def event_bytes(event: dict[str, Any]) -> int:
     """About what an event holds in memory: its log text (the bulk of big events) plus a flat
     overhead; not exact, but proportional where it matters."""
@@ -82,39 +108,38 @@ def event_bytes(event: dict[str, Any]) -> int:
 
 class Listener:
     def __init__(self, hub: EventHub, matcher: Matcher) -> None:
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any], int] | None] = asyncio.Queue(
-            LISTENER_BUFFER_EVENTS
-        )
+        # Bounded by `push` (LISTENER_BUFFER_EVENTS), not by the queue: the end marker must
+        # always fit behind what is queued. Dropping the oldest event to make room for it lost
+        # that event without a trace (the client resumed after a later one).
+        self.queue: asyncio.Queue[tuple[Outgoing, int] | None] = asyncio.Queue()
         self.queued_bytes = 0
         self.matcher = matcher
         self.overflowed = False
         self._hub = hub
 
     def offer(self, event_id: str, event: dict[str, Any], size: int | None = None) -> None:
-        if self.overflowed or not self.matcher(event):
-            return
-        size = event_bytes(event) if size is None else size
-        try:
-            if self.queued_bytes + size > LISTENER_BUFFER_BYTES or (
-                self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes
-            ):
-                raise asyncio.QueueFull
-            self.queue.put_nowait((event_id, event, size))
-            self._count(size)
-        except asyncio.QueueFull:
-            # The client is too slow: end its stream; it reconnects and resumes or resets.
+        if self.wants(event):
+            self.push(Outgoing(event_id, event), event_bytes(event) if size is None else size)
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        return not self.overflowed and self.matcher(event)
+
+    def push(self, out: Outgoing, size: int) -> None:
+        if (
+            self.queue.qsize() >= LISTENER_BUFFER_EVENTS
+            or self.queued_bytes + size > LISTENER_BUFFER_BYTES
+            or (self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes)
+        ):
+            # The client is too slow: end its stream after what it holds; it reconnects and
+            # resumes from the ring after the last event it got, or is told to refetch.
             self.overflowed = True
             self._end()
+            return
+        self.queue.put_nowait((out, size))
+        self._count(size)
 
     def _end(self) -> None:
-        while True:
-            try:
-                self.queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                item = self.queue.get_nowait()
-                if item is not None:
-                    self._count(-item[2])
+        self.queue.put_nowait(None)
 
     def _count(self, size: int) -> None:
         self.queued_bytes += size
@@ -124,9 +149,27 @@ class Listener:
         item = await self.queue.get()
         if item is None:
             return None
-        event_id, event, size = item
+        out, size = item
         self._count(-size)
-        return event_id, event
+        return out.event_id, out.event
+
+    async def take(self, most: int) -> list[Outgoing] | None:
+        """Waits for one event, then also takes what else is queued (up to `most`), so a burst
+        goes out in few writes; None: the stream is over (too slow, or the hub is stopping)."""
+        item = await self.queue.get()
+        taken: list[Outgoing] = []
+        while item is not None:
+            out, size = item
+            self._count(-size)
+            taken.append(out)
+            if len(taken) >= most or self.queue.empty():
+                return taken
+            item = self.queue.get_nowait()
+        # The end comes after what was queued before it: send those first, end on the next call.
+        if taken:
+            self._end()
+            return taken
+        return None
 
     def close(self) -> None:
         self._hub.listeners.discard(self)
@@ -159,6 +202,10 @@ class EventHub:
         self.closing = False  # stopping: streams end at once
         self.order = RunOrder()
         self.stale_dropped = 0
+        self.gaps = 0  # times the broker subscription ended and events may have been missed
+        # Per domain, bumped by each run, job or worker event: numbers read from the store
+        # before the bump may be out of date (see scheduler/shared_stats.py).
+        self.versions: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -180,8 +227,12 @@ class EventHub:
             listener._end()
 
     async def _pump(self) -> None:
+        first = True
         while True:
             sub = self.broker.subscribe(None)
+            if not first:
+                self.gap()
+            first = False
             try:
                 async for event in sub:
                     self._dispatch(event)
@@ -191,13 +242,33 @@ class EventHub:
             except Exception:
                 log.exception("live event stream failed; resubscribing", extra={"action": "hub"})
                 await asyncio.sleep(1.0)
+            else:
+                log.warning(
+                    "live event stream ended (fell behind?); resubscribing",
+                    extra={"action": "hub"},
+                )
             await sub.close()
+
+    def gap(self) -> None:
+        """Events may have been lost on the way to this hub: start a new epoch (no resume can
+        cross the gap, so resuming clients get `reset`) and end every stream so they resume."""
+        self.gaps += 1
+        self.epoch = secrets.token_hex(4)
+        while self.ring:
+            self._drop_oldest()
+        for domain in self.versions:
+            self.versions[domain] += 1
+        for listener in list(self.listeners):
+            listener._end()
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         run = event.get("run")
         if event.get("type") == "run" and isinstance(run, dict) and self.order.stale(run):
             self.stale_dropped += 1
             return
+        domain = event.get("domain")
+        if isinstance(domain, str) and event.get("type") != "log":
+            self.versions[domain] = self.versions.get(domain, 0) + 1
         self.seq += 1
         size = event_bytes(event)
         self.ring.append((self.seq, event, size, time.monotonic()))
@@ -207,9 +278,14 @@ class EventHub:
             self.ring_bytes > self.replay_bytes and len(self.ring) > 1
         ):
             self._drop_oldest()
-        event_id = f"{self.epoch}-{self.seq}"
+        out: Outgoing | None = None
         for listener in list(self.listeners):
-            listener.offer(event_id, event, size)
+            if listener.wants(event):
+                out = out or Outgoing(f"{self.epoch}-{self.seq}", event)
+                listener.push(out, size)
+
+    def version(self, domain: str) -> int:
+        return self.versions.get(domain, 0)
 
     def _drop_oldest(self) -> None:
         size = self.ring.popleft()[2]

@@ -68,6 +68,15 @@ async def metrics(request: Request) -> Response:
         "hydra_runs_lost": ("Runs declared lost by the reaper", engine.reaper.reaped),
         "hydra_is_leader": ("1 if this replica is the leader", int(engine.is_leader)),
         "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
+        "hydra_event_gaps": (
+            "Times the live event subscription ended and streams were told to refetch",
+            engine.hub.gaps,
+        ),
+        "hydra_stats_requests": ("Dashboard stats requests answered", engine.stats.requests),
+        "hydra_stats_computed": (
+            "Dashboard stats read from the store (shared by the requests of a second)",
+            engine.stats.computed,
+        ),
         "hydra_gc_frozen_objects": (
             "Objects built at start-up and kept out of garbage collections",
             gc.get_freeze_count(),

@@ -1,14 +1,17 @@
-"""Dashboard numbers: counts by status, runs per hour, success rate, slow and failing jobs."""
+"""Dashboard numbers: counts by status, runs per hour, success rate, slow and failing jobs.
+
+Shared by every viewer of a domain (scheduler/shared_stats.py): many open dashboards cost the
+store one reading per second, not one per viewer per change.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from hydra_jobs.models import Stats
-from hydra_jobs.scheduler.deps import PrincipalDep, RuntimeDep
+from hydra_jobs.scheduler.deps import EngineDep, PrincipalDep
 
 router = APIRouter(tags=["stats"])
 
@@ -16,8 +19,7 @@ router = APIRouter(tags=["stats"])
 @router.get("/stats", response_model=Stats)
 async def stats(
     who: PrincipalDep,
-    rt: RuntimeDep,
+    engine: EngineDep,
     hours: Annotated[int, Query(ge=1, le=24 * 31, description="Window size.")] = 24,
 ) -> Stats:
-    now = rt.clock.now()
-    return await rt.store.stats(who.domain, now - timedelta(hours=hours), now)
+    return await engine.stats.get(who.domain, hours)
