@@ -153,10 +153,13 @@ class Listener:
         self._count(-size)
         return out.event_id, out.event
 
-    async def take(self, most: int) -> list[Outgoing] | None:
-        """Waits for one event, then also takes what else is queued (up to `most`), so a burst
-        goes out in few writes; None: the stream is over (too slow, or the hub is stopping)."""
+    async def take(self, most: int, linger: float = 0.0) -> list[Outgoing] | None:
+        """Waits for one event, then `linger` seconds more for others, and takes what is queued
+        (up to `most`), so a burst goes out in few writes and few wake-ups of the stream;
+        None: the stream is over (too slow, or the hub is stopping)."""
         item = await self.queue.get()
+        if item is not None and linger > 0 and self.queue.qsize() < most:
+            await asyncio.sleep(linger)
         taken: list[Outgoing] = []
         while item is not None:
             out, size = item
