@@ -42,7 +42,8 @@ export function usePrefetchRuns(filter: RunFilter, cursor: string | null) {
   const key = JSON.stringify(filter);
   useEffect(() => {
     if (cursor === null) return;
-    void client.prefetchQuery({ queryKey: qk.runs(filter, cursor), queryFn: ({ signal }) => fetchRuns(filter, cursor, signal) });
+    // A failed read-ahead shows nothing: the page asks again when it is opened.
+    client.query({ queryKey: qk.runs(filter, cursor), queryFn: ({ signal }) => fetchRuns(filter, cursor, signal) }).catch(() => undefined);
     // The filter is rebuilt from the address on each render: its content is what counts.
   }, [client, key, cursor]); // eslint-disable-line react-hooks/exhaustive-deps
 }
