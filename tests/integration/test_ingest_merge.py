@@ -8,9 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from hydra_jobs.models import RunStatus
-from hydra_jobs.scheduler.ingest import Ingest
-from hydra_jobs.store.base import SetStatus
+from hydra_jobs.scheduler.loops.ingest import Ingest
+from hydra_jobs.status import CANCEL_WAITING, RunStatus, SetStatus, transition
 from tests.contract.factories import make_job, make_run
 
 STARTED_AT = datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
@@ -107,9 +106,7 @@ async def test_a_failed_quick_run_is_retried_per_its_policy(ingest: Ingest) -> N
 
 async def test_a_run_cancelled_while_queued_stays_cancelled(ingest: Ingest) -> None:
     run_id = await queued_run(ingest)
-    await ingest.rt.store.set_status(
-        SetStatus(run_id, frozenset({RunStatus.QUEUED}), RunStatus.CANCELLED, {})
-    )
+    await ingest.rt.store.set_status(transition(CANCEL_WAITING, run_id))
     control = ingest.rt.broker.watch_control("default", "w1")
 
     await ingest.handle([started(run_id), finished(run_id)])

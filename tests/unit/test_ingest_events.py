@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from hydra_jobs.scheduler.ingest import safe_op
-from hydra_jobs.store.base import SetStatus, UpsertWorker
+from hydra_jobs.scheduler.loops.ingest import safe_op
+from hydra_jobs.status import SetStatus
+from hydra_jobs.store.base import UpsertWorker
 
 AT = "2026-01-01T00:00:00+00:00"
 WORKER = {

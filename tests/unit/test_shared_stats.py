@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hydra_jobs.models import Stats
-from hydra_jobs.scheduler.shared_stats import SharedStats
+from hydra_jobs.scheduler.services.shared_stats import SharedStats
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from hydra_jobs import heap
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.status import ENDED_RANK, rank
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,6 @@ RELEASE_AFTER_BYTES = 4 * 1024 * 1024  # freed this much of the buffer: give mem
 
 Matcher = Callable[[dict[str, Any]], bool]
 RUN_ORDER_MEMORY = 50_000  # runs whose last status the hub remembers to drop stale events
-STATUS_RANK = {"pending": 0, "queued": 1, "running": 2}  # everything else is terminal: 3
-
-
-def _rank(status: str) -> int:
-    return STATUS_RANK.get(status, 3)
 
 
 class RunOrder:
@@ -67,11 +63,10 @@ class RunOrder:
             return False
         prev = self._last.get(run_id)
         if prev is not None:
-            if _rank(status) < _rank(prev):
+            if rank(status) < rank(prev):
                 return True
-            # Terminal is final.
-            if _rank(prev) == 3 and status != prev:
-                return True
+            if rank(prev) == ENDED_RANK and status != prev:
+                return True  # terminal is final
         self._last[run_id] = status
         self._last.move_to_end(run_id)
         if len(self._last) > self._memory:
@@ -207,7 +202,7 @@ class EventHub:
         self.stale_dropped = 0
         self.gaps = 0  # times the broker subscription ended and events may have been missed
         # Per domain, bumped by each run, job or worker event: numbers read from the store
-        # before the bump may be out of date (see scheduler/shared_stats.py).
+        # before the bump may be out of date (see scheduler/services/shared_stats.py).
         self.versions: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 

@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from hydra_jobs import __version__
-from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.outage import Outage
 from hydra_jobs.private_files import passable_dir
+from hydra_jobs.status import RunStatus
 from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
@@ -46,7 +47,7 @@ from hydra_jobs.worker.executors import (
     explain_spawn_failure,
     script_file,
 )
-from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
+from hydra_jobs.worker.git.source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
 from hydra_jobs.worker.run_space import RunSpaces
@@ -62,9 +63,9 @@ WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
 RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
 
 OUTCOME_STATUS = {
-    Outcome.TIMED_OUT: "timed_out",
-    Outcome.CANCELLED: "cancelled",
-    Outcome.SPAWN_FAILED: "failed",
+    Outcome.TIMED_OUT: RunStatus.TIMED_OUT,
+    Outcome.CANCELLED: RunStatus.CANCELLED,
+    Outcome.SPAWN_FAILED: RunStatus.FAILED,
 }
 EXIT_REVOKED = 3  # the process exit code of a worker whose token was revoked
 STOP_REASONS = {
@@ -200,17 +201,14 @@ class Worker:
         cgroups.release()
 
     async def _first_renewal(self) -> bool:
-        backoff = Backoff()
+        outage = Outage(log)
         while not self._stopping.is_set():
             sent = time.monotonic()
             try:
                 await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot register with the broker yet: %s: %s", type(exc).__name__, exc
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot register with the broker yet", exc)
+                await outage.sleep()
                 continue
             self._renewed(sent)
             return True
@@ -282,27 +280,18 @@ class Worker:
 
     async def _heartbeat_loop(self) -> None:
         interval = self.config.heartbeat_interval_seconds
-        backoff = Backoff(cap=interval)
+        outage = Outage(log, action="heartbeat", recovered="lease renewed again", cap=interval)
         while True:
-            await asyncio.sleep(interval if backoff.failures == 0 else backoff.delay())
+            await asyncio.sleep(outage.next_delay() if outage.down else interval)
             sent = time.monotonic()
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel.
                 async with asyncio.timeout(max(interval, 1.0)):
                     await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "lease renewal failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "heartbeat"},
-                    )
-                backoff.failures += 1
+                outage.failed_with("lease renewal failed", exc)
                 continue
-            if backoff.failures:
-                log.info("lease renewed again", extra={"action": "heartbeat"})
-            backoff.reset()
+            outage.ok()
             self._renewed(sent)
             await self._report_self()
 
@@ -329,10 +318,10 @@ class Worker:
     # claiming --------------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="claim")
         while True:
             if self._held and not await self._start_held():
-                await backoff.sleep()
+                await outage.sleep()
                 continue
             free = self.config.concurrency - len(self.slots)
             if free <= 0 or self.status is WorkerStatus.DRAINING or not self.lease_fresh():
@@ -350,16 +339,10 @@ class Worker:
                     CLAIM_WAIT_SECONDS,
                 )
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "claim failed (%s: %s); retrying",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "claim"},
-                    )
-                await backoff.sleep()
+                outage.failed("claim failed (%s: %s); retrying", type(exc).__name__, exc)
+                await outage.sleep()
                 continue
-            backoff.reset()
+            outage.ok()
             self._held.extend(deliveries)
 
     async def _start_held(self) -> bool:
@@ -553,7 +536,7 @@ class Worker:
     def _failure(self, error: str) -> dict[str, Any]:
         return {
             "type": "finished",
-            "status": "failed",
+            "status": RunStatus.FAILED.value,
             "error": error,
             "at": self.clock.now().isoformat(),
         }
@@ -561,19 +544,19 @@ class Worker:
     def _finished(self, result: ProcessResult, slot: _Slot) -> dict[str, Any]:
         error = result.error
         if result.outcome is Outcome.EXITED:
-            status = "succeeded" if result.exit_code == 0 else "failed"
+            status = RunStatus.SUCCEEDED if result.exit_code == 0 else RunStatus.FAILED
             if result.exit_code == -9 and not self.lease_fresh():
                 # SIGKILLed while our lease was stale: the guard fenced it, not the job itself.
-                status, error = "lost", STOP_REASONS["fenced"]
+                status, error = RunStatus.LOST, STOP_REASONS["fenced"]
         elif result.outcome is Outcome.CANCELLED and slot.reason in STOP_REASONS:
-            status, error = "lost", STOP_REASONS[slot.reason]
+            status, error = RunStatus.LOST, STOP_REASONS[slot.reason]
         else:
             status = OUTCOME_STATUS[result.outcome]
-        if status == "failed" and error is None:
+        if status is RunStatus.FAILED and error is None:
             error = f"exit code {result.exit_code}"
         return {
             "type": "finished",
-            "status": status,
+            "status": status.value,
             "exit_code": result.exit_code,
             "error": error,
             "resource_usage": {
@@ -603,23 +586,16 @@ class Worker:
 
     async def _poll_loop(self) -> None:
         """The durable path: markers for our runs (and a drain for us) are read periodically."""
-        failing = False
+        outage = Outage(log, action="control")
         while True:
             await asyncio.sleep(self.config.control_poll_seconds)
             try:
                 messages = await self.broker.poll_control(
                     self.config.domain, self.id, sorted(self.slots)
                 )
-                failing = False
+                outage.ok()
             except Exception as exc:
-                if not failing:
-                    log.warning(
-                        "control poll failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "control"},
-                    )
-                failing = True
+                outage.failed_with("control poll failed", exc)
                 continue
             for message in messages:
                 self._on_control(message)
