@@ -15,6 +15,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hydra_jobs.ids import new_id
 
@@ -45,6 +46,21 @@ class NewToken:
     value: str = field(repr=False)
     secret_hash: str = field(repr=False)
     worker_key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
+
+    id: str
+    domain: str
+    name: str
+    secret_hash: str = field(repr=False)
+    worker_key: str = field(repr=False)  # hex
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 def mint() -> NewToken:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hydra_jobs.preflight import shown
+from hydra_jobs.cli.preflight import shown
 from tests.conftest import ADMIN, free_port
 from tests.contract.backends import PG_ADMIN_URL, PgDatabases
 from tests.procs import HYDRA, cli_env

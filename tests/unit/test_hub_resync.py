@@ -5,16 +5,27 @@ epoch, so every resume across them is a `reset`. Each event is encoded once for 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, cast
 
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.memory import SUBSCRIBER_BUFFER_BYTES, MemoryBroker
+from hydra_jobs.events import JobEvent, LogEvent, RunEvent, WorkerStateEvent, wire
+from hydra_jobs.models import RunStatus
 from hydra_jobs.scheduler.hub import LISTENER_BUFFER_EVENTS, EventHub, Outgoing
+from tests.contract.factories import make_job, make_run, make_worker
+
+JOB = make_job()
 
 
-def run_event(i: int, domain: str = "default") -> dict[str, Any]:
-    run = {"id": f"run-{i}", "status": "succeeded", "job_id": "j", "created_at": "x"}
-    return {"type": "run", "domain": domain, "run": run}
+def run_event(i: int, domain: str = "default") -> RunEvent:
+    run = make_run(JOB, RunStatus.SUCCEEDED, id=f"run-{i}").summary()
+    return RunEvent(run=run, domain=domain)
+
+
+def run_id(out: Outgoing) -> str:
+    assert isinstance(out.event, RunEvent)
+    return out.event.run.id
 
 
 def hub() -> EventHub:
@@ -34,9 +45,7 @@ async def test_a_listener_takes_what_is_queued_in_one_batch() -> None:
     for i in range(10):
         events._dispatch(run_event(i))
     batch = await listener.take(100)
-    assert batch is not None and [o.event["run"]["id"] for o in batch] == [
-        f"run-{i}" for i in range(10)
-    ]
+    assert batch is not None and [run_id(o) for o in batch] == [f"run-{i}" for i in range(10)]
     assert listener.queue.empty() and listener.queued_bytes == 0
 
 
@@ -47,8 +56,9 @@ async def test_each_event_is_encoded_once_for_every_stream() -> None:
     taken = [await listener.take(10) for listener in listeners]
     wires = [batch[0].wire() for batch in taken if batch]
     assert len(wires) == 3 and all(w is wires[0] for w in wires)
-    text = wires[0].decode()
-    assert text.startswith("event: run\ndata: {") and text.endswith(f"\nid: {events.epoch}-1\n\n")
+    # As FastAPI writes a `ServerSentEvent(event=..., data=wire(event), id=...)`: byte for byte.
+    data = json.dumps(wire(taken[0][0].event))  # type: ignore[index]
+    assert wires[0] == f"event: run\ndata: {data}\nid: {events.epoch}-1\n\n".encode()
 
 
 async def test_a_stream_cut_off_for_being_slow_resumes_with_nothing_lost_or_repeated() -> None:
@@ -66,7 +76,7 @@ async def test_a_stream_cut_off_for_being_slow_resumes_with_nothing_lost_or_repe
     assert ok
     rest = await asyncio.wait_for(resumed.take(10_000), 1)
     assert rest is not None
-    ids = [o.event["run"]["id"] for o in got + rest]
+    ids = [run_id(o) for o in got + rest]
     assert ids == [f"run-{i}" for i in range(total)]
 
 
@@ -93,7 +103,7 @@ async def test_the_hub_notices_when_the_broker_cuts_its_subscription_off() -> No
         epoch = events.epoch
         # More than a subscriber may hold, published before the hub gets to read any of it.
         big = [
-            {"type": "log", "domain": "default", "run_id": "r", "offset": i, "data": "x" * 65536}
+            LogEvent(run_id="r", offset=i, data="x" * 65536)
             for i in range(SUBSCRIBER_BUFFER_BYTES // 65536 + 10)
         ]
         await broker.publish("default", big)
@@ -113,7 +123,8 @@ async def test_the_hub_notices_when_the_broker_cuts_its_subscription_off() -> No
 def test_versions_count_run_job_and_worker_events_per_domain_not_logs() -> None:
     events = hub()
     events._dispatch(run_event(1, "a"))
-    events._dispatch({"type": "worker", "domain": "a", "worker": {}})
-    events._dispatch({"type": "log", "domain": "a", "run_id": "r", "offset": 0, "data": "x"})
+    events._dispatch(WorkerStateEvent(worker=make_worker("w", "a"), domain="a"))
+    events._dispatch(JobEvent(job_id="j", deleted=True, domain="a"))
+    events._dispatch(LogEvent(run_id="r", offset=0, data="x", domain="a"))
     events._dispatch(run_event(2, "b"))
-    assert (events.version("a"), events.version("b"), events.version("c")) == (2, 1, 0)
+    assert (events.version("a"), events.version("b"), events.version("c")) == (3, 1, 0)

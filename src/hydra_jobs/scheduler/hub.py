@@ -28,6 +28,8 @@ from typing import Any
 
 from hydra_jobs import heap
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.events import LiveEvent, LogEvent, RunEvent, live_event_bytes, wire
+from hydra_jobs.models import RunSummary
 from hydra_jobs.status import ENDED_RANK, rank
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,12 @@ LISTENER_BUFFER_BYTES = 8 * 1024 * 1024  # a client this far behind is cut off; 
 # All listeners together: past this, any listener that is behind at all is cut off (one that
 # keeps up holds nothing), so many slow streams cannot add up to 8 MiB each.
 LISTENERS_BUFFER_BYTES = 128 * 1024 * 1024
-EVENT_OVERHEAD_BYTES = 256  # a small event's dict and strings, roughly
+EVENT_OVERHEAD_BYTES = 256  # a small event's model and strings, roughly
 REPLAY_SECONDS = 300.0  # default of HYDRA_EVENT_REPLAY_SECONDS: older events are dropped
 EXPIRE_EVERY_SECONDS = 5.0
 RELEASE_AFTER_BYTES = 4 * 1024 * 1024  # freed this much of the buffer: give memory back
 
-Matcher = Callable[[dict[str, Any]], bool]
+Matcher = Callable[[LiveEvent], bool]
 RUN_ORDER_MEMORY = 50_000  # runs whose last status the hub remembers to drop stale events
 
 
@@ -57,10 +59,8 @@ class RunOrder:
         self._last: OrderedDict[str, str] = OrderedDict()
         self._memory = memory
 
-    def stale(self, run: dict[str, Any]) -> bool:
-        run_id, status = run.get("id"), run.get("status")
-        if not isinstance(run_id, str) or not isinstance(status, str):
-            return False
+    def stale(self, run: RunSummary) -> bool:
+        run_id, status = run.id, run.status.value
         prev = self._last.get(run_id)
         if prev is not None:
             if rank(status) < rank(prev):
@@ -79,26 +79,30 @@ class Outgoing:
 
     __slots__ = ("_wire", "event", "event_id")
 
-    def __init__(self, event_id: str, event: dict[str, Any]) -> None:
+    def __init__(self, event_id: str, event: LiveEvent) -> None:
         self.event_id = event_id
         self.event = event
         self._wire: bytes | None = None
 
     def wire(self) -> bytes:
         if self._wire is None:
-            # json.dumps escapes newlines: the data is one line, as SSE needs.
-            self._wire = (
-                f"event: {self.event.get('type')}\ndata: {json.dumps(self.event)}\n"
-                f"id: {self.event_id}\n\n"
-            ).encode()
+            self._wire = sse_bytes(self.event.type, wire(self.event), self.event_id)
         return self._wire
 
 
-def event_bytes(event: dict[str, Any]) -> int:
+def sse_bytes(name: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
+    """One SSE event, as FastAPI writes a `ServerSentEvent` with this `data` (the other streams):
+    `json.dumps` escapes newlines, so the data is one line, as SSE needs."""
+    text = f"event: {name}\ndata: {json.dumps(data)}\n"
+    if event_id is not None:
+        text += f"id: {event_id}\n"
+    return (text + "\n").encode()
+
+
+def event_bytes(event: LiveEvent) -> int:
     """About what an event holds in memory: its log text (the bulk of big events) plus a flat
     overhead; not exact, but proportional where it matters."""
-    data = event.get("data")
-    return EVENT_OVERHEAD_BYTES + (len(data) if isinstance(data, str) else 0)
+    return EVENT_OVERHEAD_BYTES + live_event_bytes(event)
 
 
 class Listener:
@@ -112,11 +116,11 @@ class Listener:
         self.overflowed = False
         self._hub = hub
 
-    def offer(self, event_id: str, event: dict[str, Any], size: int | None = None) -> None:
+    def offer(self, event_id: str, event: LiveEvent, size: int | None = None) -> None:
         if self.wants(event):
             self.push(Outgoing(event_id, event), event_bytes(event) if size is None else size)
 
-    def wants(self, event: dict[str, Any]) -> bool:
+    def wants(self, event: LiveEvent) -> bool:
         return not self.overflowed and self.matcher(event)
 
     def push(self, out: Outgoing, size: int) -> None:
@@ -140,7 +144,7 @@ class Listener:
         self.queued_bytes += size
         self._hub.listener_bytes += size
 
-    async def get(self) -> tuple[str, dict[str, Any]] | None:
+    async def get(self) -> tuple[str, LiveEvent] | None:
         item = await self.queue.get()
         if item is None:
             return None
@@ -189,7 +193,7 @@ class EventHub:
         self.seq = 0
         # (seq, event, size, monotonic time), oldest first; bounded by REPLAY_BUFFER_EVENTS,
         # `replay_bytes` and, so that an idle replica does not keep a burst's logs, by age.
-        self.ring: deque[tuple[int, dict[str, Any], int, float]] = deque()
+        self.ring: deque[tuple[int, LiveEvent, int, float]] = deque()
         self.ring_bytes = 0
         self.replay_bytes = replay_bytes
         self.replay_seconds = replay_seconds
@@ -259,14 +263,12 @@ class EventHub:
         for listener in list(self.listeners):
             listener._end()
 
-    def _dispatch(self, event: dict[str, Any]) -> None:
-        run = event.get("run")
-        if event.get("type") == "run" and isinstance(run, dict) and self.order.stale(run):
+    def _dispatch(self, event: LiveEvent) -> None:
+        if isinstance(event, RunEvent) and self.order.stale(event.run):
             self.stale_dropped += 1
             return
-        domain = event.get("domain")
-        if isinstance(domain, str) and event.get("type") != "log":
-            self.versions[domain] = self.versions.get(domain, 0) + 1
+        if not isinstance(event, LogEvent):
+            self.versions[event.domain] = self.versions.get(event.domain, 0) + 1
         self.seq += 1
         size = event_bytes(event)
         self.ring.append((self.seq, event, size, time.monotonic()))

@@ -7,13 +7,14 @@ that come from run events are applied in batches (`apply`): one transaction for 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker
 from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.tenancy import Domain
+from hydra_jobs.tokens import TokenRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +53,6 @@ class AuditRecord:
     object_id: str | None
     at: datetime
     details: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
-
-    id: str
-    domain: str
-    name: str
-    secret_hash: str = field(repr=False)
-    worker_key: str = field(repr=False)  # hex
-    created_at: datetime
-    created_by: str
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

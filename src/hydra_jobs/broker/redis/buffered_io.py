@@ -18,7 +18,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -74,11 +74,6 @@ async def settle_detached(timeout: float) -> None:
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=timeout)
-
-
-def _text_bytes(event: dict[str, Any]) -> int:
-    data = event.get("data")
-    return len(data) if isinstance(data, str) else 0
 
 
 def _item_bytes(item: OutboxItem) -> int:
@@ -172,34 +167,37 @@ class Outbox:
         await pipe.execute(raise_on_error=False)
 
 
-class PubSubFeed:
-    """Messages of one channel, decoded by `decode` (which drops what does not verify)."""
+class PubSubFeed(Generic[T]):
+    """Messages of one channel, decoded by `decode` (which drops what does not verify); `size`
+    is the text a message holds, counted against `FEED_BUFFER_BYTES`."""
 
     def __init__(
         self,
         client: Redis,
         channel: str,
-        decode: Callable[[bytes], list[dict[str, Any]]],
+        decode: Callable[[bytes], list[T]],
+        size: Callable[[T], int],
     ) -> None:
         self._client = client
         self._channel = channel
         self._decode = decode
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(FEED_BUFFER)
+        self._size = size
+        self._queue: asyncio.Queue[T | None] = asyncio.Queue(FEED_BUFFER)
         self._bytes = 0
         self.subscribed = asyncio.Event()
         self.dropped = 0
         self._closed = False
         self._task = asyncio.create_task(self._pump(), name=f"pubsub-{channel}")
 
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+    async def _iterate(self) -> AsyncIterator[T]:
         while True:
             item = await self._queue.get()
             if item is None:
                 return
-            self._bytes -= _text_bytes(item)
+            self._bytes -= self._size(item)
             yield item
 
     async def close(self) -> None:
@@ -233,8 +231,8 @@ class PubSubFeed:
                     await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
             await outage.sleep()
 
-    def _offer(self, item: dict[str, Any]) -> None:
-        size = _text_bytes(item)
+    def _offer(self, item: T) -> None:
+        size = self._size(item)
         try:
             if self._bytes + size > FEED_BUFFER_BYTES:
                 raise asyncio.QueueFull

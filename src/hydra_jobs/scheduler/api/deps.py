@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.errors import Forbidden
 from hydra_jobs.models import Run
+from hydra_jobs.scheduler.ai.providers import AiProviders
 from hydra_jobs.scheduler.api.auth import Authenticator
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
@@ -40,7 +40,7 @@ async def get_store(request: Request) -> Store:
 async def get_principal(request: Request) -> Principal:
     authenticator: Authenticator = request.app.state.auth
     who = await authenticator(request)
-    request.state.principal = who  # for the audit log (scheduler/api/audit.py)
+    request.state.principal = who  # for the audit log (scheduler/api/audit_middleware.py)
     return who
 
 

@@ -19,8 +19,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
+from hydra_jobs.events import SchedulerNotice
 from hydra_jobs.models import Stats
 from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
@@ -167,12 +167,15 @@ class Engine:
     async def _send_nudges(self) -> None:
         await asyncio.sleep(0)  # everything raised in this loop iteration goes in one message
         while self._nudge_dispatch or self._nudge_jobs:
-            message: dict[str, Any] = {"origin": self.holder, "dispatch": self._nudge_dispatch}
             jobs = sorted(self._nudge_jobs)
             if len(jobs) > MAX_JOBS_PER_NUDGE:
-                message["resync"] = True
+                message = SchedulerNotice(
+                    origin=self.holder, dispatch=self._nudge_dispatch, resync=True
+                )
             else:
-                message["jobs"] = jobs
+                message = SchedulerNotice(
+                    origin=self.holder, dispatch=self._nudge_dispatch, jobs=jobs
+                )
             self._nudge_dispatch = False
             self._nudge_jobs.clear()
             try:
@@ -184,16 +187,16 @@ class Engine:
         sub = self.rt.broker.watch_schedulers()
         try:
             async for message in sub:
-                if message.get("origin") == self.holder:
+                if message.origin == self.holder:
                     continue
-                if message.get("dispatch"):
+                if message.dispatch:
                     self.rt.dispatch_wanted.set_local()
-                for job_id in message.get("jobs") or []:
-                    self.rt.job_changed_local(str(job_id))
-                for token_id in message.get("revoked") or []:
+                for job_id in message.jobs or []:
+                    self.rt.job_changed_local(job_id)
+                for token_id in message.revoked or []:
                     if self.rt.keys is not None:
-                        self.rt.keys.forget_token(str(token_id))
-                if message.get("resync"):
+                        self.rt.keys.forget_token(token_id)
+                if message.resync:
                     self.ticker.resync_wanted = True
                     self.rt.jobs_changed.set_local()
         finally:

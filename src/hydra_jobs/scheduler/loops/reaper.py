@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.events import WorkerStateEvent
 from hydra_jobs.lifecycle import worker_died
 from hydra_jobs.models import Run, Worker, WorkerStatus
 from hydra_jobs.outage import Outage
@@ -140,6 +141,4 @@ class Reaper:
         if stale:
             await self.rt.store.apply([UpsertWorker(w) for w in stale])
             for worker in stale:
-                await self.rt.broker.publish(
-                    worker.domain, [{"type": "worker", "worker": worker.model_dump(mode="json")}]
-                )
+                await self.rt.broker.publish(worker.domain, [WorkerStateEvent(worker=worker)])
