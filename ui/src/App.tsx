@@ -21,6 +21,7 @@ const RunDetailPage = page(() => import("./runs/RunDetailPage"), "RunDetailPage"
 const WorkersPage = page(() => import("./workers/WorkersPage"), "WorkersPage");
 const DomainsPage = page(() => import("./domains/DomainsPage"), "DomainsPage");
 const AuditPage = page(() => import("./audit/AuditPage"), "AuditPage");
+const ChannelsPage = page(() => import("./notify/ChannelsPage"), "ChannelsPage");
 
 function NotFound() {
   const navigate = useNavigate();
@@ -47,6 +48,7 @@ export function App({ linkToken = null }: { linkToken?: string | null }) {
               <Route path="/runs/:id" element={<RunDetailPage />} />
               <Route path="/workers" element={<WorkersPage />} />
               <Route path="/audit" element={<AuditPage />} />
+              <Route path="/alerts" element={<ChannelsPage />} />
               {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
               <Route path="*" element={<NotFound />} />
             </Routes>

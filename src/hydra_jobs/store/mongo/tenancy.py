@@ -14,6 +14,7 @@ from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
 from hydra_jobs.store.base import AuditRecord
 from hydra_jobs.store.mongo.documents import Doc, audit_doc, audit_from, need_ts, parse_ts, ts
+from hydra_jobs.store.mongo.notify import NOTIFY_COLLECTIONS
 from hydra_jobs.tenancy import Domain
 from hydra_jobs.tokens import TokenRecord
 
@@ -119,7 +120,7 @@ class MongoTenancy:
                 break
             await self.db["log_chunks"].delete_many({"run_id": {"$in": ids}})
             await self.db["runs"].delete_many({"_id": {"$in": ids}})
-        for collection in ("jobs", "workers", "tokens", "audit", "analyses"):
+        for collection in ("jobs", "workers", "tokens", "audit", "analyses", *NOTIFY_COLLECTIONS):
             await self.db[collection].delete_many({"domain": name})
         gone = await self.db["domains"].delete_one({"_id": name})
         if gone.deleted_count == 0:
