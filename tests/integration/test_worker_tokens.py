@@ -77,7 +77,7 @@ def test_a_worker_waits_for_credentials_then_starts(cluster: Cluster) -> None:
 def test_a_revoked_workers_token_stops_it_and_its_run_is_retried(cluster: Cluster) -> None:
     cluster.scheduler()
     client = cluster.client()
-    created = client.create_token("default", "doomed-worker")
+    created = client.create_token("default", "doomed-worker", "operator")
     doomed = cluster.worker("doomed", 2, API_TOKEN=created["token"])
     job = client.create_job(
         {
@@ -109,7 +109,7 @@ def test_a_revoked_workers_token_stops_it_and_its_run_is_retried(cluster: Cluste
 
 def test_revocation_holds_at_once_on_every_replica(cluster: Cluster) -> None:
     first, second = cluster.scheduler(), cluster.scheduler()
-    created = cluster.client(0).create_token("default", "roaming")
+    created = cluster.client(0).create_token("default", "roaming", "operator")
     headers = {"Authorization": f"Bearer {created['token']}"}
     for replica in (first, second):
         assert httpx.get(replica.url + "/api/v1/me", headers=headers).status_code == 200

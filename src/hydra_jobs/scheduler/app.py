@@ -50,6 +50,7 @@ from hydra_jobs.scheduler.engine import Engine
 from hydra_jobs.scheduler.inputs import NUL, json_safe, reject_nul
 from hydra_jobs.scheduler.routes import (
     ai,
+    audit,
     domains,
     events,
     health,
@@ -57,6 +58,7 @@ from hydra_jobs.scheduler.routes import (
     runs,
     schedules,
     stats,
+    tokens,
     workers,
 )
 from hydra_jobs.scheduler.runtime import Runtime
@@ -223,7 +225,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, ai):
+    for module in (jobs, runs, schedules, workers, events, stats, domains, tokens, audit, ai):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

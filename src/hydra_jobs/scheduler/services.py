@@ -17,6 +17,7 @@ from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler import shared_worker
 from hydra_jobs.scheduler.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.tenancy import Role
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Principal:
     actor: str
     is_admin: bool = False
     token_id: str | None = None
+    role: Role = Role.owner  # the admin's is owner (and more: `is_admin`)
 
 
 def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list[datetime]:

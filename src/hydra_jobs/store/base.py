@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
-from hydra_jobs.tenancy import Domain
+from hydra_jobs.tenancy import WORKER_ROLE, Domain, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,18 @@ class AuditRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What `list_audit` keeps: each field given must match (times bound `at`, `until` excluded)."""
+
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRecord:
     """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
 
@@ -77,6 +89,12 @@ class TokenRecord:
     created_by: str
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    role: Role = Role.owner  # tokens made before roles existed could do everything: owners
+
+    @property
+    def can_work(self) -> bool:
+        """May a worker use it (run the domain's jobs, report their ends)? Not a viewer's."""
+        return self.revoked_at is None and self.role.allows(WORKER_ROLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +160,10 @@ class Store(Protocol):
         """Mark a token of `domain` revoked (idempotent); `NotFound` outside the domain."""
         ...
 
+    async def set_token_role(self, domain: str, token_id: str, role: Role) -> TokenRecord:
+        """Change the role of a token of `domain`; `NotFound` outside the domain."""
+        ...
+
     async def touch_token(self, token_id: str, now: datetime) -> None: ...
     async def active_tokens(self) -> list[TokenRecord]: ...
 
@@ -189,8 +211,16 @@ class Store(Protocol):
     async def add_audit(self, record: AuditRecord) -> None: ...
     async def add_audits(self, records: Sequence[AuditRecord]) -> None: ...
     async def list_audit(
-        self, domain: str, *, limit: int, cursor: str | None
-    ) -> Page[AuditRecord]: ...
+        self,
+        domain: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        where: AuditFilter | None = None,
+    ) -> Page[AuditRecord]:
+        """The domain's records, newest first, that match `where`."""
+        ...
+
     async def delete_offline_workers(self, before: datetime) -> int:
         """Forget the workers that went offline with their last heartbeat before `before`
         (one that comes back is added again by its next heartbeat); returns how many."""

@@ -11,7 +11,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from hydra_jobs.errors import InvalidInput
 from hydra_jobs.scheduler.auth import RECHECK_SECONDS
-from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep
+from hydra_jobs.scheduler.deps import AuthDep, EngineDep, PrincipalDep, needs
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(tags=["events"])
 
@@ -34,7 +35,7 @@ async def event_types(
     return asked
 
 
-@router.get("/events", response_class=EventSourceResponse)
+@router.get("/events", response_class=EventSourceResponse, openapi_extra=needs(Role.viewer))
 async def events(
     who: PrincipalDep,
     auth: AuthDep,
