@@ -97,9 +97,7 @@ def params_for(path: str, world: World, mutating: bool) -> dict[str, str]:
     job_id, run_id = world.fresh() if needs_fresh else (world.job_id, world.run_id)
     values = {"job_id": job_id, "run_id": run_id, "worker_id": world.worker_id, "name": "default"}
     if "{token_id}" in path:
-        values["token_id"] = world.server.client.create_token("default", "doomed", "operator")[
-            "id"
-        ]
+        values["token_id"] = world.server.client.create_token("default", "doomed", "operator")["id"]
     names = {part[1:-1] for part in path.split("/") if part.startswith("{")}
     unknown = names - values.keys()
     assert not unknown, f"{path}: no value for {unknown} in the A2 matrix"
