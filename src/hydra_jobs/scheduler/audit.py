@@ -32,7 +32,12 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_MUTATING = frozenset({"validate_job"})  # POST routes that change nothing
 WRITE_ATTEMPTS = 3
 # Routes whose object is not what their tag names: the id recorded is the run or token made.
-OBJECT_TYPES = {"trigger_job": "run", "create_token": "token", "revoke_token": "token"}
+OBJECT_TYPES = {
+    "trigger_job": "run",
+    "create_token": "token",
+    "update_token": "token",
+    "revoke_token": "token",
+}
 
 
 class AuditLog:
