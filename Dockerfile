@@ -33,7 +33,7 @@ RUN pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
     && /opt/hydra/bin/pip install --constraint /tmp/constraints.txt \
         "$(ls /wheels/hydra_jobs-*.whl)[all]" \
     && /opt/hydra/bin/pip uninstall --yes pip setuptools \
-    && /opt/hydra/bin/python -c "import hydra_jobs.scheduler.app as a; assert a.default_ui_dir()"
+    && /opt/hydra/bin/python -c "import hydra_jobs.scheduler.api.app as a; assert a.default_ui_dir()"
 
 # 3. The runtime: slim Python, tini, git (for jobs with a git source), the venv; no compilers,
 #    no Node.js, no pip or setuptools in the venv, no build back end.

@@ -22,7 +22,7 @@ import uvicorn
 
 from hydra_jobs.client import Client
 from hydra_jobs.config import Settings
-from hydra_jobs.scheduler.app import create_app
+from hydra_jobs.scheduler.api.app import create_app
 from tests.contract.backends import MongoDatabases, PgDatabases
 from tests.redis_server import RedisServer
 

@@ -11,7 +11,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis.broker import RedisBroker
 from hydra_jobs.broker.signing import SchedulerKeys
 from tests.conftest import ADMIN, TERMINAL
 

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # in effect /var/lib/hydra-jobs/runs (a data dir under /root is closed to the jobs' user).
     runs_dir: Path | None = Field(default=None, alias="HYDRA_RUNS_DIR")
     ui_dir: Path | None = Field(default=None, alias="HYDRA_UI_DIR")
-    # HTTP serving (scheduler/serving.py): a client without a token cannot starve the server.
+    # HTTP serving (scheduler/api/serving.py): a client without a token cannot starve the server.
     header_timeout_seconds: float = Field(default=10.0, gt=0, alias="HYDRA_HEADER_TIMEOUT_SECONDS")
     max_connections: int = Field(default=1000, ge=1, alias="HYDRA_MAX_CONNECTIONS")
     # The live events a replica keeps for clients that resume (scheduler/hub.py).

@@ -1,7 +1,7 @@
 """One root for every error Hydra Jobs raises on purpose.
 
 The docstring of each class is its default message; the HTTP layer maps classes to status codes in
-one place (`scheduler/app.py`), so services never think in HTTP.
+one place (`scheduler/api/app.py`), so services never think in HTTP.
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ from hydra_jobs.limits import (
 )
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
 from hydra_jobs.worker.executors import param_env_name, shebang
-from hydra_jobs.worker.git_errors import GitInputRefused
-from hydra_jobs.worker.git_inputs import parse_repo_url, ref_problem
+from hydra_jobs.worker.git.errors import GitInputRefused
+from hydra_jobs.worker.git.inputs import parse_repo_url, ref_problem
 
 T = TypeVar("T")
 

@@ -95,7 +95,7 @@ class PgDatabases:
             await conn.close()
 
     async def _make_template(self) -> str:
-        from hydra_jobs.store.sql import SqlStore
+        from hydra_jobs.store.sql.store import SqlStore
 
         name = f"{self.prefix}_tpl"
         await self._admin(f'CREATE DATABASE "{name}"')

@@ -18,8 +18,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from hydra_jobs.store.schema import metadata
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.store.sql.store import SqlStore
+from hydra_jobs.store.sql.tables import metadata
 from tests.contract.backends import PgDatabases
 from tests.contract.factories import T0, make_job
 
@@ -45,7 +45,7 @@ async def empty_url(
 def _upgrade_to(revision: str) -> Callable[[Connection], None]:
     def upgrade(conn: Connection) -> None:
         config = Config()
-        location = str(resources.files("hydra_jobs.store") / "migrations")
+        location = str(resources.files("hydra_jobs.store.sql") / "migrations")
         config.set_main_option("script_location", location)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)

@@ -72,7 +72,7 @@ def test_d1_killed_worker_run_is_lost_then_retried_elsewhere(cluster: Cluster) -
 
 GHOST = """
 import asyncio, sys
-from hydra_jobs.broker.redis import RedisBroker
+from hydra_jobs.broker.redis.broker import RedisBroker
 from hydra_jobs.worker.credentials import WorkerCredentials, worker_keys
 
 async def main():

@@ -10,9 +10,9 @@ import pytest
 from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
-from hydra_jobs.scheduler.ingest import Ingest
-from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.loops.ingest import Ingest
+from hydra_jobs.store.sql.store import SqlStore
 
 
 @pytest.fixture

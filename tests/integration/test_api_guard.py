@@ -21,7 +21,7 @@ import psutil
 import pytest
 import uvicorn
 
-from hydra_jobs.scheduler.serving import guarded_protocol
+from hydra_jobs.scheduler.api.serving import guarded_protocol
 from tests.conftest import ADMIN, free_port, wait_for
 from tests.procs import HYDRA, UpProcess, cli_env
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hydra_jobs.models import RunStatus
-from hydra_jobs.scheduler.ingest import Ingest
+from hydra_jobs.scheduler.loops.ingest import Ingest
 from hydra_jobs.store.base import SetStatus
 from tests.contract.factories import make_job, make_run
 

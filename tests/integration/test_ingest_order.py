@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from hydra_jobs.models import RunStatus
-from hydra_jobs.scheduler import ingest as ingest_module
-from hydra_jobs.scheduler.ingest import Ingest
+from hydra_jobs.scheduler.loops import ingest as ingest_module
+from hydra_jobs.scheduler.loops.ingest import Ingest
 from tests.contract.factories import make_job, make_run
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.scheduler.transfer import MAX_IMPORT_BYTES, MAX_IMPORT_JOBS
+from hydra_jobs.scheduler.services.transfer import MAX_IMPORT_BYTES, MAX_IMPORT_JOBS
 from tests.conftest import ADMIN, Server
 
 REPORT: dict[str, Any] = {

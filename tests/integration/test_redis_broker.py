@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from hydra_jobs.broker.redis import RedisBroker
-from hydra_jobs.broker.redis_io import Outbox, OutboxItem
+from hydra_jobs.broker.redis.broker import RedisBroker
+from hydra_jobs.broker.redis.buffered_io import Outbox, OutboxItem
 from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys, frame
 from hydra_jobs.errors import BackendUnavailable, ConfigError
 from hydra_jobs.worker.credentials import WorkerCredentials

@@ -15,11 +15,11 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
 from hydra_jobs.models import Job, Run, RunStatus, WorkerStatus
-from hydra_jobs.scheduler.engine import Engine
-from hydra_jobs.scheduler.retention import Retention
-from hydra_jobs.scheduler.runtime import Runtime
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.loops.engine import Engine
+from hydra_jobs.scheduler.loops.retention import Retention
 from hydra_jobs.store.base import AppendLog, RunFilter, UpsertWorker
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.store.sql.store import SqlStore
 from tests.contract.factories import make_job, make_run, make_worker
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -22,10 +22,10 @@ from hydra_jobs.ids import new_id
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import Job, JobSpec, Run, RunStatus
 from hydra_jobs.run_budget import RunBudget
-from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.scheduler.ticker import Ticker
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.loops.ticker import Ticker
 from hydra_jobs.store.base import RunFilter
-from hydra_jobs.store.sql import SqlStore
+from hydra_jobs.store.sql.store import SqlStore
 
 pytestmark = pytest.mark.asyncio
 UTC_START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)

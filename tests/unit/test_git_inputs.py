@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from hydra_jobs.models import Source
-from hydra_jobs.worker.git_cache import RepoCache
-from hydra_jobs.worker.git_command import Deadline, GitRunner, git_env, hardening_config
-from hydra_jobs.worker.git_errors import (
+from hydra_jobs.worker.git.cache import RepoCache
+from hydra_jobs.worker.git.command import Deadline, GitRunner, git_env, hardening_config
+from hydra_jobs.worker.git.errors import (
     GitCancelled,
     GitFetchFailed,
     GitInputRefused,
@@ -23,7 +23,7 @@ from hydra_jobs.worker.git_errors import (
     GitTimeout,
     redact,
 )
-from hydra_jobs.worker.git_inputs import (
+from hydra_jobs.worker.git.inputs import (
     RepoKind,
     RepoUrl,
     address_problem,
@@ -32,10 +32,10 @@ from hydra_jobs.worker.git_inputs import (
     ref_problem,
     resolve_host,
 )
-from hydra_jobs.worker.git_lock import lock_now, repo_lock, unlock_and_close
-from hydra_jobs.worker.git_options import GitOptions
-from hydra_jobs.worker.git_source import open_checkout, pinned_resolution
-from hydra_jobs.worker.git_tree import confine
+from hydra_jobs.worker.git.lock import lock_now, repo_lock, unlock_and_close
+from hydra_jobs.worker.git.options import GitOptions
+from hydra_jobs.worker.git.source import open_checkout, pinned_resolution
+from hydra_jobs.worker.git.tree import confine
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git binary")
 SHA1 = "0123456789abcdef0123456789abcdef01234567"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hydra_jobs.scheduler.ingest import safe_op
+from hydra_jobs.scheduler.loops.ingest import safe_op
 from hydra_jobs.store.base import SetStatus, UpsertWorker
 
 AT = "2026-01-01T00:00:00+00:00"

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hydra_jobs.store.schema import metadata
-from hydra_jobs.store.sql_engine import run_migrations
+from hydra_jobs.store.sql.tables import metadata
+from hydra_jobs.store.sql.transactions import run_migrations
 
 
 def test_migrated_schema_matches_metadata(tmp_path: Path) -> None:

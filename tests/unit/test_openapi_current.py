@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from hydra_jobs.config import Settings
-from hydra_jobs.scheduler.app import create_app
+from hydra_jobs.scheduler.api.app import create_app
 
 UI_SCHEMA = Path(__file__).resolve().parents[2] / "ui" / "openapi.json"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hydra_jobs.scheduler.serving import FD_RESERVE_MIN, connection_cap
+from hydra_jobs.scheduler.api.serving import FD_RESERVE_MIN, connection_cap
 
 
 def test_the_cap_leaves_descriptors_to_the_rest_of_the_process() -> None:

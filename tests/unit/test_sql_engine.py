@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hydra_jobs.models import Job, JobSpec, Trigger
-from hydra_jobs.scheduler.runs import new_run
-from hydra_jobs.store.sql import SqlStore
-from hydra_jobs.store.sql_engine import SqliteRunner
+from hydra_jobs.scheduler.services.runs import new_run
+from hydra_jobs.store.sql.store import SqlStore
+from hydra_jobs.store.sql.transactions import SqliteRunner
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hydra_jobs.scheduler.throttle import (
+from hydra_jobs.scheduler.api.throttle import (
     FREE_FAILURES,
     LEAK_SECONDS,
     LOCK_FAILURES,

@@ -1,4 +1,4 @@
-"""The import plan and the export form of a spec, without a server (scheduler/transfer.py)."""
+"""The import plan and the export form of a spec, without a server (services/transfer.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 
 from hydra_jobs.errors import InvalidInput
 from hydra_jobs.models import Job, JobSpec
-from hydra_jobs.scheduler.transfer import changed_paths, check_unique, exported, plan_import
+from hydra_jobs.scheduler.services.transfer import (
+    changed_paths,
+    check_unique,
+    exported,
+    plan_import,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

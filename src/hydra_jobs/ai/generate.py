@@ -22,7 +22,7 @@ from hydra_jobs.ai.redact import Redactor
 from hydra_jobs.ai.schema import ProviderName, Usage
 from hydra_jobs.errors import AiProviderFailed
 from hydra_jobs.models import JobSpec
-from hydra_jobs.scheduler.services import validate_spec
+from hydra_jobs.scheduler.services.jobs import validate_spec
 
 MAX_REPAIRS = 2
 MAX_PROMPT_CHARS = 4000

@@ -27,8 +27,8 @@ from hydra_jobs.ai.schema import (
 )
 from hydra_jobs.errors import Conflict
 from hydra_jobs.models import RETRYABLE, Run
-from hydra_jobs.scheduler.runtime import Runtime
-from hydra_jobs.scheduler.services import Principal, validate_spec
+from hydra_jobs.scheduler.context import Runtime
+from hydra_jobs.scheduler.services.jobs import Principal, validate_spec
 from hydra_jobs.store.base import Store, StoredAnalysis
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ def open_broker(
             raise BackendUnavailable(
                 "the Redis broker needs signing keys: ADMIN_TOKEN (scheduler) or API_TOKEN (worker)"
             )
-        from hydra_jobs.broker.redis import RedisBroker
+        from hydra_jobs.broker.redis.broker import RedisBroker
 
         return RedisBroker(url, keys, prefix=prefix, lease_grace_seconds=lease_grace_seconds)
     raise BackendUnavailable(f"no broker for URL scheme '{url.split(':', 1)[0]}'")

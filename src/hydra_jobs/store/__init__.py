@@ -15,7 +15,7 @@ def open_store(url: str) -> Store:
             raise BackendUnavailable(
                 "MongoDB needs the pymongo driver: pip install 'hydra-jobs[mongo]'"
             ) from exc
-        from hydra_jobs.store.mongo import MongoStore
+        from hydra_jobs.store.mongo.store import MongoStore
 
         return MongoStore(url)
     if url.startswith(("postgresql", "postgres://")):
@@ -27,7 +27,7 @@ def open_store(url: str) -> Store:
             ) from exc
     elif not url.startswith("sqlite"):
         raise BackendUnavailable(f"no store for URL scheme '{url.split(':', 1)[0]}'")
-    from hydra_jobs.store.sql import SqlStore
+    from hydra_jobs.store.sql.store import SqlStore
 
     return SqlStore(url)
 

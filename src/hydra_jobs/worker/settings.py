@@ -12,7 +12,7 @@ from hydra_jobs.errors import ConfigError
 from hydra_jobs.worker import landlock
 from hydra_jobs.worker.confine import ConfineMode
 from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
-from hydra_jobs.worker.git_options import GitOptions
+from hydra_jobs.worker.git.options import GitOptions
 from hydra_jobs.worker.run_as import RunAs, resolve_run_as
 
 

@@ -46,7 +46,7 @@ from hydra_jobs.worker.executors import (
     explain_spawn_failure,
     script_file,
 )
-from hydra_jobs.worker.git_source import GitSourceError, open_checkout, source_failure
+from hydra_jobs.worker.git.source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
 from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
 from hydra_jobs.worker.run_space import RunSpaces

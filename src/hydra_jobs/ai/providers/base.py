@@ -2,7 +2,7 @@
 
 Clients turn their SDK's exceptions into `ProviderHttpError` (retryable or not, with the
 provider's message and any Retry-After), `AiTimeout` or `AiProviderFailed`, so retries and HTTP
-answers are decided once (`retry.py`, `scheduler/app.py`) for both providers.
+answers are decided once (`retry.py`, `scheduler/api/app.py`) for both providers.
 """
 
 from __future__ import annotations

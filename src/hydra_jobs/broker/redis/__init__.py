@@ -1,0 +1,1 @@
+"""The Redis broker: queues and event streams in Redis Streams, leases and control messages."""

@@ -1,0 +1,1 @@
+"""The scheduler's web layer: the FastAPI app, its routes, authentication, audit and serving."""

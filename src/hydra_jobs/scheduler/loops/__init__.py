@@ -1,0 +1,1 @@
+"""The scheduler's background loops: ticker, dispatcher, ingest, reaper, retention."""

@@ -1,0 +1,1 @@
+"""The MongoDB store: documents, indexes and tenancy in MongoDB."""
