@@ -141,7 +141,7 @@ def test_a1_no_raw_token_reaches_the_database(server: Server) -> None:
     if TEST_STORE != "sqlite":
         pytest.skip("greps the SQLite file; the other stores share the code path")
     server.client.create_domain("vault")
-    secrets = [server.client.create_token("vault", f"t{i}", "viewer")["token"] for i in range(3)]
+    secrets = [server.client.create_token("vault", f"t{i}", "editor")["token"] for i in range(3)]
     for i, secret in enumerate(secrets):
         Client(server.url, secret).create_job({**JOB, "name": f"job-{i}"})
     server.client.audit()  # flushes the audit log
@@ -193,7 +193,7 @@ def test_audit_records_every_change_with_its_actor_and_no_secrets(server: Server
 
 def test_a_revoked_tokens_open_event_stream_ends(server: Server) -> None:
     server.client.create_domain("live")
-    created = server.client.create_token("live", "dash", "viewer")
+    created = server.client.create_token("live", "dash", "editor")
     client = Client(server.url, created["token"])
     # A busy domain: the stream always has something to send, so it never sits idle.
     client.create_job({**JOB, "name": "ticker", "schedule": {"interval_seconds": 1}})

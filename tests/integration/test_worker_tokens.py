@@ -57,6 +57,23 @@ def test_a_worker_with_a_wrong_token_refuses_to_start(cluster: Cluster) -> None:
     assert not cluster.client().workers()  # none of them ever registered
 
 
+def test_a_viewer_token_cannot_run_a_worker_until_it_is_made_an_operator(cluster: Cluster) -> None:
+    """A worker runs the domain's jobs and reports their ends: more than reading."""
+    cluster.scheduler()
+    client = cluster.client()
+    viewer = client.create_token("default", "looker", "viewer")
+    refused = start_worker(cluster, viewer["token"], "default")
+    assert refused.returncode == 1 and "its role is viewer" in refused.stderr, refused.stderr
+    assert not client.workers()
+    client.set_token_role("default", viewer["id"], "operator")
+    worker = cluster.worker("promoted", 1, API_TOKEN=viewer["token"])
+    job = client.create_job({"name": "v", "executor": {"type": "shell", "script": "echo ok"}})
+    run = client.trigger(job["id"])
+    wait_for(lambda: client.get_run(run["id"])["status"] in TERMINAL, 40, message="run")
+    assert client.get_run(run["id"])["status"] == "succeeded"
+    assert worker.alive()
+
+
 def test_a_worker_waits_for_credentials_then_starts(cluster: Cluster) -> None:
     """Redis flushed (or not yet filled): the worker waits, the scheduler republishes, it runs."""
     cluster.scheduler()
