@@ -34,6 +34,7 @@ OBJECT_PARAMS = {"job_id", "run_id", "worker_id", "name"}  # `name`: domain A, o
 STREAMS = {"/events", "/runs/{run_id}/logs/stream"}
 DENIED = {401, 403, 404}
 NOT_AUDITED = {("POST", "/jobs/validate")}  # POST, but it changes nothing
+READ_BY_POST: set[tuple[str, str]] = set()  # POST routes a viewer may call: none so far
 # The server under test has no AI provider: these answer the documented 503 naming the keys.
 NO_PROVIDER = {("POST", "/ai/generate")}
 SPEC = {"name": "m", "executor": {"type": "shell", "script": "true"}}
@@ -153,6 +154,8 @@ def test_a2_every_route_is_scoped(make_server: Callable[..., Server]) -> None:
             if declared not in {*ROLES, "admin"}:
                 failures.append(f"{method} {path} declares no role (needs(...) in its route)")
                 continue
+            if method != "GET" and declared == "viewer" and (method, path) not in READ_BY_POST:
+                failures.append(f"{method} {path} changes something: viewer is not enough")
             needed = "admin" if (method, path) in ADMIN_ONLY_HERE else declared
             names_object = any(f"{{{p}}}" in path for p in OBJECT_PARAMS)
             mutating = method != "GET"
