@@ -20,8 +20,8 @@ export const ROLE_HELP: Record<Role, string> = {
 };
 
 export function can(session: Pick<Session, "isAdmin" | "role"> | null, needed: Role): boolean {
-  if (!session) return false;
-  if (session.isAdmin || session.role == null) return true;
+  // No session (only the sign-in page shows then) or no role known: the server decides.
+  if (!session || session.isAdmin || session.role == null) return true;
   return ROLES.indexOf(session.role) >= ROLES.indexOf(needed);
 }
 

@@ -37,7 +37,7 @@ function parse(text: string | null): Session | null {
       isAdmin: v.isAdmin === true,
       domain: typeof v.domain === "string" ? v.domain : null,
       actor: typeof v.actor === "string" ? v.actor : null,
-      role: typeof v.role === "string" && ROLE_NAMES.includes(v.role) ? (v.role as Role) : null,
+      ...(typeof v.role === "string" && ROLE_NAMES.includes(v.role) ? { role: v.role as Role } : {}),
     };
   } catch {
     return null;
@@ -99,9 +99,8 @@ export class SessionStore {
     if (!s || s.token !== token) return;
     const domain = me.is_admin ? (s.domain ?? me.domain) : me.domain;
     const same = s.isAdmin === me.is_admin && s.actor === me.actor && s.domain === domain;
-    const role = me.role ?? null;
-    if (same && (s.role ?? null) === role) return;
-    this.set({ ...s, isAdmin: me.is_admin, actor: me.actor, domain, role });
+    if (same && (me.role === undefined || s.role === me.role)) return;
+    this.set({ ...s, isAdmin: me.is_admin, actor: me.actor, domain, ...(me.role ? { role: me.role } : {}) });
   }
 
   private set(session: Session | null): void {
