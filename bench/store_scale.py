@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
+from hydra_jobs.models import Job, JobSpec, Run, Trigger
 from hydra_jobs.scheduler.loops.retention import DELETE_BATCH as RETENTION_BATCH
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store import open_store
 from hydra_jobs.store.base import RunFilter, Store
 

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from hydra_jobs import status
 from hydra_jobs.client import Client
 from hydra_jobs.config import Settings
 from hydra_jobs.scheduler.api.app import create_app
@@ -32,7 +33,7 @@ from tests.redis_server import RedisServer
 os.environ.setdefault("HYDRA_RUN_AS", "root")
 
 ADMIN = "test-admin-token-" + "x" * 32
-TERMINAL = {"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"}
+TERMINAL = frozenset(s.value for s in status.TERMINAL)  # as the API returns them
 
 
 def free_port() -> int:
@@ -66,7 +67,7 @@ class Server:
     data_dir: Path
 
     def wait_run(
-        self, run_id: str, timeout: float = 15.0, statuses: set[str] = TERMINAL
+        self, run_id: str, timeout: float = 15.0, statuses: Collection[str] = TERMINAL
     ) -> dict[str, Any]:
         return dict(
             wait_for(

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from typing import Any
 
 from hydra_jobs.broker.redis.broker import RedisBroker
 from hydra_jobs.broker.signing import SchedulerKeys
+from hydra_jobs.events import RunEvent
 from tests.conftest import ADMIN, TERMINAL
 
 
@@ -42,11 +42,10 @@ class LiveRecorder:
 
         async def pump() -> None:
             async for event in sub:
-                if event.get("type") == "run":
-                    run: dict[str, Any] = event["run"]
-                    history = self.statuses[run["id"]]
-                    if not history or history[-1] != run["status"]:
-                        history.append(run["status"])
+                if isinstance(event, RunEvent):
+                    history = self.statuses[event.run.id]
+                    if not history or history[-1] != event.run.status.value:
+                        history.append(event.run.status.value)
 
         task = asyncio.create_task(pump())
         await self._stop.wait()

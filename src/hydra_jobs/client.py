@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 
 from hydra_jobs.errors import HydraError
+from hydra_jobs.status import TERMINAL
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 AI_TIMEOUT_SECONDS = 600.0  # a model call with its retries and repairs may take minutes
 LOG_WAIT_SECONDS = 10.0  # an ended run's output still being stored, at most
 LOG_POLL_SECONDS = 0.2
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "timed_out", "cancelled", "lost", "skipped"})
+TERMINAL_STATUSES = frozenset(s.value for s in TERMINAL)
 
 
 class ApiError(HydraError):

@@ -71,10 +71,6 @@ class Forbidden(HydraError):
     """This needs the admin token."""
 
 
-class StaleTransition(HydraError):
-    """The run was not in the expected state; the change was not applied."""
-
-
 class BackendUnavailable(HydraError):
     """A backend (store or broker) cannot be used; its driver or server is missing."""
 

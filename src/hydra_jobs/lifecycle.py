@@ -1,7 +1,9 @@
-"""Pure run-lifecycle rules: which transitions are legal and whether a finished run is retried.
+"""Pure run policies: whether a finished run is retried, when a dead worker's run is poison, and
+how many runs of a job may be active. Which statuses exist and which changes are legal is
+`status.py`'s; these rules decide which of those changes a run gets.
 
-No I/O and no clock reads: callers pass the time and the random source, so every rule is a plain
-function test away.
+No I/O and no clock reads: callers pass the random source, so every rule is a plain function
+test away.
 """
 
 from __future__ import annotations
@@ -11,29 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hydra_jobs.models import RETRYABLE, TERMINAL, Overlap, Retries, RunStatus
-
-S = RunStatus
-
-ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
-    S.PENDING: frozenset({S.QUEUED, S.CANCELLED, S.FAILED}),
-    S.QUEUED: frozenset({S.RUNNING, S.PENDING, S.CANCELLED, S.FAILED, S.LOST}),
-    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.CANCELLED, S.LOST}),
-}
+from hydra_jobs.models import Overlap, Retries
+from hydra_jobs.status import RETRYABLE, RunStatus
 
 POISON_LOST_COUNT = 3  # a run chain whose worker died this many times is failed as poison
-
-
-def can_transition(current: RunStatus, new: RunStatus) -> bool:
-    """Terminal states are final; everything else follows `ALLOWED`."""
-    if current in TERMINAL:
-        return False
-    return new in ALLOWED.get(current, frozenset())
-
-
-def sources_for(new: RunStatus) -> frozenset[RunStatus]:
-    """Every status from which `new` may be reached: the `expected` set of a compare-and-set."""
-    return frozenset(cur for cur, targets in ALLOWED.items() if new in targets)
 
 
 def concurrency_cap(spec: Mapping[str, Any]) -> int | None:

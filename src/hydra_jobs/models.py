@@ -35,6 +35,7 @@ from hydra_jobs.limits import (
     vars_size,
 )
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
+from hydra_jobs.status import TERMINAL, RunStatus
 from hydra_jobs.worker.executors import param_env_name, shebang
 from hydra_jobs.worker.git.errors import GitInputRefused
 from hydra_jobs.worker.git.inputs import parse_repo_url, ref_problem
@@ -54,18 +55,6 @@ MAX_ATTEMPTS = 100
 class Strict(BaseModel):
     # No NaN or infinity: JSON has neither (Python's parser reads them, and 1e400 as infinity).
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, allow_inf_nan=False)
-
-
-class RunStatus(StrEnum):
-    PENDING = "pending"
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-    LOST = "lost"
-    SKIPPED = "skipped"
 
 
 class ExecutorType(StrEnum):
@@ -386,20 +375,6 @@ class Job(JobSpec):
         return JobSpec.model_validate(
             self.model_dump(include=set(JobSpec.model_fields)), context=STORED
         )
-
-
-TERMINAL: frozenset[RunStatus] = frozenset(
-    {
-        RunStatus.SUCCEEDED,
-        RunStatus.FAILED,
-        RunStatus.TIMED_OUT,
-        RunStatus.CANCELLED,
-        RunStatus.LOST,
-        RunStatus.SKIPPED,
-    }
-)
-ACTIVE: frozenset[RunStatus] = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
-RETRYABLE: frozenset[RunStatus] = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST})
 
 
 class Trigger(StrEnum):

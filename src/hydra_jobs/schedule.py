@@ -474,3 +474,21 @@ def plan_catchup(
     keep = {Catchup.NONE: 0, Catchup.LATEST: 1, Catchup.ALL: max_all}[chosen]
     cut = max(0, len(slots) - keep)
     return CatchupPlan(fire=slots[cut:], skipped=slots[:cut])
+
+
+def plan_due_slots(
+    due: Sequence[datetime],
+    now: datetime,
+    *,
+    grace_seconds: float,
+    policy: Catchup | str,
+    max_all: int = 100,
+) -> CatchupPlan:
+    """What to do with cron slots that are due at `now`: those `grace_seconds` late or more were
+    missed and follow the catch-up policy (`plan_catchup`); the others fire, after the missed
+    ones the policy fires."""
+    grace = now - timedelta(seconds=grace_seconds)
+    missed = [slot for slot in due if slot <= grace]
+    on_time = sorted({slot for slot in due if slot > grace})
+    plan = plan_catchup(missed, policy, max_all)
+    return CatchupPlan(fire=plan.fire + on_time, skipped=plan.skipped)

@@ -1,4 +1,5 @@
-"""The store fixtures: every contract test runs once per store (SQLite, PostgreSQL, MongoDB).
+"""The store fixtures: every store contract test runs once per store (SQLite, PostgreSQL,
+MongoDB); and the broker fixture: every broker contract test runs once per broker.
 
 Each test gets an empty, freshly migrated database. `twin` opens a second store on the same
 database, like a second scheduler replica, for the tests about races between processes.
@@ -14,6 +15,8 @@ import pytest
 from hydra_jobs.store import open_store
 from hydra_jobs.store.base import Store
 from tests.contract.backends import MongoDatabases, PgDatabases
+from tests.contract.brokers import BrokerPair, open_pair
+from tests.redis_server import RedisServer
 
 STORE_KINDS = ("sqlite", "postgres", "mongo")
 
@@ -60,3 +63,19 @@ async def store(open_twin: Callable[[], Awaitable[Store]]) -> Store:
 async def twin(store: Store, open_twin: Callable[[], Awaitable[Store]]) -> Store:
     """A second store on the same database (opened after `store`, so migrations are done)."""
     return await open_twin()
+
+
+BROKER_KINDS = ("memory", "redis")
+
+
+@pytest.fixture(params=BROKER_KINDS)
+async def brokers(request: pytest.FixtureRequest) -> AsyncIterator[BrokerPair]:
+    """Every broker contract test runs once per broker: in-process and Redis."""
+    url = None
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        server.flush()
+        url = server.url
+    pair = await open_pair(request.param, url)
+    yield pair
+    await pair.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hydra_jobs.errors import NotFound
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import Store, StoredAnalysis
 from tests.contract.factories import T0, at, make_job, make_run
 

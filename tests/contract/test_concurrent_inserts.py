@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import Store
 from tests.contract.factories import at, make_job, make_run
 

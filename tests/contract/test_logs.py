@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hydra_jobs.models import Run, RunStatus
-from hydra_jobs.store.base import AppendLog, SetStatus, Store
+from hydra_jobs.models import Run
+from hydra_jobs.status import FINISH, WORKER_LOST, RunStatus, transition
+from hydra_jobs.store.base import AppendLog, Store
 from tests.contract.factories import at, make_job, make_run
 
 S = RunStatus
@@ -25,7 +26,7 @@ async def _append(
 
 
 async def _finish(store: Store, run: Run) -> None:
-    op = SetStatus(run.id, frozenset({S.RUNNING}), S.SUCCEEDED, {"finished_at": at(9)})
+    op = transition(FINISH, run.id, S.SUCCEEDED, {"finished_at": at(9)})
     assert await store.set_status(op) is not None
 
 
@@ -95,7 +96,7 @@ async def test_output_from_a_stale_worker_or_a_lost_run_is_refused(store: Store)
     stale = AppendLog(run.id, 0, "not mine", worker_id="w2")
     missing = AppendLog("0" * 32, 0, "nobody", worker_id="w1")
     assert await store.apply([stale, missing]) == [False, False]
-    lost = SetStatus(run.id, frozenset({S.RUNNING}), S.LOST, {"finished_at": at(5)})
+    lost = transition(WORKER_LOST, run.id, S.LOST, {"finished_at": at(5)})
     assert await store.set_status(lost) is not None
     assert not await _append(store, run, 0, "too late")
     assert (await store.read_log("default", run.id, 0, 100)).data == ""
@@ -126,7 +127,7 @@ async def test_an_end_stored_before_its_output_reads_incomplete_until_the_output
     output: the end carries the output's length, so the log is not `complete` before that."""
     run = await _running(store)
     fields = {"finished_at": at(9), "log_size": 12}
-    ended = SetStatus(run.id, frozenset({S.RUNNING}), S.SUCCEEDED, fields, worker_id="w1")
+    ended = transition(FINISH, run.id, S.SUCCEEDED, fields, worker_id="w1")
     assert await store.set_status(ended) is not None
     page = await store.read_log("default", run.id, 0, 1000)
     assert (page.data, page.complete) == ("", False)

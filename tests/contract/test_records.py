@@ -8,7 +8,8 @@ import pytest
 
 from hydra_jobs.errors import NotFound
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import TERMINAL, RunStatus, WorkerStatus
+from hydra_jobs.models import WorkerStatus
+from hydra_jobs.status import TERMINAL, RunStatus
 from hydra_jobs.store.base import AppendLog, AuditRecord, RunFilter, Store, UpsertWorker
 from tests.contract.factories import T0, at, make_job, make_run, make_worker
 

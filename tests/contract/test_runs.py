@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from hydra_jobs.errors import NotFound
-from hydra_jobs.models import Job, RunStatus, Trigger
+from hydra_jobs.models import Job, Trigger
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 from tests.contract.factories import at, make_job, make_run
 

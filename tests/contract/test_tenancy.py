@@ -10,7 +10,8 @@ import pytest
 from hydra_jobs import tokens
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, Run, RunStatus
+from hydra_jobs.models import Job, Run
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import (
     AppendLog,
     AuditRecord,

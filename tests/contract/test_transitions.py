@@ -1,5 +1,8 @@
 """Compare-and-set transitions and batched event writes (St4, D3).
 
+Every op is made by `status.transition`, as production makes them; each move production makes is
+checked against every status a run can be in.
+
 Races run as many concurrent tasks; on PostgreSQL and MongoDB they are real concurrent
 transactions on separate connections, and half of them go through a second store instance.
 """
@@ -9,8 +12,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hydra_jobs.models import TERMINAL, Run, RunStatus
-from hydra_jobs.store.base import AppendLog, SetStatus, Store, UpsertWorker
+import pytest
+
+from hydra_jobs.models import Run
+from hydra_jobs.status import (
+    CANCEL_WAITING,
+    DISPATCH,
+    FINISH,
+    MOVES,
+    START,
+    TERMINAL,
+    Move,
+    RunStatus,
+    SetStatus,
+    transition,
+)
+from hydra_jobs.store.base import AppendLog, Store, UpsertWorker
 from tests.contract.factories import at, make_job, make_run, make_worker
 
 S = RunStatus
@@ -26,28 +43,47 @@ async def _runs(store: Store, count: int, status: RunStatus, **fields: Any) -> l
 
 
 def _finish(run: Run, status: RunStatus, worker: str | None = "w1") -> SetStatus:
-    return SetStatus(
+    return transition(
+        FINISH,
         run.id,
-        frozenset({S.RUNNING}),
         status,
         {"finished_at": at(10), "exit_code": 0 if status is S.SUCCEEDED else None},
         worker_id=worker,
     )
 
 
+@pytest.mark.parametrize("move", MOVES, ids=lambda m: m.name)
+async def test_each_move_applies_from_its_sources_and_from_nowhere_else(
+    store: Store, move: Move
+) -> None:
+    """A run in each status, for each status the move leads to: only its sources change."""
+    job = make_job()
+    await store.create_job(job)
+    cases = [(make_run(job, current), current, to) for to in move.targets for current in S]
+    await store.insert_runs([run for run, _, _ in cases])
+    ops = [transition(move, run.id, to, {"error": f"by {move.name}"}) for run, _, to in cases]
+    results = await store.apply(ops)
+    for (run, current, to), result in zip(cases, results, strict=True):
+        stored = await store.get_run("default", run.id)
+        if current in move.sources:
+            assert isinstance(result, Run) and result.status is to, (current, to)
+            assert (stored.status, stored.error) == (to, f"by {move.name}")
+        else:
+            assert result is False, (current, to)
+            assert (stored.status, stored.error) == (current, None)
+
+
 async def test_set_status_updates_fields_and_returns_the_run(store: Store) -> None:
     (run,) = await _runs(store, 1, S.QUEUED)
     started = await store.set_status(
-        SetStatus(
-            run.id, frozenset({S.QUEUED}), S.RUNNING, {"worker_id": "w1", "started_at": at(1)}
-        )
+        transition(START, run.id, fields={"worker_id": "w1", "started_at": at(1)})
     )
     assert started is not None
     assert (started.status, started.worker_id, started.started_at) == (S.RUNNING, "w1", at(1))
     done = await store.set_status(
-        SetStatus(
+        transition(
+            FINISH,
             run.id,
-            frozenset({S.RUNNING}),
             S.FAILED,
             {
                 "finished_at": at(3),
@@ -69,9 +105,10 @@ async def test_a_set_of_expected_statuses_admits_each_and_refuses_the_rest(store
     [pending], [queued], [running] = [
         await _runs(store, 1, s) for s in (S.PENDING, S.QUEUED, S.RUNNING)
     ]
-    waiting = frozenset({S.PENDING, S.QUEUED})
-    ops = [SetStatus(r.id, waiting, S.CANCELLED, {"finished_at": at(4)}) for r in (pending, queued)]
-    results = await store.apply([*ops, SetStatus(running.id, waiting, S.CANCELLED)])
+    ops = [
+        transition(CANCEL_WAITING, r.id, fields={"finished_at": at(4)}) for r in (pending, queued)
+    ]
+    results = await store.apply([*ops, transition(CANCEL_WAITING, running.id)])
     assert results[2] is False
     for run, result in zip((pending, queued), results, strict=False):
         assert isinstance(result, Run)
@@ -83,7 +120,7 @@ async def test_a_set_of_expected_statuses_admits_each_and_refuses_the_rest(store
 async def test_text_and_json_fields_survive_awkward_characters(store: Store) -> None:
     (run,) = await _runs(store, 1, S.RUNNING, params={"p": 'nul\x00 ✓ "q"'}, worker_id="w1")
     assert (await store.get_run("default", run.id)).params == run.params
-    op = SetStatus(run.id, frozenset({S.RUNNING}), S.FAILED, {"error": "bad\x00byte ✓"})
+    op = transition(FINISH, run.id, S.FAILED, {"error": "bad\x00byte ✓"})
     done = await store.set_status(op)
     assert done is not None and done.error in {"bad\x00byte ✓", "bad\ufffdbyte ✓"}
 
@@ -92,7 +129,7 @@ async def test_a_transition_from_an_unexpected_status_is_refused(store: Store) -
     (run,) = await _runs(store, 1, S.PENDING)
     assert await store.set_status(_finish(run, S.SUCCEEDED, worker=None)) is None
     assert (await store.get_run("default", run.id)).status is S.PENDING
-    missing = SetStatus("0" * 32, frozenset({S.PENDING}), S.QUEUED)
+    missing = transition(DISPATCH, "0" * 32)
     assert await store.set_status(missing) is None
 
 
@@ -131,9 +168,9 @@ async def test_apply_reports_each_ops_own_outcome_in_one_batch(store: Store) -> 
     (running,) = await _runs(store, 1, S.RUNNING, worker_id="w1")
     (done,) = await _runs(store, 1, S.SUCCEEDED)
     ops = [
-        SetStatus(queued.id, frozenset({S.QUEUED}), S.RUNNING, {"worker_id": "w2"}),
+        transition(START, queued.id, fields={"worker_id": "w2"}),
         AppendLog(running.id, 0, "hello\n", worker_id="w1"),
-        SetStatus(done.id, frozenset({S.RUNNING}), S.FAILED),
+        transition(FINISH, done.id, S.FAILED),
         UpsertWorker(make_worker("w1")),
         AppendLog(running.id, 6, "stale\n", worker_id="w-other"),
         _finish(running, S.SUCCEEDED),
@@ -156,9 +193,7 @@ async def test_apply_reports_each_ops_own_outcome_in_one_batch(store: Store) -> 
 async def test_many_small_batches_race_without_losing_a_write(store: Store, twin: Store) -> None:
     runs = await _runs(store, 60, S.PENDING)
     batches = [
-        (store if i % 2 else twin).apply(
-            [SetStatus(r.id, frozenset({S.PENDING}), S.QUEUED, {"queued_at": at(1)})]
-        )
+        (store if i % 2 else twin).apply([transition(DISPATCH, r.id, fields={"queued_at": at(1)})])
         for i, r in enumerate(runs + runs)
     ]
     results = [r for batch in await asyncio.gather(*batches) for r in batch]

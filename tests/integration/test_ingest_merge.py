@@ -8,9 +8,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from hydra_jobs.models import RunStatus
+from hydra_jobs.broker.base import Received
+from hydra_jobs.events import Abort, RunEvent, parse_worker_event
 from hydra_jobs.scheduler.loops.ingest import Ingest
-from hydra_jobs.store.base import SetStatus
+from hydra_jobs.status import CANCEL_WAITING, RunStatus, SetStatus, transition
 from tests.contract.factories import make_job, make_run
 
 STARTED_AT = datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
@@ -26,11 +27,11 @@ async def queued_run(ingest: Ingest, **spec: Any) -> str:
     return run.id
 
 
-def started(run_id: str, worker: str = "w1") -> dict[str, Any]:
+def started(run_id: str, worker: str = "w1") -> Received:
     return event("started", run_id, worker, pid=42, at=STARTED_AT.isoformat())
 
 
-def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> dict[str, Any]:
+def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> Received:
     return event(
         "finished",
         run_id,
@@ -43,8 +44,9 @@ def finished(run_id: str, worker: str = "w1", status: str = "succeeded") -> dict
     )
 
 
-def event(kind: str, run_id: str, worker: str, **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+def event(kind: str, run_id: str, worker: str, **fields: Any) -> Received:
+    raw = {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+    return Received(parse_worker_event(raw))
 
 
 class Live:
@@ -57,8 +59,8 @@ class Live:
 
     async def _collect(self, run_id: str) -> None:
         async for item in self._sub:
-            if item.get("type") == "run" and item["run"]["id"] == run_id:
-                self.statuses.append(item["run"]["status"])
+            if isinstance(item, RunEvent) and item.run.id == run_id:
+                self.statuses.append(item.run.status.value)
 
     async def stop(self) -> list[str]:
         await asyncio.sleep(0.01)  # let the subscriber take what was published
@@ -107,16 +109,14 @@ async def test_a_failed_quick_run_is_retried_per_its_policy(ingest: Ingest) -> N
 
 async def test_a_run_cancelled_while_queued_stays_cancelled(ingest: Ingest) -> None:
     run_id = await queued_run(ingest)
-    await ingest.rt.store.set_status(
-        SetStatus(run_id, frozenset({RunStatus.QUEUED}), RunStatus.CANCELLED, {})
-    )
+    await ingest.rt.store.set_status(transition(CANCEL_WAITING, run_id))
     control = ingest.rt.broker.watch_control("default", "w1")
 
     await ingest.handle([started(run_id), finished(run_id)])
 
     assert (await ingest.rt.store.get_run("default", run_id)).status is RunStatus.CANCELLED
     message = await asyncio.wait_for(anext(aiter(control)), 1.0)
-    assert message == {"type": "abort", "run_id": run_id, "worker_id": "w1"}, (
+    assert message == Abort(run_id=run_id, worker_id="w1"), (
         "the refused start must still stop the worker's copy"
     )
     await control.close()

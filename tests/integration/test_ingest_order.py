@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from hydra_jobs.models import RunStatus
+from hydra_jobs.broker.base import Received
+from hydra_jobs.events import parse_worker_event
 from hydra_jobs.scheduler.loops import ingest as ingest_module
 from hydra_jobs.scheduler.loops.ingest import Ingest
+from hydra_jobs.status import RunStatus
 from tests.contract.factories import make_job, make_run
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
@@ -27,8 +29,9 @@ async def queued_run(ingest: Ingest) -> str:
     return run.id
 
 
-def event(kind: str, run_id: str, worker: str = "w1", **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+def event(kind: str, run_id: str, worker: str = "w1", **fields: Any) -> Received:
+    raw = {"type": kind, "run_id": run_id, "worker_id": worker, "domain": "default", **fields}
+    return Received(parse_worker_event(raw))
 
 
 async def drain(ingest: Ingest, seconds: float) -> None:
@@ -96,8 +99,8 @@ async def test_events_read_just_before_shutdown_are_still_written(
     reading = asyncio.create_task(ingest.run_forever())
     await ingest.rt.broker.emit(
         [
-            event("started", run_id, pid=1, at=NOW),
-            event("finished", run_id, status="succeeded", exit_code=0, at=NOW),
+            event("started", run_id, pid=1, at=NOW).event,
+            event("finished", run_id, status="succeeded", exit_code=0, at=NOW).event,
         ]
     )
     async with asyncio.timeout(5):

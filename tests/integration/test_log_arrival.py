@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from hydra_jobs.broker.memory import MemoryBroker
+from hydra_jobs.events import Output, WorkerEvent
 from tests.conftest import Server, wait_for
 
 
@@ -21,17 +23,17 @@ class HeldOutput:
     """Keeps `output` events out of the broker until `release`, passing every other event."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.held: list[dict[str, Any]] = []
+        self.held: list[WorkerEvent] = []
         self.lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.broker: MemoryBroker | None = None
         self.emit = MemoryBroker.emit
 
-        async def emit(broker: MemoryBroker, events: list[dict[str, Any]]) -> None:
+        async def emit(broker: MemoryBroker, events: Sequence[WorkerEvent]) -> None:
             self.loop, self.broker = asyncio.get_running_loop(), broker
             with self.lock:
-                self.held += [e for e in events if e.get("type") == "output"]
-            await self.emit(broker, [e for e in events if e.get("type") != "output"])
+                self.held += [e for e in events if isinstance(e, Output)]
+            await self.emit(broker, [e for e in events if not isinstance(e, Output)])
 
         monkeypatch.setattr(MemoryBroker, "emit", emit)
 

@@ -14,10 +14,11 @@ import pytest
 from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
-from hydra_jobs.models import Job, Run, RunStatus, WorkerStatus
+from hydra_jobs.models import Job, Run, WorkerStatus
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
 from hydra_jobs.scheduler.loops.retention import Retention
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import AppendLog, RunFilter, UpsertWorker
 from hydra_jobs.store.sql.store import SqlStore
 from tests.contract.factories import make_job, make_run, make_worker

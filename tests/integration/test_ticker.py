@@ -20,10 +20,11 @@ from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
 from hydra_jobs.limits import STORED
-from hydra_jobs.models import Job, JobSpec, Run, RunStatus
+from hydra_jobs.models import Job, JobSpec, Run
 from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ticker import Ticker
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter
 from hydra_jobs.store.sql.store import SqlStore
 

@@ -10,7 +10,7 @@ from hydra_jobs.ai.heuristics import Facts, analyse
 from hydra_jobs.ai.patch import merge_patch
 from hydra_jobs.ai.redact import MASK, Redactor, looks_secret
 from hydra_jobs.ai.schema import Category
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 
 # Fake secrets of each shape, assembled so no scanner mistakes this file for a leak.
 SHAPES = {

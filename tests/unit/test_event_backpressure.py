@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from hydra_jobs.broker.memory import EVENTS_HIGH_WATER_BYTES, SUBSCRIBER_BUFFER_BYTES, MemoryBroker
+from hydra_jobs.events import Heartbeat, LiveEvent, LogEvent, Output
+from tests.contract.factories import make_worker
 
 MIB = 1024 * 1024
 
 
-def output(i: int) -> dict[str, Any]:
-    return {"type": "output", "run_id": "r", "offset": i * MIB, "data": "x" * MIB}
+def output(i: int) -> Output:
+    return Output(run_id="r", worker_id="w", offset=i * MIB, data="x" * MIB)
+
+
+def log_event(i: int) -> LogEvent:
+    return LogEvent(run_id="r", offset=i * MIB, data="x" * MIB)
 
 
 async def settle() -> None:
@@ -28,7 +33,7 @@ async def test_output_waits_past_the_high_water_mark_and_nothing_else_does() -> 
     await settle()
     assert not flooding.done(), "output went on past the high-water mark"
     # A heartbeat or a run's end is never held behind the flood.
-    await asyncio.wait_for(broker.emit([{"type": "worker", "worker": {}}]), 1)
+    await asyncio.wait_for(broker.emit([Heartbeat(worker=make_worker("w"))]), 1)
     read = 0
     while not flooding.done():
         read += len(await broker.read_events(4, 0))
@@ -40,9 +45,10 @@ async def test_output_waits_past_the_high_water_mark_and_nothing_else_does() -> 
 async def test_a_live_subscriber_that_falls_behind_is_cut_off_by_bytes_too() -> None:
     broker = MemoryBroker()
     sub = broker.subscribe(None)
-    await broker.publish("default", [output(i) for i in range(SUBSCRIBER_BUFFER_BYTES // MIB * 2)])
+    too_much = SUBSCRIBER_BUFFER_BYTES // MIB * 2
+    await broker.publish("default", [log_event(i) for i in range(too_much)])
 
-    async def drain() -> list[dict[str, Any]]:
+    async def drain() -> list[LiveEvent]:
         return [event async for event in sub]
 
     # Its stream ends (what it held is dropped; live events are hints, the store has them all).

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.events import LogEvent
 from hydra_jobs.scheduler.hub import LISTENER_BUFFER_BYTES, EventHub
 
 CHUNK = "x" * 64 * 1024  # a log event at its largest
 
 
-def log_event(i: int) -> dict[str, Any]:
-    return {"type": "log", "run_id": "r", "offset": i * len(CHUNK), "data": CHUNK}
+def log_event(i: int) -> LogEvent:
+    return LogEvent(run_id="r", offset=i * len(CHUNK), data=CHUNK)
 
 
 def hub(**kwargs: Any) -> EventHub:
@@ -23,7 +24,7 @@ def test_the_replay_buffer_is_bounded_in_bytes_and_still_resumes() -> None:
     for i in range(1000):  # 64 MB of output
         events._dispatch(log_event(i))
     assert events.ring_bytes <= 1024 * 1024 and len(events.ring) == 15
-    assert sum(len(e["data"]) for _, e, _, _ in events.ring) <= 1024 * 1024
+    assert sum(len(e.data) for _, e, _, _ in events.ring) <= 1024 * 1024
     # A client that saw event 990 resumes with the 10 after it; one further behind is reset.
     listener, resumed = events.listen(lambda e: True, f"{events.epoch}-990")
     assert resumed and listener.queue.qsize() == 10
@@ -50,7 +51,7 @@ async def test_a_slow_listener_holds_a_bounded_number_of_bytes() -> None:
     assert listener.overflowed and listener.queued_bytes <= LISTENER_BUFFER_BYTES
     received = 0
     while (item := await listener.get()) is not None:
-        received += len(item[1]["data"])
+        received += len(item[1].data)  # type: ignore[union-attr]
     assert 0 < received <= LISTENER_BUFFER_BYTES and listener.queued_bytes == 0
 
 

@@ -1,20 +1,30 @@
-"""Pure lifecycle rules: transitions, retry decisions, backoff, concurrency caps."""
+"""Pure lifecycle rules: the transition table (derived from the moves production makes), retry
+decisions, backoff, concurrency caps."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 
-from hydra_jobs.lifecycle import (
-    backoff_delay,
+from hydra_jobs.lifecycle import backoff_delay, concurrency_cap, decide_retry, worker_died
+from hydra_jobs.models import Retries
+from hydra_jobs.status import (
+    ALLOWED,
+    BORN,
+    FINISH,
+    MOVES,
+    START,
+    TERMINAL,
+    WORKER_LOST,
+    IllegalTransition,
+    RunStatus,
+    SetStatus,
     can_transition,
-    concurrency_cap,
-    decide_retry,
-    sources_for,
-    worker_died,
+    rank,
+    transition,
 )
-from hydra_jobs.models import TERMINAL, Retries, RunStatus
 
 S = RunStatus
 
@@ -23,32 +33,85 @@ S = RunStatus
 @pytest.mark.parametrize("target", list(RunStatus))
 def test_terminal_states_are_final(terminal: RunStatus, target: RunStatus) -> None:
     assert not can_transition(terminal, target)
+    assert terminal not in ALLOWED
+
+
+def test_the_table_is_the_moves_and_nothing_else() -> None:
+    pairs = {(s, t) for m in MOVES for s in m.sources for t in m.targets}
+    assert {(s, t) for s, targets in ALLOWED.items() for t in targets} == pairs
+    assert len({m.name for m in MOVES}) == len(MOVES)
 
 
 @pytest.mark.parametrize(
     ("current", "new", "ok"),
     [
-        (S.PENDING, S.QUEUED, True),
-        (S.PENDING, S.CANCELLED, True),
+        (S.PENDING, S.QUEUED, True),  # dispatch
+        (S.PENDING, S.CANCELLED, True),  # cancel_waiting
+        (S.QUEUED, S.CANCELLED, True),  # cancel_waiting
+        (S.QUEUED, S.RUNNING, True),  # start
+        (S.QUEUED, S.SUCCEEDED, True),  # start_and_finish: a quick run in one ingest batch
+        (S.QUEUED, S.LOST, True),  # lost_while_starting, or a quick run its worker lost
+        (S.QUEUED, S.FAILED, True),  # lost_while_starting as poison
+        (S.RUNNING, S.SUCCEEDED, True),  # finish
+        (S.RUNNING, S.LOST, True),  # worker_lost
+        (S.RUNNING, S.RUNNING, True),  # request_cancel marks it
+        # Never made by production:
         (S.PENDING, S.RUNNING, False),
-        (S.QUEUED, S.RUNNING, True),
-        (S.QUEUED, S.SUCCEEDED, False),
-        (S.RUNNING, S.SUCCEEDED, True),
-        (S.RUNNING, S.LOST, True),
+        (S.PENDING, S.FAILED, False),
+        (S.PENDING, S.SKIPPED, False),
+        (S.QUEUED, S.PENDING, False),
+        (S.QUEUED, S.SKIPPED, False),
         (S.RUNNING, S.QUEUED, False),
         (S.RUNNING, S.PENDING, False),
+        (S.RUNNING, S.SKIPPED, False),
     ],
 )
 def test_transitions(current: RunStatus, new: RunStatus, ok: bool) -> None:
     assert can_transition(current, new) is ok
 
 
-def test_sources_for_is_the_inverse_of_allowed() -> None:
-    assert sources_for(S.RUNNING) == {S.QUEUED}
-    assert sources_for(S.CANCELLED) == {S.PENDING, S.QUEUED, S.RUNNING}
-    for new in RunStatus:
-        for current in sources_for(new):
-            assert can_transition(current, new)
+def test_no_transition_moves_a_run_back() -> None:
+    for current, targets in ALLOWED.items():
+        for new in targets:
+            assert rank(new) >= rank(current), (current, new)
+    assert rank("a status from a newer version") == rank(S.SUCCEEDED)
+
+
+def test_runs_are_born_waiting_or_skipped() -> None:
+    assert {S.PENDING, S.QUEUED, S.SKIPPED} == BORN
+
+
+def test_transition_makes_the_moves_compare_and_set() -> None:
+    op = transition(FINISH, "r", S.TIMED_OUT, {"exit_code": None}, worker_id="w")
+    assert (op.run_id, op.expected, op.status, op.fields, op.worker_id, op.move) == (
+        "r",
+        frozenset({S.RUNNING}),
+        S.TIMED_OUT,
+        {"exit_code": None},
+        "w",
+        "finish",
+    )
+    assert transition(START, "r").status is S.RUNNING  # one target: no need to name it
+
+
+def test_transition_refuses_a_status_its_move_does_not_lead_to() -> None:
+    with pytest.raises(IllegalTransition, match="worker_lost does not lead to succeeded"):
+        transition(WORKER_LOST, "r", S.SUCCEEDED)
+    with pytest.raises(IllegalTransition, match="say which"):
+        transition(FINISH, "r")
+
+
+def test_a_status_change_is_made_by_transition_only() -> None:
+    with pytest.raises(TypeError, match="transition"):
+        SetStatus("r", frozenset({S.QUEUED}), S.RUNNING)
+    with pytest.raises(TypeError, match="transition"):
+        SetStatus("r", frozenset({S.QUEUED}), S.RUNNING, token=object())
+    op = transition(START, "r")
+    assert dataclasses.replace(op, fields={"worker_id": "w"}).fields == {"worker_id": "w"}
+    with pytest.raises(IllegalTransition, match="from \\['running'\\] to pending"):
+        dataclasses.replace(op, expected=frozenset({S.RUNNING}), status=S.PENDING)
+    with pytest.raises(IllegalTransition, match="from \\['succeeded'\\] to failed"):
+        dataclasses.replace(op, expected=frozenset({S.SUCCEEDED}), status=S.FAILED)
 
 
 def test_backoff_grows_exponentially_and_is_capped() -> None:
@@ -103,6 +166,8 @@ def test_a_dead_worker_makes_a_run_lost_until_its_chain_is_poison() -> None:
     assert worker_died(1) == (S.LOST, "") and worker_died(2) == (S.LOST, "")
     status, prefix = worker_died(3)
     assert status is S.FAILED and prefix.startswith("poison run: its worker died 3 times")
+    # Both ends are where the reaper's moves lead.
+    assert {worker_died(1)[0], status} == WORKER_LOST.targets
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from hydra_jobs.models import RunStatus, RunSummary
 from hydra_jobs.scheduler.hub import RunOrder
+from tests.contract.factories import make_job, make_run
+
+JOB = make_job()
 
 
-def run(status: str, run_id: str = "r1") -> dict[str, str]:
-    return {"id": run_id, "status": status}
+def run(status: str, run_id: str = "r1") -> RunSummary:
+    return make_run(JOB, RunStatus(status), id=run_id).summary()
 
 
 def test_runs_only_move_forward() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,7 @@ from hydra_jobs.schedule import (
     ScheduleError,
     next_interval_fire,
     plan_catchup,
+    plan_due_slots,
     preview_cron,
     validate_timezone,
 )
@@ -458,6 +460,24 @@ def test_catchup_accounts_for_every_slot_once() -> None:
 def test_catchup_with_nothing_missed() -> None:
     for policy in Catchup:
         assert plan_catchup([], policy) == CatchupPlan(fire=[], skipped=[])
+
+
+def test_due_slots_past_the_grace_follow_the_policy_and_the_rest_fire_after_them() -> None:
+    """The ticker's one plan, at start and after a stall: missed slots first, then on time."""
+    now = utc(2026, 1, 1, 5, 0, 10)
+    missed = [*MISSED, now - timedelta(seconds=30)]  # 30 s late counts as missed
+    on_time = [now - timedelta(seconds=10), now - timedelta(seconds=29)]
+    plan = partial(plan_due_slots, [*on_time, *missed], now, grace_seconds=30)
+    assert plan(policy=Catchup.NONE) == CatchupPlan(fire=sorted(on_time), skipped=missed)
+    assert plan(policy=Catchup.LATEST) == CatchupPlan(
+        fire=[missed[-1], *sorted(on_time)], skipped=missed[:-1]
+    )
+    assert plan(policy=Catchup.ALL, max_all=2) == CatchupPlan(
+        fire=[*missed[4:], *sorted(on_time)], skipped=missed[:4]
+    )
+    assert plan_due_slots(on_time, now, grace_seconds=30, policy="none") == CatchupPlan(
+        fire=sorted(on_time), skipped=[]
+    )
 
 
 def test_catchup_accepts_the_plain_string_values() -> None:

@@ -28,7 +28,7 @@ test("the editor previews cron fires, shows server errors at the field and syncs
   json.executor = { type: "shell", script: "echo from json" };
   await page.getByTestId("spec-json").fill(JSON.stringify(json, null, 2));
   await expect(page.getByTestId("job-name")).toHaveValue("from-json");
-  await expect(page.getByTestId("job-script")).toHaveValue("echo from json");
+  await expect(page.getByTestId("job-script")).toHaveText("echo from json");
   await expect(page.getByTestId("spec-valid")).toBeVisible();
 
   // The AI generator offers the provider the server has (OpenAI, pointed at the stand-in).

@@ -66,7 +66,7 @@ test("edit a job: the form loads the saved spec and saving replaces it", async (
   const job = await hydra.createJob({ name: jobName("e2e-edit"), script: "echo before" });
   await page.goto(`/jobs/${job.id}`);
   await page.getByTestId("edit-job").click();
-  await expect(page.getByTestId("job-script")).toHaveValue("echo before");
+  await expect(page.getByTestId("job-script")).toHaveText("echo before");
   await page.getByTestId("job-script").fill("echo after");
   await expect(page.getByTestId("spec-json")).toHaveValue(/"script": "echo after"/);
   await page.getByTestId("save-job").click();

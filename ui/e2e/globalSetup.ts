@@ -1,7 +1,8 @@
 /**
  * Starts a real Hydra Jobs (`hydra-jobs up`: API, scheduler, local worker, SQLite) for the browser
  * tests: free port, temporary data dir, a random ADMIN_TOKEN, and OpenAI pointed at a local
- * stand-in (e2e/openaiStandIn.ts) so the AI generator answers. Returns the teardown.
+ * stand-in (e2e/openaiStandIn.ts) so the AI generator answers, and file:// git sources allowed (the
+ * git-source tests fetch from repositories they make in temp dirs). Returns the teardown.
  */
 import { startOpenAIStandIn } from "./openaiStandIn";
 import { startHydra } from "./processes";
@@ -12,6 +13,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     OPENAI_API_KEY: "test-key",
     OPENAI_BASE_URL: openai.baseUrl,
     HYDRA_AI_PROVIDER: "openai",
+    HYDRA_GIT_ALLOW_FILE: "true",
   });
   process.env.HYDRA_E2E_URL = server.url;
   process.env.HYDRA_E2E_TOKEN = server.adminToken;

@@ -17,7 +17,8 @@ from typing import Any
 
 from hydra_jobs.ai.heuristics import Facts, LogLine
 from hydra_jobs.ai.redact import MASK, Redactor, looks_secret
-from hydra_jobs.models import Run, RunStatus
+from hydra_jobs.models import Run
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 
 HEAD_LINES = 40
@@ -28,7 +29,6 @@ LINE_CHARS = 500  # a longer line is cut: one minified blob must not eat the bud
 READ_PAGE_CHARS = 256 * 1024
 MAX_LOG_READ_CHARS = 64 * 1024 * 1024  # past this the middle is skipped unread (the log is capped)
 RECENT_SUCCESSES = 20  # successful runs the usual duration is the median of
-FAILED_STATUSES = (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST)
 
 
 @dataclass(slots=True)

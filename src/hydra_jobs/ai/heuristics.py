@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hydra_jobs.ai.schema import Category, Evidence, Finding
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 
 LogLine = tuple[int, str]  # (1-based line number, text)
 MAX_RELATED = 3  # further lines of the same kind quoted beside the decisive one

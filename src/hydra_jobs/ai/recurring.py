@@ -12,11 +12,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from hydra_jobs.ai.bundle import FAILED_STATUSES, read_tail, run_redactor
+from hydra_jobs.ai.bundle import read_tail, run_redactor
 from hydra_jobs.ai.fingerprint import fingerprint
 from hydra_jobs.ai.heuristics import Facts, Verdict, analyse
 from hydra_jobs.ai.schema import Category, SimilarRun
 from hydra_jobs.models import Run
+from hydra_jobs.status import FAILURE
 from hydra_jobs.store.base import RunFilter, Store
 
 RECENT_FAILURES = 50  # earlier failed runs of the job compared
@@ -63,7 +64,7 @@ async def failure_groups(
 ) -> FailureGroups:
     failed = await store.list_runs(
         domain,
-        RunFilter(job_id=job_id, status=FAILED_STATUSES),
+        RunFilter(job_id=job_id, status=FAILURE),
         limit=RECENT_FAILURES,
         cursor=None,
     )
@@ -93,7 +94,7 @@ async def recurrence(store: Store, domain: str, run: Run, secrets: tuple[str, ..
     mine = await run_fingerprint(store, domain, run, secrets)
     earlier = await store.list_runs(
         domain,
-        RunFilter(job_id=run.job_id, status=FAILED_STATUSES, until=run.created_at),
+        RunFilter(job_id=run.job_id, status=FAILURE, until=run.created_at),
         limit=RECENT_FAILURES + 1,
         cursor=None,
     )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 
 ProviderName = Literal["gemini", "openai"]
 AnalysisProvider = Literal["gemini", "openai", "heuristic"]

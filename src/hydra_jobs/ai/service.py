@@ -26,14 +26,15 @@ from hydra_jobs.ai.schema import (
     Usage,
 )
 from hydra_jobs.errors import Conflict
-from hydra_jobs.models import RETRYABLE, Run
+from hydra_jobs.models import Run
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.jobs import Principal, validate_spec
+from hydra_jobs.status import FAILURE
 from hydra_jobs.store.base import Store, StoredAnalysis
 
 log = logging.getLogger(__name__)
 
-ANALYSABLE = RETRYABLE  # failed, timed_out, lost
+ANALYSABLE = FAILURE
 
 
 @dataclass(frozen=True, slots=True)

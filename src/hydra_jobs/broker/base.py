@@ -16,9 +16,11 @@ data (then it rebuilds the queues from the store).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from hydra_jobs.events import ControlMessage, LiveEvent, SchedulerNotice, WorkerEvent
 
 ANY_DOMAIN = "*"  # what a worker trusted with every domain claims from
 
@@ -42,8 +44,19 @@ class Delivery:
         return str(self.run["id"])
 
 
-class Subscription(Protocol):
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+@dataclass(slots=True)
+class Received:
+    """A worker event as ingest reads it: checked (`events.py`), with what acks it (`receipt`)."""
+
+    event: WorkerEvent
+    receipt: str = ""
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Subscription(Protocol[T_co]):
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
     async def close(self) -> None: ...
 
 
@@ -59,14 +72,19 @@ class Broker(Protocol):
         self, domain: str, queues: list[str], consumer: str, count: int, timeout: float
     ) -> list[Delivery]: ...
     async def ack(self, delivery: Delivery) -> None: ...
-    async def purge_run(self, domain: str, queue: str, run_id: str) -> None: ...
+    async def purge_run(self, domain: str, queue: str, run_id: str) -> None:
+        """The run will never run (cancelled while queued): off its queue, and out of the
+        consumer's hold if it was claimed (its ack is then a no-op)."""
+        ...
 
     async def forget_runs(self, run_ids: list[str]) -> None:
         """The runs ended: `enqueue` may take the same ids again (it skips runs still queued)."""
         ...
 
     async def redeliver(self, delivery: Delivery) -> None:
-        """Put a claimed, unstarted delivery back on its queue (no-op if already acked)."""
+        """Put a claimed, unstarted delivery back on its queue, behind the runs queued meanwhile
+        (a Redis stream can only append; the in-process broker does the same); a no-op if it
+        was acked or purged."""
         ...
 
     async def absent_runs(self, run_ids: list[str]) -> set[str]:
@@ -78,15 +96,22 @@ class Broker(Protocol):
         ...
 
     # worker -> scheduler events
-    async def emit(self, events: list[dict[str, Any]]) -> None: ...
-    async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]: ...
-    async def ack_events(self, events: list[dict[str, Any]]) -> None:
+    async def emit(self, events: Sequence[WorkerEvent]) -> None: ...
+    async def read_events(self, count: int, timeout: float) -> list[Received]:
+        """Events in the order each worker emitted them; one that is forged or malformed is
+        dropped and logged here, never returned."""
+        ...
+
+    async def ack_events(self, events: Sequence[Received]) -> None:
         """`events` (from `read_events`) are stored: they are not delivered again."""
         ...
 
     # live fan-out
-    async def publish(self, domain: str, events: list[dict[str, Any]]) -> None: ...
-    def subscribe(self, domain: str | None) -> Subscription: ...
+    async def publish(self, domain: str, events: Sequence[LiveEvent]) -> None:
+        """To every subscriber of `domain` (or of all), each event with `domain` set."""
+        ...
+
+    def subscribe(self, domain: str | None) -> Subscription[LiveEvent]: ...
 
     # control
     async def request_cancel(self, domain: str, run_id: str) -> None: ...
@@ -96,17 +121,17 @@ class Broker(Protocol):
         return False instead if the run's cancel was requested (then it must not start)."""
         ...
 
-    def watch_control(self, domain: str, worker_id: str) -> Subscription: ...
-    async def send_control(self, domain: str, message: dict[str, Any]) -> None: ...
+    def watch_control(self, domain: str, worker_id: str) -> Subscription[ControlMessage]: ...
+    async def send_control(self, domain: str, message: ControlMessage) -> None: ...
     async def poll_control(
         self, domain: str, worker_id: str, run_ids: list[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[ControlMessage]:
         """The durable path of control: cancel/abort/drain messages still standing for them."""
         ...
 
     # scheduler replicas
-    async def notify_schedulers(self, message: dict[str, Any]) -> None: ...
-    def watch_schedulers(self) -> Subscription: ...
+    async def notify_schedulers(self, message: SchedulerNotice) -> None: ...
+    def watch_schedulers(self) -> Subscription[SchedulerNotice]: ...
 
     # leases
     async def renew_worker_lease(self, worker_id: str, ttl: float) -> None: ...

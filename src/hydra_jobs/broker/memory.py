@@ -10,10 +10,23 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
-from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
+from hydra_jobs.broker.base import ANY_DOMAIN, Delivery, Received
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    LiveEvent,
+    Output,
+    SchedulerNotice,
+    WorkerEvent,
+    live_event_bytes,
+)
+
+T = TypeVar("T")
 
 SUBSCRIBER_BUFFER = 10_000  # events held for one slow live subscriber before it is cut off
 SUBSCRIBER_BUFFER_BYTES = 32 * 1024 * 1024  # ... or this much log text
@@ -24,40 +37,47 @@ EVENTS_HIGH_WATER_BYTES = 16 * 1024 * 1024
 EVENTS_LOW_WATER_BYTES = 8 * 1024 * 1024
 
 
-def _text_bytes(event: dict[str, Any]) -> int:
-    data = event.get("data")
-    return len(data) if isinstance(data, str) else 0
+def _output_bytes(event: WorkerEvent) -> int:
+    return len(event.data) if isinstance(event, Output) else 0
 
 
-class _Subscription:
-    def __init__(self, registry: set[_Subscription], key: str | None) -> None:
+def _no_bytes(item: object) -> int:
+    return 0
+
+
+class _Subscription(Generic[T]):
+    def __init__(
+        self, registry: set[_Subscription[T]], key: str | None, size: Callable[[T], int]
+    ) -> None:
         self.key = key
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._queue: asyncio.Queue[T | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
         self._bytes = 0
+        self._size = size
         self._registry = registry
         registry.add(self)
 
-    def offer(self, event: dict[str, Any]) -> None:
+    def offer(self, event: T) -> None:
         try:
-            if self._bytes + _text_bytes(event) > SUBSCRIBER_BUFFER_BYTES:
+            size = self._size(event)
+            if self._bytes + size > SUBSCRIBER_BUFFER_BYTES:
                 raise asyncio.QueueFull
             self._queue.put_nowait(event)
-            self._bytes += _text_bytes(event)
+            self._bytes += size
         except asyncio.QueueFull:
             # A subscriber that cannot keep up loses its stream; it reconnects and resumes.
             self._registry.discard(self)
             self._queue = asyncio.Queue(1)
             self._queue.put_nowait(None)
 
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+    async def _iterate(self) -> AsyncIterator[T]:
         while True:
             item = await self._queue.get()
             if item is None:
                 return
-            self._bytes -= _text_bytes(item)
+            self._bytes -= self._size(item)
             yield item
 
     async def close(self) -> None:
@@ -75,17 +95,19 @@ class MemoryBroker:
         self._queue_changed = asyncio.Condition()
         self._unacked: dict[str, tuple[Delivery, str]] = {}  # receipt -> (delivery, consumer)
         self._receipts = itertools.count(1)
-        self._events: deque[dict[str, Any]] = deque()
+        self._events: deque[WorkerEvent] = deque()
         self._events_ready = asyncio.Event()
         self._events_bytes = 0
         self._events_room = asyncio.Event()
         self._events_room.set()
-        self._live: set[_Subscription] = set()
-        self._control: set[_Subscription] = set()
+        self._live: set[_Subscription[LiveEvent]] = set()
+        self._control: set[_Subscription[ControlMessage]] = set()
         self._cancels: dict[str, float] = {}
-        self._aborts: dict[tuple[str, str], float] = {}
-        self._drains: set[str] = set()
-        self._schedulers: set[_Subscription] = set()
+        # Aborts and drains name a worker of a domain: (domain, run id, worker id), (domain, worker
+        # id); a worker id of another domain is another worker.
+        self._aborts: dict[tuple[str, str, str], float] = {}
+        self._drains: set[tuple[str, str]] = set()
+        self._schedulers: set[_Subscription[SchedulerNotice]] = set()
         self._booted = False
         self._leases: dict[str, float] = {}
         self._leader: tuple[str, float] | None = None
@@ -94,7 +116,9 @@ class MemoryBroker:
         return None
 
     async def close(self) -> None:
-        for sub in list(self._live) + list(self._control) + list(self._schedulers):
+        for live in list(self._live):
+            await live.close()
+        for sub in list(self._control) + list(self._schedulers):
             await sub.close()
 
     async def ping(self) -> None:
@@ -151,6 +175,10 @@ class MemoryBroker:
             kept = [r for r in pending if r.get("id") != run_id]
             pending.clear()
             pending.extend(kept)
+        # Claimed and not yet acked: gone too, so a dead consumer's orphans never bring it back.
+        for receipt, (delivery, _) in list(self._unacked.items()):
+            if delivery.run_id == run_id:
+                del self._unacked[receipt]
 
     async def forget_runs(self, run_ids: list[str]) -> None:
         self._held.difference_update(run_ids)
@@ -161,7 +189,7 @@ class MemoryBroker:
     async def redeliver(self, delivery: Delivery) -> None:
         if self._unacked.pop(delivery.receipt, None) is None:
             return
-        self._queues.setdefault((delivery.domain, delivery.queue), deque()).appendleft(delivery.run)
+        self._queues.setdefault((delivery.domain, delivery.queue), deque()).append(delivery.run)
         async with self._queue_changed:
             self._queue_changed.notify_all()
 
@@ -170,8 +198,8 @@ class MemoryBroker:
 
     # events ----------------------------------------------------------------------------------
 
-    async def emit(self, events: list[dict[str, Any]]) -> None:
-        size = sum(_text_bytes(e) for e in events)
+    async def emit(self, events: Sequence[WorkerEvent]) -> None:
+        size = sum(_output_bytes(e) for e in events)
         self._events.extend(events)
         self._events_bytes += size
         self._events_ready.set()
@@ -180,7 +208,7 @@ class MemoryBroker:
             self._events_room.clear()
             await self._events_room.wait()
 
-    async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]:
+    async def read_events(self, count: int, timeout: float) -> list[Received]:
         if not self._events and timeout > 0:
             self._events_ready.clear()
             try:
@@ -188,30 +216,31 @@ class MemoryBroker:
                     await self._events_ready.wait()
             except TimeoutError:
                 return []
-        batch: list[dict[str, Any]] = []
+        batch: list[Received] = []
         while self._events and len(batch) < count:
-            batch.append(self._events.popleft())
-            self._events_bytes -= _text_bytes(batch[-1])
+            event = self._events.popleft()
+            self._events_bytes -= _output_bytes(event)
+            batch.append(Received(event))
         if self._events_bytes < EVENTS_LOW_WATER_BYTES:
             self._events_room.set()
         return batch
 
-    async def ack_events(self, events: list[dict[str, Any]]) -> None:
+    async def ack_events(self, events: Sequence[Received]) -> None:
         return None  # in one process, an event read is an event handled
 
     # live ------------------------------------------------------------------------------------
 
-    async def publish(self, domain: str, events: list[dict[str, Any]]) -> None:
+    async def publish(self, domain: str, events: Sequence[LiveEvent]) -> None:
         if not self._live:
             return
-        stamped = [{**event, "domain": domain} for event in events]
+        stamped = [event.model_copy(update={"domain": domain}) for event in events]
         for sub in list(self._live):
             if sub.key is None or sub.key == domain:
                 for event in stamped:
                     sub.offer(event)
 
-    def subscribe(self, domain: str | None) -> _Subscription:
-        return _Subscription(self._live, domain)
+    def subscribe(self, domain: str | None) -> _Subscription[LiveEvent]:
+        return _Subscription(self._live, domain, live_event_bytes)
 
     # control ---------------------------------------------------------------------------------
 
@@ -219,7 +248,7 @@ class MemoryBroker:
         now = time.monotonic()
         self._cancels = {k: v for k, v in self._cancels.items() if v > now}
         self._cancels[run_id] = now + CANCEL_MARKER_TTL_SECONDS
-        await self.send_control(domain, {"type": "cancel", "run_id": run_id})
+        await self.send_control(domain, Cancel(run_id=run_id))
 
     async def begin(self, delivery: Delivery, worker_id: str) -> bool:
         # One process: if the worker dies, so does everything; no record is needed.
@@ -228,45 +257,45 @@ class MemoryBroker:
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._cancels.get(run_id, 0.0) > time.monotonic()
 
-    def watch_control(self, domain: str, worker_id: str) -> _Subscription:
-        return _Subscription(self._control, domain)
+    def watch_control(self, domain: str, worker_id: str) -> _Subscription[ControlMessage]:
+        return _Subscription(self._control, domain, _no_bytes)
 
-    async def send_control(self, domain: str, message: dict[str, Any]) -> None:
-        if message.get("type") == "abort" and message.get("worker_id"):
+    async def send_control(self, domain: str, message: ControlMessage) -> None:
+        if isinstance(message, Abort):
             now = time.monotonic()
             self._aborts = {k: v for k, v in self._aborts.items() if v > now}
-            key = (str(message.get("run_id")), str(message["worker_id"]))
+            key = (domain, message.run_id, message.worker_id)
             self._aborts[key] = now + CANCEL_MARKER_TTL_SECONDS
-        elif message.get("type") == "drain" and message.get("worker_id"):
-            self._drains.add(str(message["worker_id"]))
+        elif isinstance(message, Drain):
+            self._drains.add((domain, message.worker_id))
         for sub in list(self._control):
             if sub.key == domain:
                 sub.offer(message)
 
     async def poll_control(
         self, domain: str, worker_id: str, run_ids: list[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[ControlMessage]:
         now = time.monotonic()
-        found: list[dict[str, Any]] = [
-            {"type": "cancel", "run_id": r} for r in run_ids if self._cancels.get(r, 0.0) > now
+        found: list[ControlMessage] = [
+            Cancel(run_id=r) for r in run_ids if self._cancels.get(r, 0.0) > now
         ]
         found += [
-            {"type": "abort", "run_id": r, "worker_id": worker_id}
+            Abort(run_id=r, worker_id=worker_id)
             for r in run_ids
-            if self._aborts.get((r, worker_id), 0.0) > now
+            if self._aborts.get((domain, r, worker_id), 0.0) > now
         ]
-        if worker_id in self._drains:
-            found.append({"type": "drain", "worker_id": worker_id})
+        if (domain, worker_id) in self._drains:
+            found.append(Drain(worker_id=worker_id))
         return found
 
     # scheduler replicas ----------------------------------------------------------------------
 
-    async def notify_schedulers(self, message: dict[str, Any]) -> None:
+    async def notify_schedulers(self, message: SchedulerNotice) -> None:
         for sub in list(self._schedulers):
             sub.offer(message)
 
-    def watch_schedulers(self) -> _Subscription:
-        return _Subscription(self._schedulers, None)
+    def watch_schedulers(self) -> _Subscription[SchedulerNotice]:
+        return _Subscription(self._schedulers, None, _no_bytes)
 
     # leases ----------------------------------------------------------------------------------
 

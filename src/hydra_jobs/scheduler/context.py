@@ -20,6 +20,7 @@ from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.clock import Clock
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import InvalidInput, TooManyRuns
+from hydra_jobs.events import JobEvent, LiveEvent, RunEvent
 from hydra_jobs.models import Job, Run, RunSummary
 from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.api.audit import AuditLog
@@ -140,16 +141,15 @@ class Runtime:
                 )
 
     async def publish_runs(self, runs: list[Run] | list[RunSummary]) -> None:
-        by_domain: dict[str, list[dict[str, Any]]] = {}
+        by_domain: dict[str, list[LiveEvent]] = {}
         for run in runs:
-            by_domain.setdefault(run.domain, []).append(
-                {"type": "run", "run": run.model_dump(mode="json", exclude={"spec"})}
-            )
+            by_domain.setdefault(run.domain, []).append(RunEvent.of(run))
         for domain, events in by_domain.items():
             await self.broker.publish(domain, events)
 
     async def publish_job(self, job: Job | None, *, domain: str, job_id: str) -> None:
-        payload: dict[str, Any] = {"type": "job", "job_id": job_id, "deleted": job is None}
-        if job is not None:
-            payload["job"] = job.model_dump(mode="json")
-        await self.broker.publish(domain, [payload])
+        if job is None:
+            event = JobEvent(job_id=job_id, deleted=True)
+        else:
+            event = JobEvent(job_id=job_id, deleted=False, job=job)
+        await self.broker.publish(domain, [event])

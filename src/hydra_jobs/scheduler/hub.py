@@ -18,10 +18,12 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any
 
 from hydra_jobs import heap
 from hydra_jobs.broker.base import Broker
+from hydra_jobs.events import LiveEvent, RunEvent, live_event_bytes
+from hydra_jobs.models import RunSummary
+from hydra_jobs.status import ENDED_RANK, rank
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,8 @@ REPLAY_SECONDS = 300.0  # default of HYDRA_EVENT_REPLAY_SECONDS: older events ar
 EXPIRE_EVERY_SECONDS = 5.0
 RELEASE_AFTER_BYTES = 4 * 1024 * 1024  # freed this much of the buffer: give memory back
 
-Matcher = Callable[[dict[str, Any]], bool]
+Matcher = Callable[[LiveEvent], bool]
 RUN_ORDER_MEMORY = 50_000  # runs whose last status the hub remembers to drop stale events
-STATUS_RANK = {"pending": 0, "queued": 1, "running": 2}  # everything else is terminal: 3
-
-
-def _rank(status: str) -> int:
-    return STATUS_RANK.get(status, 3)
 
 
 class RunOrder:
@@ -55,17 +52,14 @@ class RunOrder:
         self._last: OrderedDict[str, str] = OrderedDict()
         self._memory = memory
 
-    def stale(self, run: dict[str, Any]) -> bool:
-        run_id, status = run.get("id"), run.get("status")
-        if not isinstance(run_id, str) or not isinstance(status, str):
-            return False
+    def stale(self, run: RunSummary) -> bool:
+        run_id, status = run.id, run.status.value
         prev = self._last.get(run_id)
         if prev is not None:
-            if _rank(status) < _rank(prev):
+            if rank(status) < rank(prev):
                 return True
-            # Terminal is final.
-            if _rank(prev) == 3 and status != prev:
-                return True
+            if rank(prev) == ENDED_RANK and status != prev:
+                return True  # terminal is final
         self._last[run_id] = status
         self._last.move_to_end(run_id)
         if len(self._last) > self._memory:
@@ -73,16 +67,15 @@ class RunOrder:
         return False
 
 
-def event_bytes(event: dict[str, Any]) -> int:
+def event_bytes(event: LiveEvent) -> int:
     """About what an event holds in memory: its log text (the bulk of big events) plus a flat
     overhead; not exact, but proportional where it matters."""
-    data = event.get("data")
-    return EVENT_OVERHEAD_BYTES + (len(data) if isinstance(data, str) else 0)
+    return EVENT_OVERHEAD_BYTES + live_event_bytes(event)
 
 
 class Listener:
     def __init__(self, hub: EventHub, matcher: Matcher) -> None:
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any], int] | None] = asyncio.Queue(
+        self.queue: asyncio.Queue[tuple[str, LiveEvent, int] | None] = asyncio.Queue(
             LISTENER_BUFFER_EVENTS
         )
         self.queued_bytes = 0
@@ -90,7 +83,7 @@ class Listener:
         self.overflowed = False
         self._hub = hub
 
-    def offer(self, event_id: str, event: dict[str, Any], size: int | None = None) -> None:
+    def offer(self, event_id: str, event: LiveEvent, size: int | None = None) -> None:
         if self.overflowed or not self.matcher(event):
             return
         size = event_bytes(event) if size is None else size
@@ -120,7 +113,7 @@ class Listener:
         self.queued_bytes += size
         self._hub.listener_bytes += size
 
-    async def get(self) -> tuple[str, dict[str, Any]] | None:
+    async def get(self) -> tuple[str, LiveEvent] | None:
         item = await self.queue.get()
         if item is None:
             return None
@@ -148,7 +141,7 @@ class EventHub:
         self.seq = 0
         # (seq, event, size, monotonic time), oldest first; bounded by REPLAY_BUFFER_EVENTS,
         # `replay_bytes` and, so that an idle replica does not keep a burst's logs, by age.
-        self.ring: deque[tuple[int, dict[str, Any], int, float]] = deque()
+        self.ring: deque[tuple[int, LiveEvent, int, float]] = deque()
         self.ring_bytes = 0
         self.replay_bytes = replay_bytes
         self.replay_seconds = replay_seconds
@@ -193,9 +186,8 @@ class EventHub:
                 await asyncio.sleep(1.0)
             await sub.close()
 
-    def _dispatch(self, event: dict[str, Any]) -> None:
-        run = event.get("run")
-        if event.get("type") == "run" and isinstance(run, dict) and self.order.stale(run):
+    def _dispatch(self, event: LiveEvent) -> None:
+        if isinstance(event, RunEvent) and self.order.stale(event.run):
             self.stale_dropped += 1
             return
         self.seq += 1

@@ -11,19 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker
+from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker
+from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.tenancy import WORKER_ROLE, Domain, Role
-
-
-@dataclass(frozen=True, slots=True)
-class SetStatus:
-    """Compare-and-set a run's status; `worker_id` fences writes to the run's current worker."""
-
-    run_id: str
-    expected: frozenset[RunStatus]
-    status: RunStatus
-    fields: dict[str, Any] = field(default_factory=dict)
-    worker_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

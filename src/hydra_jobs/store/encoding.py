@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydra_jobs.models import TERMINAL, Job, LogPage, RunStatus
+from hydra_jobs.models import Job, LogPage
+from hydra_jobs.status import ACTIVE, FAILURE, NOT_ENDED, TERMINAL, RunStatus, values
 
-TERMINAL_VALUES = sorted(s.value for s in TERMINAL)
-ACTIVE_VALUES = sorted(s.value for s in RunStatus if s not in TERMINAL)  # never deleted
-FAILED_VALUES = sorted(s.value for s in (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST))
+# The status sets of `status.py` as stored.
+TERMINAL_VALUES = values(TERMINAL)
+NOT_ENDED_VALUES = values(NOT_ENDED)  # never deleted
+ACTIVE_VALUES = values(ACTIVE)
+FAILED_VALUES = values(FAILURE)
 STATS_MAX_ROWS = 500_000  # runs read for one dashboard window
 RECENT_FAILURES = 10
 

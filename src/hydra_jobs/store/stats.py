@@ -6,10 +6,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from hydra_jobs.models import HourBucket, JobStat, RunStatus, RunSummary, Stats
+from hydra_jobs.models import HourBucket, JobStat, RunSummary, Stats
+from hydra_jobs.status import FAILURE, RunStatus
 
 FINISHED_OK = RunStatus.SUCCEEDED.value
-FAILED = frozenset({RunStatus.FAILED.value, RunStatus.TIMED_OUT.value, RunStatus.LOST.value})
 TOP_JOBS = 5
 
 
@@ -31,7 +31,7 @@ def build_stats(
         hours[created.replace(minute=0, second=0, microsecond=0)][status] += 1
         stat = per_job.setdefault(job_id, {"name": job_name, "runs": 0, "failures": 0})
         stat["runs"] = int(str(stat["runs"])) + 1
-        if status in FAILED:
+        if status in FAILURE:
             stat["failures"] = int(str(stat["failures"])) + 1
         if started and finished:
             durations[job_id].append((finished - started).total_seconds())
@@ -41,7 +41,7 @@ def build_stats(
     while hour <= now:
         hourly.append(HourBucket(hour=hour, counts=dict(hours.get(hour, {}))))
         hour += timedelta(hours=1)
-    ended = counts[FINISHED_OK] + sum(counts[s] for s in FAILED)
+    ended = counts[FINISHED_OK] + sum(counts[s] for s in FAILURE)
     jobs = [
         JobStat(
             job_id=job_id,

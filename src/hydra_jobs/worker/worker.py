@@ -29,13 +29,26 @@ from pathlib import Path
 from typing import Any
 
 from hydra_jobs import __version__
-from hydra_jobs.backoff import Backoff
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    Finished,
+    Heartbeat,
+    Output,
+    Revoked,
+    Started,
+)
 from hydra_jobs.limits import STORED
 from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.models import Worker as WorkerState
+from hydra_jobs.outage import Outage
 from hydra_jobs.private_files import passable_dir
+from hydra_jobs.status import RunStatus
 from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
@@ -60,11 +73,12 @@ CLAIM_WAIT_SECONDS = 1.0  # how long one claim call blocks when the queues are e
 FENCE_MARGIN_SECONDS = 1.0  # jobs are dead at least this long before the lease could expire
 WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
 RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
+LINGER = 5.0  # at most this long a stopped worker's lease outlives it (see _shutdown)
 
 OUTCOME_STATUS = {
-    Outcome.TIMED_OUT: "timed_out",
-    Outcome.CANCELLED: "cancelled",
-    Outcome.SPAWN_FAILED: "failed",
+    Outcome.TIMED_OUT: RunStatus.TIMED_OUT,
+    Outcome.CANCELLED: RunStatus.CANCELLED,
+    Outcome.SPAWN_FAILED: RunStatus.FAILED,
 }
 EXIT_REVOKED = 3  # the process exit code of a worker whose token was revoked
 STOP_REASONS = {
@@ -194,23 +208,23 @@ class Worker:
         self.status = WorkerStatus.OFFLINE
         with contextlib.suppress(Exception):
             await self._report_self()
-            await self.broker.drop_worker_lease(self.id)
+            # The lease lingers briefly instead of going at once: the runs stopped above were
+            # reported ("shut down") just before, and a reaper that saw no lease before those
+            # reports were applied would call the same runs lost for a silent worker instead.
+            await self.broker.renew_worker_lease(self.id, min(self.config.lease_seconds, LINGER))
         if self.guard is not None:
             self.guard.close()
         cgroups.release()
 
     async def _first_renewal(self) -> bool:
-        backoff = Backoff()
+        outage = Outage(log)
         while not self._stopping.is_set():
             sent = time.monotonic()
             try:
                 await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot register with the broker yet: %s: %s", type(exc).__name__, exc
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot register with the broker yet", exc)
+                await outage.sleep()
                 continue
             self._renewed(sent)
             return True
@@ -243,29 +257,27 @@ class Worker:
             return
         self.status = WorkerStatus.DRAINING
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> WorkerState:
         executors = ["shell", "python"] + (["batch"] if sys.platform == "win32" else [])
-        return {
-            "id": self.id,
-            "domain": self.config.domain,
-            "name": self.name,
-            "hostname": socket.gethostname(),
-            "platform": platform_name(),
-            "version": __version__,
-            "executors": executors,
-            "tags": self.config.tags,
-            "queues": self.config.queues,
-            "concurrency": self.config.concurrency,
-            "running": sorted(self.slots),
-            "status": self.status.value,
-            "started_at": self.started_at.isoformat(),
-            "last_heartbeat_at": self.clock.now().isoformat(),
-        }
+        return WorkerState(
+            id=self.id,
+            domain=self.config.domain,
+            name=self.name,
+            hostname=socket.gethostname(),
+            platform=platform_name(),
+            version=__version__,
+            executors=executors,
+            tags=self.config.tags,
+            queues=self.config.queues,
+            concurrency=self.config.concurrency,
+            running=sorted(self.slots),
+            status=self.status,
+            started_at=self.started_at,
+            last_heartbeat_at=self.clock.now(),
+        )
 
     async def _report_self(self) -> None:
-        await self.broker.emit(
-            [{"type": "worker", "domain": self.config.domain, "worker": self.info()}]
-        )
+        await self.broker.emit([Heartbeat(domain=self.config.domain, worker=self.info())])
 
     # lease -----------------------------------------------------------------------------------
 
@@ -282,27 +294,18 @@ class Worker:
 
     async def _heartbeat_loop(self) -> None:
         interval = self.config.heartbeat_interval_seconds
-        backoff = Backoff(cap=interval)
+        outage = Outage(log, action="heartbeat", recovered="lease renewed again", cap=interval)
         while True:
-            await asyncio.sleep(interval if backoff.failures == 0 else backoff.delay())
+            await asyncio.sleep(outage.next_delay() if outage.down else interval)
             sent = time.monotonic()
             try:
                 # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel.
                 async with asyncio.timeout(max(interval, 1.0)):
                     await self.broker.renew_worker_lease(self.id, self.config.lease_seconds)
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "lease renewal failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "heartbeat"},
-                    )
-                backoff.failures += 1
+                outage.failed_with("lease renewal failed", exc)
                 continue
-            if backoff.failures:
-                log.info("lease renewed again", extra={"action": "heartbeat"})
-            backoff.reset()
+            outage.ok()
             self._renewed(sent)
             await self._report_self()
 
@@ -329,10 +332,10 @@ class Worker:
     # claiming --------------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="claim")
         while True:
             if self._held and not await self._start_held():
-                await backoff.sleep()
+                await outage.sleep()
                 continue
             free = self.config.concurrency - len(self.slots)
             if free <= 0 or self.status is WorkerStatus.DRAINING or not self.lease_fresh():
@@ -350,16 +353,10 @@ class Worker:
                     CLAIM_WAIT_SECONDS,
                 )
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "claim failed (%s: %s); retrying",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "claim"},
-                    )
-                await backoff.sleep()
+                outage.failed("claim failed (%s: %s); retrying", type(exc).__name__, exc)
+                await outage.sleep()
                 continue
-            backoff.reset()
+            outage.ok()
             self._held.extend(deliveries)
 
     async def _start_held(self) -> bool:
@@ -415,7 +412,7 @@ class Worker:
 
     async def _execute(self, delivery: Delivery, slot: _Slot) -> None:
         run = delivery.run
-        base = {"domain": delivery.domain, "run_id": run["id"], "worker_id": self.id}
+        base = {"domain": delivery.domain, "run_id": str(run["id"]), "worker_id": self.id}
         started = False
 
         async def on_start(pid: int, seconds_ago: float = 0.0) -> None:
@@ -425,16 +422,14 @@ class Worker:
                 slot.pgid = pid  # each job leads its own process group
                 self.guard.add(pid)
             at = self.clock.now() - timedelta(seconds=max(0.0, seconds_ago))
-            event = {**base, "type": "started", "pid": pid, "at": at.isoformat()}
-            if slot.source_commit:
-                event["source_commit"] = slot.source_commit
-            await self.broker.emit([event])
+            commit = {"source_commit": slot.source_commit} if slot.source_commit else {}
+            await self.broker.emit([Started(**base, pid=pid, at=at, **commit)])
 
         offset = 0
 
         async def on_output(text: str) -> None:
             nonlocal offset
-            await self.broker.emit([{**base, "type": "output", "offset": offset, "data": text}])
+            await self.broker.emit([Output(**base, offset=offset, data=text)])
             offset += len(text)
 
         try:
@@ -443,11 +438,10 @@ class Worker:
                 await on_start(0)
             # The end names the output's length: a replica that applies it before the output
             # (another replica read those events) keeps the log incomplete until all of it is in.
-            finished = {**base, **self._finished(result, slot), "log_size": offset}
-            await self.broker.emit([finished])
+            await self.broker.emit([self._finished(base, result, slot, offset)])
         except ExecutorUnavailable as exc:
             await on_start(0)
-            await self.broker.emit([{**base, **self._failure(str(exc)), "log_size": offset}])
+            await self.broker.emit([self._failure(base, str(exc), offset)])
         except Exception as exc:
             log.exception(
                 "run %s failed inside the worker",
@@ -456,8 +450,7 @@ class Worker:
             )
             if not started:
                 await on_start(0)
-            failure = self._failure(f"worker error: {exc}")
-            await self.broker.emit([{**base, **failure, "log_size": offset}])
+            await self.broker.emit([self._failure(base, f"worker error: {exc}", offset)])
         finally:
             if slot.pgid is not None and self.guard is not None:
                 self.guard.remove(slot.pgid)
@@ -550,40 +543,38 @@ class Worker:
             "run_as": None if run_as is None else (run_as.uid, run_as.gid),
         }
 
-    def _failure(self, error: str) -> dict[str, Any]:
-        return {
-            "type": "finished",
-            "status": "failed",
-            "error": error,
-            "at": self.clock.now().isoformat(),
-        }
+    def _failure(self, base: dict[str, str], error: str, log_size: int) -> Finished:
+        at = self.clock.now()
+        return Finished(**base, status=RunStatus.FAILED, error=error, at=at, log_size=log_size)
 
-    def _finished(self, result: ProcessResult, slot: _Slot) -> dict[str, Any]:
+    def _finished(
+        self, base: dict[str, str], result: ProcessResult, slot: _Slot, log_size: int
+    ) -> Finished:
         error = result.error
+        status: RunStatus
         if result.outcome is Outcome.EXITED:
-            status = "succeeded" if result.exit_code == 0 else "failed"
+            status = RunStatus.SUCCEEDED if result.exit_code == 0 else RunStatus.FAILED
             if result.exit_code == -9 and not self.lease_fresh():
                 # SIGKILLed while our lease was stale: the guard fenced it, not the job itself.
-                status, error = "lost", STOP_REASONS["fenced"]
+                status, error = RunStatus.LOST, STOP_REASONS["fenced"]
         elif result.outcome is Outcome.CANCELLED and slot.reason in STOP_REASONS:
-            status, error = "lost", STOP_REASONS[slot.reason]
+            status, error = RunStatus.LOST, STOP_REASONS[slot.reason]
         else:
             status = OUTCOME_STATUS[result.outcome]
-        if status == "failed" and error is None:
+        if status is RunStatus.FAILED and error is None:
             error = f"exit code {result.exit_code}"
-        return {
-            "type": "finished",
-            "status": status,
-            "exit_code": result.exit_code,
-            "error": error,
-            "resource_usage": {
-                **result.usage.as_dict(),
-                "processes_killed": result.processes_killed,
-            },
-            "at": self.clock.now().isoformat(),
-            "log_truncated": result.truncated,
-            **({"source_commit": slot.source_commit} if slot.source_commit else {}),
-        }
+        commit = {"source_commit": slot.source_commit} if slot.source_commit else {}
+        return Finished(
+            **base,
+            status=status,
+            exit_code=result.exit_code,
+            error=error,
+            resource_usage={**result.usage.as_dict(), "processes_killed": result.processes_killed},
+            at=self.clock.now(),
+            log_truncated=result.truncated,
+            **commit,
+            log_size=log_size,
+        )
 
     # control ---------------------------------------------------------------------------------
 
@@ -603,23 +594,16 @@ class Worker:
 
     async def _poll_loop(self) -> None:
         """The durable path: markers for our runs (and a drain for us) are read periodically."""
-        failing = False
+        outage = Outage(log, action="control")
         while True:
             await asyncio.sleep(self.config.control_poll_seconds)
             try:
                 messages = await self.broker.poll_control(
                     self.config.domain, self.id, sorted(self.slots)
                 )
-                failing = False
+                outage.ok()
             except Exception as exc:
-                if not failing:
-                    log.warning(
-                        "control poll failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "control"},
-                    )
-                failing = True
+                outage.failed_with("control poll failed", exc)
                 continue
             for message in messages:
                 self._on_control(message)
@@ -635,17 +619,15 @@ class Worker:
         if not valid:
             self.revoke()
 
-    def _on_control(self, message: dict[str, Any]) -> None:
-        target = message.get("worker_id")
-        if target is not None and target != self.id:
+    def _on_control(self, message: ControlMessage) -> None:
+        if isinstance(message, Abort | Drain) and message.worker_id != self.id:
             return
-        kind = message.get("type")
-        if kind in ("cancel", "abort"):
-            slot = self.slots.get(str(message.get("run_id")))
+        if isinstance(message, Cancel | Abort):
+            slot = self.slots.get(message.run_id)
             if slot is not None and not slot.cancel.is_set():
                 slot.cancel.set()
-        elif kind == "drain":
+        elif isinstance(message, Drain):
             self.drain()
-        elif kind == "revoked" and self.credentials is not None:
-            if message.get("token_id") == self.credentials.token_id:
+        elif isinstance(message, Revoked) and self.credentials is not None:
+            if message.token_id == self.credentials.token_id:
                 self.revoke()

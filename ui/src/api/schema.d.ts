@@ -1168,6 +1168,29 @@ export interface components {
             updated_at: string;
         };
         /**
+         * JobEvent
+         * @description A job was created, changed or deleted (`deleted`, and no `job`).
+         */
+        JobEvent: {
+            /** Deleted */
+            deleted: boolean;
+            /**
+             * Domain
+             * @description The domain of the change (the caller's).
+             * @default
+             */
+            domain: string;
+            /** @default null */
+            job: components["schemas"]["Job"] | null;
+            /** Job Id */
+            job_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job";
+        };
+        /**
          * JobSpec
          * @description A job definition as users submit it.
          */
@@ -1256,6 +1279,57 @@ export interface components {
              * @constant
              */
             version: 1;
+        };
+        /**
+         * LiveEvent
+         * @description A change of the caller's domain, as `GET /events` sends it.
+         */
+        LiveEvent: components["schemas"]["RunEvent"] | components["schemas"]["JobEvent"] | components["schemas"]["WorkerStateEvent"] | components["schemas"]["LogEvent"];
+        /**
+         * LogChunkEvent
+         * @description Output from `offset` (characters); the SSE id is the offset after it.
+         */
+        LogChunkEvent: {
+            /** Data */
+            data: string;
+            /** Offset */
+            offset: number;
+        };
+        /**
+         * LogEndEvent
+         * @description The run is over and all its output was sent.
+         */
+        LogEndEvent: {
+            /** Error */
+            error: string | null;
+            /** Exit Code */
+            exit_code: number | null;
+            status: components["schemas"]["RunStatus"];
+            /** Truncated */
+            truncated: boolean;
+        };
+        /**
+         * LogEvent
+         * @description Output of a run, as it is stored (`offset` in characters).
+         */
+        LogEvent: {
+            /** Data */
+            data: string;
+            /**
+             * Domain
+             * @description The domain of the change (the caller's).
+             * @default
+             */
+            domain: string;
+            /** Offset */
+            offset: number;
+            /** Run Id */
+            run_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "log";
         };
         /** LogPage */
         LogPage: {
@@ -1381,6 +1455,24 @@ export interface components {
              * @description Configured providers; only these can be asked for.
              */
             providers: components["schemas"]["ProviderInfo"][];
+        };
+        /**
+         * ReadyEvent
+         * @description The stream is live, for these types of the caller's domain.
+         */
+        ReadyEvent: {
+            /** Domain */
+            domain: string;
+            /** Types */
+            types: string[];
+        };
+        /**
+         * ResetEvent
+         * @description The stream could not resume from `Last-Event-ID`: refetch what you show.
+         */
+        ResetEvent: {
+            /** Reason */
+            reason: string;
         };
         /** Retries */
         Retries: {
@@ -1516,6 +1608,24 @@ export interface components {
             trigger: components["schemas"]["Trigger"];
             /** Worker Id */
             worker_id?: string | null;
+        };
+        /**
+         * RunEvent
+         * @description A run changed (created, started, ended, ...): the run as it now stands.
+         */
+        RunEvent: {
+            /**
+             * Domain
+             * @description The domain of the change (the caller's).
+             * @default
+             */
+            domain: string;
+            run: components["schemas"]["RunSummary"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "run";
         };
         /** RunRequest */
         RunRequest: {
@@ -1853,6 +1963,24 @@ export interface components {
             items: components["schemas"]["Worker"][];
             /** Next Cursor */
             next_cursor?: string | null;
+        };
+        /**
+         * WorkerStateEvent
+         * @description A worker's state (its heartbeat, a drain, its end).
+         */
+        WorkerStateEvent: {
+            /**
+             * Domain
+             * @description The domain of the change (the caller's).
+             * @default
+             */
+            domain: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "worker";
+            worker: components["schemas"]["Worker"];
         };
         /**
          * WorkerStatus

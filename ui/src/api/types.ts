@@ -13,6 +13,14 @@ export type Run = JsonOf<paths["/api/v1/runs/{run_id}"]["get"]["responses"][200]
 export type RunSummary = Schemas["RunSummary"];
 export type RunStatus = Schemas["RunStatus"];
 export type Worker = Schemas["Worker"];
+/** Payloads of `GET /events` (SSE), by event name; `LiveEvent` is any change (`type` tells which). */
+export type LiveEvent = Schemas["LiveEvent"];
+export type RunEvent = Schemas["RunEvent"];
+export type JobEvent = Schemas["JobEvent"];
+export type WorkerEvent = Schemas["WorkerStateEvent"];
+export type LogEvent = Schemas["LogEvent"];
+export type ResetEvent = Schemas["ResetEvent"];
+export type ReadyEvent = Schemas["ReadyEvent"];
 export type WorkerStatus = Schemas["WorkerStatus"];
 export type Stats = Schemas["Stats"];
 export type JobStat = Schemas["JobStat"];

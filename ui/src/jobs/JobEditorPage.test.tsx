@@ -8,6 +8,10 @@ import { renderApp } from "../test/render";
 import { EditJobPage } from "./JobEditorPage";
 
 beforeAll(installDomShims);
+// The job form's script editor is imported lazily: load it up front, not inside a test's time.
+beforeAll(async () => {
+  await import("./form/code/CodeEditor");
+}, 60_000);
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -37,9 +41,9 @@ describe("a suggested change in the job editor", () => {
     expect(api.to("/api/v1/jobs/job-1", "PUT")).toHaveLength(0);
 
     fireEvent.click(screen.getByTestId("save-job"));
-    await screen.findByTestId("saved");
+    await screen.findByTestId("saved", {}, { timeout: 10_000 });
     expect(api.to("/api/v1/jobs/job-1", "PUT")[0]?.body).toMatchObject({ name: "reader", timeout_seconds: 120 });
-  });
+  }, 30_000); // it waits up to 5 s for validation: more than the default 5 s for the whole test
 
   it("ignores a state that is not a suggestion", async () => {
     new FakeApi((r) => (r.path === "/api/v1/jobs/job-1" ? json(200, job()) : json(200, { valid: true, errors: [], next_fires: [] }))).install();

@@ -4,7 +4,7 @@ import { intervalWords, scheduleWords } from "./scheduleText";
 describe("schedule in words", () => {
   it("describes each kind", () => {
     expect(scheduleWords(null)).toBe("Manual only");
-    expect(scheduleWords({ cron: "0 2 * * *", timezone: "Europe/Berlin" })).toBe("At 02:00 every day (Europe/Berlin)");
+    expect(scheduleWords({ cron: "0 2 * * *", timezone: "Europe/Berlin" })).toBe("At 02:00 (Europe/Berlin)");
     expect(scheduleWords({ cron: "*/5 * * * *" })).toBe("Every 5 minutes (UTC)");
     expect(scheduleWords({ interval_seconds: 300 })).toBe("Every 5 minutes");
     expect(scheduleWords({ at: "2030-01-01T00:00:00Z" })).toMatch(/^Once, /);

@@ -1,20 +1,10 @@
-/** Shapes of /events payloads, checked at runtime before they touch the cache. */
-import type { Job, RunSummary, Worker } from "../api/types";
+/**
+ * Runtime guards for /events payloads, checked before they touch the cache: the stream is input
+ * like any other. Their types are generated from the server's schema (src/api/types.ts).
+ */
+import type { JobEvent, RunEvent, WorkerEvent } from "../api/types";
 
-export interface RunEvent {
-  type: "run";
-  run: RunSummary;
-}
-export interface JobEvent {
-  type: "job";
-  job_id: string;
-  deleted: boolean;
-  job?: Job | null;
-}
-export interface WorkerEvent {
-  type: "worker";
-  worker: Worker;
-}
+export type { JobEvent, LiveEvent, LogEvent, RunEvent, WorkerEvent } from "../api/types";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

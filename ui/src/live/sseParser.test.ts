@@ -48,3 +48,27 @@ describe("SseParser", () => {
     ]);
   });
 });
+
+describe("SseParser on what reconnecting depends on", () => {
+  it("keeps the last id across events without one, and an empty id clears it (WHATWG)", () => {
+    const p = new SseParser();
+    const events = p.push("id: 7\ndata: a\n\ndata: b\n\nid\ndata: c\n\n");
+    expect(events.map((e) => e.id)).toEqual(["7", "7", ""]);
+    expect(p.lastEventId).toBe("");
+  });
+
+  it("takes bare CR line ends, a CR at a chunk's end", () => {
+    const p = new SseParser();
+    const events = [...p.push("event: run\rdata: 1\r"), ...p.push("\r"), ...p.push("data: 2\r\n\r\n")];
+    expect(events).toEqual([
+      { event: "run", data: "1", id: null },
+      { event: "message", data: "2", id: null },
+    ]);
+  });
+
+  it("ignores a retry that is not a number and ids with NUL", () => {
+    const p = new SseParser();
+    expect(p.push("retry: soon\nid: a\0b\ndata: x\n\n")).toEqual([{ event: "message", data: "x", id: null }]);
+    expect(p.retryMs).toBeNull();
+  });
+});

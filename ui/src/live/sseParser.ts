@@ -1,7 +1,11 @@
 /**
- * Incremental text/event-stream parser (the WHATWG algorithm): feed it decoded text in chunks of
- * any size, get back the events completed so far. Comments (keepalives) are counted, not emitted.
+ * Incremental text/event-stream parsing for the fetch-based streams, by eventsource-parser: feed
+ * it decoded text in chunks of any size, get back the events completed so far. On top of the
+ * library it keeps what a reconnecting client needs: the last event id in effect (the spec's
+ * "last event ID" persists across events; the library reports only the id an event carried), the
+ * server's `retry:` time, and a count of comment lines (keepalives, a sign of life).
  */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 export interface SseEvent {
   /** The `event:` field, "message" when absent. */
@@ -13,12 +17,17 @@ export interface SseEvent {
 }
 
 export class SseParser {
-  private buffer = "";
-  private pendingCR = false;
-  private data: string[] = [];
-  private eventName = "";
-  private hasData = false;
+  private readonly parser = createParser({
+    onEvent: (message) => this.dispatch(message),
+    onComment: () => {
+      this.comments++;
+    },
+    onRetry: (ms) => {
+      this.retryMs = ms;
+    },
+  });
   private lastId: string | null = null;
+  private completed: SseEvent[] = [];
   /** Keepalive comment lines seen; a sign of life without an event. */
   comments = 0;
   /** Reconnection time the server asked for with `retry:`, in milliseconds. */
@@ -29,71 +38,14 @@ export class SseParser {
   }
 
   push(chunk: string): SseEvent[] {
-    const out: SseEvent[] = [];
-    let text = chunk;
-    if (this.pendingCR) {
-      // A "\r" ended the previous chunk: a following "\n" belongs to the same line break.
-      if (text.startsWith("\n")) text = text.slice(1);
-      this.pendingCR = false;
-    }
-    this.buffer += text;
-    let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const ch = this.buffer.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      const line = this.buffer.slice(start, i);
-      if (ch === 13) {
-        if (i + 1 < this.buffer.length) {
-          if (this.buffer.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.pendingCR = true;
-        }
-      }
-      start = i + 1;
-      const event = this.line(line);
-      if (event) out.push(event);
-    }
-    this.buffer = this.buffer.slice(start);
+    this.parser.feed(chunk);
+    const out = this.completed;
+    this.completed = [];
     return out;
   }
 
-  private line(line: string): SseEvent | null {
-    if (line === "") return this.dispatch();
-    if (line.startsWith(":")) {
-      this.comments++;
-      return null;
-    }
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (field) {
-      case "event":
-        this.eventName = value;
-        break;
-      case "data":
-        this.data.push(value);
-        this.hasData = true;
-        break;
-      case "id":
-        if (!value.includes("\0")) this.lastId = value;
-        break;
-      case "retry":
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
-        break;
-      default:
-        break;
-    }
-    return null;
-  }
-
-  private dispatch(): SseEvent | null {
-    const event: SseEvent | null = this.hasData
-      ? { event: this.eventName || "message", data: this.data.join("\n"), id: this.lastId }
-      : null;
-    this.data = [];
-    this.hasData = false;
-    this.eventName = "";
-    return event;
+  private dispatch(message: EventSourceMessage): void {
+    if (message.id !== undefined) this.lastId = message.id;
+    this.completed.push({ event: message.event ?? "message", data: message.data, id: this.lastId });
   }
 }

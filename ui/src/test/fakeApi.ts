@@ -68,4 +68,8 @@ export function installDomShims(): void {
   // antd measures scrollbars with a pseudo-element, which jsdom does not implement (and logs).
   const computed = window.getComputedStyle.bind(window);
   Object.defineProperty(window, "getComputedStyle", { configurable: true, value: (el: Element) => computed(el) });
+  // CodeMirror measures text through ranges, which jsdom does not lay out.
+  const empty = (): DOMRectList => Object.assign([], { item: () => null });
+  Object.defineProperty(Range.prototype, "getClientRects", { configurable: true, value: empty });
+  Object.defineProperty(Range.prototype, "getBoundingClientRect", { configurable: true, value: () => new DOMRect() });
 }

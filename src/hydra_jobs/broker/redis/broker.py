@@ -26,6 +26,7 @@ import secrets
 import socket
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,7 +35,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from hydra_jobs.broker.base import ANY_DOMAIN, Delivery
+from hydra_jobs.broker.base import ANY_DOMAIN, Delivery, Received
 from hydra_jobs.broker.redis import scripts as lua
 from hydra_jobs.broker.redis.buffered_io import (
     Outbox,
@@ -47,6 +48,7 @@ from hydra_jobs.broker.redis.control import ControlPlane, dumps, text
 from hydra_jobs.broker.redis.scripts import EVENTS_GROUP, QUEUE_GROUP, RECOVERY_CONSUMER, Keys
 from hydra_jobs.broker.signing import KeyRing, check_ticket, frame, ticket
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.events import WorkerEvent, wire, worker_event_or_none
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ class RedisBroker(ControlPlane):
         self._grouped: set[str] = set()  # streams whose consumer group we know exists
         self._overflow: deque[Delivery] = deque()  # claimed beyond the free slots asked for
         self._tickets: dict[str, str] = {}  # run id -> scheduler ticket, for this worker's events
-        self._feeds: set[PubSubFeed] = set()
+        self._feeds: set[PubSubFeed[Any]] = set()
         self._boot_id: str | None = None
         self._boot_changed_at: float | None = None
         self._rebuild_wanted = False
@@ -356,13 +358,13 @@ class RedisBroker(ControlPlane):
 
     # events ----------------------------------------------------------------------------------
 
-    async def emit(self, events: list[dict[str, Any]]) -> None:
+    async def emit(self, events: Sequence[WorkerEvent]) -> None:
         items: list[OutboxItem] = []
         for event in events:
-            domain = str(event.get("domain", ""))
-            body = dict(event)
-            run_id = body.get("run_id")
-            if run_id is not None and (tk := self._tickets.get(str(run_id))) is not None:
+            domain = event.domain
+            body = wire(event)
+            run_id = getattr(event, "run_id", None)
+            if run_id is not None and (tk := self._tickets.get(run_id)) is not None:
                 body["tk"] = tk
             payload = dumps(body)
             signed = self.ring.sign_up(frame("e", domain, payload))
@@ -373,7 +375,7 @@ class RedisBroker(ControlPlane):
             items.append(("xadd", self.keys.events, fields))
         await self._outbox.put(items)
 
-    async def read_events(self, count: int, timeout: float) -> list[dict[str, Any]]:
+    async def read_events(self, count: int, timeout: float) -> list[Received]:
         entries: list[tuple[Any, Any]] = []
         now = time.monotonic()
         if now >= self._next_reclaim:
@@ -384,16 +386,27 @@ class RedisBroker(ControlPlane):
                 EVENTS_GROUP, self.instance, [self.keys.events], count, timeout
             ):
                 entries += stream_entries
-        events: list[dict[str, Any]] = []
+        events: list[Received] = []
         bad: list[str] = []
         await self.ring.prepare_up(text(f.get(b"k", b"")) for _, f in entries if f)
         for entry_id, fields in entries:
-            event = self._open_event(fields or {})
-            if event is None:
+            raw = self._open_event(fields or {})
+            if raw is None:
                 bad.append(text(entry_id))
                 continue
-            event["_receipt"] = text(entry_id)
-            events.append(event)
+            event = worker_event_or_none(raw)
+            if event is None:
+                # Signed, but not shaped like an event: dropped (acked), never raised, or it
+                # would hold up the batch and every other domain's events read with it.
+                log.warning(
+                    "dropped a malformed %s event of domain %s",
+                    str(raw.get("type"))[:32],
+                    str(raw.get("domain"))[:64],
+                    extra={"action": "malformed_event", "run_id": str(raw.get("run_id"))[:64]},
+                )
+                await self._ack_event_ids([text(entry_id)])
+                continue
+            events.append(Received(event, text(entry_id)))
         if bad:
             self.forged += len(bad)
             log.warning(
@@ -469,8 +482,8 @@ class RedisBroker(ControlPlane):
             return None  # a worker may only report on runs handed to its domain
         return event
 
-    async def ack_events(self, events: list[dict[str, Any]]) -> None:
-        await self._ack_event_ids([str(e["_receipt"]) for e in events if "_receipt" in e])
+    async def ack_events(self, events: Sequence[Received]) -> None:
+        await self._ack_event_ids([e.receipt for e in events if e.receipt])
 
     async def _ack_event_ids(self, ids: list[str]) -> None:
         if not ids:

@@ -18,12 +18,12 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hydra_jobs.backoff import Backoff
+from hydra_jobs.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,6 @@ async def settle_detached(timeout: float) -> None:
         await asyncio.wait(pending, timeout=timeout)
 
 
-def _text_bytes(event: dict[str, Any]) -> int:
-    data = event.get("data")
-    return len(data) if isinstance(data, str) else 0
-
-
 def _item_bytes(item: OutboxItem) -> int:
     if item[0] != "xadd" or not isinstance(item[2], dict):
         return 0
@@ -98,7 +93,7 @@ class Outbox:
         self._empty = asyncio.Event()
         self._empty.set()
         self._task: asyncio.Task[None] | None = None
-        self.backoff = Backoff()
+        self.outage = Outage(log, action="outbox_retry")
         self.failures = 0
 
     def start(self) -> None:
@@ -143,16 +138,14 @@ class Outbox:
                     await cancel_safe(self._send(batch))
                 except RedisError as exc:
                     self.failures += 1
-                    if self.backoff.failures == 0:
-                        log.warning(
-                            "cannot send to Redis (%s); keeping %d item(s) and retrying",
-                            exc,
-                            len(self._items),
-                            extra={"action": "outbox_retry"},
-                        )
-                    await self.backoff.sleep()
+                    self.outage.failed(
+                        "cannot send to Redis (%s); keeping %d item(s) and retrying",
+                        exc,
+                        len(self._items),
+                    )
+                    await self.outage.sleep()
                     continue
-                self.backoff.reset()
+                self.outage.ok()
                 for _ in batch:
                     self._bytes -= _item_bytes(self._items.popleft())
                 if len(self._items) < OUTBOX_LOW_WATER and self._bytes < OUTBOX_LOW_WATER_BYTES:
@@ -174,34 +167,37 @@ class Outbox:
         await pipe.execute(raise_on_error=False)
 
 
-class PubSubFeed:
-    """Messages of one channel, decoded by `decode` (which drops what does not verify)."""
+class PubSubFeed(Generic[T]):
+    """Messages of one channel, decoded by `decode` (which drops what does not verify); `size`
+    is the text a message holds, counted against `FEED_BUFFER_BYTES`."""
 
     def __init__(
         self,
         client: Redis,
         channel: str,
-        decode: Callable[[bytes], list[dict[str, Any]]],
+        decode: Callable[[bytes], list[T]],
+        size: Callable[[T], int],
     ) -> None:
         self._client = client
         self._channel = channel
         self._decode = decode
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(FEED_BUFFER)
+        self._size = size
+        self._queue: asyncio.Queue[T | None] = asyncio.Queue(FEED_BUFFER)
         self._bytes = 0
         self.subscribed = asyncio.Event()
         self.dropped = 0
         self._closed = False
         self._task = asyncio.create_task(self._pump(), name=f"pubsub-{channel}")
 
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+    async def _iterate(self) -> AsyncIterator[T]:
         while True:
             item = await self._queue.get()
             if item is None:
                 return
-            self._bytes -= _text_bytes(item)
+            self._bytes -= self._size(item)
             yield item
 
     async def close(self) -> None:
@@ -215,36 +211,28 @@ class PubSubFeed:
             self._queue.put_nowait(None)
 
     async def _pump(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="pubsub", recovered=f"re-subscribed to {self._channel}")
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await cancel_safe(pubsub.subscribe(self._channel))
                 self.subscribed.set()
-                if backoff.failures:
-                    log.info("re-subscribed to %s", self._channel, extra={"action": "pubsub"})
-                backoff.reset()
+                outage.ok()
                 while True:
                     message = await cancel_safe(pubsub.get_message(timeout=FEED_POLL_SECONDS))
                     if message is not None and message.get("type") == "message":
                         for item in self._decode(message["data"]):
                             self._offer(item)
             except (RedisError, OSError) as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "subscription to %s lost (%s); re-subscribing",
-                        self._channel,
-                        exc,
-                        extra={"action": "pubsub"},
-                    )
+                outage.failed("subscription to %s lost (%s); re-subscribing", self._channel, exc)
             finally:
                 self.subscribed.clear()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
-            await backoff.sleep()
+            await outage.sleep()
 
-    def _offer(self, item: dict[str, Any]) -> None:
-        size = _text_bytes(item)
+    def _offer(self, item: T) -> None:
+        size = self._size(item)
         try:
             if self._bytes + size > FEED_BUFFER_BYTES:
                 raise asyncio.QueueFull

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -21,6 +21,19 @@ from hydra_jobs.broker.redis.buffered_io import PubSubFeed, cancel_safe
 from hydra_jobs.broker.redis.scripts import Keys
 from hydra_jobs.broker.signing import KeyRing, frame, sign_hmac, verify_hmac
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.events import (
+    Abort,
+    Cancel,
+    ControlMessage,
+    Drain,
+    LiveEvent,
+    SchedulerNotice,
+    control_or_none,
+    live_event_bytes,
+    notice_or_none,
+    parse_live_event,
+    wire,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +42,7 @@ ABORT_MARKER_TTL_MS = 3600 * 1000
 DRAIN_MARKER_TTL_MS = 24 * 3600 * 1000
 STARTED_MARKER_TTL_MS = 24 * 3600 * 1000
 
-Decode = Callable[[bytes], list[dict[str, Any]]]
+T = TypeVar("T")
 
 
 def text(value: Any) -> str:
@@ -47,7 +60,7 @@ class ControlPlane:
     ring: KeyRing
     keys: Keys
     forged: int
-    _feeds: set[PubSubFeed]
+    _feeds: set[PubSubFeed[Any]]
 
     # live fan-out and scheduler nudges -----------------------------------------------------------
 
@@ -84,30 +97,52 @@ class ControlPlane:
             )
             return None
 
-    async def publish(self, domain: str, events: list[dict[str, Any]]) -> None:
-        await self._publish_signed(self.keys.live, "l", domain, events)
+    async def publish(self, domain: str, events: Sequence[LiveEvent]) -> None:
+        await self._publish_signed(self.keys.live, "l", domain, [wire(e) for e in events])
 
-    def _feed(self, channel: str, decode: Any) -> PubSubFeed:
-        feed = PubSubFeed(self.client, channel, decode)
+    def _feed(
+        self,
+        channel: str,
+        decode: Callable[[bytes], list[T]],
+        size: Callable[[T], int] = lambda _: 0,
+    ) -> PubSubFeed[T]:
+        feed = PubSubFeed(self.client, channel, decode, size)
         self._feeds.add(feed)
         return feed
 
-    def subscribe(self, domain: str | None) -> PubSubFeed:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    def subscribe(self, domain: str | None) -> PubSubFeed[LiveEvent]:
+        def decode(data: bytes) -> list[LiveEvent]:
             opened = self._decode_signed("l", data, from_scheduler_to_worker=False)
             if opened is None or (domain is not None and opened[0] != domain):
                 return []
-            return [{**event, "domain": opened[0]} for event in opened[1]]
+            return self._live_events(opened[0], opened[1])
 
-        return self._feed(self.keys.live, decode)
+        return self._feed(self.keys.live, decode, live_event_bytes)
 
-    async def notify_schedulers(self, message: dict[str, Any]) -> None:
-        await self._publish_signed(self.keys.sched, "n", "", message)
+    def _live_events(self, domain: str, body: Any) -> list[LiveEvent]:
+        """The signed events of one message; one that is not shaped like an event (a newer
+        scheduler's kind, say) is skipped and logged, the others are kept."""
+        events: list[LiveEvent] = []
+        for raw in body if isinstance(body, list) else []:
+            try:
+                events.append(parse_live_event({**raw, "domain": domain}))
+            except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+                kind = str(raw.get("type"))[:32] if isinstance(raw, dict) else "?"
+                log.warning(
+                    "skipped a live %s event that is not shaped like one",
+                    kind,
+                    extra={"action": "malformed_event"},
+                )
+        return events
 
-    def watch_schedulers(self) -> PubSubFeed:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    async def notify_schedulers(self, message: SchedulerNotice) -> None:
+        await self._publish_signed(self.keys.sched, "n", "", wire(message))
+
+    def watch_schedulers(self) -> PubSubFeed[SchedulerNotice]:
+        def decode(data: bytes) -> list[SchedulerNotice]:
             opened = self._decode_signed("n", data, from_scheduler_to_worker=False)
-            return [opened[1]] if opened is not None and isinstance(opened[1], dict) else []
+            notice = None if opened is None else notice_or_none(opened[1])
+            return [] if notice is None else [notice]
 
         return self._feed(self.keys.sched, decode)
 
@@ -131,21 +166,21 @@ class ControlPlane:
             return False
         return self.ring.verify_down(frame(purpose, signed_for, subject.encode()), signature)
 
-    async def _send_control_message(self, domain: str, message: dict[str, Any]) -> None:
-        payload = dumps(message)
+    async def _send_control_message(self, domain: str, message: ControlMessage) -> None:
+        payload = dumps(wire(message))
         signature = self.ring.sign_down(frame("c", domain, payload))
         if signature is None:
             return
-        wire = dumps({"d": domain, "p": payload.decode(), "s": signature})
+        signed = dumps({"d": domain, "p": payload.decode(), "s": signature})
         try:
-            await self.client.publish(self.keys.control(domain), wire)
+            await self.client.publish(self.keys.control(domain), signed)
         except RedisError as exc:
             log.debug("control nudge failed: %s", exc)
 
     async def request_cancel(self, domain: str, run_id: str) -> None:
         marker = self._marker(domain, "x", run_id)
         await self.client.set(self.keys.cancel(run_id), marker, px=CANCEL_MARKER_TTL_MS)
-        await self._send_control_message(domain, {"type": "cancel", "run_id": run_id})
+        await self._send_control_message(domain, Cancel(run_id=run_id))
 
     async def begin(self, delivery: Delivery, worker_id: str) -> bool:
         pipe = self.client.pipeline(transaction=False)
@@ -157,50 +192,49 @@ class ControlPlane:
     async def is_cancel_requested(self, run_id: str) -> bool:
         return self._marker_valid(await self.client.get(self.keys.cancel(run_id)), "x", run_id)
 
-    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed:
-        def decode(data: bytes) -> list[dict[str, Any]]:
+    def watch_control(self, domain: str, worker_id: str) -> PubSubFeed[ControlMessage]:
+        def decode(data: bytes) -> list[ControlMessage]:
             opened = self._decode_signed("c", data, from_scheduler_to_worker=True)
-            if opened is None or opened[0] != domain or not isinstance(opened[1], dict):
+            if opened is None or opened[0] != domain:
                 return []
-            return [opened[1]]
+            message = control_or_none(opened[1])  # a newer scheduler's kind: not ours to obey
+            return [] if message is None else [message]
 
         return self._feed(self.keys.control(domain), decode)
 
-    async def send_control(self, domain: str, message: dict[str, Any]) -> None:
-        kind, worker_id = message.get("type"), message.get("worker_id")
-        if kind == "abort" and worker_id:
-            run_id = str(message.get("run_id"))
-            subject = f"{run_id}|{worker_id}"
+    async def send_control(self, domain: str, message: ControlMessage) -> None:
+        if isinstance(message, Abort):
+            subject = f"{message.run_id}|{message.worker_id}"
             await self.client.set(
-                self.keys.abort(run_id, str(worker_id)),
+                self.keys.abort(message.run_id, message.worker_id),
                 self._marker(domain, "a", subject),
                 px=ABORT_MARKER_TTL_MS,
             )
-        elif kind == "drain" and worker_id:
+        elif isinstance(message, Drain):
             await self.client.set(
-                self.keys.drain(str(worker_id)),
-                self._marker(domain, "n", str(worker_id)),
+                self.keys.drain(message.worker_id),
+                self._marker(domain, "n", message.worker_id),
                 px=DRAIN_MARKER_TTL_MS,
             )
         await self._send_control_message(domain, message)
 
     async def poll_control(
         self, domain: str, worker_id: str, run_ids: list[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[ControlMessage]:
         pipe = self.client.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.get(self.keys.cancel(run_id))
             pipe.get(self.keys.abort(run_id, worker_id))
         pipe.get(self.keys.drain(worker_id))
         values = await cancel_safe(pipe.execute())
-        found: list[dict[str, Any]] = []
+        found: list[ControlMessage] = []
         for i, run_id in enumerate(run_ids):
             if self._marker_valid(values[2 * i], "x", run_id):
-                found.append({"type": "cancel", "run_id": run_id})
+                found.append(Cancel(run_id=run_id))
             if self._marker_valid(values[2 * i + 1], "a", f"{run_id}|{worker_id}", domain):
-                found.append({"type": "abort", "run_id": run_id, "worker_id": worker_id})
+                found.append(Abort(run_id=run_id, worker_id=worker_id))
         if self._marker_valid(values[-1], "n", worker_id, domain):
-            found.append({"type": "drain", "worker_id": worker_id})
+            found.append(Drain(worker_id=worker_id))
         return found
 
     # worker credentials ----------------------------------------------------------------------

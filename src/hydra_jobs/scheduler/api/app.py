@@ -230,6 +230,8 @@ def create_app(
     app.include_router(api)
     app.include_router(health.router)
     _mount_ui(app, settings.ui_dir or default_ui_dir())
+    plain_openapi = app.openapi
+    app.openapi = lambda: events.document_streams(plain_openapi())  # type: ignore[method-assign]
     return app
 
 

@@ -14,9 +14,9 @@ import asyncio
 import logging
 
 from hydra_jobs.lifecycle import concurrency_cap
-from hydra_jobs.models import Run, RunStatus
+from hydra_jobs.models import Run
 from hydra_jobs.scheduler.context import Runtime
-from hydra_jobs.store.base import SetStatus
+from hydra_jobs.status import DISPATCH, RunStatus, transition
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +115,7 @@ class Dispatcher:
         if not chosen or not self.rt.leading():
             return 0  # checked again right before writing: the counts above may be stale
         now = self.rt.clock.now()
-        ops = [
-            SetStatus(r.id, frozenset({RunStatus.PENDING}), RunStatus.QUEUED, {"queued_at": now})
-            for r in chosen
-        ]
+        ops = [transition(DISPATCH, r.id, fields={"queued_at": now}) for r in chosen]
         results = await self.rt.store.apply(ops)
         queued = [r for r in results if isinstance(r, Run)]
         await self.rt.enqueue(queued)

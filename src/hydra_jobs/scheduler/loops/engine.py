@@ -18,8 +18,9 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from hydra_jobs.events import SchedulerNotice
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.hub import EventHub
 from hydra_jobs.scheduler.loops.dispatcher import Dispatcher
@@ -91,7 +92,7 @@ class Engine:
     async def _leadership(self) -> None:
         lease = self.rt.settings.leader_lease_seconds
         renew, margin = leader_timing(lease)
-        failing = False
+        outage = Outage(log, action="leader")
         while True:
             asked = time.monotonic()
             fresh = False
@@ -99,16 +100,9 @@ class Engine:
                 async with asyncio.timeout(renew):  # not wait_for: see Signal.wait
                     leading = await self.rt.broker.try_lead(self.holder, lease)
                     fresh = leading and await self.rt.broker.check_boot()
-                failing = False
+                outage.ok()
             except Exception as exc:
-                if not failing:
-                    log.warning(
-                        "leader lease check failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "leader"},
-                    )
-                failing = True
+                outage.failed_with("leader lease check failed", exc)
                 leading = False
             if leading:
                 # The lease runs from when Redis applied it, later than `asked`.
@@ -165,12 +159,15 @@ class Engine:
     async def _send_nudges(self) -> None:
         await asyncio.sleep(0)  # everything raised in this loop iteration goes in one message
         while self._nudge_dispatch or self._nudge_jobs:
-            message: dict[str, Any] = {"origin": self.holder, "dispatch": self._nudge_dispatch}
             jobs = sorted(self._nudge_jobs)
             if len(jobs) > MAX_JOBS_PER_NUDGE:
-                message["resync"] = True
+                message = SchedulerNotice(
+                    origin=self.holder, dispatch=self._nudge_dispatch, resync=True
+                )
             else:
-                message["jobs"] = jobs
+                message = SchedulerNotice(
+                    origin=self.holder, dispatch=self._nudge_dispatch, jobs=jobs
+                )
             self._nudge_dispatch = False
             self._nudge_jobs.clear()
             try:
@@ -182,16 +179,16 @@ class Engine:
         sub = self.rt.broker.watch_schedulers()
         try:
             async for message in sub:
-                if message.get("origin") == self.holder:
+                if message.origin == self.holder:
                     continue
-                if message.get("dispatch"):
+                if message.dispatch:
                     self.rt.dispatch_wanted.set_local()
-                for job_id in message.get("jobs") or []:
-                    self.rt.job_changed_local(str(job_id))
-                for token_id in message.get("revoked") or []:
+                for job_id in message.jobs or []:
+                    self.rt.job_changed_local(job_id)
+                for token_id in message.revoked or []:
                     if self.rt.keys is not None:
-                        self.rt.keys.forget_token(str(token_id))
-                if message.get("resync"):
+                        self.rt.keys.forget_token(token_id)
+                if message.resync:
                     self.ticker.resync_wanted = True
                     self.rt.jobs_changed.set_local()
         finally:

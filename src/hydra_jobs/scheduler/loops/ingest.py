@@ -21,16 +21,26 @@ import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from hydra_jobs.backoff import Backoff
-from hydra_jobs.models import TERMINAL, Run, RunStatus, Worker
+from hydra_jobs.broker.base import Received
+from hydra_jobs.events import (
+    Abort,
+    Finished,
+    LogEvent,
+    Output,
+    Started,
+    WorkerEvent,
+    WorkerStateEvent,
+)
+from hydra_jobs.models import Run, Worker
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ingest_merge import Merged, Pair, merge_quick_runs, running_view
 from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.retry_policy import after_terminal
-from hydra_jobs.store.base import AppendLog, Op, SetStatus, UpsertWorker
+from hydra_jobs.status import FINISH, START, TERMINAL, RunStatus, transition
+from hydra_jobs.store.base import AppendLog, Op, UpsertWorker
 
 log = logging.getLogger(__name__)
 
@@ -42,99 +52,60 @@ DEFER_FIRST_SECONDS = 0.02
 DEFER_BACKOFF_CAP_SECONDS = 1.0
 DEFER_CHECK_SECONDS = 5.0
 DEFER_LIMIT_SECONDS = 600.0
-DEFERRABLE = frozenset({"finished", "output"})
-# `lost` comes from a worker that had to stop a run it was not asked to stop (it could not renew
-# its lease, or its drain grace ran out): the run is retried like one the reaper declared lost.
+# `Finished.status` may be `lost`: from a worker that had to stop a run it was not asked to stop
+# (it could not renew its lease, or its drain grace ran out); it is retried like one the reaper
+# declared lost.
 MAX_LOG_SIZE = 2**31 - 1  # characters; the column is a 32-bit integer on PostgreSQL
-FINISH_STATUSES = frozenset(
-    {
-        RunStatus.SUCCEEDED,
-        RunStatus.FAILED,
-        RunStatus.TIMED_OUT,
-        RunStatus.CANCELLED,
-        RunStatus.LOST,
-    }
-)
 
 
 @dataclass
 class _Deferred:
-    event: dict[str, Any]
+    received: Received
     check_at: float  # when to look the run up
     limit_at: float  # when to give up regardless
     next_at: float
     delay: float
 
 
-def _when(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value))
-
-
-def event_to_op(event: dict[str, Any]) -> Op | None:
-    kind = event.get("type")
-    if kind == "started":
+def event_to_op(event: WorkerEvent) -> Op | None:
+    """The store write of one (checked) worker event."""
+    if isinstance(event, Started):
         # pid 0: the worker never started a process (its spawn failed, its git source could
         # not be checked out): the run moves on to its end without a start time.
-        started_at = _when(event["at"]) if event.get("pid") != 0 else None
-        fields: dict[str, Any] = {"worker_id": event["worker_id"], "started_at": started_at}
-        if event.get("source_commit"):
-            fields["source_commit"] = str(event["source_commit"])[:64]  # shown while it runs
-        return SetStatus(event["run_id"], frozenset({RunStatus.QUEUED}), RunStatus.RUNNING, fields)
-    if kind == "output":
-        return AppendLog(
-            event["run_id"],
-            int(event["offset"]),
-            str(event["data"]),
-            worker_id=event["worker_id"],
-            truncated=bool(event.get("truncated")),
-        )
-    if kind == "finished":
-        status = RunStatus(event["status"])
-        if status not in FINISH_STATUSES:
-            return None
-        fields = {
-            "finished_at": _when(event["at"]),
-            "exit_code": event.get("exit_code"),
-            "error": event.get("error"),
-            "resource_usage": event.get("resource_usage"),
+        fields: dict[str, Any] = {
+            "worker_id": event.worker_id,
+            "started_at": event.at if event.pid != 0 else None,
         }
-        if event.get("log_truncated"):
+        if event.source_commit:
+            fields["source_commit"] = event.source_commit[:64]  # shown while it runs
+        return transition(START, event.run_id, fields=fields)
+    if isinstance(event, Output):
+        return AppendLog(
+            event.run_id,
+            event.offset,
+            event.data,
+            worker_id=event.worker_id,
+            truncated=event.truncated,
+        )
+    if isinstance(event, Finished):
+        fields = {
+            "finished_at": event.at,
+            "exit_code": event.exit_code,
+            "error": event.error,
+            "resource_usage": event.resource_usage,
+        }
+        if event.log_truncated:
             fields["log_truncated"] = True
-        if (size := event.get("log_size")) is not None:
+        if event.log_size is not None:
             # The worker's final offset: no chunk of the run ends past it, so the log reads as
             # complete only once every chunk is stored, whichever replica applies which event.
-            fields["log_size"] = min(max(0, int(size)), MAX_LOG_SIZE)
-        if event.get("source_commit"):
-            fields["source_commit"] = event["source_commit"]
-        return SetStatus(
-            event["run_id"],
-            frozenset({RunStatus.RUNNING}),
-            status,
-            fields,
-            worker_id=event["worker_id"],
-        )
-    if kind == "worker":
-        # Fields a newer worker adds are ignored rather than refused: a rolling upgrade must
-        # not stop ingest.
-        snapshot = {k: v for k, v in dict(event["worker"]).items() if k in Worker.model_fields}
-        return UpsertWorker(Worker.model_validate(snapshot))
-    return None
-
-
-def safe_op(event: dict[str, Any]) -> Op | None:
-    """`event_to_op`, with a malformed event (signed, but not shaped like one) dropped and
-    logged: it must never hold up the batch, or the other domains' events read with it."""
-    try:
-        return event_to_op(event)
-    except (KeyError, ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
-        log.warning(
-            "dropped a malformed %s event of domain %s: %s",
-            str(event.get("type"))[:32],
-            str(event.get("domain"))[:64],
-            type(exc).__name__,
-            extra={"action": "malformed_event", "run_id": str(event.get("run_id"))[:64]},
-        )
-        return None
+            fields["log_size"] = min(max(0, event.log_size), MAX_LOG_SIZE)
+        if event.source_commit:
+            fields["source_commit"] = event.source_commit
+        return transition(FINISH, event.run_id, event.status, fields, worker_id=event.worker_id)
+    # A heartbeat: fields a newer worker adds were ignored when it was read (a rolling upgrade
+    # must not stop ingest).
+    return UpsertWorker(event.worker)
 
 
 class Ingest:
@@ -145,6 +116,7 @@ class Ingest:
         self.dropped = 0
         self.deferred = 0
         self._waiting: list[_Deferred] = []
+        self._held: dict[int, _Deferred] = {}  # by id() of each event kept for another try
         self._stopping = False
         # Set while the loop holds no event it has read and not yet written: the in-process
         # broker forgets an event once it is read, so only then may the loop be cancelled.
@@ -153,7 +125,7 @@ class Ingest:
         self._shared_told: set[str] = set()  # domains told of runs on `up`'s worker
 
     async def run_forever(self) -> None:
-        backoff = Backoff()
+        outage = Outage(log, action="ingest")
         while True:
             self._empty_handed.set()
             if self._stopping:
@@ -165,18 +137,12 @@ class Ingest:
                     # A trickle: wait a moment so a burst is written in one transaction.
                     await asyncio.sleep(COALESCE_SECONDS)
                     events += await self.rt.broker.read_events(INGEST_BATCH - len(events), 0.0)
-                backoff.reset()
+                outage.ok()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if backoff.failures == 0:
-                    log.warning(
-                        "cannot read worker events: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "ingest"},
-                    )
-                await backoff.sleep()
+                outage.failed_with("cannot read worker events", exc)
+                await outage.sleep()
                 continue
             batch = self._due() + events  # retried (older) events first
             if batch:
@@ -195,9 +161,9 @@ class Ingest:
         soonest = min(d.next_at for d in self._waiting)
         return max(0.0, min(READ_TIMEOUT_SECONDS, soonest - time.monotonic()))
 
-    def _due(self) -> list[dict[str, Any]]:
+    def _due(self) -> list[Received]:
         now = time.monotonic()
-        due = [d.event for d in self._waiting if d.next_at <= now]
+        due = [d.received for d in self._waiting if d.next_at <= now]
         if due:
             self._waiting = [d for d in self._waiting if d.next_at > now]
         return due
@@ -218,10 +184,13 @@ class Ingest:
         ):
             await self.handle(events)
 
-    async def handle(self, events: list[dict[str, Any]]) -> None:
-        pairs = [(e, op) for e in events if (op := safe_op(e)) is not None]
+    async def handle(self, events: list[Received]) -> None:
+        pairs = [(e, op) for e in events if (op := event_to_op(e.event)) is not None]
         later: set[int] = set()  # ids of events kept for another try: not acked yet
         await self._apply(*merge_quick_runs(pairs), later)
+        for received in events:
+            if id(received) not in later:
+                self._held.pop(id(received), None)
         await self.rt.broker.ack_events([e for e in events if id(e) not in later])
 
     async def _apply(self, pairs: list[Pair], merged: dict[int, Merged], later: set[int]) -> None:
@@ -230,10 +199,10 @@ class Ingest:
         results = await self.rt.store.apply([op for _, op in pairs])
         changed: list[Run] = []
         ended: list[Run] = []
-        logs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        logs: dict[str, list[LogEvent]] = defaultdict(list)
         workers: list[Worker] = []
         unmerged: list[Pair] = []  # merged starts and ends that were refused: one by one
-        for (event, op), result in zip(pairs, results, strict=True):
+        for (received, op), result in zip(pairs, results, strict=True):
             both = merged.get(id(op))
             if both is not None:
                 if result is False:
@@ -243,11 +212,11 @@ class Ingest:
                 changed.append(running_view(result, both))
                 self.applied += 1
             if result is False:
-                if await self._defer(event):
-                    later.add(id(event))
+                if await self._defer(received):
+                    later.add(id(received))
                     continue
                 self.dropped += 1
-                await self._refused(event, op)
+                await self._refused(received.event)
                 continue
             self.applied += 1
             if isinstance(result, Run):
@@ -256,9 +225,8 @@ class Ingest:
                     ended.append(result)
                     self.ended[result.status.value] += 1
             elif isinstance(op, AppendLog) and op.data:
-                domain = event.get("domain", "")
-                logs[domain].append(
-                    {"type": "log", "run_id": op.run_id, "offset": op.offset, "data": op.data}
+                logs[received.event.domain].append(
+                    LogEvent(run_id=op.run_id, offset=op.offset, data=op.data)
                 )
             elif isinstance(op, UpsertWorker):
                 workers.append(op.worker)
@@ -270,7 +238,7 @@ class Ingest:
     async def _publish(
         self,
         changed: list[Run],
-        logs: dict[str, list[dict[str, Any]]],
+        logs: dict[str, list[LogEvent]],
         workers: list[Worker],
     ) -> None:
         for domain, items in logs.items():
@@ -278,8 +246,7 @@ class Ingest:
         await self.rt.publish_runs(changed)
         for worker in workers:
             for domain, seen in (await self._views(worker)).items():
-                event = {"type": "worker", "worker": seen.model_dump(mode="json")}
-                await self.rt.broker.publish(domain, [event])
+                await self.rt.broker.publish(domain, [WorkerStateEvent(worker=seen)])
 
     async def _views(self, worker: Worker) -> dict[str, Worker]:
         """Who is told of a worker's change: its domain; for `up`'s shared worker, its home
@@ -291,24 +258,24 @@ class Ingest:
         self._shared_told = set(domains.values())
         return {d: shared_worker.view(worker, domains, d) for d in told}
 
-    async def _defer(self, event: dict[str, Any]) -> bool:
+    async def _defer(self, received: Received) -> bool:
         """Keep a refused event for another try if it may just have overtaken its `started`."""
-        if event.get("type") not in DEFERRABLE:
+        event = received.event
+        if not isinstance(event, Finished | Output):
             return False
         now = time.monotonic()
-        held = event.get("_deferred")
+        held = self._held.get(id(received))
         if held is None:
-            held = event["_deferred"] = _Deferred(
-                event,
+            held = self._held[id(received)] = _Deferred(
+                received,
                 now + DEFER_CHECK_SECONDS,
                 now + DEFER_LIMIT_SECONDS,
                 now,
                 DEFER_FIRST_SECONDS,
             )
             self.deferred += 1
-        assert isinstance(held, _Deferred)
         if now >= held.check_at:
-            run = await self.rt.store.find_run(str(event.get("run_id")))
+            run = await self.rt.store.find_run(event.run_id)
             if now >= held.limit_at or run is None or run.status is not RunStatus.QUEUED:
                 return False
             held.check_at = now + DEFER_CHECK_SECONDS
@@ -317,13 +284,13 @@ class Ingest:
         self._waiting.append(held)
         return True
 
-    async def _refused(self, event: dict[str, Any], op: Op) -> None:
+    async def _refused(self, event: WorkerEvent) -> None:
         """A stale or illegal event: never applied. A refused start means a copy must stop."""
-        if event.get("type") != "started":
+        if not isinstance(event, Started):
             return
-        run = await self.rt.store.find_run(event["run_id"])
-        if run is None or run.status in TERMINAL or run.worker_id != event["worker_id"]:
+        run = await self.rt.store.find_run(event.run_id)
+        if run is None or run.status in TERMINAL or run.worker_id != event.worker_id:
             await self.rt.broker.send_control(
-                event.get("domain", run.domain if run else ""),
-                {"type": "abort", "run_id": event["run_id"], "worker_id": event["worker_id"]},
+                event.domain or (run.domain if run else ""),
+                Abort(run_id=event.run_id, worker_id=event.worker_id),
             )

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
-from hydra_jobs.models import Run, RunStatus
-from hydra_jobs.store.base import AppendLog, Op, SetStatus
+from hydra_jobs.broker.base import Received
+from hydra_jobs.events import Finished, Started
+from hydra_jobs.models import Run
+from hydra_jobs.status import START_AND_FINISH, RunStatus, SetStatus, transition
+from hydra_jobs.store.base import AppendLog, Op
 
-Pair = tuple[dict[str, Any], Op]
+Pair = tuple[Received, Op]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +56,11 @@ def merge_quick_runs(pairs: list[Pair]) -> tuple[list[Pair], dict[int, Merged]]:
 
 
 def _mergeable(started: Pair, finished: Pair) -> bool:
-    (start_event, start_op), (end_event, end_op) = started, finished
+    (start, start_op), (end, end_op) = started, finished
     return (
-        start_event.get("type") == "started"
-        and end_event.get("type") == "finished"
-        and start_event.get("worker_id") == end_event.get("worker_id")
+        isinstance(start.event, Started)
+        and isinstance(end.event, Finished)
+        and start.event.worker_id == end.event.worker_id
         and isinstance(start_op, SetStatus)
         and isinstance(end_op, SetStatus)
     )
@@ -67,7 +69,7 @@ def _mergeable(started: Pair, finished: Pair) -> bool:
 def _merged_op(start: Op, end: Op) -> SetStatus:
     assert isinstance(start, SetStatus) and isinstance(end, SetStatus)
     # From queued, like the start; no worker fence needed: the start sets the worker.
-    return SetStatus(start.run_id, start.expected, end.status, {**start.fields, **end.fields})
+    return transition(START_AND_FINISH, start.run_id, end.status, {**start.fields, **end.fields})
 
 
 def running_view(final: Run, merged: Merged) -> Run:

@@ -17,11 +17,14 @@ from __future__ import annotations
 import logging
 
 from hydra_jobs.errors import BackendUnavailable
+from hydra_jobs.events import WorkerStateEvent
 from hydra_jobs.lifecycle import worker_died
-from hydra_jobs.models import Run, RunStatus, Worker, WorkerStatus
+from hydra_jobs.models import Run, Worker, WorkerStatus
+from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.retry_policy import after_terminal
-from hydra_jobs.store.base import SetStatus, UpsertWorker
+from hydra_jobs.status import LOST_WHILE_STARTING, WORKER_LOST, RunStatus, transition
+from hydra_jobs.store.base import UpsertWorker
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +39,17 @@ class Reaper:
         return max(0.2, self.rt.settings.lease_seconds / 4)
 
     async def run_forever(self) -> None:
-        failing = waiting = False
+        waiting = Outage(log, action="reap", level=logging.INFO)
+        failing = Outage(log, action="reap")
         while True:
             try:
                 await self.sweep()
-                failing = waiting = False
+                waiting.ok()
+                failing.ok()
             except BackendUnavailable as exc:
-                if not waiting:
-                    log.info("reaper waits: %s", exc, extra={"action": "reap"})
-                waiting = True
+                waiting.failed("reaper waits: %s", exc)
             except Exception as exc:
-                if not failing:  # once per outage, not every sweep
-                    log.warning(
-                        "reaper sweep failed: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        extra={"action": "reap"},
-                    )
-                failing = True
+                failing.failed_with("reaper sweep failed", exc)
             await self.rt.clock.sleep(self.interval_seconds)
 
     async def sweep(self) -> list[Run]:
@@ -68,9 +64,9 @@ class Reaper:
         for run in orphans:
             status, poison = worker_died(run.lost_count + 1)
             done = await self.rt.store.set_status(
-                SetStatus(
+                transition(
+                    WORKER_LOST,
                     run.id,
-                    frozenset({RunStatus.RUNNING}),
                     status,
                     {
                         "finished_at": now,
@@ -114,9 +110,9 @@ class Reaper:
                 # handed out again as if fresh; it is lost, and retried as a new attempt.
                 status, poison = worker_died(run.lost_count + 1)
                 done = await self.rt.store.set_status(
-                    SetStatus(
+                    transition(
+                        LOST_WHILE_STARTING,
                         run.id,
-                        frozenset({RunStatus.QUEUED}),
                         status,
                         {
                             "finished_at": self.rt.clock.now(),
@@ -145,6 +141,4 @@ class Reaper:
         if stale:
             await self.rt.store.apply([UpsertWorker(w) for w in stale])
             for worker in stale:
-                await self.rt.broker.publish(
-                    worker.domain, [{"type": "worker", "worker": worker.model_dump(mode="json")}]
-                )
+                await self.rt.broker.publish(worker.domain, [WorkerStateEvent(worker=worker)])

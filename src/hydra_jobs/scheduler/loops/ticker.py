@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hydra_jobs.errors import NotFound
-from hydra_jobs.models import Job, Overlap, Run, RunStatus, Trigger
-from hydra_jobs.schedule import CronSchedule, plan_catchup
+from hydra_jobs.models import Job, Overlap, Run, Trigger
+from hydra_jobs.schedule import CronSchedule, plan_due_slots
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import cancel_active, new_run, submit_runs
+from hydra_jobs.status import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -181,20 +182,25 @@ class Ticker:
     # firing ----------------------------------------------------------------------------------
 
     async def _catch_up(self, entry: Entry, floor: datetime, now: datetime) -> None:
+        """At start: the slots since the last one fired (at most the catch-up window back)."""
         assert entry.cron is not None
         window_start = now - timedelta(seconds=self.rt.settings.catchup_window_seconds)
-        grace = now - timedelta(seconds=MISFIRE_GRACE_SECONDS)
-        start = max(floor, window_start)
-        missed = [t for t in entry.cron.fires_between(start, now) if t <= grace]
-        on_time = [t for t in entry.cron.fires_between(max(start, grace), now)]
-        if missed:
-            policy = entry.job.catchup
-            plan = plan_catchup(missed, policy, self.rt.settings.catchup_max_runs)
-            await self._record_skipped(entry.job, plan.skipped, f"catchup={policy.value}")
-            for slot in plan.fire:
-                await self.fire(entry.job, slot)
-        for slot in on_time:
-            await self.fire(entry.job, slot)
+        due = entry.cron.fires_between(max(floor, window_start), now)
+        await self._fire_slots(entry.job, list(due), now)
+
+    async def _fire_slots(self, job: Job, due: list[datetime], now: datetime) -> None:
+        """Fire the cron slots due at `now`; those missed follow the job's catch-up policy, and
+        the ones it does not fire are recorded in one `skipped` run."""
+        plan = plan_due_slots(
+            due,
+            now,
+            grace_seconds=MISFIRE_GRACE_SECONDS,
+            policy=job.catchup,
+            max_all=self.rt.settings.catchup_max_runs,
+        )
+        await self._record_skipped(job, plan.skipped, f"catchup={job.catchup.value}")
+        for slot in plan.fire:
+            await self.fire(job, slot)
 
     async def fire_due(self) -> None:
         now, mono = self.rt.clock.now(), self.rt.clock.monotonic()
@@ -220,17 +226,10 @@ class Ticker:
 
     async def _fire_cron_slots(self, entry: Entry, now: datetime) -> None:
         assert entry.cron is not None and entry.next_wall is not None
-        late = (now - entry.next_wall).total_seconds()
-        if late > MISFIRE_GRACE_SECONDS:
+        if (now - entry.next_wall).total_seconds() > MISFIRE_GRACE_SECONDS:
             # The wall clock jumped or the loop stalled: the gap follows the catch-up policy.
-            missed = [entry.next_wall, *entry.cron.fires_between(entry.next_wall, now)]
-            missed = [t for t in missed if (now - t).total_seconds() > MISFIRE_GRACE_SECONDS]
-            plan = plan_catchup(missed, entry.job.catchup, self.rt.settings.catchup_max_runs)
-            await self._record_skipped(entry.job, plan.skipped, f"catchup={entry.job.catchup}")
-            for slot in plan.fire:
-                await self.fire(entry.job, slot)
-            for slot in entry.cron.fires_between(missed[-1], now):
-                await self.fire(entry.job, slot)
+            gap = [entry.next_wall, *entry.cron.fires_between(entry.next_wall, now)]
+            await self._fire_slots(entry.job, gap, now)
         else:
             await self.fire(entry.job, entry.next_wall)
         entry.next_wall = entry.cron.next_after(now)
@@ -248,19 +247,13 @@ class Ticker:
             busy = active + len(pending)
             cap = job.concurrency.max_running or 1
             if overlap is Overlap.SKIP and busy >= cap:
-                return await self._insert(
-                    self._slot_run(
-                        job,
-                        slot,
-                        RunStatus.SKIPPED,
-                        f"skipped: {busy} run(s) still active (overlap=skip)",
-                    )
-                )
+                why = f"skipped: {busy} run(s) still active (overlap=skip)"
+                return await self._insert(self._slot_run(job, slot, skipped=why))
         if self.rt.budget.take(job.domain, 1, self.rt.clock.monotonic()) > 0:
             return await self._skip_over_cap(job, slot)
         if overlap is Overlap.CANCEL_PREVIOUS and busy:
             await cancel_active(self.rt, job, reason="cancelled by a newer run (overlap)")
-        return await self._insert(self._slot_run(job, slot, RunStatus.PENDING, None))
+        return await self._insert(self._slot_run(job, slot))
 
     async def _skip_over_cap(self, job: Job, slot: datetime) -> Run | None:
         """A slot of a domain over its cap: recorded once per job and minute, else counted."""
@@ -276,14 +269,11 @@ class Ticker:
             "until there is room, with one record like this one a minute"
         )
         log.warning("%s: %s", job.name, text, extra={"action": "over_cap", "job_id": job.id})
-        return await self._insert(self._slot_run(job, slot, RunStatus.SKIPPED, text))
+        return await self._insert(self._slot_run(job, slot, skipped=text))
 
-    def _slot_run(self, job: Job, slot: datetime, status: RunStatus, error: str | None) -> Run:
-        run = new_run(job, trigger=Trigger.SCHEDULE, params={}, now=self.rt.clock.now())
-        update: dict[str, object] = {"scheduled_for": slot, "status": status, "error": error}
-        if status is RunStatus.SKIPPED:
-            update["finished_at"] = self.rt.clock.now()
-        return run.model_copy(update=update)
+    def _slot_run(self, job: Job, slot: datetime, *, skipped: str | None = None) -> Run:
+        now = self.rt.clock.now()
+        return new_run(job, trigger=Trigger.SCHEDULE, now=now, slot=slot, skipped=skipped)
 
     async def _insert(self, run: Run) -> Run | None:
         inserted = await submit_runs(self.rt, [run])
@@ -301,4 +291,4 @@ class Ticker:
             f"while no scheduler was running ({why})"
         )
         log.warning("%s: %s", job.name, text, extra={"action": "missed_slots", "job_id": job.id})
-        await self._insert(self._slot_run(job, last, RunStatus.SKIPPED, text))
+        await self._insert(self._slot_run(job, last, skipped=text))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from hydra_jobs.broker.signing import SchedulerKeys
+from hydra_jobs.events import Revoked, SchedulerNotice
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import tell_broker
 from hydra_jobs.store.base import TokenRecord
@@ -71,9 +72,9 @@ class CredentialPublisher:
                 self.keys.forget_token(token_id)
         await tell_broker("drop_credentials", self.rt.broker.drop_credentials(ids))
         for token in tokens:
-            message = {"type": "revoked", "token_id": token.id}
+            message = Revoked(token_id=token.id)
             await tell_broker("send_control", self.rt.broker.send_control(token.domain, message))
-        notice = {"origin": "", "revoked": ids}
+        notice = SchedulerNotice(origin="", revoked=ids)
         await tell_broker("notify_schedulers", self.rt.broker.notify_schedulers(notice))
 
     async def run_forever(self) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from hydra_jobs.errors import Conflict, Forbidden, NotFound
-from hydra_jobs.models import TERMINAL, RunStatus
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.credential_publisher import CredentialPublisher
 from hydra_jobs.scheduler.services.jobs import Principal
 from hydra_jobs.scheduler.services.runs import cancel_run
+from hydra_jobs.status import NOT_ENDED
 from hydra_jobs.store.base import RunFilter, TokenRecord
 from hydra_jobs.tenancy import (
     DEFAULT_DOMAIN,
@@ -24,7 +24,6 @@ from hydra_jobs.tokens import mint
 
 log = logging.getLogger(__name__)
 
-NOT_ENDED = frozenset(s for s in RunStatus if s not in TERMINAL)
 PAGE = 500
 
 

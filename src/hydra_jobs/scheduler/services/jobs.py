@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hydra_jobs.events import Drain
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
@@ -189,4 +190,4 @@ async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:
     else:
         home = who.domain
         await rt.store.get_worker(home, worker_id)  # 404 unless it is in the caller's domain
-    await rt.broker.send_control(home, {"type": "drain", "worker_id": worker_id})
+    await rt.broker.send_control(home, Drain(worker_id=worker_id))

@@ -6,9 +6,10 @@ import logging
 import random
 
 from hydra_jobs.lifecycle import concurrency_cap, decide_retry
-from hydra_jobs.models import RETRYABLE, Run, RunStatus, Trigger
+from hydra_jobs.models import Run, Trigger
 from hydra_jobs.scheduler.context import Runtime
-from hydra_jobs.scheduler.services.runs import next_attempt, submit_runs
+from hydra_jobs.scheduler.services.runs import new_run, submit_runs
+from hydra_jobs.status import RETRYABLE, RunStatus
 
 log = logging.getLogger(__name__)
 _rng = random.Random()
@@ -37,8 +38,11 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
             continue
         if decision.retry:
             retries.append(
-                next_attempt(
-                    run, delay_seconds=decision.delay_seconds, trigger=Trigger.RETRY, rt=rt
+                new_run(
+                    run,
+                    trigger=Trigger.RETRY,
+                    now=rt.clock.now(),
+                    delay_seconds=decision.delay_seconds,
                 )
             )
     if retries:

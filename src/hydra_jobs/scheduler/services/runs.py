@@ -11,13 +11,20 @@ from hydra_jobs.errors import Conflict, InvalidInput
 from hydra_jobs.ids import new_id
 from hydra_jobs.lifecycle import concurrency_cap
 from hydra_jobs.limits import MAX_PARAMS_CHARS, params_too_big, vars_size
-from hydra_jobs.models import TERMINAL, Job, Run, RunStatus, Trigger
+from hydra_jobs.models import Job, Run, Trigger
 from hydra_jobs.scheduler.context import Runtime
-from hydra_jobs.store.base import RunFilter, SetStatus
+from hydra_jobs.status import (
+    CANCEL_WAITING,
+    NOT_ENDED,
+    REQUEST_CANCEL,
+    TERMINAL,
+    WAITING,
+    RunStatus,
+    transition,
+)
+from hydra_jobs.store.base import RunFilter
 
 log = logging.getLogger(__name__)
-
-WAITING = frozenset({RunStatus.PENDING, RunStatus.QUEUED})
 
 
 def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
@@ -41,48 +48,58 @@ def resolve_params(job: Job, given: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def next_attempt(run: Run, *, delay_seconds: float, trigger: Trigger, rt: Runtime) -> Run:
-    now = rt.clock.now()
-    return Run(
-        id=new_id(),
-        job_id=run.job_id,
-        job_name=run.job_name,
-        domain=run.domain,
-        queue=run.queue,
-        status=RunStatus.PENDING,
-        trigger=trigger,
-        attempt=run.attempt + 1,
-        retry_of=run.id,
-        scheduled_for=run.scheduled_for,
-        created_at=now,
-        not_before=now + timedelta(seconds=delay_seconds) if delay_seconds > 0 else None,
-        params=run.params,
-        lost_count=run.lost_count,
-        spec=run.spec,
-    )
-
-
 def new_run(
-    job: Job,
+    origin: Job | Run,
     *,
     trigger: Trigger,
-    params: dict[str, str],
     now: datetime,
+    params: dict[str, str] | None = None,
     spec: dict[str, Any] | None = None,
+    slot: datetime | None = None,
+    skipped: str | None = None,
+    delay_seconds: float = 0.0,
 ) -> Run:
-    """A pending run of `job`; `spec` is the job's snapshot when the caller made it already
-    (a fan-out of hundreds of runs shares one)."""
+    """The one constructor of a run, born `pending` (or `skipped`, see below).
+
+    Of a job: with `params`, for the schedule `slot` if it has one; `spec` is the job's snapshot
+    when the caller made it already (a fan-out of hundreds of runs shares one). A slot that did
+    not run is born `skipped`, ended, with `skipped` saying why.
+
+    Of a run: its next attempt, in the same chain (same job, parameters, spec snapshot and slot,
+    its lost workers counted on), not before `delay_seconds` from now.
+    """
+    if isinstance(origin, Run):
+        return Run(
+            id=new_id(),
+            job_id=origin.job_id,
+            job_name=origin.job_name,
+            domain=origin.domain,
+            queue=origin.queue,
+            status=RunStatus.PENDING,
+            trigger=trigger,
+            attempt=origin.attempt + 1,
+            retry_of=origin.id,
+            scheduled_for=origin.scheduled_for,
+            created_at=now,
+            not_before=now + timedelta(seconds=delay_seconds) if delay_seconds > 0 else None,
+            params=origin.params,
+            lost_count=origin.lost_count,
+            spec=origin.spec,
+        )
     return Run(
         id=new_id(),
-        job_id=job.id,
-        job_name=job.name,
-        domain=job.domain,
-        queue=job.queue,
-        status=RunStatus.PENDING,
+        job_id=origin.id,
+        job_name=origin.name,
+        domain=origin.domain,
+        queue=origin.queue,
+        status=RunStatus.PENDING if skipped is None else RunStatus.SKIPPED,
         trigger=trigger,
+        scheduled_for=slot,
         created_at=now,
-        params=params,
-        spec=job.spec().model_dump(mode="json") if spec is None else spec,
+        finished_at=None if skipped is None else now,
+        error=skipped,
+        params=params or {},
+        spec=origin.spec().model_dump(mode="json") if spec is None else spec,
     )
 
 
@@ -119,11 +136,10 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
     now = rt.clock.now()
     if run.status in WAITING:
         done = await rt.store.set_status(
-            SetStatus(
+            transition(
+                CANCEL_WAITING,
                 run.id,
-                WAITING,
-                RunStatus.CANCELLED,
-                {"finished_at": now, "error": reason, "cancel_requested": True},
+                fields={"finished_at": now, "error": reason, "cancel_requested": True},
             )
         )
         if done is not None:
@@ -134,9 +150,7 @@ async def cancel_run(rt: Runtime, run: Run, *, reason: str = "cancelled by reque
             rt.dispatch_wanted.set()
             return done
     marked = await rt.store.set_status(
-        SetStatus(
-            run.id, frozenset({RunStatus.RUNNING}), RunStatus.RUNNING, {"cancel_requested": True}
-        )
+        transition(REQUEST_CANCEL, run.id, fields={"cancel_requested": True})
     )
     # If the broker is unreachable, the leader's reaper sets the marker again from the store.
     await tell_broker("cancel", rt.broker.request_cancel(run.domain, run.id))
@@ -164,9 +178,7 @@ async def tell_broker(what: str, call: Awaitable[None]) -> None:
 
 async def cancel_active(rt: Runtime, job: Job, *, reason: str) -> int:
     """Cancel every waiting or running run of a job (overlap=cancel_previous)."""
-    active = await rt.store.runs_with_status(
-        [RunStatus.PENDING, RunStatus.QUEUED, RunStatus.RUNNING], job_id=job.id
-    )
+    active = await rt.store.runs_with_status(NOT_ENDED, job_id=job.id)
     for run in active:
         try:
             await cancel_run(rt, run, reason=reason)
@@ -192,7 +204,7 @@ async def retry_run(rt: Runtime, run: Run) -> Run:
             "wait for it or cancel it"
         )
     rt.admit(run.domain, 1)
-    retry = next_attempt(last, delay_seconds=0.0, trigger=Trigger.MANUAL, rt=rt)
+    retry = new_run(last, trigger=Trigger.MANUAL, now=rt.clock.now())
     return (await submit_runs(rt, [retry]))[0]
 
 

@@ -33,16 +33,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hydra_jobs.errors import BackendUnavailable, Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
+from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker, WorkerStatus
+from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.store.base import (
     AppendLog,
     Op,
     RunFilter,
-    SetStatus,
     StoredAnalysis,
     UpsertWorker,
 )
 from hydra_jobs.store.encoding import (
+    ACTIVE_VALUES,
     FAILED_VALUES,
     RECENT_FAILURES,
     STATS_MAX_ROWS,
@@ -272,9 +273,8 @@ class MongoStore(MongoTenancy):
     async def active_counts(self, job_ids: Collection[str]) -> dict[str, int]:
         if not job_ids:
             return {}
-        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
         pipeline: list[Doc] = [
-            {"$match": {"job_id": {"$in": list(job_ids)}, "status": {"$in": active}}},
+            {"$match": {"job_id": {"$in": list(job_ids)}, "status": {"$in": ACTIVE_VALUES}}},
             {"$group": {"_id": "$job_id", "count": {"$sum": 1}}},
         ]
         counted = await self.runs.aggregate(pipeline)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hydra_jobs.models import RunStatus
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.sql.tables import jobs, log_chunks, runs
 
 JOB_BY_ID = jobs.select().where(

@@ -18,18 +18,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.errors import Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, LogPage, Page, Run, RunStatus, Stats, Worker, WorkerStatus
+from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker, WorkerStatus
+from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.store.base import (
     AppendLog,
     Op,
     RunFilter,
-    SetStatus,
     StoredAnalysis,
     UpsertWorker,
 )
 from hydra_jobs.store.encoding import (
     ACTIVE_VALUES,
     FAILED_VALUES,
+    NOT_ENDED_VALUES,
     RECENT_FAILURES,
     STATS_MAX_ROWS,
     TERMINAL_VALUES,
@@ -292,7 +293,7 @@ class SqlStore(SqlTenancy):
             sa.select(runs.c.job_id, sa.func.count())
             .where(
                 runs.c.job_id.in_(list(job_ids)),
-                runs.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
+                runs.c.status.in_(ACTIVE_VALUES),
             )
             .group_by(runs.c.job_id)
         )
@@ -499,7 +500,7 @@ class SqlStore(SqlTenancy):
         else:
             # Spelled as "not active" so SQLite's planner takes the created_at range, not status.
             query = sa.select(runs.c.id).where(
-                runs.c.created_at < cutoff, runs.c.status.not_in(ACTIVE_VALUES)
+                runs.c.created_at < cutoff, runs.c.status.not_in(NOT_ENDED_VALUES)
             )
         if exclude_jobs:
             query = query.where(runs.c.job_id.not_in(list(exclude_jobs)))

@@ -9,6 +9,10 @@ import { NewJobPage } from "../JobEditorPage";
 import { AiGenerator } from "./AiGenerator";
 
 beforeAll(installDomShims);
+// The job form's script editor is imported lazily: load it up front, not inside a test's time.
+beforeAll(async () => {
+  await import("./code/CodeEditor");
+}, 60_000);
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -101,5 +105,5 @@ describe("the generator in the new-job form", () => {
     expect(screen.getByTestId("ai-usage").textContent).toContain("3 attempts");
     expect((await screen.findByTestId("error-cron", {}, { timeout: 5_000 })).textContent).toContain("invalid cron expression");
     expect(api.to("/api/v1/jobs", "POST")).toHaveLength(0);
-  });
+  }, 30_000); // its waits are 5 s each: the default 5 s for the whole test failed on a loaded machine
 });

@@ -7,6 +7,7 @@ import { fieldStatus } from "./fields/fieldStatus";
 import { GeneralFields } from "./fields/GeneralFields";
 import { LimitsFields } from "./fields/LimitsFields";
 import { ScheduleFields } from "./fields/ScheduleFields";
+import { SourceFields } from "./fields/SourceFields";
 import type { JobFormValues } from "./jobForm";
 
 function Section({ title }: { title: string }) {
@@ -23,7 +24,8 @@ export function JobFormFields({ errors, values }: { errors: MappedErrors; values
     <>
       <GeneralFields status={status} />
       <Section title="What to run" />
-      <ExecutorFields status={status} type={values.executorType} />
+      <SourceFields status={status} kind={values.sourceKind} />
+      <ExecutorFields status={status} type={values.executorType} fromGit={values.sourceKind === "git"} />
       <Section title="Schedule" />
       <ScheduleFields status={status} values={values} />
       <Section title="Environment and parameters" />

@@ -15,10 +15,19 @@ describe("validation errors to form fields", () => {
     [["body", "retries", "max_attempts"], "maxAttempts"],
     [["body", "concurrency", "max_running"], "maxRunning"],
     [["body", "timeout_seconds"], "timeoutSeconds"],
+    [["body", "source", "url"], "gitUrl"],
+    [["body", "source", "ref"], "gitRef"],
+    [["body", "source", "path"], "gitPath"],
     [["query", "cron"], "cron"],
     [["query", "timezone"], "timezone"],
   ] as const)("%j → %s", (loc, field) => {
     expect(fieldForLoc(loc, "cron")).toBe(field);
+  });
+
+  it("leaves a source error no git field owns (an unknown key, a wrong shape) to the general list, with its path", () => {
+    const mapped = mapErrors([{ loc: ["body", "source", "depth"], msg: "Extra inputs are not permitted" }], "none");
+    expect(mapped.fields).toEqual({});
+    expect(mapped.general).toEqual(["source.depth: Extra inputs are not permitted"]);
   });
 
   it("puts a whole-schedule error on the field of the schedule kind", () => {

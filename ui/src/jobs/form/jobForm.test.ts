@@ -91,6 +91,27 @@ describe("form <-> JSON sync", () => {
     expect(specToForm({ tags: [1, "t"] }).tags).toEqual(["t"]);
   });
 
+  it("reads and writes the git source; switching to an inline script removes it", () => {
+    const v = specToForm(FULL);
+    expect(v).toMatchObject({ sourceKind: "git", gitUrl: "https://example.org/team/repo.git", gitRef: "main", gitPath: "" });
+    const edited = applyForm(FULL, { ...v, gitRef: "", gitPath: "jobs/nightly" });
+    expect(edited.source).toEqual({ url: "https://example.org/team/repo.git", path: "jobs/nightly" });
+    expect(specToForm(edited)).toMatchObject({ sourceKind: "git", gitRef: "", gitPath: "jobs/nightly" });
+    expect("source" in applyForm(FULL, { ...v, sourceKind: "inline" })).toBe(false);
+
+    const fromScratch = applyForm(NEW_JOB, { ...specToForm(NEW_JOB), name: "g", script: "./run.sh", sourceKind: "git", gitUrl: "file:///srv/repo" });
+    expect(fromScratch).toEqual({ name: "g", executor: { type: "shell", script: "./run.sh" }, source: { url: "file:///srv/repo" }, enabled: true });
+    expect(specToForm(NEW_JOB).sourceKind).toBe("inline");
+  });
+
+  it("keeps keys of the source it does not know, and a source the JSON holds in a wrong shape stays a git source", () => {
+    const spec = { ...FULL, source: { url: "https://example.org/r.git", depth: 1 } };
+    expect(applyForm(spec, { ...specToForm(spec), gitRef: "v2" }).source).toEqual({ url: "https://example.org/r.git", depth: 1, ref: "v2" });
+    const wrong = { name: "w", executor: { type: "shell", script: "true" }, source: "https://example.org/r.git" };
+    expect(specToForm(wrong)).toMatchObject({ sourceKind: "git", gitUrl: "" });
+    expect(specToForm({ ...wrong, source: null }).sourceKind).toBe("inline");
+  });
+
   it("parses JSON text into a spec or explains why not", () => {
     expect(parseSpecText('{"name": "a"}')).toEqual({ spec: { name: "a" } });
     expect(parseSpecText("[1]")).toEqual({ error: "A job spec is a JSON object: { … }" });
@@ -105,5 +126,6 @@ describe("form <-> JSON sync", () => {
     expect(spec.id).toBeUndefined();
     expect(spec.description).toBeUndefined();
     expect(spec.schedule).toEqual({ cron: "0 2 * * *" });
+    expect(jobToSpec({ ...job, source: { url: "https://example.org/r.git", ref: null, path: null } }).source).toEqual({ url: "https://example.org/r.git" });
   });
 });

@@ -1,11 +1,14 @@
 /**
  * The job editor's two views of one draft: form values (the common fields) and the full JSON spec.
  * `specToForm` reads any JSON defensively; `applyForm` writes the form back onto the draft,
- * keeping every field the form does not show (source, retention, jitter, unknown keys).
+ * keeping every field the form does not show (retention, jitter, unknown keys).
  */
 import type { Catchup, ExecutorType, Overlap } from "../../api/types";
 
 export type ScheduleKind = "none" | "cron" | "interval" | "at";
+
+/** Where the script runs: on its own ("inline") or in a checkout of a git repository. */
+export type SourceKind = "inline" | "git";
 
 export interface EnvRow {
   key: string;
@@ -25,6 +28,11 @@ export interface JobFormValues {
   executorType: ExecutorType;
   script: string;
   interpreter: string;
+  sourceKind: SourceKind;
+  /** `source.url`, `source.ref`, `source.path` ("" when absent). */
+  gitUrl: string;
+  gitRef: string;
+  gitPath: string;
   scheduleKind: ScheduleKind;
   cron: string;
   timezone: string;
@@ -87,6 +95,7 @@ export function scheduleKindOf(schedule: unknown): ScheduleKind {
 export function specToForm(draft: unknown): JobFormValues {
   const spec = obj(draft);
   const executor = obj(spec.executor);
+  const source = obj(spec.source);
   const schedule = obj(spec.schedule);
   const retries = obj(spec.retries);
   const concurrency = obj(spec.concurrency);
@@ -96,6 +105,10 @@ export function specToForm(draft: unknown): JobFormValues {
     executorType: oneOf(executor.type, EXECUTOR_TYPES, "shell"),
     script: str(executor.script),
     interpreter: str(executor.interpreter),
+    sourceKind: spec.source === undefined || spec.source === null ? "inline" : "git",
+    gitUrl: str(source.url),
+    gitRef: str(source.ref),
+    gitPath: str(source.path),
     scheduleKind: scheduleKindOf(spec.schedule),
     cron: str(schedule.cron),
     timezone: str(schedule.timezone),
@@ -157,6 +170,16 @@ export function applyForm(draft: unknown, values: JobFormValues): SpecDraft {
   const executor: Record<string, unknown> = { ...obj(spec.executor), type: values.executorType, script: values.script };
   put(executor, "interpreter", values.interpreter, values.interpreter === "" || values.executorType !== "python");
   spec.executor = executor;
+
+  if (values.sourceKind === "git") {
+    // Unknown keys stay, so the server can name them; an empty ref or path means "absent".
+    const source: Record<string, unknown> = { ...obj(spec.source), url: values.gitUrl };
+    put(source, "ref", values.gitRef, values.gitRef === "");
+    put(source, "path", values.gitPath, values.gitPath === "");
+    spec.source = source;
+  } else {
+    delete spec.source;
+  }
 
   const schedule = buildSchedule(values, obj(spec.schedule));
   put(spec, "schedule", schedule, schedule === null);
@@ -229,11 +252,9 @@ export function jobToSpec(job: object): SpecDraft {
   for (const key of JOB_ONLY_FIELDS) delete spec[key];
   // Drop nulls the server filled in for absent optional fields, to keep the JSON readable.
   for (const [key, value] of Object.entries(spec)) if (value === null) delete spec[key];
-  if (isRecord(spec.executor)) {
-    spec.executor = Object.fromEntries(Object.entries(spec.executor).filter(([, v]) => v !== null));
-  }
-  if (isRecord(spec.schedule)) {
-    spec.schedule = Object.fromEntries(Object.entries(spec.schedule).filter(([, v]) => v !== null));
+  for (const key of ["executor", "source", "schedule"]) {
+    const part = spec[key];
+    if (isRecord(part)) spec[key] = Object.fromEntries(Object.entries(part).filter(([, v]) => v !== null));
   }
   return spec;
 }

@@ -10,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from hydra_jobs.events import LogChunkEvent, LogEndEvent, LogEvent, RunEvent, wire
 from hydra_jobs.limits import UtcTime
-from hydra_jobs.models import LogPage, Page, RunDetail, RunStatus, RunSummary
+from hydra_jobs.models import LogPage, Page, RunDetail, RunSummary
 from hydra_jobs.scheduler.api.deps import (
     AuthDep,
     CursorQuery,
@@ -25,6 +26,7 @@ from hydra_jobs.scheduler.api.deps import (
 )
 from hydra_jobs.scheduler.services.jobs import Principal
 from hydra_jobs.scheduler.services.runs import cancel_run, retry_run
+from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 from hydra_jobs.tenancy import Role
 
@@ -116,8 +118,8 @@ async def stream_logs(
     watch = auth.watch(who)
     listener, _ = engine.hub.listen(
         lambda e: (
-            e.get("run_id") == run_id
-            or (e.get("type") == "run" and e.get("run", {}).get("id") == run_id)
+            (isinstance(e, LogEvent) and e.run_id == run_id)
+            or (isinstance(e, RunEvent) and e.run.id == run_id)
         )
     )
     try:
@@ -155,22 +157,18 @@ async def _catch_up(
     while True:
         page = await store.read_log(who.domain, run_id, position, LOG_PAGE_CHARS)
         if page.data:
-            yield ServerSentEvent(
-                event="log", id=str(page.next_offset), data={"offset": position, "data": page.data}
-            )
+            chunk = LogChunkEvent(offset=position, data=page.data)
+            yield ServerSentEvent(event="log", id=str(page.next_offset), data=wire(chunk))
             position = page.next_offset
         if page.complete:
             run = await store.get_run(who.domain, run_id)
-            yield ServerSentEvent(
-                event="end",
-                id=str(position),
-                data={
-                    "status": run.status.value,
-                    "exit_code": run.exit_code,
-                    "error": run.error,
-                    "truncated": page.truncated,
-                },
+            end = LogEndEvent(
+                status=run.status,
+                exit_code=run.exit_code,
+                error=run.error,
+                truncated=page.truncated,
             )
+            yield ServerSentEvent(event="end", id=str(position), data=wire(end))
             return
         if not page.data:
             return

@@ -2,6 +2,7 @@ import { Col, Form, Input, Radio, Row } from "antd";
 import type { ExecutorType } from "../../../api/types";
 import { EXECUTOR_TYPES } from "../jobForm";
 import type { FieldStatus } from "./fieldStatus";
+import { ScriptInput } from "./ScriptInput";
 
 const SCRIPT_PLACEHOLDER: Record<ExecutorType, string> = {
   shell: '#!/bin/bash\nset -euo pipefail\necho "hello from $HOSTNAME"',
@@ -9,7 +10,18 @@ const SCRIPT_PLACEHOLDER: Record<ExecutorType, string> = {
   batch: "@echo off\necho hello",
 };
 
-export function ExecutorFields({ status, type }: { status: FieldStatus; type: ExecutorType }) {
+function ScriptHint({ type, fromGit }: { type: ExecutorType; fromGit: boolean }) {
+  return (
+    <>
+      {type === "batch" && "Runs on Windows workers. "}
+      {fromGit && "Runs in the checkout (in its path if set), e.g. ./report.sh. "}
+      Tab indents; Esc then Tab moves on.
+    </>
+  );
+}
+
+export function ExecutorFields({ status, type, fromGit }: { status: FieldStatus; type: ExecutorType; fromGit: boolean }) {
+  const script = status("script", <ScriptHint type={type} fromGit={fromGit} />);
   return (
     <>
       <Row gutter={16}>
@@ -26,14 +38,8 @@ export function ExecutorFields({ status, type }: { status: FieldStatus; type: Ex
           </Col>
         )}
       </Row>
-      <Form.Item label="Script" name="script" required {...status("script", type === "batch" ? "Runs on Windows workers" : undefined)}>
-        <Input.TextArea
-          className="code-area"
-          autoSize={{ minRows: 6, maxRows: 24 }}
-          spellCheck={false}
-          placeholder={SCRIPT_PLACEHOLDER[type]}
-          data-testid="job-script"
-        />
+      <Form.Item label="Script" name="script" required {...script}>
+        <ScriptInput language={type} placeholder={SCRIPT_PLACEHOLDER[type]} invalid={script.validateStatus === "error"} />
       </Form.Item>
     </>
   );

@@ -1,5 +1,5 @@
 import { Col, Form, Input, InputNumber, Radio, Row, Select } from "antd";
-import { cronToWords } from "../../../cron/cronToWords";
+import { describeCron } from "../../../cron/cronToWords";
 import type { JobFormValues } from "../jobForm";
 import { timeZones } from "../timezones";
 import type { FieldStatus } from "./fieldStatus";
@@ -20,7 +20,7 @@ function TimezoneField({ status }: { status: FieldStatus }) {
 
 export function ScheduleFields({ status, values }: { status: FieldStatus; values: JobFormValues }) {
   const kind = values.scheduleKind;
-  const words = values.cron ? cronToWords(values.cron) : "";
+  const words = values.cron ? describeCron(values.cron) : null;
   return (
     <>
       <Form.Item label="Trigger" name="scheduleKind" {...status("scheduleKind")}>
