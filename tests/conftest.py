@@ -21,9 +21,9 @@ import pytest
 import uvicorn
 
 from hydra_jobs import status
+from hydra_jobs.cli.embedded import create_embedded_app
 from hydra_jobs.client import Client
 from hydra_jobs.config import Settings
-from hydra_jobs.scheduler.api.app import create_app
 from tests.contract.backends import MongoDatabases, PgDatabases
 from tests.redis_server import RedisServer
 
@@ -149,7 +149,7 @@ def make_server(
             "HYDRA_DRAIN_GRACE_SECONDS": 0.5,
         }
         settings = Settings(**{**base, **fixed, **overrides})
-        app = create_app(settings)
+        app = create_embedded_app(settings)  # what `up` serves: the app and its worker
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

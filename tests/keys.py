@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from hydra_jobs.broker.signing import SchedulerKeys, WorkerKeys
 from hydra_jobs.clock import utcnow
-from hydra_jobs.store.base import TokenRecord
-from hydra_jobs.tokens import mint
+from hydra_jobs.tokens import TokenRecord, mint
 from tests.conftest import ADMIN
 
 

@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     event_replay_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_EVENT_REPLAY_SECONDS")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
-    # AI providers (hydra_jobs.ai): a key enables a provider; base URLs reach gateways or local
+    # AI providers (scheduler/ai/): a key enables a provider; base URLs reach gateways or local
     # OpenAI-compatible servers (Ollama, vLLM, LM Studio).
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     gemini_base_url: str | None = Field(default=None, alias="HYDRA_GEMINI_BASE_URL")

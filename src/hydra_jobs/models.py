@@ -22,6 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from hydra_jobs.git_errors import GitInputRefused
+from hydra_jobs.git_inputs import parse_repo_url, ref_problem
+from hydra_jobs.job_env import RESERVED_ENV_PREFIX, param_env_name, shebang
 from hydra_jobs.limits import (
     LATEST_AT,
     MAX_ARGUMENT_BYTES,
@@ -36,9 +39,6 @@ from hydra_jobs.limits import (
 )
 from hydra_jobs.schedule import Catchup, CronSchedule, ScheduleError, validate_timezone
 from hydra_jobs.status import TERMINAL, RunStatus
-from hydra_jobs.worker.executors import param_env_name, shebang
-from hydra_jobs.worker.git.errors import GitInputRefused
-from hydra_jobs.worker.git.inputs import parse_repo_url, ref_problem
 
 T = TypeVar("T")
 
@@ -324,7 +324,7 @@ class JobSpec(Strict):
         for key, item in value.items():
             if not ENV_NAME_RE.match(key):
                 raise ValueError(f"'{key}' is not a valid variable name (letters, digits, _)")
-            if key.upper().startswith("HYDRA_"):
+            if key.upper().startswith(RESERVED_ENV_PREFIX):
                 raise ValueError(f"'{key}': HYDRA_* names are reserved for run metadata")
             if len(item) > MAX_ENV_VALUE_CHARS or "\x00" in item:
                 raise ValueError(f"'{key}': value too long or contains NUL")

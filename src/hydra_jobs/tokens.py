@@ -15,8 +15,10 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hydra_jobs.ids import new_id
+from hydra_jobs.tenancy import WORKER_ROLE, Role
 
 TOKEN_PREFIX = "hjt_"
 SECRET_BYTES = 32  # 256 bits
@@ -45,6 +47,27 @@ class NewToken:
     value: str = field(repr=False)
     secret_hash: str = field(repr=False)
     worker_key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
+
+    id: str
+    domain: str
+    name: str
+    secret_hash: str = field(repr=False)
+    worker_key: str = field(repr=False)  # hex
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    role: Role = Role.owner  # tokens made before roles existed could do everything: owners
+
+    @property
+    def can_work(self) -> bool:
+        """May a worker use it (run the domain's jobs, report their ends)? Not a viewer's."""
+        return self.revoked_at is None and self.role.allows(WORKER_ROLE)
 
 
 def mint() -> NewToken:

@@ -21,8 +21,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from hydra_jobs.cli.preflight import maintenance_url, quote_identifier, shown
 from hydra_jobs.errors import ConfigError
-from hydra_jobs.preflight import maintenance_url, quote_identifier, shown
 from tests.conftest import ADMIN, free_port, wait_for
 from tests.contract.backends import PG_ADMIN_URL, PgDatabases
 from tests.procs import HYDRA, UpProcess, cli_env

@@ -21,16 +21,11 @@ from typing import Any
 import psutil
 import pytest
 
-from hydra_jobs.worker import process
 from hydra_jobs.worker.executors import build_command, build_env
-from hydra_jobs.worker.process import (
-    DRAIN_WINDOW_SECONDS,
-    READ_CHUNK_BYTES,
-    Outcome,
-    ProcessResult,
-    ProcessSpec,
-    run_process,
-)
+from hydra_jobs.worker.process import support
+from hydra_jobs.worker.process.output import READ_CHUNK_BYTES
+from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ProcessSpec
+from hydra_jobs.worker.process.supervise import DRAIN_WINDOW_SECONDS, run_process
 
 pytestmark = [
     pytest.mark.timeout(30),
@@ -569,7 +564,7 @@ async def test_peak_rss_comes_from_the_kernel() -> None:
 
 @pytest.fixture
 def no_pidfd(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(process, "_pidfd_supported", lambda: False)
+    monkeypatch.setattr(support, "pidfd_supported", lambda: False)
 
 
 @pytest.mark.usefixtures("no_pidfd")

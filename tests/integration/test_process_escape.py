@@ -21,7 +21,8 @@ import pytest
 
 from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.guard import Guard
-from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 from tests.cgroup_hosts import require_cgroups
 
 pytestmark = [

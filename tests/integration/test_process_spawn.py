@@ -13,8 +13,9 @@ import time
 import psutil
 import pytest
 
-from hydra_jobs.worker import process
-from hydra_jobs.worker.process import ProcessSpec, run_process
+from hydra_jobs.worker.process import spawn
+from hydra_jobs.worker.process.spec import ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 
 pytestmark = [
     pytest.mark.timeout(30),
@@ -34,9 +35,9 @@ async def discard(_text: str) -> None:
 
 @pytest.fixture
 def slow_spawn(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """`_spawn` that holds its thread a while after starting the job; collects the pids."""
+    """`spawn_job` that holds its thread a while after starting the job; collects the pids."""
     spawned: list[int] = []
-    real = process._spawn
+    real = spawn.spawn_job
 
     def slow(spec: ProcessSpec) -> subprocess.Popen[bytes]:
         popen = real(spec)
@@ -44,7 +45,7 @@ def slow_spawn(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         time.sleep(SLOW_SPAWN_SECONDS)
         return popen
 
-    monkeypatch.setattr(process, "_spawn", slow)
+    monkeypatch.setattr(spawn, "spawn_job", slow)
     return spawned
 
 

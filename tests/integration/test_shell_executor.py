@@ -22,7 +22,8 @@ import pytest
 
 from hydra_jobs.tokens import mint
 from hydra_jobs.worker.executors import script_file
-from hydra_jobs.worker.process import Outcome, ProcessSpec, run_process
+from hydra_jobs.worker.process.spec import Outcome, ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 from tests.conftest import Server, free_port, wait_for
 from tests.integration.test_git_source import Repo
 from tests.procs import HYDRA, cli_env

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from hydra_jobs.ai.bundle import HEAD_LINES, LINE_CHARS, TAIL_CHARS, LogWindow, redact_spec
-from hydra_jobs.ai.fingerprint import fingerprint, normalise
-from hydra_jobs.ai.heuristics import Facts, analyse
-from hydra_jobs.ai.patch import merge_patch
-from hydra_jobs.ai.redact import MASK, Redactor, looks_secret
-from hydra_jobs.ai.schema import Category
+from hydra_jobs.scheduler.ai.bundle import (
+    HEAD_LINES,
+    LINE_CHARS,
+    TAIL_CHARS,
+    LogWindow,
+    redact_spec,
+)
+from hydra_jobs.scheduler.ai.fingerprint import fingerprint, normalise
+from hydra_jobs.scheduler.ai.heuristics import Facts, analyse
+from hydra_jobs.scheduler.ai.patch import merge_patch
+from hydra_jobs.scheduler.ai.redact import MASK, Redactor, looks_secret
+from hydra_jobs.scheduler.ai.schema import Category
 from hydra_jobs.status import RunStatus
 
 # Fake secrets of each shape, assembled so no scanner mistakes this file for a leak.

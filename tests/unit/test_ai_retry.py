@@ -8,11 +8,15 @@ from email.utils import format_datetime
 
 import pytest
 
-from hydra_jobs.ai.providers import RateLimit
-from hydra_jobs.ai.providers.base import ProviderHttpError, provider_message, retry_after_seconds
-from hydra_jobs.ai.providers.retry import RetryPolicy, with_retries
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import RateLimited
+from hydra_jobs.scheduler.ai.providers import RateLimit
+from hydra_jobs.scheduler.ai.providers.base import (
+    ProviderHttpError,
+    provider_message,
+    retry_after_seconds,
+)
+from hydra_jobs.scheduler.ai.providers.retry import RetryPolicy, with_retries
 
 
 def test_retry_after_forms() -> None:

@@ -15,16 +15,15 @@ import pytest
 
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import ConfigError
+from hydra_jobs.job_env import param_env_name, shebang
 from hydra_jobs.worker.executors import (
     Command,
     ExecutorUnavailable,
     build_command,
     build_env,
     explain_spawn_failure,
-    param_env_name,
     resolve_shell,
     script_file,
-    shebang,
 )
 from hydra_jobs.worker.settings import worker_config
 

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hydra_jobs.models import Source
-from hydra_jobs.worker.git.cache import RepoCache
-from hydra_jobs.worker.git.command import Deadline, GitRunner, git_env, hardening_config
-from hydra_jobs.worker.git.errors import (
+from hydra_jobs.git_errors import (
     GitCancelled,
     GitFetchFailed,
     GitInputRefused,
@@ -23,19 +20,21 @@ from hydra_jobs.worker.git.errors import (
     GitTimeout,
     redact,
 )
-from hydra_jobs.worker.git.inputs import (
+from hydra_jobs.git_inputs import (
     RepoKind,
     RepoUrl,
-    address_problem,
     check_ref,
     parse_repo_url,
     ref_problem,
-    resolve_host,
 )
+from hydra_jobs.models import Source
+from hydra_jobs.worker.git.cache import RepoCache
+from hydra_jobs.worker.git.checkout_files import confine
+from hydra_jobs.worker.git.command import Deadline, GitRunner, git_env, hardening_config
+from hydra_jobs.worker.git.hosts import address_problem, resolve_host
 from hydra_jobs.worker.git.lock import lock_now, repo_lock, unlock_and_close
 from hydra_jobs.worker.git.options import GitOptions
 from hydra_jobs.worker.git.source import open_checkout, pinned_resolution
-from hydra_jobs.worker.git.tree import confine
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git binary")
 SHA1 = "0123456789abcdef0123456789abcdef01234567"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from hydra_jobs.cli import on_stop_signals
+from hydra_jobs.cli.server import on_stop_signals
 
 
 @pytest.mark.skipif(

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hydra_jobs.ids import is_id
-from hydra_jobs.store.base import TokenRecord
+from hydra_jobs.tokens import TokenRecord
 
 INTERNAL_KEY_ID = "internal"  # workers that hold the admin token (the embedded one)
 TOKEN_CACHE_SECONDS = 1.0  # how stale a scheduler's view of a token's revocation may be

@@ -113,3 +113,10 @@ def unreachable(client: Any, exc: Exception) -> str:
         f"cannot reach the scheduler{where}: {exc} (is it running? ./scripts/dev-up.sh starts "
         "one; --url or HYDRA_URL points elsewhere)"
     )
+
+
+def to_second(stamp: str | None) -> str:
+    """An API time (ISO 8601) to the second, for a table."""
+    if not stamp:
+        return "-"
+    return stamp[:19] + ("Z" if stamp.endswith(("Z", "+00:00")) else "")

@@ -1,4 +1,5 @@
-"""`hydra-jobs show`, `pause`, `resume`, `delete`: one run in full, and a job's life cycle."""
+"""`hydra-jobs jobs`, `show`, `pause`, `resume`, `delete`: the job list, one run in full, a job's
+life cycle."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hydra_jobs.cli.common import (
     err,
     out,
     resolve_job,
+    to_second,
 )
 from hydra_jobs.client import Client
 
@@ -119,6 +121,30 @@ def delete(
     out.print(f"deleted job {escape(job)}")
 
 
-def register(app: typer.Typer) -> None:
-    for command in (show, pause, resume, delete):
-        app.command()(command)
+def jobs(
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+    search: Annotated[str | None, typer.Option(help="Filter by name.")] = None,
+) -> None:
+    """List jobs."""
+    page = call(client_for(url, token, data_dir).list_jobs, 500, None, search)
+    table = Table("id", "name", "executor", "schedule", "next fire", "state")
+    table.columns[0].no_wrap = True
+    for job in page["items"]:
+        sched = job.get("schedule") or {}
+        when = sched.get("cron") or (
+            f"every {float(sched['interval_seconds']):g}s"
+            if sched.get("interval_seconds")
+            else sched.get("at") or "-"
+        )
+        state = "disabled" if not job["enabled"] else "paused" if job["paused"] else "active"
+        table.add_row(
+            job["id"],
+            escape(job["name"]),
+            job["executor"]["type"],
+            escape(str(when)),
+            to_second(job.get("next_fire_at")),
+            state,
+        )
+    out.print(table)

@@ -1,1 +1,3 @@
-"""The scheduler: API, SSE, and the engine loops (ticker, dispatcher, ingest, reaper)."""
+"""The scheduler: `api/` (the web layer), `loops/` (engine, ticker, dispatcher, ingest, reaper,
+retention), `services/` (the use cases), `ai/`; `context.py`, `hub.py` and `audit_log.py` are
+what they all share."""

@@ -23,7 +23,7 @@ from hydra_jobs.errors import InvalidInput, TooManyRuns
 from hydra_jobs.events import JobEvent, LiveEvent, RunEvent
 from hydra_jobs.models import Job, Run, RunSummary
 from hydra_jobs.run_budget import RunBudget
-from hydra_jobs.scheduler.api.audit import AuditLog
+from hydra_jobs.scheduler.audit_log import AuditLog
 from hydra_jobs.store.base import Store
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,14 @@ that come from run events are applied in batches (`apply`): one transaction for 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker
 from hydra_jobs.status import RunStatus, SetStatus
-from hydra_jobs.tenancy import WORKER_ROLE, Domain, Role
+from hydra_jobs.tenancy import Domain, Role
+from hydra_jobs.tokens import TokenRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +65,6 @@ class AuditFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    """A stored domain token: hashes of its secret (see `hydra_jobs.tokens`), never the secret."""
-
-    id: str
-    domain: str
-    name: str
-    secret_hash: str = field(repr=False)
-    worker_key: str = field(repr=False)  # hex
-    created_at: datetime
-    created_by: str
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
-    role: Role = Role.owner  # tokens made before roles existed could do everything: owners
-
-    @property
-    def can_work(self) -> bool:
-        """May a worker use it (run the domain's jobs, report their ends)? Not a viewer's."""
-        return self.revoked_at is None and self.role.allows(WORKER_ROLE)
 
 
 @dataclass(frozen=True, slots=True)

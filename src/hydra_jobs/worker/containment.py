@@ -17,7 +17,7 @@ that calls setsid, closes its output and loses its parent (a double fork) is in 
 3. Without a subreaper, the environment marker (`HYDRA_RUN_ID=<run id>`) is searched in `/proc`.
 
 Everything here is a small blocking call (a few `/proc` or cgroupfs reads and writes); the
-waiting is done by the caller (`process.py`).
+waiting is done by the caller (`process/supervise.py`).
 """
 
 from __future__ import annotations

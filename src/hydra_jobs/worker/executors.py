@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from hydra_jobs.errors import ConfigError
+from hydra_jobs.job_env import RESERVED_ENV_PREFIX, env_suffix, param_env_name, shebang
 
 __all__ = [
     "Command",
@@ -26,10 +27,8 @@ __all__ = [
     "build_command",
     "build_env",
     "explain_spawn_failure",
-    "param_env_name",
     "resolve_shell",
     "script_file",
-    "shebang",
 ]
 
 EXECUTOR_TYPES = ("shell", "python", "batch")
@@ -47,15 +46,11 @@ WINDOWS_EXTRA_BASE_ENV = (
     "USERPROFILE",
 )
 
-RESERVED_ENV_PREFIX = "HYDRA_"
-PARAM_ENV_PREFIX = "HYDRA_PARAM_"
 # POSIX sh, as cron runs commands: on Debian that is dash, about half of bash's start-up CPU.
 DEFAULT_POSIX_SHELL = "/bin/sh"
 WINDOWS_SHELL = "cmd.exe"
-SHEBANG = "#!"
 SCRIPT_FILE_MODE = 0o700  # the owner (the worker's user) may read and exec it; nobody else
 
-_NOT_ENV_NAME_CHARS = re.compile(r"[^A-Z0-9_]")
 _NOT_FILE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _SHEBANG_ARG_SEPARATOR = re.compile(r"[ \t]")  # the kernel splits a #! line at spaces and tabs only
 
@@ -106,16 +101,6 @@ def build_command(
     raise ExecutorUnavailable(
         f"unknown executor type {executor_type!r}; use one of {', '.join(EXECUTOR_TYPES)}"
     )
-
-
-def shebang(script: str) -> str | None:
-    """The interpreter line of `script` (what follows `#!` on the first line), or None.
-
-    As for the kernel, `#!` counts only as the script's very first two characters.
-    """
-    if not script.startswith(SHEBANG):
-        return None
-    return script[len(SHEBANG) :].split("\n", 1)[0].strip(" \t")
 
 
 def resolve_shell(setting: str | None, *, platform: str = sys.platform) -> str:
@@ -179,11 +164,6 @@ def explain_spawn_failure(script: str, error: str) -> str:
     return f"{error}: #! interpreter {interpreter!r} not found on this worker{hint}"
 
 
-def param_env_name(name: str) -> str:
-    """Name of the environment variable that carries parameter `name` (HYDRA_PARAM_<NAME>)."""
-    return PARAM_ENV_PREFIX + _env_suffix(name)
-
-
 def build_env(
     *,
     job_env: Mapping[str, str],
@@ -200,7 +180,7 @@ def build_env(
     env = _allowed_base(source, platform)
     env.update({k: v for k, v in job_env.items() if not _is_reserved(k)})
     env.update({param_env_name(k): v for k, v in params.items()})
-    env.update({RESERVED_ENV_PREFIX + _env_suffix(k): v for k, v in run_meta.items()})
+    env.update({RESERVED_ENV_PREFIX + env_suffix(k): v for k, v in run_meta.items()})
     return env
 
 
@@ -215,10 +195,6 @@ def _allowed_base(source: Mapping[str, str], platform: str) -> dict[str, str]:
 def _is_reserved(name: str) -> bool:
     # upper(): on Windows hydra_run_id and HYDRA_RUN_ID are the same variable.
     return name.upper().startswith(RESERVED_ENV_PREFIX)
-
-
-def _env_suffix(name: str) -> str:
-    return _NOT_ENV_NAME_CHARS.sub("_", name.upper())
 
 
 def _is_windows(platform: str) -> bool:

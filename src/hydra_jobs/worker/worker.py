@@ -61,7 +61,8 @@ from hydra_jobs.worker.executors import (
 )
 from hydra_jobs.worker.git.source import GitSourceError, open_checkout, source_failure
 from hydra_jobs.worker.guard import Guard, guard_supported
-from hydra_jobs.worker.process import Outcome, ProcessResult, ProcessSpec, run_process
+from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 from hydra_jobs.worker.run_space import RunSpaces
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
 

@@ -1,16 +1,17 @@
-"""The FastAPI app factory and its lifespan: store, broker, engine, and (embedded) a worker.
+"""The FastAPI app factory and its lifespan: store, broker, engine, and what runs alongside.
 
-Errors are mapped to HTTP here and nowhere else.
+Errors are mapped to HTTP here and nowhere else. The app serves the API and the UI and runs the
+engine; it builds no worker: `hydra-jobs up` adds its embedded one (`cli/embedded.py`) through
+`alongside`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
-from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.broker import is_memory_url, open_broker
 from hydra_jobs.broker.base import Broker
 from hydra_jobs.broker.signing import SchedulerKeys
@@ -43,7 +43,8 @@ from hydra_jobs.errors import (
     Unauthorized,
 )
 from hydra_jobs.field_hints import with_hint
-from hydra_jobs.scheduler.api.audit import AuditMiddleware
+from hydra_jobs.scheduler.ai.providers import AiProviders
+from hydra_jobs.scheduler.api.audit_middleware import AuditMiddleware
 from hydra_jobs.scheduler.api.auth import Authenticator, note_use
 from hydra_jobs.scheduler.api.deps import get_principal
 from hydra_jobs.scheduler.api.input_rules import NUL, json_safe, reject_nul
@@ -63,8 +64,8 @@ from hydra_jobs.scheduler.api.routes import (
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
 from hydra_jobs.store import open_store
-from hydra_jobs.store.base import Store, TokenRecord
-from hydra_jobs.worker.worker import Worker, WorkerConfig, worker_config
+from hydra_jobs.store.base import Store
+from hydra_jobs.tokens import TokenRecord
 
 log = logging.getLogger(__name__)
 
@@ -136,16 +137,9 @@ def default_ui_dir() -> Path | None:
     return None
 
 
-def _embedded_worker_ended(task: asyncio.Task[None]) -> None:
-    """An embedded worker that stops by itself runs no more jobs: never quietly."""
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.critical(
-            "the embedded worker stopped: %s: %s; no run starts until Hydra Jobs is restarted",
-            type(exc).__name__,
-            exc,
-            exc_info=exc,
-            extra={"action": "embedded_worker_failed"},
-        )
+# Something that runs as long as the app serves, e.g. `up`'s embedded worker: entered once the
+# engine runs, exited (before the engine stops) when the app shuts down.
+Alongside = Callable[[FastAPI, Runtime], AbstractAsyncContextManager[object]]
 
 
 def create_app(
@@ -154,14 +148,13 @@ def create_app(
     store: Store | None = None,
     broker: Broker | None = None,
     clock: Clock | None = None,
-    embedded_worker: bool = True,
-    worker_settings: WorkerConfig | None = None,
+    alongside: Sequence[Alongside] = (),
     settle_heap: bool = False,
 ) -> FastAPI:
     """Build the app. Backends default to what `settings` names; tests may pass their own.
 
-    `worker_settings` is the embedded worker's configuration when the caller built it already
-    (`up` does, to refuse a bad setting before it serves); by default it comes from `settings`.
+    `alongside`: what runs with the app, in this order, once its engine runs (`up`: the embedded
+    worker, `cli/embedded.py`); each is stopped, in reverse order, before the engine.
     `settle_heap`: the process serves this app until it exits, so once started, what start-up
     built is kept out of garbage collections (`heap.settle`).
     """
@@ -186,29 +179,14 @@ def create_app(
         engine = Engine(rt)
         app.state.engine = engine
         engine.start()
-        worker_task: asyncio.Task[None] | None = None
-        worker: Worker | None = None
-        if embedded_worker:
-            # One process, one trusted worker: it serves every domain (distributed mode gives
-            # each domain its own workers, each holding only its domain's token).
-            config = worker_settings or worker_config(settings, all_domains=True)
-            worker = Worker(the_broker, config, rt.clock)
-            app.state.worker = worker
-            rt.shared_worker = (config.domain, worker.id)
-            worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
-            worker_task.add_done_callback(_embedded_worker_ended)
-        if settle_heap:
-            heap.settle()
         try:
-            yield
+            async with contextlib.AsyncExitStack() as running:
+                for companion in alongside:
+                    await running.enter_async_context(companion(app, rt))
+                if settle_heap:
+                    heap.settle()
+                yield
         finally:
-            if worker is not None and worker_task is not None:
-                worker.stop()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(
-                        worker_task,
-                        settings.drain_grace_seconds + settings.kill_grace_seconds + 5.0,
-                    )
             await engine.stop()
             await the_broker.close()
             await the_store.close()

@@ -23,9 +23,9 @@ from hydra_jobs.clock import Clock
 from hydra_jobs.errors import NotFound, RateLimited, Unauthorized
 from hydra_jobs.scheduler.api.throttle import AuthThrottle, client_key
 from hydra_jobs.scheduler.services.jobs import Principal
-from hydra_jobs.store.base import Store, TokenRecord
+from hydra_jobs.store.base import Store
 from hydra_jobs.tenancy import DEFAULT_DOMAIN, DOMAIN_PATTERN
-from hydra_jobs.tokens import matches, parse
+from hydra_jobs.tokens import TokenRecord, matches, parse
 
 DOMAIN_RE = re.compile(DOMAIN_PATTERN)  # used with fullmatch: `$` would let "ops\n" through
 DOMAIN_HEADER = "x-hydra-domain"

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
-from hydra_jobs.ai.providers import AiProviders
 from hydra_jobs.errors import Forbidden, NotFound
 from hydra_jobs.models import Run
+from hydra_jobs.scheduler.ai.providers import AiProviders
 from hydra_jobs.scheduler.api.auth import Authenticator
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
@@ -81,7 +81,7 @@ async def get_store(request: Request) -> Store:
 async def get_principal(request: Request) -> Principal:
     authenticator: Authenticator = request.app.state.auth
     who = await authenticator(request)
-    request.state.principal = who  # for the audit log (scheduler/api/audit.py)
+    request.state.principal = who  # for the audit log (scheduler/api/audit_middleware.py)
     authorize(who, needed_role(request.scope.get("route")))
     return who
 

@@ -14,7 +14,7 @@ from hydra_jobs.broker.signing import SchedulerKeys
 from hydra_jobs.events import Revoked, SchedulerNotice
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import tell_broker
-from hydra_jobs.store.base import TokenRecord
+from hydra_jobs.tokens import TokenRecord
 
 log = logging.getLogger(__name__)
 

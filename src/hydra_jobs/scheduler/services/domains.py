@@ -10,7 +10,7 @@ from hydra_jobs.scheduler.services.credential_publisher import CredentialPublish
 from hydra_jobs.scheduler.services.jobs import Principal
 from hydra_jobs.scheduler.services.runs import cancel_run
 from hydra_jobs.status import NOT_ENDED
-from hydra_jobs.store.base import RunFilter, TokenRecord
+from hydra_jobs.store.base import RunFilter
 from hydra_jobs.tenancy import (
     DEFAULT_DOMAIN,
     Domain,
@@ -20,7 +20,7 @@ from hydra_jobs.tenancy import (
     TokenCreated,
     TokenInfo,
 )
-from hydra_jobs.tokens import mint
+from hydra_jobs.tokens import TokenRecord, mint
 
 log = logging.getLogger(__name__)
 

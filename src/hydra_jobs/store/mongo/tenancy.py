@@ -12,9 +12,10 @@ from pymongo.errors import DuplicateKeyError
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
-from hydra_jobs.store.base import AuditFilter, AuditRecord, TokenRecord
+from hydra_jobs.store.base import AuditFilter, AuditRecord
 from hydra_jobs.store.mongo.documents import Doc, audit_doc, audit_from, need_ts, parse_ts, ts
 from hydra_jobs.tenancy import Domain, Role
+from hydra_jobs.tokens import TokenRecord
 
 DELETE_BATCH = 1000
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
-from hydra_jobs.store.base import AuditFilter, AuditRecord, TokenRecord
+from hydra_jobs.store.base import AuditFilter, AuditRecord
 from hydra_jobs.store.sql.tables import (
     analyses,
     audit,
@@ -26,6 +26,7 @@ from hydra_jobs.store.sql.tables import (
 )
 from hydra_jobs.store.sql.transactions import Runner
 from hydra_jobs.tenancy import Domain, Role
+from hydra_jobs.tokens import TokenRecord
 
 
 def _token_from(row: Any) -> TokenRecord:

@@ -1,1 +1,1 @@
-"""A job's git source: its inputs checked, the clone cache, git runs, the tree."""
+"""A job's git source on the worker: host checks, the clone cache, git runs, the checkout tree."""

@@ -18,11 +18,11 @@ import re
 import secrets
 from pathlib import Path
 
+from hydra_jobs.git_errors import GitFetchFailed, GitRefNotFound, GitSourceError
+from hydra_jobs.git_inputs import RepoUrl, is_abbreviated_sha, is_full_sha
+from hydra_jobs.worker.git.checkout_files import remove_tree
 from hydra_jobs.worker.git.command import GitOutput, GitRunner
-from hydra_jobs.worker.git.errors import GitFetchFailed, GitRefNotFound, GitSourceError
-from hydra_jobs.worker.git.inputs import RepoUrl, is_abbreviated_sha, is_full_sha
 from hydra_jobs.worker.git.lock import lock_now, repo_lock, unlock_and_close
-from hydra_jobs.worker.git.tree import remove_tree
 
 __all__ = ["RepoCache"]
 

@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hydra_jobs.git_errors import GitCancelled, GitSourceError, GitTimeout
 from hydra_jobs.worker.executors import build_env
-from hydra_jobs.worker.git.errors import GitCancelled, GitSourceError, GitTimeout
-from hydra_jobs.worker.process import Outcome, ProcessSpec, run_process
+from hydra_jobs.worker.process.spec import Outcome, ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 
 __all__ = ["Deadline", "GitOutput", "GitRunner", "git_env", "hardening_config"]
 

@@ -16,8 +16,8 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from hydra_jobs.git_errors import GitCancelled, GitTimeout
 from hydra_jobs.worker.git.command import Deadline
-from hydra_jobs.worker.git.errors import GitCancelled, GitTimeout
 
 __all__ = ["lock_now", "repo_lock", "unlock_and_close"]
 

@@ -19,21 +19,21 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from hydra_jobs.config import default_data_dir
-from hydra_jobs.models import Source
-from hydra_jobs.worker.git.cache import RepoCache
-from hydra_jobs.worker.git.command import Deadline, GitRunner, hardening_config
-from hydra_jobs.worker.git.errors import GitCancelled, GitSourceError, GitTimeout
-from hydra_jobs.worker.git.inputs import (
+from hydra_jobs.git_errors import GitCancelled, GitSourceError, GitTimeout
+from hydra_jobs.git_inputs import (
     DEFAULT_PORTS,
     RepoKind,
     RepoUrl,
     check_ref,
     parse_repo_url,
-    resolve_host,
 )
+from hydra_jobs.models import Source
+from hydra_jobs.worker.git.cache import RepoCache
+from hydra_jobs.worker.git.checkout_files import confine
+from hydra_jobs.worker.git.command import Deadline, GitRunner, hardening_config
+from hydra_jobs.worker.git.hosts import resolve_host
 from hydra_jobs.worker.git.options import GitOptions
-from hydra_jobs.worker.git.tree import confine
-from hydra_jobs.worker.process import Outcome, ProcessResult, ResourceUsage
+from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ResourceUsage
 
 __all__ = [
     "Checkout",

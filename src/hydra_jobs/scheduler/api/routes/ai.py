@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from hydra_jobs.ai.analyst import model_chooser
-from hydra_jobs.ai.generate import Context, GeneratedJob, GenerateRequest, generate
-from hydra_jobs.ai.providers import ProvidersAnswer
-from hydra_jobs.ai.recurring import FailureGroups, failure_groups
-from hydra_jobs.ai.redact import Redactor
-from hydra_jobs.ai.schema import Analysis, AnalyzeRequest
-from hydra_jobs.ai.service import AnalysisService, server_secrets, stored_analysis
+from hydra_jobs.scheduler.ai.analyst import model_chooser
+from hydra_jobs.scheduler.ai.generate import Context, GeneratedJob, GenerateRequest, generate
+from hydra_jobs.scheduler.ai.providers import ProvidersAnswer
+from hydra_jobs.scheduler.ai.recurring import FailureGroups, failure_groups
+from hydra_jobs.scheduler.ai.redact import Redactor
+from hydra_jobs.scheduler.ai.schema import Analysis, AnalyzeRequest
+from hydra_jobs.scheduler.ai.service import AnalysisService, server_secrets, stored_analysis
 from hydra_jobs.scheduler.api.deps import AiDep, PrincipalDep, RunDep, RuntimeDep, needs
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.jobs import Principal

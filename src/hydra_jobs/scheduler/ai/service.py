@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hydra_jobs.ai.bundle import Bundle, build_bundle, run_redactor
-from hydra_jobs.ai.heuristics import analyse
-from hydra_jobs.ai.patch import merge_patch
-from hydra_jobs.ai.recurring import recurrence
-from hydra_jobs.ai.schema import (
+from hydra_jobs.errors import Conflict
+from hydra_jobs.models import Run
+from hydra_jobs.scheduler.ai.bundle import Bundle, build_bundle, run_redactor
+from hydra_jobs.scheduler.ai.heuristics import analyse
+from hydra_jobs.scheduler.ai.patch import merge_patch
+from hydra_jobs.scheduler.ai.recurring import recurrence
+from hydra_jobs.scheduler.ai.schema import (
     Analysis,
     AnalysisProvider,
     AnalyzeRequest,
@@ -25,8 +27,6 @@ from hydra_jobs.ai.schema import (
     ProviderName,
     Usage,
 )
-from hydra_jobs.errors import Conflict
-from hydra_jobs.models import Run
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.jobs import Principal, validate_spec
 from hydra_jobs.status import FAILURE
@@ -44,7 +44,7 @@ class ModelAnswer:
     usage: Usage | None
 
 
-# Asks a model about a bundle; chosen per request (see `hydra_jobs.ai.providers`).
+# Asks a model about a bundle; chosen per request (see `hydra_jobs.scheduler.ai.providers`).
 ModelAnalyser = Callable[[Bundle], Awaitable[ModelAnswer]]
 # Picks the analyser: None for the built-in rules, else (provider name, the call).
 Chooser = Callable[[Principal, AnalysisProvider | None], tuple[ProviderName, ModelAnalyser] | None]

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from hydra_jobs.ai.providers.base import ProviderHttpError
+from hydra_jobs.scheduler.ai.providers.base import ProviderHttpError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from hydra_jobs.ai.bundle import read_tail, run_redactor
-from hydra_jobs.ai.fingerprint import fingerprint
-from hydra_jobs.ai.heuristics import Facts, Verdict, analyse
-from hydra_jobs.ai.schema import Category, SimilarRun
 from hydra_jobs.models import Run
+from hydra_jobs.scheduler.ai.bundle import read_tail, run_redactor
+from hydra_jobs.scheduler.ai.fingerprint import fingerprint
+from hydra_jobs.scheduler.ai.heuristics import Facts, Verdict, analyse
+from hydra_jobs.scheduler.ai.schema import Category, SimilarRun
 from hydra_jobs.status import FAILURE
 from hydra_jobs.store.base import RunFilter, Store
 

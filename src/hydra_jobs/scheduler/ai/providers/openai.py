@@ -11,10 +11,10 @@ from typing import Literal
 import openai
 from pydantic import BaseModel
 
-from hydra_jobs.ai.providers.base import Completion, ProviderHttpError, provider_message
-from hydra_jobs.ai.providers.base import retry_after_seconds as _retry_after
-from hydra_jobs.ai.schema import Usage
 from hydra_jobs.errors import AiProviderFailed, AiTimeout
+from hydra_jobs.scheduler.ai.providers.base import Completion, ProviderHttpError, provider_message
+from hydra_jobs.scheduler.ai.providers.base import retry_after_seconds as _retry_after
+from hydra_jobs.scheduler.ai.schema import Usage
 
 DEFAULT_MODEL = "gpt-5-mini"
 

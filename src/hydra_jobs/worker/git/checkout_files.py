@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydra_jobs.worker.git.errors import GitPathRefused
+from hydra_jobs.git_errors import GitPathRefused
 
 __all__ = ["confine", "remove_tree"]
 

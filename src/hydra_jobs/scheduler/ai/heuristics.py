@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hydra_jobs.ai.schema import Category, Evidence, Finding
+from hydra_jobs.scheduler.ai.schema import Category, Evidence, Finding
 from hydra_jobs.status import RunStatus
 
 LogLine = tuple[int, str]  # (1-based line number, text)

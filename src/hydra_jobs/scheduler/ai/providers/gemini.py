@@ -15,10 +15,10 @@ from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel
 
-from hydra_jobs.ai.providers.base import Completion, ProviderHttpError, provider_message
-from hydra_jobs.ai.providers.base import retry_after_seconds as _retry_after
-from hydra_jobs.ai.schema import Usage
 from hydra_jobs.errors import AiProviderFailed, AiTimeout
+from hydra_jobs.scheduler.ai.providers.base import Completion, ProviderHttpError, provider_message
+from hydra_jobs.scheduler.ai.providers.base import retry_after_seconds as _retry_after
+from hydra_jobs.scheduler.ai.schema import Usage
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 

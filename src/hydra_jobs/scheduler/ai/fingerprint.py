@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from hydra_jobs.ai.schema import Category
+from hydra_jobs.scheduler.ai.schema import Category
 
 _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?"), "<time>"),

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hydra_jobs.ai.providers.base import Provider
-from hydra_jobs.ai.providers.retry import RetryPolicy, with_retries
-from hydra_jobs.ai.redact import Redactor
-from hydra_jobs.ai.schema import ProviderName, Usage
 from hydra_jobs.errors import AiProviderFailed
 from hydra_jobs.models import JobSpec
+from hydra_jobs.scheduler.ai.providers.base import Provider
+from hydra_jobs.scheduler.ai.providers.retry import RetryPolicy, with_retries
+from hydra_jobs.scheduler.ai.redact import Redactor
+from hydra_jobs.scheduler.ai.schema import ProviderName, Usage
 from hydra_jobs.scheduler.services.jobs import validate_spec
 
 MAX_REPAIRS = 2

@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hydra_jobs.ai.providers.base import Provider
-from hydra_jobs.ai.providers.retry import RetryPolicy
-from hydra_jobs.ai.schema import ProviderName
 from hydra_jobs.config import Settings
 from hydra_jobs.errors import AiDisabled, AiNotConfigured, ConfigError, RateLimited
+from hydra_jobs.scheduler.ai.providers.base import Provider
+from hydra_jobs.scheduler.ai.providers.retry import RetryPolicy
+from hydra_jobs.scheduler.ai.schema import ProviderName
 
 KEY_VARIABLES: dict[str, str] = {"gemini": "GEMINI_API_KEY", "openai": "OPENAI_API_KEY"}
 ORDER: tuple[ProviderName, ...] = ("gemini", "openai")
@@ -71,7 +71,7 @@ class RateLimit:
 def _sdk(module: str, name: str) -> Any:
     """A provider class, imported only when its key is set (the SDKs are the `ai` extra)."""
     try:
-        loaded = importlib.import_module(f"hydra_jobs.ai.providers.{module}")
+        loaded = importlib.import_module(f"hydra_jobs.scheduler.ai.providers.{module}")
     except ImportError as exc:
         raise ConfigError(
             f"{KEY_VARIABLES[module]} is set but the {module} SDK is not installed: "

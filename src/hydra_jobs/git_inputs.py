@@ -1,38 +1,34 @@
-"""Checks on a job's git source that run before git does (I2, I3 in docs/reliability.md).
+"""The rules for a job's git source URL and ref (I2 in docs/reliability.md); pure, no I/O.
 
 Git reads many strings as more than data: a URL starting with `-` is an option
 (`--upload-pack=...`, GitPython CVE-2022-24439), `ext::cmd` runs a command, a host starting with
 `-` reaches ssh as an option (CVE-2017-1000117), `host:path` silently means ssh. So URLs and refs
-are parsed against an allow-list here, and a host's addresses are checked against loopback,
-link-local and cloud-metadata ranges, before the worker runs git at all. Everything except
-`resolve_host` is pure.
+are parsed against an allow-list here: by the API when a job is saved (`models.Source`, a 422
+naming the field) and by the worker again before it runs git (`worker/git/source.py`). The
+addresses a host resolves to are checked by the worker (`worker/git/hosts.py`, I3).
 """
 
 from __future__ import annotations
 
-import asyncio
 import ntpath
 import posixpath
 import re
-import socket
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from hydra_jobs.worker.git.errors import GitInputRefused, redact
+from hydra_jobs.git_errors import GitInputRefused, redact
 
 __all__ = [
     "RepoKind",
     "RepoUrl",
-    "address_problem",
     "check_ref",
     "is_abbreviated_sha",
     "is_full_sha",
     "parse_repo_url",
     "ref_problem",
-    "resolve_host",
 ]
 
 MAX_URL_CHARS = 2048
@@ -53,25 +49,6 @@ _FULL_SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _ABBREV_SHA_RE = re.compile(r"^[0-9a-f]{7,63}$")
 # check-ref-format: no control characters, space, ~ ^ : ? * [ or backslash.
 _REF_FORBIDDEN_RE = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-
-_BLOCKED_NETWORKS: tuple[tuple[IPv4Network | IPv6Network, str], ...] = tuple(
-    (ip_network(net), why)
-    for net, why in (
-        ("169.254.169.254/32", "cloud metadata"),  # before link-local: the more useful reason
-        ("100.100.100.200/32", "cloud metadata"),
-        ("fd00:ec2::254/128", "cloud metadata"),
-        ("0.0.0.0/8", "unspecified"),
-        ("127.0.0.0/8", "loopback"),
-        ("169.254.0.0/16", "link-local"),
-        ("224.0.0.0/4", "multicast"),
-        ("255.255.255.255/32", "broadcast"),
-        ("::1/128", "loopback"),
-        ("::/128", "unspecified"),
-        ("::/96", "unspecified or IPv4-compatible"),
-        ("fe80::/10", "link-local"),
-        ("ff00::/8", "multicast"),
-    )
-)
 
 
 class RepoKind(StrEnum):
@@ -208,47 +185,3 @@ def check_ref(ref: str | None) -> str | None:
     if problem is not None:
         raise GitInputRefused(f"git ref {ref!r} is not valid: it {problem}")
     return ref
-
-
-# hosts ---------------------------------------------------------------------------------------
-
-
-def address_problem(address: str) -> str | None:
-    """Why a connection to `address` is refused (loopback, link-local, metadata...), or None."""
-    try:
-        ip = ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    for network, why in _BLOCKED_NETWORKS:
-        if ip.version == network.version and ip in network:
-            return why
-    return None
-
-
-async def resolve_host(repo: RepoUrl, *, allow_private_hosts: bool) -> tuple[str, ...]:
-    """The addresses `repo`'s host resolves to, all of them allowed; or raise.
-
-    Every address must pass, not just the first: git may connect to any of them. Decimal, hex
-    and short IPv4 forms (`2130706433`, `127.1`) resolve like any name, so they are caught too.
-    """
-    if repo.kind is RepoKind.FILE or repo.host is None or allow_private_hosts:
-        return ()
-    port = repo.port or DEFAULT_PORTS[repo.kind]
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(repo.host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise GitInputRefused(f"cannot resolve git host {repo.host!r}: {exc}") from exc
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise GitInputRefused(f"cannot resolve git host {repo.host!r}")
-    for address in addresses:
-        why = address_problem(address)
-        if why is not None:
-            raise GitInputRefused(
-                f"git host {repo.host!r} resolves to {address} ({why}); such hosts are refused "
-                "unless the worker sets HYDRA_GIT_ALLOW_PRIVATE_HOSTS"
-            )
-    return addresses

@@ -15,9 +15,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from hydra_jobs.ai.heuristics import Facts, LogLine
-from hydra_jobs.ai.redact import MASK, Redactor, looks_secret
 from hydra_jobs.models import Run
+from hydra_jobs.scheduler.ai.heuristics import Facts, LogLine
+from hydra_jobs.scheduler.ai.redact import MASK, Redactor, looks_secret
 from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
 

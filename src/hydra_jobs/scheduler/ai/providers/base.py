@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hydra_jobs.ai.redact import Redactor
-from hydra_jobs.ai.schema import ProviderName, Usage
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import AiProviderFailed
+from hydra_jobs.scheduler.ai.redact import Redactor
+from hydra_jobs.scheduler.ai.schema import ProviderName, Usage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_MESSAGE_CHARS = 500
