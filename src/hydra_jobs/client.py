@@ -209,6 +209,47 @@ class Client:
     def drain_worker(self, worker_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/workers/{worker_id}/drain"))
 
+    # notifications --------------------------------------------------------------------------
+
+    def create_channel(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("POST", "/channels", json=body))
+
+    def list_channels(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/channels")["items"])
+
+    def delete_channel(self, name: str) -> None:
+        self._call("DELETE", f"/channels/{name}")
+
+    def test_channel(self, name: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/channels/{name}/test"))
+
+    def deliveries(
+        self, *, channel: str | None = None, limit: int = 50, **filters: str
+    ) -> list[dict[str, Any]]:
+        """The delivery log of a channel, or the alert history filtered by job_id / run_id."""
+        params: dict[str, Any] = {"limit": limit, **filters}
+        if channel is not None:
+            return list(
+                self._call("GET", f"/channels/{channel}/deliveries", params=params)["items"]
+            )
+        return list(self._call("GET", "/deliveries", params=params)["items"])
+
+    def notify_rules(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/notify-rules"))
+
+    def set_notify_rules(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call("PUT", "/notify-rules", json=body))
+
+    def snooze(self, job_id: str, until: str, reason: str | None = None) -> dict[str, Any]:
+        body = {"until": until, "reason": reason}
+        return dict(self._call("PUT", f"/jobs/{job_id}/snooze", json=body))
+
+    def unsnooze(self, job_id: str) -> None:
+        self._call("DELETE", f"/jobs/{job_id}/snooze")
+
+    def snoozes(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/snoozes")["items"])
+
     # domains, tokens, audit ---------------------------------------------------------------
 
     def me(self) -> dict[str, Any]:

@@ -120,6 +120,21 @@ class Settings(BaseSettings):
     event_replay_seconds: float = Field(default=300.0, gt=0, alias="HYDRA_EVENT_REPLAY_SECONDS")
     domain: str | None = Field(default=None, alias="HYDRA_DOMAIN")  # the CLI's, for the admin
 
+    # Notifications (hydra_jobs.notify). The public URL is where links in messages point.
+    public_url: str | None = Field(default=None, alias="HYDRA_PUBLIC_URL")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, alias="HYDRA_NOTIFY_MAX_ATTEMPTS")
+    notify_retry_seconds: float = Field(
+        default=10.0, gt=0, le=3600, alias="HYDRA_NOTIFY_RETRY_SECONDS"
+    )  # the first retry's delay; each next one doubles, up to an hour
+    notify_allow_private_hosts: bool = Field(
+        default=False, alias="HYDRA_NOTIFY_ALLOW_PRIVATE_HOSTS"
+    )  # let channels reach loopback and private addresses (a receiver on the same network)
+    # Pinged (GET) by the leader every HYDRA_HEARTBEAT_PING_SECONDS (healthchecks.io style).
+    heartbeat_url: SecretStr | None = Field(default=None, alias="HYDRA_HEARTBEAT_URL")
+    heartbeat_ping_seconds: float = Field(
+        default=60.0, ge=1, le=3600, alias="HYDRA_HEARTBEAT_PING_SECONDS"
+    )
+
     # AI providers (scheduler/ai/): a key enables a provider; base URLs reach gateways or local
     # OpenAI-compatible servers (Ollama, vLLM, LM Studio).
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hydra_jobs.alerts import MAX_RULES, NotifyRule
 from hydra_jobs.git_errors import GitInputRefused
 from hydra_jobs.git_inputs import parse_repo_url, ref_problem
 from hydra_jobs.job_env import RESERVED_ENV_PREFIX, param_env_name, shebang
@@ -314,6 +315,14 @@ class JobSpec(Strict):
             "Let processes the job detached into a session of their own (daemons) keep running "
             "after the run ends. By default every process a run started is killed at its end."
         ),
+    )
+    notify: list[NotifyRule] = Field(
+        default_factory=list,
+        max_length=MAX_RULES,
+        description="Alert rules: which events of this job go to which channel.",
+    )
+    domain_notify: bool = Field(
+        default=True, description="Whether the domain's alert rules apply to this job too."
     )
 
     @field_validator("env")

@@ -35,6 +35,7 @@ SECRET_SETTINGS = (
     "GEMINI_API_KEY",
     "OPENAI_API_KEY",
     "HYDRA_TOKEN",
+    "HYDRA_HEARTBEAT_URL",
 )
 HANDOFF_FD_VAR = "HYDRA_SECRETS_FD"  # only a descriptor number: harmless to leave in the block
 # A pipe holds at least this much without a reader on every POSIX system (macOS: 16 KiB), so the

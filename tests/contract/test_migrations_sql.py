@@ -99,11 +99,11 @@ OLD_TOKENS = sa.table(
 )
 
 
-async def test_upgrading_an_0005_database_makes_its_tokens_owners(empty_url: str) -> None:
+async def test_upgrading_an_0006_database_makes_its_tokens_owners(empty_url: str) -> None:
     """Tokens made before roles could do everything in their domain: they keep doing it."""
     store = SqlStore(empty_url)
     try:
-        await store.runner.write(_upgrade_to("0005"))
+        await store.runner.write(_upgrade_to("0006"))
         row = {
             "id": "0" * 32,
             "domain": "default",

@@ -27,6 +27,8 @@ STORE_WRITERS = {
     "run_row": "SQL: a new run's row, inserted whole",
     "run_doc": "MongoDB: a new run's document, inserted whole",
     "_apply_worker": "a worker's status, not a run's",
+    "claim_deliveries": "a notification delivery's attempt (notify outbox), not a run's status",
+    "finish_attempt": "a notification delivery's status (notify outbox), not a run's",
 }
 BIRTHS = {
     "new_run": "the one constructor of a run, born pending or skipped",

@@ -14,6 +14,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     OPENAI_BASE_URL: openai.baseUrl,
     HYDRA_AI_PROVIDER: "openai",
     HYDRA_GIT_ALLOW_FILE: "true",
+    // The alerts spec's webhook receiver listens on 127.0.0.1, which channels may not reach by default.
+    HYDRA_NOTIFY_ALLOW_PRIVATE_HOSTS: "true",
   });
   process.env.HYDRA_E2E_URL = server.url;
   process.env.HYDRA_E2E_TOKEN = server.adminToken;

@@ -22,6 +22,7 @@ const WorkersPage = page(() => import("./workers/WorkersPage"), "WorkersPage");
 const DomainsPage = page(() => import("./domains/DomainsPage"), "DomainsPage");
 const AuditPage = page(() => import("./audit/AuditPage"), "AuditPage");
 const TokensPage = page(() => import("./domains/TokensPage"), "TokensPage");
+const ChannelsPage = page(() => import("./notify/ChannelsPage"), "ChannelsPage");
 
 function NotFound() {
   const navigate = useNavigate();
@@ -48,6 +49,7 @@ export function App({ linkToken = null }: { linkToken?: string | null }) {
               <Route path="/runs/:id" element={<RunDetailPage />} />
               <Route path="/workers" element={<WorkersPage />} />
               <Route path="/audit" element={<AuditPage />} />
+              <Route path="/alerts" element={<ChannelsPage />} />
               {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
               {!session.isAdmin && session.role === "owner" && <Route path="/tokens" element={<TokensPage />} />}
               <Route path="*" element={<NotFound />} />

@@ -15,6 +15,7 @@ from hydra_jobs import __version__, secret_env
 from hydra_jobs.cli import ai as cli_ai
 from hydra_jobs.cli import fleet as cli_fleet
 from hydra_jobs.cli import jobs as cli_jobs
+from hydra_jobs.cli import notify as cli_notify
 from hydra_jobs.cli import runs as cli_runs
 from hydra_jobs.cli import server as cli_server
 from hydra_jobs.cli import submit as cli_submit
@@ -69,6 +70,7 @@ for command in (
 cli_fleet.register(app)
 cli_ai.register(app)
 cli_transfer.register(app)
+cli_notify.register(app)
 app.add_typer(domains_app, name="domains")
 app.add_typer(tokens_app, name="tokens")
 

@@ -22,6 +22,7 @@ from hydra_jobs.config import Settings
 from hydra_jobs.errors import InvalidInput, TooManyRuns
 from hydra_jobs.events import JobEvent, LiveEvent, RunEvent
 from hydra_jobs.models import Job, Run, RunSummary
+from hydra_jobs.notify.emit import Emitter
 from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.audit_log import AuditLog
 from hydra_jobs.store.base import Store
@@ -77,12 +78,16 @@ class Runtime:
     # (home domain, id) of `up`'s embedded worker: it serves every domain (`services.py`).
     shared_worker: tuple[str, str] | None = None
     audit: AuditLog = field(init=False)
+    # Alerts owed by facts go to the store's outbox here; the leader's deliverer is woken.
+    emitter: Emitter = field(init=False)
+    notify_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     budget: RunBudget = field(init=False)  # runs each domain may still create, on this replica
     refused_runs: int = 0  # runs asked for by API calls refused over their domain's cap
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.store, self.clock)
         self.budget = RunBudget(self.settings.max_runs_per_minute)
+        self.emitter = Emitter(self.store, self.clock, self.settings, self.notify_wanted.set)
 
     def admit(self, domain: str, count: int) -> None:
         """Spend `count` of the domain's runs (HYDRA_MAX_RUNS_PER_MINUTE), or refuse them all:

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from hydra_jobs.alerts import (
+    AttemptResult,
+    ChannelRecord,
+    Delivery,
+    DeliveryFilter,
+    NotifyEvent,
+    NotifySettings,
+    Snooze,
+)
 from hydra_jobs.models import Job, LogPage, Page, Run, Stats, Worker
 from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.tenancy import Domain, Role
@@ -214,3 +223,59 @@ class Store(Protocol):
     async def job_retention_days(self) -> dict[str, int]:
         """Jobs that override the run retention: job id -> days."""
         ...
+
+    # notifications (hydra_jobs.notify) -------------------------------------------------------
+
+    async def create_channel(self, channel: ChannelRecord) -> None:
+        """Raises `Conflict` when the domain has a channel of that name."""
+        ...
+
+    async def get_channel(self, domain: str, name: str) -> ChannelRecord: ...
+    async def list_channels(self, domain: str) -> list[ChannelRecord]: ...
+    async def delete_channel(self, domain: str, name: str) -> None: ...
+
+    async def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Put deliveries in the outbox; one whose dedup key is there already is dropped.
+        Returns the ones added."""
+        ...
+
+    async def claim_deliveries(self, now: datetime, until: datetime, limit: int) -> list[Delivery]:
+        """Take up to `limit` pending deliveries due at `now` for one attempt each: their attempt
+        count goes up by one and they are not due again before `until` (if the attempt never
+        finishes, the delivery is retried then). Returned with the new count."""
+        ...
+
+    async def finish_attempt(self, result: AttemptResult) -> bool:
+        """Record how an attempt ended, if the delivery is still pending at that attempt."""
+        ...
+
+    async def list_deliveries(
+        self, domain: str, flt: DeliveryFilter, *, limit: int, cursor: str | None
+    ) -> Page[Delivery]:
+        """Newest first."""
+        ...
+
+    async def last_alert_at(
+        self, domain: str, channel: str, job_id: str, event: NotifyEvent
+    ) -> datetime | None:
+        """When the job last alerted `event` on `channel` (pending, sent or failed; not muted
+        or suppressed ones)."""
+        ...
+
+    async def delete_deliveries_before(self, cutoff: datetime, *, batch: int) -> int:
+        """Delete up to `batch` deliveries created before `cutoff` that are no longer pending."""
+        ...
+
+    async def get_notify_settings(self, domain: str) -> tuple[NotifySettings, datetime | None]:
+        """The domain's rules and maintenance windows, and when they were last set."""
+        ...
+
+    async def set_notify_settings(
+        self, domain: str, settings: NotifySettings, now: datetime
+    ) -> None: ...
+    async def set_snooze(self, snooze: Snooze) -> None:
+        """Mute a job's alerts until `snooze.until` (replaces its snooze)."""
+        ...
+
+    async def clear_snooze(self, domain: str, job_id: str) -> bool: ...
+    async def list_snoozes(self, domain: str) -> list[Snooze]: ...

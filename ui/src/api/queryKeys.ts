@@ -28,4 +28,15 @@ export const qk = {
   aiProviders: ["ai", "providers"] as const,
   analysis: (runId: string) => ["ai", "analysis", runId] as const,
   jobFailures: (jobId: string) => ["ai", "failures", jobId] as const,
+  channels: ["notify", "channels"] as const,
+  deliveriesAll: ["notify", "deliveries"] as const,
+  deliveries: (filter: DeliveryFilter) => ["notify", "deliveries", filter] as const,
+  notifyRules: ["notify", "rules"] as const,
+  snoozes: ["notify", "snoozes"] as const,
 };
+
+export interface DeliveryFilter {
+  channel?: string;
+  jobId?: string;
+  runId?: string;
+}

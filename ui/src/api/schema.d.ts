@@ -69,6 +69,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Channels */
+        get: operations["list_channels_api_v1_channels_get"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description A webhook, Slack or email channel of the caller's domain. Its secret (webhook `secret`,
+         *     Slack `url`, SMTP `password`) is never shown again. 409 if the name is taken.
+         */
+        post: operations["create_channel_api_v1_channels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Channel */
+        get: operations["get_channel_api_v1_channels__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Channel
+         * @description Its pending deliveries fail ("the channel was deleted"); its log stays.
+         */
+        delete: operations["delete_channel_api_v1_channels__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{name}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Channel Deliveries
+         * @description The channel's delivery log, newest first: status, response code, attempts.
+         */
+        get: operations["channel_deliveries_api_v1_channels__name__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Channel
+         * @description Send a test notification through the outbox; its outcome shows in the delivery log.
+         */
+        post: operations["test_channel_api_v1_channels__name__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description Alert history of the domain, a job or a run (muted and suppressed alerts included).
+         */
+        get: operations["list_deliveries_api_v1_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/domains": {
         parameters: {
             query?: never;
@@ -375,6 +478,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Snooze
+         * @description 404 when the job is not snoozed.
+         */
+        get: operations["get_snooze_api_v1_jobs__job_id__snooze_get"];
+        /**
+         * Snooze Job
+         * @description Mute the job's alerts until `until` (they are recorded as `muted`, not sent).
+         */
+        put: operations["snooze_job_api_v1_jobs__job_id__snooze_put"];
+        post?: never;
+        /** Unsnooze Job */
+        delete: operations["unsnooze_job_api_v1_jobs__job_id__snooze_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -388,6 +516,27 @@ export interface paths {
          */
         get: operations["me_api_v1_me_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rules
+         * @description The domain's alert rules (for every job that does not opt out) and maintenance windows.
+         */
+        get: operations["get_rules_api_v1_notify_rules_get"];
+        /** Set Rules */
+        put: operations["set_rules_api_v1_notify_rules_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -567,6 +716,26 @@ export interface paths {
         };
         /** Preview */
         get: operations["preview_api_v1_schedules_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snoozes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Snoozes
+         * @description Jobs whose alerts are muted now, and until when.
+         */
+        get: operations["list_snoozes_api_v1_snoozes_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -835,6 +1004,40 @@ export interface components {
          * @enum {string}
          */
         Category: "missing_command" | "permission" | "missing_file" | "dependency" | "network" | "auth" | "out_of_memory" | "timeout" | "disk" | "code_error" | "infrastructure" | "unknown";
+        /**
+         * ChannelInfo
+         * @description A channel as the API shows it: never its secret, nor a Slack webhook's URL.
+         */
+        ChannelInfo: {
+            /**
+             * Config
+             * @description Its settings without the write-only ones.
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Has Secret */
+            has_secret: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Target
+             * @description Where it sends (URLs shortened to their host).
+             */
+            target: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "webhook" | "slack" | "email";
+        };
         /** Concurrency */
         Concurrency: {
             /**
@@ -845,6 +1048,70 @@ export interface components {
             /** @default allow */
             overlap: components["schemas"]["Overlap"];
         };
+        /**
+         * Delivery
+         * @description One notification in the outbox: what, to which channel, and how its delivery went.
+         *
+         *     `dedup_key` is stable for the event (the same on every retry, after every restart and on
+         *     every replica): receivers use it to drop a delivery they have already seen (N1).
+         */
+        Delivery: {
+            /**
+             * Attempts
+             * @default 0
+             */
+            attempts: number;
+            /** Channel */
+            channel: string;
+            /** Channel Type */
+            channel_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dedup Key */
+            dedup_key: string;
+            /** Domain */
+            domain: string;
+            /** Error */
+            error?: string | null;
+            event: components["schemas"]["NotifyEvent"];
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id?: string | null;
+            /** Job Name */
+            job_name?: string | null;
+            /** Last Attempt At */
+            last_attempt_at?: string | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /**
+             * Note
+             * @description Why it was muted or suppressed.
+             */
+            note?: string | null;
+            /**
+             * Payload
+             * @description The message sent.
+             */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /** Response Code */
+            response_code?: number | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Sent At */
+            sent_at?: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+        };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "sent" | "failed" | "muted" | "suppressed";
         /** Domain */
         Domain: {
             /**
@@ -898,6 +1165,46 @@ export interface components {
             ai_enabled?: boolean | null;
             /** Description */
             description?: string | null;
+        };
+        /** EmailChannelCreate */
+        EmailChannelCreate: {
+            /**
+             * Ca Pem
+             * @description PEM certificate(s) to trust for this server instead of the system's CAs (a private CA). Certificates are always verified.
+             */
+            ca_pem?: string | null;
+            /** Host */
+            host: string;
+            /** Name */
+            name: string;
+            /**
+             * Password
+             * @description Write-only.
+             */
+            password?: string | null;
+            /**
+             * Port
+             * @default 587
+             */
+            port: number;
+            /**
+             * Security
+             * @description `tls`: TLS from the start (port 465); `none`: plain.
+             * @default starttls
+             * @enum {string}
+             */
+            security: "starttls" | "tls" | "none";
+            /** Sender */
+            sender: string;
+            /** To */
+            to: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "email";
+            /** Username */
+            username?: string | null;
         };
         /** Evidence */
         Evidence: {
@@ -1109,6 +1416,12 @@ export interface components {
             /** Domain */
             domain: string;
             /**
+             * Domain Notify
+             * @description Whether the domain's alert rules apply to this job too.
+             * @default true
+             */
+            domain_notify: boolean;
+            /**
              * Enabled
              * @default true
              */
@@ -1138,6 +1451,11 @@ export interface components {
             name: string;
             /** Next Fire At */
             next_fire_at?: string | null;
+            /**
+             * Notify
+             * @description Alert rules: which events of this job go to which channel.
+             */
+            notify?: components["schemas"]["NotifyRule"][];
             /** Params */
             params?: {
                 [key: string]: components["schemas"]["Param"];
@@ -1201,6 +1519,12 @@ export interface components {
             /** Description */
             description?: string | null;
             /**
+             * Domain Notify
+             * @description Whether the domain's alert rules apply to this job too.
+             * @default true
+             */
+            domain_notify: boolean;
+            /**
              * Enabled
              * @default true
              */
@@ -1221,6 +1545,11 @@ export interface components {
              * @description Unique within the domain.
              */
             name: string;
+            /**
+             * Notify
+             * @description Alert rules: which events of this job go to which channel.
+             */
+            notify?: components["schemas"]["NotifyRule"][];
             /** Params */
             params?: {
                 [key: string]: components["schemas"]["Param"];
@@ -1343,6 +1672,24 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * MaintenanceWindow
+         * @description A time range in which the domain's alerts are muted (recorded as `muted`, not sent).
+         */
+        MaintenanceWindow: {
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+        };
+        /**
          * Me
          * @description Who the caller is and which domain their calls act on.
          */
@@ -1359,6 +1706,84 @@ export interface components {
             token_id?: string | null;
         };
         /**
+         * NotifyEvent
+         * @enum {string}
+         */
+        NotifyEvent: "failed" | "timed_out" | "lost" | "retries_exhausted" | "succeeded" | "recovered" | "missed" | "not_started" | "running_too_long" | "too_fast" | "test";
+        /**
+         * NotifyRule
+         * @description Which events of a job go to which channel (in a job spec's `notify`, or a domain rule).
+         */
+        NotifyRule: {
+            /**
+             * After Failures
+             * @description Failure events alert from the Nth failure in a row on (3: the 3rd and on).
+             * @default 1
+             */
+            after_failures: number;
+            /**
+             * Channel
+             * @description A channel of the domain.
+             */
+            channel: string;
+            /**
+             * Longer Than Median
+             * @description `running_too_long`: running longer than this multiple of the job's median duration over its last successful runs (needs at least 3).
+             */
+            longer_than_median?: number | null;
+            /**
+             * Longer Than Seconds
+             * @description `running_too_long`: running longer than this.
+             */
+            longer_than_seconds?: number | null;
+            /**
+             * Not Started Seconds
+             * @description `not_started`: no start this long after the slot.
+             * @default 60
+             */
+            not_started_seconds: number;
+            /**
+             * On
+             * @description Events that alert.
+             */
+            on: ("failed" | "timed_out" | "lost" | "retries_exhausted" | "succeeded" | "recovered" | "missed" | "not_started" | "running_too_long" | "too_fast")[];
+            /**
+             * Realert Seconds
+             * @description After an alert, the same event of the job on this channel is suppressed for this long (a flapping job does not spam).
+             */
+            realert_seconds?: number | null;
+            /**
+             * Shorter Than Seconds
+             * @description `too_fast`: a success that took less than this.
+             */
+            shorter_than_seconds?: number | null;
+        };
+        /**
+         * NotifySettings
+         * @description A domain's rules (for every job that does not opt out) and maintenance windows.
+         */
+        NotifySettings: {
+            /** Maintenance */
+            maintenance?: components["schemas"]["MaintenanceWindow"][];
+            /** Rules */
+            rules?: components["schemas"]["NotifyRule"][];
+        };
+        /** NotifySettingsView */
+        NotifySettingsView: {
+            /** Maintenance */
+            maintenance?: components["schemas"]["MaintenanceWindow"][];
+            /**
+             * Muted Now
+             * @description A maintenance window is open now.
+             * @default false
+             */
+            muted_now: boolean;
+            /** Rules */
+            rules?: components["schemas"]["NotifyRule"][];
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /**
          * Overlap
          * @enum {string}
          */
@@ -1367,6 +1792,20 @@ export interface components {
         Page_AuditEntry_: {
             /** Items */
             items: components["schemas"]["AuditEntry"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[ChannelInfo] */
+        Page_ChannelInfo_: {
+            /** Items */
+            items: components["schemas"]["ChannelInfo"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[Delivery] */
+        Page_Delivery_: {
+            /** Items */
+            items: components["schemas"]["Delivery"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1388,6 +1827,13 @@ export interface components {
         Page_RunSummary_: {
             /** Items */
             items: components["schemas"]["RunSummary"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[Snooze] */
+        Page_Snooze_: {
+            /** Items */
+            items: components["schemas"]["Snooze"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -1760,6 +2206,53 @@ export interface components {
             id: string;
             status: components["schemas"]["RunStatus"];
         };
+        /** SlackChannelCreate */
+        SlackChannelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "slack";
+            /**
+             * Url
+             * @description The Slack incoming webhook URL (a secret: write-only).
+             */
+            url: string;
+        };
+        /** Snooze */
+        Snooze: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Domain */
+            domain: string;
+            /** Job Id */
+            job_id: string;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** SnoozeRequest */
+        SnoozeRequest: {
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Until
+             * Format: date-time
+             * @description Alerts of the job are muted until this time.
+             */
+            until: string;
+        };
         /** Source */
         Source: {
             /**
@@ -1915,6 +2408,26 @@ export interface components {
             next_fires?: string[];
             /** Valid */
             valid: boolean;
+        };
+        /** WebhookChannelCreate */
+        WebhookChannelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Secret
+             * @description Signs every body (X-Hydra-Signature, HMAC-SHA256). Write-only.
+             */
+            secret?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook";
+            /**
+             * Url
+             * @description Receives a JSON POST per notification.
+             */
+            url: string;
         };
         /** Worker */
         Worker: {
@@ -2081,6 +2594,227 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AuditEntry_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_channels_api_v1_channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChannelInfo_"];
+                };
+            };
+        };
+    };
+    create_channel_api_v1_channels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookChannelCreate"] | components["schemas"]["SlackChannelCreate"] | components["schemas"]["EmailChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_channel_api_v1_channels__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_channels__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    channel_deliveries_api_v1_channels__name__deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The channel's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_channel_api_v1_channels__name__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_deliveries_get: {
+        parameters: {
+            query?: {
+                job_id?: string | null;
+                run_id?: string | null;
+                channel?: string | null;
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery_"];
                 };
             };
             /** @description Validation Error */
@@ -2834,6 +3568,101 @@ export interface operations {
             };
         };
     };
+    get_snooze_api_v1_jobs__job_id__snooze_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snooze"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    snooze_job_api_v1_jobs__job_id__snooze_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnoozeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snooze"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unsnooze_job_api_v1_jobs__job_id__snooze_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     me_api_v1_me_get: {
         parameters: {
             query?: never;
@@ -2850,6 +3679,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    get_rules_api_v1_notify_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifySettingsView"];
+                };
+            };
+        };
+    };
+    set_rules_api_v1_notify_rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifySettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifySettingsView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3148,6 +4030,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_snoozes_api_v1_snoozes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Snooze_"];
                 };
             };
         };

@@ -50,6 +50,20 @@ export type ProvidersAnswer = Schemas["ProvidersAnswer"];
 export type ProviderInfo = Schemas["ProviderInfo"];
 export type FailureGroup = Schemas["FailureGroup"];
 export type FailureGroups = Schemas["FailureGroups"];
+export type ChannelInfo = Schemas["ChannelInfo"];
+export type WebhookChannelCreate = Schemas["WebhookChannelCreate"];
+export type SlackChannelCreate = Schemas["SlackChannelCreate"];
+export type EmailChannelCreate = Schemas["EmailChannelCreate"];
+export type ChannelCreate = WebhookChannelCreate | SlackChannelCreate | EmailChannelCreate;
+export type Delivery = Schemas["Delivery"];
+export type DeliveryStatus = Schemas["DeliveryStatus"];
+export type NotifyEvent = Schemas["NotifyEvent"];
+export type NotifyRule = Schemas["NotifyRule"];
+export type RuleEvent = NotifyRule["on"][number];
+export type NotifySettings = Schemas["NotifySettings"];
+export type NotifySettingsView = Schemas["NotifySettingsView"];
+export type MaintenanceWindow = Schemas["MaintenanceWindow"];
+export type Snooze = Schemas["Snooze"];
 
 /** Every run status, in lifecycle order (the generated type is a union; this is its runtime list). */
 export const RUN_STATUSES = [

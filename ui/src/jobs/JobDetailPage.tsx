@@ -14,6 +14,8 @@ import { jobToSpec } from "./form/jobForm";
 import { DeleteButton, EditButton, PauseButton } from "./JobActions";
 import { JobStateTag } from "./JobStateTag";
 import { RecurringFailures } from "./RecurringFailures";
+import { AlertHistory } from "../notify/AlertHistory";
+import { SnoozeButton } from "../notify/SnoozeButton";
 import { RunNowButton } from "./RunNowButton";
 import { scheduleWords } from "./scheduleText";
 
@@ -108,6 +110,7 @@ export function JobDetailPage() {
           <>
             <RunNowButton job={j} type="primary" onStarted={(run) => void navigate(`/runs/${run.id}`)} />
             <PauseButton job={j} />
+            <SnoozeButton jobId={j.id} />
             <EditButton job={j} />
             <DeleteButton job={j} onDeleted={() => void navigate("/jobs")} />
           </>
@@ -134,6 +137,9 @@ export function JobDetailPage() {
           <Card size="small" title="Run history">
             <RunHistory filter={{ jobId: id }} hide={["job"]} />
           </Card>
+        </Col>
+        <Col span={24}>
+          <AlertHistory jobId={id} />
         </Col>
         <Col span={24}>
           <Card size="small" title="Spec (JSON)">

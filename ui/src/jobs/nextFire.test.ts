@@ -13,6 +13,7 @@ function job(next: string | null, over: Partial<Job> = {}): Job {
     updated_at: "2026-01-01T00:00:00Z",
     catchup: "none",
     keep_daemons: false,
+    domain_notify: true,
     enabled: true,
     paused: false,
     queue: "default",

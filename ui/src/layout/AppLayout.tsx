@@ -1,5 +1,6 @@
 import {
   ApartmentOutlined,
+  AlertOutlined,
   AuditOutlined,
   CloudServerOutlined,
   DashboardOutlined,
@@ -31,6 +32,7 @@ export function AppLayout({ session, children }: { session: Session; children: R
     { key: "jobs", icon: <ScheduleOutlined />, label: <Link to="/jobs">Jobs</Link> },
     { key: "runs", icon: <HistoryOutlined />, label: <Link to="/runs">Runs</Link> },
     { key: "workers", icon: <CloudServerOutlined />, label: <Link to="/workers">Workers</Link> },
+    { key: "alerts", icon: <AlertOutlined />, label: <Link to="/alerts">Alerts</Link> },
     { key: "audit", icon: <AuditOutlined />, label: <Link to="/audit">Audit</Link> },
     ...(session.isAdmin ? [{ key: "domains", icon: <ApartmentOutlined />, label: <Link to="/domains">Domains</Link> }] : []),
     ...(!session.isAdmin && session.role === "owner"

@@ -34,6 +34,7 @@ function job(over: Partial<Job> = {}): Job {
     updated_at: "2025-12-31T00:00:00Z",
     catchup: "none",
     keep_daemons: false,
+    domain_notify: true,
     enabled: true,
     paused: false,
     queue: "default",

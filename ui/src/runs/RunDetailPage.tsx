@@ -12,6 +12,7 @@ import { useRun } from "../hooks/useRuns";
 import { LogViewer, type LogFocus } from "../logs/LogViewer";
 import { useRunLog } from "../logs/useRunLog";
 import { AnalyzeFailure } from "./AnalyzeFailure";
+import { AlertHistory } from "../notify/AlertHistory";
 import { AttemptChain } from "./AttemptChain";
 import { ResourceUsage } from "./ResourceUsage";
 import { RunActions } from "./RunActions";
@@ -77,6 +78,9 @@ function RunDetail({ id }: { id: string }) {
               <AttemptChain run={r} />
             </Card>
           </Space>
+        </Col>
+        <Col span={24}>
+          <AlertHistory runId={r.id} />
         </Col>
         {FAILURE_STATUSES.has(r.status) && (
           <Col span={24}>

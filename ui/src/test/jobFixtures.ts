@@ -11,6 +11,7 @@ export function makeJob(over: Partial<Job> = {}): Job {
     updated_at: "2026-01-01T00:00:00Z",
     catchup: "none",
     keep_daemons: false,
+    domain_notify: true,
     enabled: true,
     paused: false,
     queue: "default",

@@ -55,6 +55,7 @@ from hydra_jobs.scheduler.api.routes import (
     events,
     health,
     jobs,
+    notify,
     runs,
     schedules,
     stats,
@@ -203,7 +204,19 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, tokens, audit, ai):
+    for module in (
+        jobs,
+        runs,
+        schedules,
+        workers,
+        events,
+        stats,
+        domains,
+        tokens,
+        audit,
+        ai,
+        notify,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

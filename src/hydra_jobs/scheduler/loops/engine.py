@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from hydra_jobs.events import SchedulerNotice
+from hydra_jobs.notify.deliverer import Deliverer
+from hydra_jobs.notify.watch import Watcher
 from hydra_jobs.outage import Outage
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.hub import EventHub
@@ -54,6 +56,8 @@ class Engine:
         self.reaper = Reaper(rt)
         self.retention = Retention(rt)
         self.credentials = CredentialPublisher(rt)
+        self.deliverer = Deliverer(rt.store, rt.clock, rt.settings, rt.notify_wanted, rt.leading)
+        self.watcher = Watcher(rt.store, rt.clock, rt.settings, rt.emitter)
         self.is_leader = False
         self._tasks: list[asyncio.Task[None]] = []
         self._leader_tasks: list[asyncio.Task[None]] = []
@@ -132,6 +136,9 @@ class Engine:
             self._spawn(self.reaper.run_forever, "reaper"),
             self._spawn(self.retention.run_forever, "retention"),
             self._spawn(self.credentials.run_forever, "credentials"),
+            self._spawn(self.deliverer.run_forever, "notify-deliverer"),
+            self._spawn(self.watcher.run_forever, "notify-watcher"),
+            self._spawn(self.watcher.heartbeat_forever, "heartbeat"),
         ]
 
     async def _stop_leading(self, *, lost: bool = False) -> None:

@@ -280,6 +280,8 @@ class Ticker:
         if not inserted:
             return None  # another ticker (or a previous life of this one) fired this slot
         self.fired += 1
+        if inserted[0].status is RunStatus.SKIPPED:
+            await self.rt.emitter.on_skipped(inserted)  # a slot with no run: `missed` alerts
         return inserted[0]
 
     async def _record_skipped(self, job: Job, skipped: list[datetime], why: str) -> None:

@@ -14,6 +14,7 @@ from hydra_jobs.events import Drain
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.models import Job, JobSpec, Run, Trigger, ValidationReport, Worker
+from hydra_jobs.notify.service import check_channels
 from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services import shared_worker
@@ -86,6 +87,7 @@ class JobService:
     async def create(self, who: Principal, spec: JobSpec) -> Job:
         if not await self.rt.store.has_domain(who.domain):
             raise NotFound(f"domain '{who.domain}' not found: create it first (admin)")
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
@@ -102,6 +104,7 @@ class JobService:
 
     async def replace(self, who: Principal, job_id: str, spec: JobSpec) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(

@@ -1,4 +1,5 @@
-"""What happens after runs end: retries per the job's policy, poison detection, dispatcher wake."""
+"""What happens after runs end: retries per the job's policy, poison detection, dispatcher wake,
+and the alerts the job's and its domain's notification rules owe (`hydra_jobs.notify`)."""
 
 from __future__ import annotations
 
@@ -52,4 +53,7 @@ async def after_terminal(rt: Runtime, ended: list[Run]) -> list[Run]:
         await submit_runs(rt, retries)
     if any(concurrency_cap(run.spec) is not None for run in ended):
         rt.dispatch_wanted.set()  # slots freed: capped jobs may have pending runs
+    # The one place every run's end passes (ingest and the reaper on any replica): alerts are
+    # recorded in the store's outbox; the leader's sweep covers a crash before this line (N1).
+    await rt.emitter.on_ended(ended)
     return retries

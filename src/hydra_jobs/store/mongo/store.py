@@ -65,6 +65,7 @@ from hydra_jobs.store.mongo.documents import (
     run_query,
     ts,
 )
+from hydra_jobs.store.mongo.notify import NOTIFY_INDEXES, MongoNotify
 from hydra_jobs.store.mongo.tenancy import MongoTenancy
 from hydra_jobs.store.stats import build_stats
 
@@ -74,7 +75,7 @@ APPLY_CONCURRENCY = 32  # runs whose ops are applied at once within one batch
 STATS_FIELDS = ("job_id", "job_name", "status", "created_at", "started_at", "finished_at")
 
 
-class MongoStore(MongoTenancy):
+class MongoStore(MongoTenancy, MongoNotify):
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: AsyncMongoClient[Doc] | None = None
@@ -105,7 +106,7 @@ class MongoStore(MongoTenancy):
         self._client = client
         self._db = client.get_default_database(DEFAULT_DATABASE)
         await self._check_version()
-        for name, indexes in INDEXES.items():
+        for name, indexes in {**INDEXES, **NOTIFY_INDEXES}.items():
             await self.db[name].create_indexes(indexes)
 
     async def _check_version(self) -> None:

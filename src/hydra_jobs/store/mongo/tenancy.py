@@ -14,6 +14,7 @@ from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
 from hydra_jobs.store.base import AuditFilter, AuditRecord
 from hydra_jobs.store.mongo.documents import Doc, audit_doc, audit_from, need_ts, parse_ts, ts
+from hydra_jobs.store.mongo.notify import NOTIFY_COLLECTIONS
 from hydra_jobs.tenancy import Domain, Role
 from hydra_jobs.tokens import TokenRecord
 
@@ -47,7 +48,7 @@ def _token_from(doc: Doc) -> TokenRecord:
         last_used_at=parse_ts(doc.get("last_used_at")),
         revoked_at=parse_ts(doc.get("revoked_at")),
         # A token stored before roles existed could do everything: it is an owner (the SQL
-        # stores' migration 0006 says the same).
+        # stores' migration 0007 says the same).
         role=Role(doc.get("role", Role.owner.value)),
     )
 
@@ -123,7 +124,7 @@ class MongoTenancy:
                 break
             await self.db["log_chunks"].delete_many({"run_id": {"$in": ids}})
             await self.db["runs"].delete_many({"_id": {"$in": ids}})
-        for collection in ("jobs", "workers", "tokens", "audit", "analyses"):
+        for collection in ("jobs", "workers", "tokens", "audit", "analyses", *NOTIFY_COLLECTIONS):
             await self.db[collection].delete_many({"domain": name})
         gone = await self.db["domains"].delete_one({"_id": name})
         if gone.deleted_count == 0:

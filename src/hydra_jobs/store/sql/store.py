@@ -36,6 +36,7 @@ from hydra_jobs.store.encoding import (
     TERMINAL_VALUES,
     LogAssembler,
 )
+from hydra_jobs.store.sql.notify import SqlNotify
 from hydra_jobs.store.sql.rows import (
     job_from,
     job_row,
@@ -72,7 +73,7 @@ from hydra_jobs.store.stats import build_stats
 log = logging.getLogger(__name__)
 
 
-class SqlStore(SqlTenancy):
+class SqlStore(SqlTenancy, SqlNotify):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)

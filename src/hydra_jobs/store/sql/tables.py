@@ -80,7 +80,7 @@ tokens = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("last_used_at", UTCDateTime, nullable=True),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
-    # Tokens made before roles existed could do everything: they are owners (migration 0006).
+    # Tokens made before roles existed could do everything: they are owners (migration 0007).
     sa.Column("role", sa.String(16), nullable=False, server_default="owner"),
     sa.Index("ix_tokens_domain_id", "domain", "id"),
 )
@@ -198,4 +198,66 @@ analyses = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
     sa.Index("ix_analyses_domain_job_fingerprint", "domain", "job_id", "fingerprint"),
+)
+
+# notifications (hydra_jobs.notify) -------------------------------------------------------------
+
+notify_channels = sa.Table(
+    "notify_channels",
+    metadata,
+    sa.Column("domain", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+notify_deliveries = sa.Table(
+    "notify_deliveries",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("domain", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("channel_type", sa.String(16), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("dedup_key", sa.String(255), nullable=False, unique=True),
+    sa.Column("job_id", ID, nullable=True),
+    sa.Column("job_name", sa.String(200), nullable=True),
+    sa.Column("run_id", ID, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("response_code", sa.Integer, nullable=True),
+    sa.Column("error", SafeText, nullable=True),
+    sa.Column("note", SafeText, nullable=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Index("ix_notify_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_notify_deliveries_channel", "domain", "channel", "id"),
+    sa.Index("ix_notify_deliveries_job", "domain", "job_id", "id"),
+    sa.Index("ix_notify_deliveries_run", "domain", "run_id", "id"),
+    sa.Index("ix_notify_deliveries_last", "domain", "channel", "job_id", "event", "created_at"),
+    sa.Index("ix_notify_deliveries_created", "created_at"),
+)
+
+notify_settings = sa.Table(
+    "notify_settings",
+    metadata,
+    sa.Column("domain", sa.String(64), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+notify_snoozes = sa.Table(
+    "notify_snoozes",
+    metadata,
+    sa.Column("domain", sa.String(64), primary_key=True),
+    sa.Column("job_id", ID, primary_key=True),
+    sa.Column("until", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -14,6 +14,7 @@ from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
 from hydra_jobs.store.base import AuditFilter, AuditRecord
+from hydra_jobs.store.sql.notify import SqlNotify
 from hydra_jobs.store.sql.tables import (
     analyses,
     audit,
@@ -141,6 +142,7 @@ class SqlTenancy:
         def delete_rest(c: Connection) -> int:
             for table in (jobs, workers, tokens, audit, analyses):
                 c.execute(table.delete().where(table.c.domain == name))
+            SqlNotify.delete_notify_of_domain(c, name)
             return int(c.execute(domains.delete().where(domains.c.name == name)).rowcount)
 
         if not await self.runner.write(delete_rest):

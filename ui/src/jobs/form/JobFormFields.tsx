@@ -1,6 +1,7 @@
 /** The job editor's form: the common JobSpec fields in sections, server errors shown at each field. */
 import { Divider } from "antd";
 import type { MappedErrors } from "./fieldErrors";
+import { AlertFields } from "./fields/AlertFields";
 import { EnvParamsFields } from "./fields/EnvParamsFields";
 import { ExecutorFields } from "./fields/ExecutorFields";
 import { fieldStatus } from "./fields/fieldStatus";
@@ -32,6 +33,8 @@ export function JobFormFields({ errors, values }: { errors: MappedErrors; values
       <EnvParamsFields status={status} />
       <Section title="Limits, retries and placement" />
       <LimitsFields status={status} />
+      <Section title="Alerts" />
+      <AlertFields status={status} />
     </>
   );
 }

@@ -37,6 +37,8 @@ const DIRECT: Record<string, FormField> = {
   queue: "queue",
   tags: "tags",
   enabled: "enabled",
+  notify: "notify",
+  domain_notify: "domainNotify",
 };
 
 const SCHEDULE_FIELD: Record<ScheduleKind, FormField> = {

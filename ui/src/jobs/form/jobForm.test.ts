@@ -128,4 +128,15 @@ describe("form <-> JSON sync", () => {
     expect(spec.schedule).toEqual({ cron: "0 2 * * *" });
     expect(jobToSpec({ ...job, source: { url: "https://example.org/r.git", ref: null, path: null } }).source).toEqual({ url: "https://example.org/r.git" });
   });
+
+  it("carries alert rules and the domain-rules switch both ways", () => {
+    const draft = { name: "a", executor: { type: "shell", script: "x" }, notify: [{ channel: "ops", on: ["failed"], after_failures: 3 }], domain_notify: false };
+    const values = specToForm(draft);
+    expect(values.notify[0]).toMatchObject({ channel: "ops", on: ["failed"], afterFailures: 3 });
+    expect(values.domainNotify).toBe(false);
+    expect(applyForm(draft, values)).toMatchObject({ notify: [{ channel: "ops", on: ["failed"], after_failures: 3 }], domain_notify: false });
+    const plain = applyForm(draft, { ...values, notify: [], domainNotify: true });
+    expect(plain.notify).toBeUndefined();
+    expect(plain.domain_notify).toBeUndefined();
+  });
 });

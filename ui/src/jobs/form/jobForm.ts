@@ -4,6 +4,7 @@
  * keeping every field the form does not show (retention, jitter, unknown keys).
  */
 import type { Catchup, ExecutorType, Overlap } from "../../api/types";
+import { rowsToRules, rulesToRows, type RuleRow } from "../../notify/rules";
 
 export type ScheduleKind = "none" | "cron" | "interval" | "at";
 
@@ -49,6 +50,8 @@ export interface JobFormValues {
   queue: string;
   tags: string[];
   enabled: boolean;
+  notify: RuleRow[];
+  domainNotify: boolean;
 }
 
 /** A job spec as edited: a JSON object that the server will validate. */
@@ -133,6 +136,8 @@ export function specToForm(draft: unknown): JobFormValues {
     queue: str(spec.queue) || "default",
     tags: Array.isArray(spec.tags) ? spec.tags.filter((t): t is string => typeof t === "string") : [],
     enabled: spec.enabled !== false,
+    notify: rulesToRows(spec.notify),
+    domainNotify: spec.domain_notify !== false,
   };
 }
 
@@ -215,6 +220,11 @@ export function applyForm(draft: unknown, values: JobFormValues): SpecDraft {
   put(spec, "queue", values.queue, (values.queue === "" || values.queue === "default") && spec.queue === undefined);
   put(spec, "tags", values.tags, values.tags.length === 0);
   spec.enabled = values.enabled;
+  const notify = rowsToRules(values.notify ?? [], spec.notify);
+  put(spec, "notify", notify, notify.length === 0);
+  // A form value is missing until the field mounts: only an explicit "off" is written.
+  const optedOut = (values.domainNotify as boolean | undefined) === false;
+  put(spec, "domain_notify", false, !optedOut);
   return spec;
 }
 

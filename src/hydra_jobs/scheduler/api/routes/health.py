@@ -67,6 +67,18 @@ async def metrics(request: Request) -> Response:
         "hydra_events_dropped": ("Stale or illegal worker events refused", engine.ingest.dropped),
         "hydra_runs_lost": ("Runs declared lost by the reaper", engine.reaper.reaped),
         "hydra_is_leader": ("1 if this replica is the leader", int(engine.is_leader)),
+        "hydra_notifications_recorded": (
+            "Notifications this replica put in the outbox (to send, muted or suppressed)",
+            engine.rt.emitter.recorded,
+        ),
+        "hydra_heartbeat_pings": (
+            "Heartbeat pings sent (HYDRA_HEARTBEAT_URL)",
+            engine.watcher.pings,
+        ),
+        "hydra_heartbeat_ping_failures": (
+            "Heartbeat pings that failed",
+            engine.watcher.ping_failures,
+        ),
         "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
         "hydra_gc_frozen_objects": (
             "Objects built at start-up and kept out of garbage collections",
@@ -83,4 +95,21 @@ async def metrics(request: Request) -> Response:
     )
     for status, count in engine.ingest.ended.items():
         ended.labels(status=status).set(count)
+    deliverer = engine.deliverer
+    for name, doc, counts in (
+        ("hydra_notifications_sent", "Notifications delivered by this replica", deliverer.sent),
+        (
+            "hydra_notifications_failed",
+            "Notifications given up (attempts used, or refused for good)",
+            deliverer.failed,
+        ),
+        (
+            "hydra_notification_attempts_failed",
+            "Delivery attempts that did not go through (retried or given up)",
+            deliverer.attempts_failed,
+        ),
+    ):
+        gauge = Gauge(name, f"{doc}, by channel type", ["type"], registry=registry)
+        for kind, count in counts.items():
+            gauge.labels(type=kind).set(count)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

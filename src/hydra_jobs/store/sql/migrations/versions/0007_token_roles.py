@@ -3,15 +3,15 @@
 Every existing token could do everything in its domain: it becomes an `owner`, so nothing that
 worked stops working. New tokens are given a role explicitly (the API requires one).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
