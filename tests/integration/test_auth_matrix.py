@@ -16,6 +16,7 @@ embedded worker's), B is `b`. What must hold:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ READ_BY_POST: set[tuple[str, str]] = set()  # POST routes a viewer may call: non
 # The server under test has no AI provider: these answer the documented 503 naming the keys.
 NO_PROVIDER = {("POST", "/ai/generate")}
 SPEC = {"name": "m", "executor": {"type": "shell", "script": "true"}}
+SNOOZE = {"until": "2099-01-01T00:00:00Z"}
+CHANNEL = {"name": "matrix", "type": "webhook", "url": "https://hooks.example.com/hydra"}
 
 
 @dataclass
@@ -78,6 +81,9 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
         ("PATCH", "/domains/{name}/tokens/{token_id}"): lambda: {"role": "viewer"},
         ("POST", "/ai/generate"): lambda: {"prompt": "x"},
         ("POST", "/runs/{run_id}/analyze"): lambda: {},
+        ("POST", "/channels"): lambda: {**CHANNEL, "name": f"c{uuid.uuid4().hex[:12]}"},
+        ("PUT", "/notify-rules"): lambda: {"rules": [], "maintenance": []},
+        ("PUT", "/jobs/{job_id}/snooze"): lambda: SNOOZE,
     }
     if (method, path) in bodies:
         return bodies[(method, path)]()
@@ -88,6 +94,7 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
             "/runs/{run_id}/cancel",
             "/runs/{run_id}/retry",
             "/workers/{worker_id}/drain",
+            "/channels/{name}/test",
         }
         assert path in known_without_body, f"{method} {path} is not in the A2 matrix: add it"
     return None
@@ -96,7 +103,14 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
 def params_for(path: str, world: World, mutating: bool) -> dict[str, str]:
     needs_fresh = mutating and ("{job_id}" in path or "{run_id}" in path)
     job_id, run_id = world.fresh() if needs_fresh else (world.job_id, world.run_id)
+    if path == "/jobs/{job_id}/snooze" and needs_fresh:  # snoozed, so unsnoozing it has work
+        world.server.client._call("PUT", f"/jobs/{job_id}/snooze", json=SNOOZE)
     values = {"job_id": job_id, "run_id": run_id, "worker_id": world.worker_id, "name": "default"}
+    if path.startswith("/channels/{name}"):  # a channel of A's, made for the call if it may go
+        values["name"] = "matrix"
+        if mutating:
+            values["name"] = f"m{uuid.uuid4().hex[:12]}"
+            world.server.client._call("POST", "/channels", json={**CHANNEL, "name": values["name"]})
     if "{token_id}" in path:
         values["token_id"] = world.server.client.create_token("default", "doomed", "operator")["id"]
     names = {part[1:-1] for part in path.split("/") if part.startswith("{")}
@@ -129,6 +143,8 @@ def test_a2_every_route_is_scoped(make_server: Callable[..., Server]) -> None:
     revoked = client.create_token("default", "revoked", "owner")
     client.revoke_token("default", revoked["id"])
     job = client.create_job({**SPEC, "name": "shared"})
+    client._call("POST", "/channels", json=CHANNEL)
+    client._call("PUT", f"/jobs/{job['id']}/snooze", json=SNOOZE)
     run = client.trigger(job["id"])
     wait_for(lambda: client.get_run(run["id"])["status"] == "succeeded", 15, message="run")
     # The embedded worker; draining it is the last call of the matrix (routes go in order).
