@@ -19,6 +19,7 @@ from hydra_jobs.schedule import ScheduleError, next_interval_fire
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.runs import new_run, resolve_params, submit_runs
+from hydra_jobs.tenancy import Role
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Principal:
     actor: str
     is_admin: bool = False
     token_id: str | None = None
+    role: Role = Role.owner  # the admin's is owner (and more: `is_admin`)
 
 
 def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list[datetime]:

@@ -30,8 +30,9 @@ from hydra_jobs.events import (
     wire,
 )
 from hydra_jobs.scheduler.api.auth import RECHECK_SECONDS, RevocationWatch
-from hydra_jobs.scheduler.api.deps import AuthDep, EngineDep, PrincipalDep
+from hydra_jobs.scheduler.api.deps import AuthDep, EngineDep, PrincipalDep, needs
 from hydra_jobs.scheduler.hub import Listener, sse_bytes
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(tags=["events"])
 
@@ -87,6 +88,7 @@ async def event_types(
     # The stream is built here, not by FastAPI's per-item SSE encoding: documented by hand.
     response_class=Response,
     responses={200: {"content": {"text/event-stream": {"itemSchema": SSE_ITEM_SCHEMA}}}},
+    openapi_extra=needs(Role.viewer),
 )
 async def events(
     who: PrincipalDep,

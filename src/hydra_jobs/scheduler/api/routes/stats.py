@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hydra_jobs.models import Stats
-from hydra_jobs.scheduler.api.deps import EngineDep, PrincipalDep
+from hydra_jobs.scheduler.api.deps import EngineDep, PrincipalDep, needs
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(tags=["stats"])
 
 
-@router.get("/stats", response_model=Stats)
+@router.get("/stats", response_model=Stats, openapi_extra=needs(Role.viewer))
 async def stats(
     who: PrincipalDep,
     engine: EngineDep,
