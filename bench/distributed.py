@@ -93,7 +93,9 @@ class Stack:
         """A domain token for the workers, created once through the scheduler's API."""
         if self._token is None:
             with self.client() as client:
-                created = client.post("/api/v1/domains/default/tokens", json={"name": "bench"})
+                created = client.post(
+                    "/api/v1/domains/default/tokens", json={"name": "bench", "role": "operator"}
+                )
                 created.raise_for_status()
                 self._token = str(created.json()["token"])
         return self._token

@@ -194,7 +194,7 @@ class Cluster:
             with self.client() as admin:
                 if domain not in {d["name"] for d in admin.list_domains()}:
                     admin.create_domain(domain)
-                self._tokens[domain] = admin.create_token(domain, "workers")["token"]
+                self._tokens[domain] = admin.create_token(domain, "workers", "operator")["token"]
         return self._tokens[domain]
 
     def redis(self) -> redis.Redis:

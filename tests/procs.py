@@ -35,9 +35,11 @@ class UpProcess:
         port: int | None = None,
         runner: tuple[str, ...] = (),
         cwd: Path | None = None,
+        args: tuple[str, ...] = (),
         **env: str,
     ) -> None:
         self.data_dir = data_dir
+        self.args = args  # more options of `up` (e.g. --create-db)
         self.cwd = cwd
         self.runner = runner  # a command that runs `up` (e.g. setpriv as another user)
         self.port = port or free_port()
@@ -52,7 +54,10 @@ class UpProcess:
     def start(self) -> UpProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            argv = [HYDRA, "up", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+            argv = [
+                *(HYDRA, "up", "--port", str(self.port), "--data-dir", str(self.data_dir)),
+                *self.args,
+            ]
             self.proc = subprocess.Popen(
                 [*self.runner, *argv],
                 env=self.env,

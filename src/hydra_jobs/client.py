@@ -285,9 +285,16 @@ class Client:
     def delete_domain(self, name: str, *, force: bool = False) -> None:
         self._call("DELETE", f"/domains/{name}", params={"force": str(force).lower()})
 
-    def create_token(self, domain: str, name: str) -> dict[str, Any]:
+    def create_token(self, domain: str, name: str, role: str) -> dict[str, Any]:
+        """A token of `domain` with `role` (viewer, operator, editor, owner): no default."""
         result: dict[str, Any] = self._call(
-            "POST", f"/domains/{domain}/tokens", json={"name": name}
+            "POST", f"/domains/{domain}/tokens", json={"name": name, "role": role}
+        )
+        return result
+
+    def set_token_role(self, domain: str, token_id: str, role: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/domains/{domain}/tokens/{token_id}", json={"role": role}
         )
         return result
 
@@ -299,8 +306,13 @@ class Client:
         result: dict[str, Any] = self._call("DELETE", f"/domains/{domain}/tokens/{token_id}")
         return result
 
-    def audit(self, *, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    def audit(
+        self, *, limit: int = 50, cursor: str | None = None, **filters: str | None
+    ) -> dict[str, Any]:
+        """A page of the audit log; `filters`: actor, action, object_type, object_id, since,
+        until (ISO 8601), each exact (see `GET /audit`)."""
         params: dict[str, Any] = {"limit": limit}
+        params.update({k: v for k, v in filters.items() if v is not None})
         if cursor:
             params["cursor"] = cursor
         result: dict[str, Any] = self._call("GET", "/audit", params=params)

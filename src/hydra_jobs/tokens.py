@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hydra_jobs.ids import new_id
+from hydra_jobs.tenancy import WORKER_ROLE, Role
 
 TOKEN_PREFIX = "hjt_"
 SECRET_BYTES = 32  # 256 bits
@@ -61,6 +62,12 @@ class TokenRecord:
     created_by: str
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    role: Role = Role.owner  # tokens made before roles existed could do everything: owners
+
+    @property
+    def can_work(self) -> bool:
+        """May a worker use it (run the domain's jobs, report their ends)? Not a viewer's."""
+        return self.revoked_at is None and self.role.allows(WORKER_ROLE)
 
 
 def mint() -> NewToken:

@@ -90,3 +90,35 @@ async def test_upgrading_an_0001_database_keeps_and_backfills_its_jobs(empty_url
         assert await store.runner.read(_drift) == []
     finally:
         await store.close()
+
+
+OLD_TOKENS = sa.table(
+    "tokens",
+    *(sa.column(c) for c in ("id", "domain", "name", "secret_hash", "worker_key", "created_by")),
+    sa.column("created_at", sa.DateTime),
+)
+
+
+async def test_upgrading_an_0006_database_makes_its_tokens_owners(empty_url: str) -> None:
+    """Tokens made before roles could do everything in their domain: they keep doing it."""
+    store = SqlStore(empty_url)
+    try:
+        await store.runner.write(_upgrade_to("0006"))
+        row = {
+            "id": "0" * 32,
+            "domain": "default",
+            "name": "old-ci",
+            "secret_hash": "a" * 64,
+            "worker_key": "b" * 64,
+            "created_by": "admin",
+            "created_at": T0.replace(tzinfo=None),
+        }
+        await store.runner.write(lambda c: c.execute(OLD_TOKENS.insert().values(**row)))
+
+        await store.open()  # migrates to head
+
+        token = await store.get_token("0" * 32)
+        assert token is not None and token.role == "owner" and token.can_work
+        assert await store.runner.read(_drift) == []
+    finally:
+        await store.close()

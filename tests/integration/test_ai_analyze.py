@@ -175,7 +175,7 @@ def test_another_domains_run_is_not_found(server: Server) -> None:
     run_id = server.client.trigger(bad["id"])["id"]
     server.wait_run(run_id)
     server.client.create_domain("other")
-    token = server.client.create_token("other", "t")["token"]
+    token = server.client.create_token("other", "t", "owner")["token"]
     with Client(server.url, token) as other:
         for call in (lambda: other.analyze(run_id), lambda: other.analysis(run_id)):
             with pytest.raises(ApiError) as hidden:

@@ -119,7 +119,7 @@ def test_a_model_analyses_with_no_secret_leaving(
 ) -> None:
     standin: StandIn = openai_standin if kind == "openai" else gemini_standin
     server = make_server(**settings_for(standin))
-    domain_token = server.client.create_token("default", "leak")["token"]
+    domain_token = server.client.create_token("default", "leak", "owner")["token"]
     standin.default = citing("No such file")
     spec = {
         "env": {"DB_PASSWORD": SECRETS["env"]},
@@ -273,7 +273,7 @@ def test_choice_of_provider_switch_and_rate_limit(
     server.client.create_domain("quiet")
     switched = server.client._call("PATCH", "/domains/quiet", json={"ai_enabled": False})
     assert switched["ai_enabled"] is False and switched["description"] is None
-    quiet = server.client.create_token("quiet", "q")["token"]
+    quiet = server.client.create_token("quiet", "q", "owner")["token"]
     with Client(server.url, quiet) as client:
         job = client.create_job({"name": "q", "executor": {"type": "shell", "script": "exit 2"}})
         quiet_run = client.trigger(job["id"])["id"]

@@ -118,10 +118,20 @@ def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
     assert created.returncode == 0 and "created domain ops" in created.stdout, created.stderr
     listed = up.cli("domains", "list")
     assert re.search(r"ops\s+│?\s*0\s+│?\s*0", listed.stdout), listed.stdout
-    minted = up.cli("tokens", "create", "--domain", "ops", "deployer")
+    minted = up.cli("tokens", "create", "--domain", "ops", "--role", "editor", "deployer")
     assert minted.returncode == 0, minted.stderr
     token = minted.stdout.strip()
     assert token.startswith("hjt_") and "shown only now" in minted.stderr
+    assert "editor token deployer" in minted.stderr
+    # Without --role: an operator (documented), which may run jobs but not change them.
+    runner = up.cli("tokens", "create", "--domain", "ops", "runner")
+    assert runner.returncode == 0 and "operator token runner" in runner.stderr, runner.stderr
+    refused_edit = up.cli(
+        "submit", str(spec_file(tmp_path, "x", "true")), "--token", runner.stdout.strip()
+    )
+    assert refused_edit.returncode == 1 and "needs the editor role" in refused_edit.stderr
+    bad_role = up.cli("tokens", "create", "--domain", "ops", "--role", "root", "x")
+    assert bad_role.returncode == 2 and "root" in bad_role.stderr
     # The token works, for its domain only.
     spec = spec_file(tmp_path, "ops-job", "true")
     assert up.cli("submit", str(spec), "--token", token).returncode == 0
@@ -132,6 +142,10 @@ def test_domains_and_tokens_commands(up: UpProcess, tmp_path: Path) -> None:
     tokens = up.cli("tokens", "list", "--domain", "ops")
     token_id = token.split("_")[1]
     assert token_id in tokens.stdout and "deployer" in tokens.stdout and token not in tokens.stdout
+    assert "editor" in tokens.stdout and "operator" in tokens.stdout
+    runner_id = runner.stdout.strip().split("_")[1]
+    demoted = up.cli("tokens", "role", "--domain", "ops", runner_id, "viewer")
+    assert demoted.returncode == 0 and "runner is now viewer" in demoted.stdout, demoted.stderr
     not_admin = up.cli("domains", "list", "--token", token)
     assert not_admin.returncode == 1 and "admin token" in not_admin.stderr
     revoked = up.cli("tokens", "revoke", "--domain", "ops", token_id)
@@ -250,8 +264,19 @@ def test_workers_drain_and_audit(up: UpProcess, tmp_path: Path) -> None:
     log = json.loads(up.cli("audit", "--json").stdout)
     actions = [e["action"] for e in log]
     assert any("drain" in a for a in actions) and any("job" in a for a in actions), actions
-    only = json.loads(up.cli("audit", "--json", "--action", "drain").stdout)
-    assert only and all("drain" in e["action"] for e in only)
+    # Filters are the server's, each exact.
+    only = json.loads(up.cli("audit", "--json", "--action", "workers.drain").stdout)
+    assert [e["object_id"] for e in only] == [worker["id"]]
+    assert json.loads(up.cli("audit", "--json", "--action", "drain").stdout) == []
+    by_type = json.loads(
+        up.cli("audit", "--json", "--object-type", "worker", "--since", "1h").stdout
+    )
+    assert [e["action"] for e in by_type] == ["workers.drain"]
+    by_id = up.cli("audit", "--json", "--object-id", worker["id"], "--actor", "admin")
+    assert [e["action"] for e in json.loads(by_id.stdout)] == ["workers.drain"]
+    assert json.loads(up.cli("audit", "--json", "--until", "2000-01-01").stdout) == []
+    bad = up.cli("audit", "--since", "yesterday")
+    assert bad.returncode == 2 and "neither a time" in bad.stderr
     assert "drain" in up.cli("audit", "--limit", "5").stdout
 
 

@@ -166,7 +166,7 @@ def test_worker_file_scales_and_ignores_mongo_url(stack: Stack) -> None:
     """docker-compose.worker.yml, two replicas (--scale worker=2), for a domain of their own."""
     with Client(stack.url, ADMIN) as admin:
         admin.create_domain("remote")
-        token = admin.create_token("remote", "worker-host")["token"]
+        token = admin.create_token("remote", "worker-host", "operator")["token"]
     variables = {
         "API_TOKEN": token,
         "WORKER_DOMAIN": "remote",

@@ -131,7 +131,7 @@ def test_up_with_redis_url_runs_on_redis_and_outside_workers_join(
     redis_server.flush()
     up = UpProcess(tmp_path / "data", REDIS_URL=redis_server.url, HYDRA_CONCURRENCY="1")
     up.start()
-    token = Client(up.url, ADMIN).create_token("default", "outside")["token"]
+    token = Client(up.url, ADMIN).create_token("default", "outside", "operator")["token"]
     outside = subprocess.Popen(
         [HYDRA, "worker", "--name", "outside", "--concurrency", "4"],
         env=cli_env(REDIS_URL=redis_server.url, API_TOKEN=token),

@@ -104,7 +104,7 @@ def test_i7_no_route_answers_hostile_input_with_a_server_error(
     # Real objects too: a hostile query on an existing run reaches deeper than a 404 would.
     job = server.job("fuzzed", "echo hi")
     run = server.wait_run(server.client.trigger(job["id"])["id"])
-    token = server.client.create_token("default", "fuzz")
+    token = server.client.create_token("default", "fuzz", "owner")
     worker = server.client.workers()[0]
     real = {
         "job_id": job["id"],

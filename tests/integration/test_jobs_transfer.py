@@ -37,7 +37,7 @@ def names(client: Client) -> list[str]:
 
 def new_domain(server: Server, name: str) -> str:
     server.client.create_domain(name)
-    return str(server.client.create_token(name, f"{name}-ci")["token"])
+    return str(server.client.create_token(name, f"{name}-ci", "owner")["token"])
 
 
 def raw_export(server: Server, token: str, domain: str | None = None) -> bytes:

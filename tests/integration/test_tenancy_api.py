@@ -31,7 +31,7 @@ def call(
 
 def new_domain(server: Server, name: str) -> str:
     server.client.create_domain(name)
-    return str(server.client.create_token(name, f"{name}-ci")["token"])
+    return str(server.client.create_token(name, f"{name}-ci", "owner")["token"])
 
 
 def test_domains_are_created_listed_updated_and_deleted(server: Server) -> None:
@@ -86,6 +86,7 @@ def test_a_token_acts_on_its_domain_only(server: Server) -> None:
         "actor": "token:team-a-ci",
         "is_admin": False,
         "token_id": a.me()["token_id"],
+        "role": "owner",
     }
     assert b.list_jobs()["items"] == []
     assert call(server, "GET", f"/jobs/{job['id']}", token_b).status_code == 404
@@ -99,17 +100,22 @@ def test_a_token_acts_on_its_domain_only(server: Server) -> None:
     by_query = call(server, "GET", f"/jobs/{job['id']}?domain=team-a", ADMIN).json()
     assert by_header["id"] == by_query["id"] == job["id"]
     assert call(server, "GET", f"/jobs/{job['id']}", ADMIN).status_code == 404  # default
-    # Admin routes are the admin's.
-    for method, path in [("GET", "/domains"), ("POST", "/domains/team-a/tokens")]:
+    # Admin routes are the admin's; an owner's token routes name its own domain only.
+    for method, path in [("GET", "/domains"), ("POST", "/domains")]:
         response = call(server, method, path, token_a, json={"name": "x"})
         assert response.status_code == 403, (method, path)
+    for method in ("GET", "POST"):
+        response = call(
+            server, method, "/domains/team-b/tokens", token_a, json={"name": "x", "role": "owner"}
+        )
+        assert response.status_code == 404, method
 
 
 def test_tokens_are_shown_once_listed_without_secrets_and_revoked_at_once(
     server: Server,
 ) -> None:
     server.client.create_domain("ci")
-    created = server.client.create_token("ci", "deploy")
+    created = server.client.create_token("ci", "deploy", "editor")
     secret = created["token"]
     assert secret.startswith("hjt_") and len(secret.split("_", 2)[2]) == 43  # 256 bits
     assert call(server, "GET", "/me", secret).json()["domain"] == "ci"
@@ -135,7 +141,7 @@ def test_a1_no_raw_token_reaches_the_database(server: Server) -> None:
     if TEST_STORE != "sqlite":
         pytest.skip("greps the SQLite file; the other stores share the code path")
     server.client.create_domain("vault")
-    secrets = [server.client.create_token("vault", f"t{i}")["token"] for i in range(3)]
+    secrets = [server.client.create_token("vault", f"t{i}", "editor")["token"] for i in range(3)]
     for i, secret in enumerate(secrets):
         Client(server.url, secret).create_job({**JOB, "name": f"job-{i}"})
     server.client.audit()  # flushes the audit log
@@ -187,7 +193,7 @@ def test_audit_records_every_change_with_its_actor_and_no_secrets(server: Server
 
 def test_a_revoked_tokens_open_event_stream_ends(server: Server) -> None:
     server.client.create_domain("live")
-    created = server.client.create_token("live", "dash")
+    created = server.client.create_token("live", "dash", "editor")
     client = Client(server.url, created["token"])
     # A busy domain: the stream always has something to send, so it never sits idle.
     client.create_job({**JOB, "name": "ticker", "schedule": {"interval_seconds": 1}})
@@ -307,7 +313,7 @@ def test_only_the_admin_drains_the_shared_embedded_worker_and_each_domain_sees_i
     server: Server,
 ) -> None:
     """Issue 13 §3: `up`'s worker serves every domain; `default` does not own it."""
-    a_token = server.client.create_token("default", "a")["token"]
+    a_token = server.client.create_token("default", "a", "owner")["token"]
     b_token = new_domain(server, "b")
     a, b = Client(server.url, a_token), Client(server.url, b_token)
     live: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}  # worker events each one sees

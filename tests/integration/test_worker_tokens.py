@@ -57,6 +57,23 @@ def test_a_worker_with_a_wrong_token_refuses_to_start(cluster: Cluster) -> None:
     assert not cluster.client().workers()  # none of them ever registered
 
 
+def test_a_viewer_token_cannot_run_a_worker_until_it_is_made_an_operator(cluster: Cluster) -> None:
+    """A worker runs the domain's jobs and reports their ends: more than reading."""
+    cluster.scheduler()
+    client = cluster.client()
+    viewer = client.create_token("default", "looker", "viewer")
+    refused = start_worker(cluster, viewer["token"], "default")
+    assert refused.returncode == 1 and "its role is viewer" in refused.stderr, refused.stderr
+    assert not client.workers()
+    client.set_token_role("default", viewer["id"], "operator")
+    worker = cluster.worker("promoted", 1, API_TOKEN=viewer["token"])
+    job = client.create_job({"name": "v", "executor": {"type": "shell", "script": "echo ok"}})
+    run = client.trigger(job["id"])
+    wait_for(lambda: client.get_run(run["id"])["status"] in TERMINAL, 40, message="run")
+    assert client.get_run(run["id"])["status"] == "succeeded"
+    assert worker.alive()
+
+
 def test_a_worker_waits_for_credentials_then_starts(cluster: Cluster) -> None:
     """Redis flushed (or not yet filled): the worker waits, the scheduler republishes, it runs."""
     cluster.scheduler()
@@ -77,7 +94,7 @@ def test_a_worker_waits_for_credentials_then_starts(cluster: Cluster) -> None:
 def test_a_revoked_workers_token_stops_it_and_its_run_is_retried(cluster: Cluster) -> None:
     cluster.scheduler()
     client = cluster.client()
-    created = client.create_token("default", "doomed-worker")
+    created = client.create_token("default", "doomed-worker", "operator")
     doomed = cluster.worker("doomed", 2, API_TOKEN=created["token"])
     job = client.create_job(
         {
@@ -109,7 +126,7 @@ def test_a_revoked_workers_token_stops_it_and_its_run_is_retried(cluster: Cluste
 
 def test_revocation_holds_at_once_on_every_replica(cluster: Cluster) -> None:
     first, second = cluster.scheduler(), cluster.scheduler()
-    created = cluster.client(0).create_token("default", "roaming")
+    created = cluster.client(0).create_token("default", "roaming", "operator")
     headers = {"Authorization": f"Bearer {created['token']}"}
     for replica in (first, second):
         assert httpx.get(replica.url + "/api/v1/me", headers=headers).status_code == 200

@@ -71,6 +71,7 @@ test("a domain and its token, end to end", async ({ page, browser, stack, dialog
   // A token in it: the secret is shown once, copied from the page with its copy button.
   await row.getByTestId("open-tokens").click();
   await page.getByTestId("token-name").fill(tokenName);
+  await page.getByTestId("token-role").getByText("editor", { exact: true }).click(); // it makes and runs a job, serves a worker
   await page.getByTestId("create-token").click();
   const shown = page.getByTestId("token-created");
   await expect(shown).toContainText("you will not see it again");

@@ -72,6 +72,13 @@ export class Hydra {
     return ((await response.json()) as { items: { name: string }[] }).items.map((j) => j.name);
   }
 
+  /** A token of `domain` with `role`; returns its secret. */
+  async createToken(domain: string, name: string, role: "viewer" | "operator" | "editor" | "owner"): Promise<string> {
+    const response = await this.request.post(`${this.url}/api/v1/domains/${domain}/tokens`, { headers: this.headers(), data: { name, role } });
+    expect(response.status(), await response.text()).toBe(201);
+    return ((await response.json()) as { token: string }).token;
+  }
+
   async runJob(jobId: string): Promise<{ id: string }> {
     const response = await this.request.post(`${this.url}/api/v1/jobs/${jobId}/run`, {
       headers: this.headers(),

@@ -51,7 +51,7 @@ function navLabels(): string[] {
     .map((a) => a.textContent ?? "");
 }
 
-describe("signing in", () => {
+describe("signing in", { timeout: 30_000 }, () => { // lazy pages: slow on a loaded 2-core machine
   it("a domain token: its domain in the header, no switcher, no Domains page", async () => {
     const api = server({ "hjt_a_b": TENANT_ME });
     renderApp(<App />, { path: "/domains" });
@@ -79,7 +79,7 @@ describe("signing in", () => {
     expect(await screen.findByTestId("identity-admin")).toBeTruthy();
     expect(screen.getByTestId("domain-switcher")).toBeTruthy();
     expect(navLabels()).toContain("Domains");
-    const table = await screen.findByTestId("domains-table");
+    const table = await screen.findByTestId("domains-table", {}, { timeout: 10_000 }); // a lazy page: slow on a loaded machine
     await waitFor(() => expect(within(table).getAllByTestId("domain-row-name").map((e) => e.textContent)).toEqual(["default", "team-a"]));
   });
 

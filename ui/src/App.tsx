@@ -21,6 +21,7 @@ const RunDetailPage = page(() => import("./runs/RunDetailPage"), "RunDetailPage"
 const WorkersPage = page(() => import("./workers/WorkersPage"), "WorkersPage");
 const DomainsPage = page(() => import("./domains/DomainsPage"), "DomainsPage");
 const AuditPage = page(() => import("./audit/AuditPage"), "AuditPage");
+const TokensPage = page(() => import("./domains/TokensPage"), "TokensPage");
 const ChannelsPage = page(() => import("./notify/ChannelsPage"), "ChannelsPage");
 
 function NotFound() {
@@ -50,6 +51,7 @@ export function App({ linkToken = null }: { linkToken?: string | null }) {
               <Route path="/audit" element={<AuditPage />} />
               <Route path="/alerts" element={<ChannelsPage />} />
               {session.isAdmin && <Route path="/domains" element={<DomainsPage />} />}
+              {!session.isAdmin && session.role === "owner" && <Route path="/tokens" element={<TokensPage />} />}
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Suspense>

@@ -148,7 +148,7 @@ class SchedulerKeys:
             if cached is not None and cached.until > now:
                 continue
             record = await self.lookup(key_id)
-            if record is None or record.revoked_at is not None:
+            if record is None or not record.can_work:  # revoked, or a viewer's
                 self._tokens[key_id] = _CachedToken("", None, now + TOKEN_CACHE_SECONDS)
             else:
                 key = bytes.fromhex(record.worker_key)

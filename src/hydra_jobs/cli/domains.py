@@ -1,4 +1,4 @@
-"""`hydra-jobs domains ...` and `hydra-jobs tokens ...`: tenant administration (admin token)."""
+"""`hydra-jobs domains ...` (admin token) and `hydra-jobs tokens ...` (admin or domain owner)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,19 @@ from hydra_jobs.cli.common import (
     out,
 )
 from hydra_jobs.client import ApiError, format_detail
+from hydra_jobs.tenancy import ROLE_HELP, Role
 
 domains_app = typer.Typer(help="Domains (tenants): create, list, delete. Needs the admin token.")
 tokens_app = typer.Typer(
-    help="API tokens of a domain: create, list, revoke. Needs the admin token."
+    help="API tokens of a domain: create, list, change role, revoke. Needs the admin token "
+    "or an owner token of the domain."
 )
 
 DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="The domain the token belongs to.")]
+RoleOpt = Annotated[
+    Role,
+    typer.Option("--role", "-r", help=f"What the token may do (default: operator). {ROLE_HELP}."),
+]
 
 
 @domains_app.command("create")
@@ -86,14 +92,15 @@ def delete_domain(
 def create_token(
     name: Annotated[str, typer.Argument(help="Who holds it, e.g. 'ci' or 'worker-eu-1'.")],
     domain: DomainOpt = "default",
+    role: RoleOpt = Role.operator,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a token and print it once (stdout: only the token, for scripts)."""
-    created = call(client_for(url, token, data_dir).create_token, domain, name)
+    created = call(client_for(url, token, data_dir).create_token, domain, name, role.value)
     err.print(
-        f"token [bold]{escape(name)}[/bold] ({created['id']}) of domain "
+        f"{role.value} token [bold]{escape(name)}[/bold] ({created['id']}) of domain "
         f"[bold]{escape(domain)}[/bold]; it is shown only now: store it in a secret store",
         soft_wrap=True,
     )
@@ -108,17 +115,32 @@ def list_tokens(
     data_dir: DataDirOpt = None,
 ) -> None:
     """List a domain's tokens (never their secrets)."""
-    table = Table("id", "name", "created", "last used", "revoked")
+    table = Table("id", "name", "role", "created", "last used", "revoked")
     table.columns[0].no_wrap = True
     for item in call(client_for(url, token, data_dir).list_tokens, domain):
         table.add_row(
             item["id"],
             escape(item["name"]),
+            item["role"],
             item["created_at"],
             item.get("last_used_at") or "-",
             item.get("revoked_at") or "-",
         )
     out.print(table)
+
+
+@tokens_app.command("role")
+def set_role(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `tokens list`).")],
+    role: Annotated[Role, typer.Argument(help=ROLE_HELP)],
+    domain: DomainOpt = "default",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Give a token another role (from its next call; recorded in the audit log)."""
+    changed = call(client_for(url, token, data_dir).set_token_role, domain, token_id, role.value)
+    out.print(f"token [bold]{escape(changed['name'])}[/bold] is now {changed['role']}")
 
 
 @tokens_app.command("revoke")

@@ -3,7 +3,8 @@
 A database that does not exist, a server that is not running or credentials that are refused
 are the usual first-start mistakes of distributed mode. Each is one line that says what is
 wrong and what to do, instead of the traceback the app's start-up would end in. URLs are shown
-without their passwords.
+without their passwords. A PostgreSQL database that does not exist can be created on request
+(`create_database`, behind `--create-db` or a yes on a terminal).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from hydra_jobs.errors import ConfigError
 
@@ -21,6 +22,15 @@ CHECK_TIMEOUT_SECONDS = 10.0
 INVALID_CATALOG_NAME = "3D000"  # the database does not exist
 INVALID_PASSWORD = "28P01"
 INVALID_AUTHORIZATION = "28000"  # no such role, or pg_hba refused it
+MAINTENANCE_DB = "postgres"  # every PostgreSQL server has it; CREATE DATABASE is run from it
+
+
+class MissingDatabase(ConfigError):
+    """The PostgreSQL database DATABASE_URL names does not exist (the server answered)."""
+
+    def __init__(self, message: str, database: str) -> None:
+        super().__init__(message)
+        self.database = database
 
 
 def shown(url: str) -> str:
@@ -68,7 +78,7 @@ def explain_store_error(url: str, exc: BaseException) -> str:
         return (
             f"the database '{database}' does not exist on {host}: create it "
             f'(createdb -h {host} {database}, or CREATE DATABASE "{database}"), '
-            f"or point DATABASE_URL at another one ({where})"
+            f"or point DATABASE_URL at another one ({where}); or start with --create-db"
         )
     if code in (INVALID_PASSWORD, INVALID_AUTHORIZATION):
         return (
@@ -120,9 +130,58 @@ async def check_store(url: str) -> None:
     except ConfigError:
         raise
     except Exception as exc:
+        if _sqlstate(exc) == INVALID_CATALOG_NAME:
+            raise MissingDatabase(explain_store_error(url, exc), database_name(url)) from exc
         raise ConfigError(explain_store_error(url, exc)) from exc
     finally:
         await _quietly(store.close())
+
+
+def database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def quote_identifier(name: str) -> str:
+    """`name` as a PostgreSQL identifier: in double quotes, inner ones doubled (no NULs)."""
+    if not name or "\x00" in name:
+        raise ConfigError(f"{name!r} cannot be a database name")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def maintenance_url(url: str) -> str:
+    """The same server, user and options, on the `postgres` database (for asyncpg)."""
+    parts = urlsplit(url)
+    scheme = "postgresql"  # asyncpg's; drops SQLAlchemy's "+driver"
+    return urlunsplit((scheme, parts.netloc, f"/{MAINTENANCE_DB}", parts.query, ""))
+
+
+async def create_database(url: str) -> bool:
+    """CREATE DATABASE for the one `url` names, from the server's `postgres` database.
+
+    Returns False when it already existed (another replica made it meanwhile). Raises a
+    one-line ConfigError when the server refuses (e.g. the user may not create databases).
+    """
+    import asyncio
+
+    import asyncpg
+
+    name = database_name(url)
+    statement = f"CREATE DATABASE {quote_identifier(name)}"
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            conn = await asyncpg.connect(maintenance_url(url))
+            try:
+                await conn.execute(statement)
+            finally:
+                await _quietly(conn.close())
+    except asyncpg.DuplicateDatabaseError:
+        return False
+    except Exception as exc:
+        raise ConfigError(
+            f"could not create the database '{name}' on {shown(url)}: {_first_line(exc)}"
+            " (the user needs the CREATEDB right, or create it as a superuser)"
+        ) from exc
+    return True
 
 
 async def check_redis(url: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from hydra_jobs import secret_env
 from hydra_jobs.cli.common import (
@@ -29,6 +30,15 @@ from hydra_jobs.private_files import private_dir, private_file
 
 if TYPE_CHECKING:
     from hydra_jobs.worker.settings import WorkerConfig
+
+CreateDbOpt = Annotated[
+    bool,
+    typer.Option(
+        "--create-db",
+        help="Create the PostgreSQL database DATABASE_URL names if it does not exist "
+        "(without it, a terminal is asked, anything else told how).",
+    ),
+]
 
 
 def _ensure_admin_token(settings: Settings) -> tuple[str, bool]:
@@ -63,6 +73,7 @@ def up(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs the local worker runs at once.")
     ] = None,
+    create_db: CreateDbOpt = False,
 ) -> None:
     """Embedded mode: API, UI, scheduler and a local worker in one process (SQLite store)."""
     from hydra_jobs.cli.embedded import create_embedded_app
@@ -88,7 +99,7 @@ def up(
         out.print(f"  [bold]{token}[/bold]")
     elif "ADMIN_TOKEN" not in {*secret_env.recovered(), *os.environ}:
         out.print(f"Admin token: in {settings.data_dir / TOKEN_FILE}")
-    _preflight(settings, redis=False)
+    _preflight(settings, redis=False, create_db=create_db)
     _serve(
         create_embedded_app(settings, worker_settings=worker_settings, settle_heap=True), settings
     )
@@ -97,6 +108,7 @@ def up(
 def scheduler(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    create_db: CreateDbOpt = False,
 ) -> None:
     """One scheduler replica of distributed mode: API, UI, ticker/reaper/dispatcher when leader.
 
@@ -115,25 +127,45 @@ def scheduler(
     _require_strong_admin_token(
         settings.admin_token.get_secret_value() if settings.admin_token else ""
     )
-    _preflight(settings, redis=True)
+    _preflight(settings, redis=True, create_db=create_db)
     url = f"http://{settings.host}:{settings.port}"
     err.print(f"[bold]Hydra Jobs scheduler[/bold] on {url} (broker: Redis)")
     _serve(create_app(settings, settle_heap=True), settings)
 
 
-def _preflight(settings: Settings, *, redis: bool) -> None:
+def _preflight(settings: Settings, *, redis: bool, create_db: bool) -> None:
     """A store or Redis that cannot be used is one line that says what to do (not the
-    traceback of the app's start-up). SQLite, made by the server itself, needs no check."""
+    traceback of the app's start-up). SQLite, made by the server itself, needs no check.
+    A PostgreSQL database that does not exist is created with `--create-db`, or after a yes
+    on a terminal."""
     from hydra_jobs.cli import preflight
     from hydra_jobs.errors import ConfigError
 
+    url = settings.store_url()
     try:
         if redis and settings.redis_url:
             asyncio.run(preflight.check_redis(settings.redis_url))
-        if not settings.store_url().startswith("sqlite"):
-            asyncio.run(preflight.check_store(settings.store_url()))
+        if url.startswith("sqlite"):
+            return
+        try:
+            asyncio.run(preflight.check_store(url))
+        except preflight.MissingDatabase as missing:
+            if not (create_db or _agree_to_create(missing)):
+                raise
+            made = asyncio.run(preflight.create_database(url))
+            verb = "created" if made else "found (made meanwhile by another process)"
+            err.print(f"{verb} the database '{escape(missing.database)}' on {preflight.shown(url)}")
+            asyncio.run(preflight.check_store(url))
     except ConfigError as exc:
         raise _fail(exc.message) from None
+
+
+def _agree_to_create(missing: Exception) -> bool:
+    """On a terminal: say what is missing and ask; elsewhere (a service, a pipe): no."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    err.print(escape(str(missing).split("; or start with")[0]))
+    return typer.confirm("Create it now?", default=False, err=True)
 
 
 def worker(

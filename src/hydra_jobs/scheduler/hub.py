@@ -2,6 +2,11 @@
 
 SSE clients resume with `Last-Event-ID`: ids are `<epoch>-<seq>`, where the epoch changes each
 time the replica starts, so an id from another life gets a `reset` instead of a wrong replay.
+The epoch also changes when the hub's own broker subscription ends (a broker cuts off a
+subscriber that falls behind; a connection drops): what was published meanwhile is lost to this
+replica, so every stream is ended and its resume gets a `reset` (refetch), never a silent gap.
+
+An event is encoded for the wire once (`Outgoing.wire`), however many streams send it.
 
 With several replicas, each publishes the changes it applied, so two changes of one run can
 arrive in the other order (`succeeded` from one replica before `running` from another). A run
@@ -12,16 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Any
 
 from hydra_jobs import heap
 from hydra_jobs.broker.base import Broker
-from hydra_jobs.events import LiveEvent, RunEvent, live_event_bytes
+from hydra_jobs.events import LiveEvent, LogEvent, RunEvent, live_event_bytes, wire
 from hydra_jobs.models import RunSummary
 from hydra_jobs.status import ENDED_RANK, rank
 
@@ -36,7 +43,7 @@ LISTENER_BUFFER_BYTES = 8 * 1024 * 1024  # a client this far behind is cut off; 
 # All listeners together: past this, any listener that is behind at all is cut off (one that
 # keeps up holds nothing), so many slow streams cannot add up to 8 MiB each.
 LISTENERS_BUFFER_BYTES = 128 * 1024 * 1024
-EVENT_OVERHEAD_BYTES = 256  # a small event's dict and strings, roughly
+EVENT_OVERHEAD_BYTES = 256  # a small event's model and strings, roughly
 REPLAY_SECONDS = 300.0  # default of HYDRA_EVENT_REPLAY_SECONDS: older events are dropped
 EXPIRE_EVERY_SECONDS = 5.0
 RELEASE_AFTER_BYTES = 4 * 1024 * 1024  # freed this much of the buffer: give memory back
@@ -67,6 +74,31 @@ class RunOrder:
         return False
 
 
+class Outgoing:
+    """One event as streams send it; its SSE encoding is made on first use and shared."""
+
+    __slots__ = ("_wire", "event", "event_id")
+
+    def __init__(self, event_id: str, event: LiveEvent) -> None:
+        self.event_id = event_id
+        self.event = event
+        self._wire: bytes | None = None
+
+    def wire(self) -> bytes:
+        if self._wire is None:
+            self._wire = sse_bytes(self.event.type, wire(self.event), self.event_id)
+        return self._wire
+
+
+def sse_bytes(name: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
+    """One SSE event, as FastAPI writes a `ServerSentEvent` with this `data` (the other streams):
+    `json.dumps` escapes newlines, so the data is one line, as SSE needs."""
+    text = f"event: {name}\ndata: {json.dumps(data)}\n"
+    if event_id is not None:
+        text += f"id: {event_id}\n"
+    return (text + "\n").encode()
+
+
 def event_bytes(event: LiveEvent) -> int:
     """About what an event holds in memory: its log text (the bulk of big events) plus a flat
     overhead; not exact, but proportional where it matters."""
@@ -75,39 +107,38 @@ def event_bytes(event: LiveEvent) -> int:
 
 class Listener:
     def __init__(self, hub: EventHub, matcher: Matcher) -> None:
-        self.queue: asyncio.Queue[tuple[str, LiveEvent, int] | None] = asyncio.Queue(
-            LISTENER_BUFFER_EVENTS
-        )
+        # Bounded by `push` (LISTENER_BUFFER_EVENTS), not by the queue: the end marker must
+        # always fit behind what is queued. Dropping the oldest event to make room for it lost
+        # that event without a trace (the client resumed after a later one).
+        self.queue: asyncio.Queue[tuple[Outgoing, int] | None] = asyncio.Queue()
         self.queued_bytes = 0
         self.matcher = matcher
         self.overflowed = False
         self._hub = hub
 
     def offer(self, event_id: str, event: LiveEvent, size: int | None = None) -> None:
-        if self.overflowed or not self.matcher(event):
-            return
-        size = event_bytes(event) if size is None else size
-        try:
-            if self.queued_bytes + size > LISTENER_BUFFER_BYTES or (
-                self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes
-            ):
-                raise asyncio.QueueFull
-            self.queue.put_nowait((event_id, event, size))
-            self._count(size)
-        except asyncio.QueueFull:
-            # The client is too slow: end its stream; it reconnects and resumes or resets.
+        if self.wants(event):
+            self.push(Outgoing(event_id, event), event_bytes(event) if size is None else size)
+
+    def wants(self, event: LiveEvent) -> bool:
+        return not self.overflowed and self.matcher(event)
+
+    def push(self, out: Outgoing, size: int) -> None:
+        if (
+            self.queue.qsize() >= LISTENER_BUFFER_EVENTS
+            or self.queued_bytes + size > LISTENER_BUFFER_BYTES
+            or (self.queued_bytes and self._hub.listener_bytes + size > self._hub.listeners_bytes)
+        ):
+            # The client is too slow: end its stream after what it holds; it reconnects and
+            # resumes from the ring after the last event it got, or is told to refetch.
             self.overflowed = True
             self._end()
+            return
+        self.queue.put_nowait((out, size))
+        self._count(size)
 
     def _end(self) -> None:
-        while True:
-            try:
-                self.queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                item = self.queue.get_nowait()
-                if item is not None:
-                    self._count(-item[2])
+        self.queue.put_nowait(None)
 
     def _count(self, size: int) -> None:
         self.queued_bytes += size
@@ -117,9 +148,30 @@ class Listener:
         item = await self.queue.get()
         if item is None:
             return None
-        event_id, event, size = item
+        out, size = item
         self._count(-size)
-        return event_id, event
+        return out.event_id, out.event
+
+    async def take(self, most: int, linger: float = 0.0) -> list[Outgoing] | None:
+        """Waits for one event, then `linger` seconds more for others, and takes what is queued
+        (up to `most`), so a burst goes out in few writes and few wake-ups of the stream;
+        None: the stream is over (too slow, or the hub is stopping)."""
+        item = await self.queue.get()
+        if item is not None and linger > 0 and self.queue.qsize() < most:
+            await asyncio.sleep(linger)
+        taken: list[Outgoing] = []
+        while item is not None:
+            out, size = item
+            self._count(-size)
+            taken.append(out)
+            if len(taken) >= most or self.queue.empty():
+                return taken
+            item = self.queue.get_nowait()
+        # The end comes after what was queued before it: send those first, end on the next call.
+        if taken:
+            self._end()
+            return taken
+        return None
 
     def close(self) -> None:
         self._hub.listeners.discard(self)
@@ -152,6 +204,10 @@ class EventHub:
         self.closing = False  # stopping: streams end at once
         self.order = RunOrder()
         self.stale_dropped = 0
+        self.gaps = 0  # times the broker subscription ended and events may have been missed
+        # Per domain, bumped by each run, job or worker event: numbers read from the store
+        # before the bump may be out of date (see scheduler/services/shared_stats.py).
+        self.versions: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -173,8 +229,12 @@ class EventHub:
             listener._end()
 
     async def _pump(self) -> None:
+        first = True
         while True:
             sub = self.broker.subscribe(None)
+            if not first:
+                self.gap()
+            first = False
             try:
                 async for event in sub:
                     self._dispatch(event)
@@ -184,12 +244,31 @@ class EventHub:
             except Exception:
                 log.exception("live event stream failed; resubscribing", extra={"action": "hub"})
                 await asyncio.sleep(1.0)
+            else:
+                log.warning(
+                    "live event stream ended (fell behind?); resubscribing",
+                    extra={"action": "hub"},
+                )
             await sub.close()
+
+    def gap(self) -> None:
+        """Events may have been lost on the way to this hub: start a new epoch (no resume can
+        cross the gap, so resuming clients get `reset`) and end every stream so they resume."""
+        self.gaps += 1
+        self.epoch = secrets.token_hex(4)
+        while self.ring:
+            self._drop_oldest()
+        for domain in self.versions:
+            self.versions[domain] += 1
+        for listener in list(self.listeners):
+            listener._end()
 
     def _dispatch(self, event: LiveEvent) -> None:
         if isinstance(event, RunEvent) and self.order.stale(event.run):
             self.stale_dropped += 1
             return
+        if not isinstance(event, LogEvent):
+            self.versions[event.domain] = self.versions.get(event.domain, 0) + 1
         self.seq += 1
         size = event_bytes(event)
         self.ring.append((self.seq, event, size, time.monotonic()))
@@ -199,9 +278,14 @@ class EventHub:
             self.ring_bytes > self.replay_bytes and len(self.ring) > 1
         ):
             self._drop_oldest()
-        event_id = f"{self.epoch}-{self.seq}"
+        out: Outgoing | None = None
         for listener in list(self.listeners):
-            listener.offer(event_id, event, size)
+            if listener.wants(event):
+                out = out or Outgoing(f"{self.epoch}-{self.seq}", event)
+                listener.push(out, size)
+
+    def version(self, domain: str) -> int:
+        return self.versions.get(domain, 0)
 
     def _drop_oldest(self) -> None:
         size = self.ring.popleft()[2]

@@ -32,7 +32,7 @@ from hydra_jobs.models import (
     Worker,
 )
 from hydra_jobs.status import RunStatus, SetStatus
-from hydra_jobs.tenancy import Domain
+from hydra_jobs.tenancy import Domain, Role
 from hydra_jobs.tokens import TokenRecord
 
 
@@ -72,6 +72,18 @@ class AuditRecord:
     object_id: str | None
     at: datetime
     details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What `list_audit` keeps: each field given must match (times bound `at`, `until` excluded)."""
+
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +163,10 @@ class Store(Protocol):
         """Mark a token of `domain` revoked (idempotent); `NotFound` outside the domain."""
         ...
 
+    async def set_token_role(self, domain: str, token_id: str, role: Role) -> TokenRecord:
+        """Change the role of a token of `domain`; `NotFound` outside the domain."""
+        ...
+
     async def touch_token(self, token_id: str, now: datetime) -> None: ...
     async def active_tokens(self) -> list[TokenRecord]: ...
 
@@ -216,8 +232,16 @@ class Store(Protocol):
     async def add_audit(self, record: AuditRecord) -> None: ...
     async def add_audits(self, records: Sequence[AuditRecord]) -> None: ...
     async def list_audit(
-        self, domain: str, *, limit: int, cursor: str | None
-    ) -> Page[AuditRecord]: ...
+        self,
+        domain: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        where: AuditFilter | None = None,
+    ) -> Page[AuditRecord]:
+        """The domain's records, newest first, that match `where`."""
+        ...
+
     async def delete_offline_workers(self, before: datetime) -> int:
         """Forget the workers that went offline with their last heartbeat before `before`
         (one that comes back is added again by its next heartbeat); returns how many."""

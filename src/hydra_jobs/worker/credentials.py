@@ -58,8 +58,9 @@ class WorkerCredentials:
                 return
             if complete:
                 raise ConfigError(
-                    "API_TOKEN is not a valid token: it is unknown or was revoked "
-                    f"(token id {self.token_id})"
+                    "API_TOKEN is not a valid token: it is unknown or was revoked, or its role "
+                    "is viewer (a worker needs operator or higher: an owner or the admin can "
+                    f"change it with `hydra-jobs tokens role`) (token id {self.token_id})"
                 )
             if time.monotonic() >= deadline:
                 raise ConfigError(

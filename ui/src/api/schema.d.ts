@@ -57,6 +57,8 @@ export interface paths {
         /**
          * Audit Log
          * @description Every mutating call made in the caller's domain, newest first (never holding secrets).
+         *
+         *     Each filter given must match exactly; a cursor pages through the filtered records only.
          */
         get: operations["audit_log_api_v1_audit_get"];
         put?: never;
@@ -228,7 +230,8 @@ export interface paths {
         put?: never;
         /**
          * Create Token
-         * @description A new token of the domain (256 random bits). The secret is in this response only.
+         * @description A new token of the domain (256 random bits) with a role. The secret is in this response
+         *     only.
          */
         post: operations["create_token_api_v1_domains__name__tokens_post"];
         delete?: never;
@@ -254,7 +257,12 @@ export interface paths {
         delete: operations["revoke_token_api_v1_domains__name__tokens__token_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Token
+         * @description Give a token another role; it holds from the token's next call. A token cannot change
+         *     its own role (409). Workers of a token made a viewer stop (a worker needs operator).
+         */
+        patch: operations["update_token_api_v1_domains__name__tokens__token_id__patch"];
         trace?: never;
     };
     "/api/v1/events": {
@@ -547,7 +555,7 @@ export interface paths {
         put?: never;
         /**
          * Restore Job Version
-         * @description Make that version's spec the job's again; this saves a new version (`restore`).
+         * @description Make that version's spec the job's again (editor): this saves a new version (`restore`).
          */
         post: operations["restore_job_version_api_v1_jobs__job_id__versions__version__restore_post"];
         delete?: never;
@@ -565,7 +573,7 @@ export interface paths {
         };
         /**
          * Me
-         * @description Who the token is, and the domain calls act on (for the admin: the one selected).
+         * @description Who the token is, its role, and the domain calls act on (for the admin: the one selected).
          */
         get: operations["me_api_v1_me_get"];
         put?: never;
@@ -1844,6 +1852,8 @@ export interface components {
             domain: string;
             /** Is Admin */
             is_admin: boolean;
+            /** @description The token's role in the domain; the admin token has every role (`owner`, and `is_admin`). */
+            role: components["schemas"]["Role"];
             /** Token Id */
             token_id?: string | null;
         };
@@ -2099,6 +2109,14 @@ export interface components {
              */
             max_backoff_seconds: number;
         };
+        /**
+         * Role
+         * @description What a domain token may do in its domain; each role can do everything of those before it.
+         *
+         *     The admin token (configuration) stands above every role, in every domain.
+         * @enum {string}
+         */
+        Role: "viewer" | "operator" | "editor" | "owner";
         /** RunBatch */
         RunBatch: {
             /** Items */
@@ -2462,6 +2480,12 @@ export interface components {
              * @example ci
              */
             name: string;
+            /**
+             * @description What the token may do in its domain (default: owner). viewer: read; operator: + trigger, cancel, retry, pause, resume, drain, run workers; editor: + create, change, delete, validate and import jobs; owner: + the domain's tokens.
+             * @default owner
+             * @example operator
+             */
+            role: components["schemas"]["Role"];
         };
         /** TokenCreated */
         TokenCreated: {
@@ -2482,6 +2506,7 @@ export interface components {
             name: string;
             /** Revoked At */
             revoked_at?: string | null;
+            role: components["schemas"]["Role"];
             /**
              * Token
              * @description The secret token. Shown once: store it now.
@@ -2510,6 +2535,12 @@ export interface components {
             name: string;
             /** Revoked At */
             revoked_at?: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /** TokenUpdate */
+        TokenUpdate: {
+            /** @description The token's new role. viewer: read; operator: + trigger, cancel, retry, pause, resume, drain, run workers; editor: + create, change, delete, validate and import jobs; owner: + the domain's tokens. */
+            role: components["schemas"]["Role"];
         };
         /**
          * Trigger
@@ -2713,6 +2744,17 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
+                /** @description Who made the calls: `admin` or `token:<name>`. */
+                actor?: string | null;
+                /** @description e.g. `jobs.create_job`, `runs.cancel`. */
+                action?: string | null;
+                /** @description e.g. `job`, `run`, `token`, `worker`. */
+                object_type?: string | null;
+                object_id?: string | null;
+                /** @description From this time on (included). */
+                since?: string | null;
+                /** @description Before this time (excluded). */
+                until?: string | null;
             };
             header?: never;
             path?: never;
@@ -3195,6 +3237,43 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenInfo"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_token_api_v1_domains__name__tokens__token_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The domain's name. */
+                name: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -1,12 +1,12 @@
 /**
  * The audit log of the current domain: who did what, newest first, with "load more" paging;
- * objects by name where the UI knows them (the id in a tooltip and copyable), and filters over
- * the entries loaded so far.
+ * objects by name where the UI knows them (the id in a tooltip and copyable), and filters the
+ * server applies (actor, action, object type and id, time), so older entries are found too.
  */
 import { ReloadOutlined } from "@ant-design/icons";
-import { Button, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
+import { Button, Input, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import type { TableProps } from "antd";
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import type { AuditEntry } from "../api/types";
 import { DEFAULT_DOMAIN } from "../auth/session";
@@ -16,8 +16,9 @@ import { formatDateTime } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
 import { plural } from "../common/plural";
 import { TimeAgo } from "../common/TimeAgo";
+import { useDebouncedValue } from "../common/useDebouncedValue";
 import { useAudit } from "../hooks/useAudit";
-import { choices, filterAudit, isFiltered, NO_FILTER, TIME_RANGES, type AuditFilter, type TimeRange } from "./auditFilter";
+import { auditQuery, choices, isFiltered, NO_FILTER, OBJECT_TYPES, TIME_RANGES, withRange, type AuditFilter, type TimeRange } from "./auditFilter";
 import { objectName, type NameIndex } from "./auditNames";
 import { actorLook, detailsText } from "./auditText";
 import { useAuditNames } from "./useAuditNames";
@@ -104,11 +105,15 @@ function FilterSelect({ value, onChange, options, placeholder, testId }: { value
 
 export function AuditPage() {
   const session = useSession();
-  const audit = useAudit();
-  const names = useAuditNames();
   const [filter, setFilter] = useState<AuditFilter>(NO_FILTER);
+  const objectId = useDebouncedValue(filter.objectId, 300); // not one query per key pressed
+  const audit = useAudit(auditQuery({ ...filter, objectId }));
+  const names = useAuditNames();
   const entries = useMemo(() => audit.data?.pages.flatMap((p) => p.items) ?? [], [audit.data]);
-  const shown = filterAudit(entries, filter);
+  // Every entry seen offers its values as choices, so narrowing one filter keeps the others'.
+  const seen = useRef(new Map<string, AuditEntry>());
+  for (const e of entries) seen.current.set(e.id, e);
+  const known = [...seen.current.values()];
   const filtered = isFiltered(filter);
   const set = (change: Partial<AuditFilter>) => setFilter((f) => ({ ...f, ...change }));
   return (
@@ -128,18 +133,27 @@ export function AuditPage() {
       />
       <Space direction="vertical" size={16} style={{ width: "100%" }}>
         <Space wrap data-testid="audit-filters">
-          <FilterSelect placeholder="Actor" value={filter.actor} onChange={(actor) => set({ actor })} options={choices(entries, "actor")} testId="audit-filter-actor" />
-          <FilterSelect placeholder="Action" value={filter.action} onChange={(action) => set({ action })} options={choices(entries, "action")} testId="audit-filter-action" />
+          <FilterSelect placeholder="Actor" value={filter.actor} onChange={(actor) => set({ actor })} options={choices(known, "actor", ["admin"])} testId="audit-filter-actor" />
+          <FilterSelect placeholder="Action" value={filter.action} onChange={(action) => set({ action })} options={choices(known, "action")} testId="audit-filter-action" />
           <FilterSelect
             placeholder="Object type"
             value={filter.objectType}
             onChange={(objectType) => set({ objectType })}
-            options={choices(entries, "object_type")}
+            options={choices(known, "object_type", OBJECT_TYPES)}
             testId="audit-filter-type"
+          />
+          <Input
+            allowClear
+            placeholder="Object id"
+            value={filter.objectId}
+            onChange={(e) => set({ objectId: e.target.value || undefined })}
+            style={{ width: 200 }}
+            className="mono"
+            data-testid="audit-filter-id"
           />
           <Select<TimeRange>
             value={filter.range}
-            onChange={(range) => set({ range })}
+            onChange={(range) => setFilter((f) => withRange(f, range))}
             options={TIME_RANGES.map((r) => ({ value: r.value, label: r.label }))}
             style={{ minWidth: 150 }}
             data-testid="audit-filter-time"
@@ -147,8 +161,7 @@ export function AuditPage() {
           {filtered && (
             <>
               <Typography.Text type="secondary" data-testid="audit-match-count">
-                {shown.length} of {plural(entries.length, "loaded entry", "loaded entries")} match
-                {audit.hasNextPage ? "; load more to search older ones" : ""}
+                {audit.isLoading ? "searching…" : `${plural(entries.length, "entry", "entries")}${audit.hasNextPage ? " so far" : ""} match`}
               </Typography.Text>
               <Button type="link" onClick={() => setFilter(NO_FILTER)} data-testid="audit-clear-filters">
                 Clear filters
@@ -161,14 +174,14 @@ export function AuditPage() {
           rowKey="id"
           size="small"
           loading={audit.isLoading}
-          dataSource={shown}
+          dataSource={entries}
           columns={columns(names)}
           pagination={false}
           expandable={{
             rowExpandable: (e) => Object.keys(e.details ?? {}).length > 0,
             expandedRowRender: (e) => <pre className="audit-details">{detailsText(e.details)}</pre>,
           }}
-          locale={{ emptyText: filtered && entries.length > 0 ? "No loaded entry matches the filters." : "Nothing has been changed in this domain yet." }}
+          locale={{ emptyText: filtered ? "No entry matches the filters." : "Nothing has been changed in this domain yet." }}
           data-testid="audit-table"
         />
         {audit.hasNextPage && (
@@ -180,7 +193,8 @@ export function AuditPage() {
         )}
         {!audit.hasNextPage && entries.length > 0 && (
           <div className="muted" style={{ textAlign: "center" }} data-testid="audit-end">
-            {plural(entries.length, "entry", "entries")}: the beginning of the log
+            {plural(entries.length, "entry", "entries")}
+            {filtered ? " match: the oldest is shown" : ": the beginning of the log"}
           </div>
         )}
       </Space>

@@ -10,7 +10,12 @@ export interface Session {
   domain: string | null;
   /** As the server names the caller in the audit log: `admin` or `token:<name>`. */
   actor: string | null;
+  /** The token's role in its domain (`/me`); null until known. The admin's is `owner`. */
+  role?: Role | null;
 }
+
+export type Role = "viewer" | "operator" | "editor" | "owner";
+const ROLE_NAMES: readonly string[] = ["viewer", "operator", "editor", "owner"];
 
 export type SessionListener = () => void;
 
@@ -32,6 +37,7 @@ function parse(text: string | null): Session | null {
       isAdmin: v.isAdmin === true,
       domain: typeof v.domain === "string" ? v.domain : null,
       actor: typeof v.actor === "string" ? v.actor : null,
+      ...(typeof v.role === "string" && ROLE_NAMES.includes(v.role) ? { role: v.role as Role } : {}),
     };
   } catch {
     return null;
@@ -88,12 +94,13 @@ export class SessionStore {
    * Align the session with what `/me` says of `token` (a stored session may predate a change).
    * The admin's domain stays its own choice; a domain token's domain is the server's.
    */
-  confirm(token: string, me: { is_admin: boolean; actor: string; domain: string }): void {
+  confirm(token: string, me: { is_admin: boolean; actor: string; domain: string; role?: Role }): void {
     const s = this.session;
     if (!s || s.token !== token) return;
     const domain = me.is_admin ? (s.domain ?? me.domain) : me.domain;
-    if (s.isAdmin === me.is_admin && s.actor === me.actor && s.domain === domain) return;
-    this.set({ ...s, isAdmin: me.is_admin, actor: me.actor, domain });
+    const same = s.isAdmin === me.is_admin && s.actor === me.actor && s.domain === domain;
+    if (same && (me.role === undefined || s.role === me.role)) return;
+    this.set({ ...s, isAdmin: me.is_admin, actor: me.actor, domain, ...(me.role ? { role: me.role } : {}) });
   }
 
   private set(session: Session | null): void {

@@ -6,7 +6,7 @@ import type { Session } from "./session";
 
 /** The session `me` describes for `token`. The admin starts in the domain the server defaulted to. */
 export function sessionFromMe(token: string, me: Me): Session {
-  return { token, isAdmin: me.is_admin, domain: me.domain, actor: me.actor };
+  return { token, isAdmin: me.is_admin, domain: me.domain, actor: me.actor, role: me.role };
 }
 
 /**

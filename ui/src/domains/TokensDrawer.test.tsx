@@ -8,7 +8,7 @@ import { TokensDrawer } from "./TokensDrawer";
 import { workerCommand } from "./TokenCreatedModal";
 
 const SECRET = "hjt_01a2b3c4d5e6f708090a0b0c0d0e0f10_Zm9vYmFyYmF6cXV4cXV1eHh5enp5eHd2dXRzcnFwb25t";
-const INFO = { id: "01a2b3c4d5e6f708090a0b0c0d0e0f10", domain: "team-a", name: "ci", created_at: "2026-01-01T00:00:00Z", created_by: "admin", last_used_at: null, revoked_at: null };
+const INFO = { id: "01a2b3c4d5e6f708090a0b0c0d0e0f10", domain: "team-a", name: "ci", role: "operator", created_at: "2026-01-01T00:00:00Z", created_by: "admin", last_used_at: null, revoked_at: null };
 
 beforeAll(installDomShims);
 afterEach(() => {
@@ -43,6 +43,7 @@ describe("creating a token", () => {
     const { client } = renderApp(<TokensDrawer domain="team-a" onClose={() => undefined} />);
 
     fireEvent.change(await screen.findByTestId("token-name"), { target: { value: "ci" } });
+    fireEvent.click(screen.getByRole("radio", { name: "operator" }));
     fireEvent.click(screen.getByTestId("create-token"));
 
     const shown = await screen.findByTestId("token-created");
@@ -51,7 +52,7 @@ describe("creating a token", () => {
     expect(within(shown).getByTestId("worker-hint").textContent).toContain(`API_TOKEN=${SECRET} WORKER_DOMAIN=team-a hydra-jobs worker`);
     // A copy button for the secret (antd's copyable).
     expect(within(within(shown).getByTestId("new-token-secret")).getByRole("button", { name: /copy/i })).toBeTruthy();
-    expect(api.to("/api/v1/domains/team-a/tokens", "POST")[0]?.body).toEqual({ name: "ci" });
+    expect(api.to("/api/v1/domains/team-a/tokens", "POST")[0]?.body).toEqual({ name: "ci", role: "operator" });
     // Never kept in the caches: only in the modal's state.
     expect(cachedText(client)).not.toContain(SECRET);
 
@@ -63,12 +64,13 @@ describe("creating a token", () => {
     await act(() => new Promise((r) => setTimeout(r, 50)));
     expect(document.body.textContent).not.toContain(SECRET);
     expect(cachedText(client)).not.toContain(SECRET);
-  });
+  }, 30_000); // many renders: slow on a loaded machine
 
   it("shows the server's validation error at the name field", async () => {
     server();
     renderApp(<TokensDrawer domain="team-a" onClose={() => undefined} />);
     fireEvent.change(await screen.findByTestId("token-name"), { target: { value: "taken" } });
+    fireEvent.click(screen.getByRole("radio", { name: "viewer" }));
     fireEvent.click(screen.getByTestId("create-token"));
     expect(await screen.findByText("String should match pattern")).toBeTruthy();
     expect(screen.queryByTestId("token-created")).toBeNull();
@@ -81,6 +83,37 @@ describe("creating a token", () => {
     fireEvent.click(screen.getByTestId("create-token"));
     expect(await screen.findByText(/starts with a letter or digit/)).toBeTruthy();
     expect(api.to("/api/v1/domains/team-a/tokens", "POST")).toHaveLength(0);
+  });
+});
+
+describe("roles", () => {
+  it("asks for a role before asking the server (the API has no default)", async () => {
+    const api = server();
+    renderApp(<TokensDrawer domain="team-a" onClose={() => undefined} />);
+    fireEvent.change(await screen.findByTestId("token-name"), { target: { value: "ci" } });
+    fireEvent.click(screen.getByTestId("create-token"));
+    expect(await screen.findByText("Choose what it may do")).toBeTruthy();
+    expect(api.to("/api/v1/domains/team-a/tokens", "POST")).toHaveLength(0);
+  });
+
+  it("shows each token's role; an owner cannot change its own", async () => {
+    new FakeApi((r) =>
+      r.path === "/api/v1/domains/team-a/tokens" && r.method === "GET"
+        ? json(200, {
+            items: [
+              { ...INFO, id: "a".repeat(32), name: "boss", role: "owner" },
+              { ...INFO, id: "b".repeat(32), name: "ci", role: "viewer" },
+            ],
+            next_cursor: null,
+          })
+        : undefined,
+    ).install();
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "team-a", actor: "token:boss", role: "owner" });
+    renderApp(<TokensDrawer domain="team-a" onClose={() => undefined} />);
+    // Its own row is a plain tag; the other token's role is a select that changes it.
+    expect((await screen.findByTestId("token-role-tag")).textContent).toBe("owner");
+    expect(screen.getAllByTestId("token-role-select")).toHaveLength(1);
+    expect(screen.getAllByLabelText("Role of ci").length).toBeGreaterThan(0);
   });
 });
 

@@ -1,7 +1,8 @@
-/** A domain's tokens (admin token only). The created token's secret never enters the query cache. */
+/** A domain's tokens (the admin's, or an owner token's own domain). The created token's secret never enters the query cache. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
+import type { Role } from "../auth/session";
 
 export function useTokens(domain: string | null) {
   return useQuery({
@@ -23,9 +24,23 @@ export function useCreateToken() {
   return useMutation({
     // The answer holds the secret: once the caller has it (and resets), drop it from the cache.
     gcTime: 0,
-    mutationFn: ({ domain, name }: { domain: string; name: string }) =>
-      unwrap(api.POST("/api/v1/domains/{name}/tokens", { params: { path: { name: domain } }, body: { name } })),
+    mutationFn: ({ domain, name, role }: { domain: string; name: string; role: Role }) =>
+      unwrap(api.POST("/api/v1/domains/{name}/tokens", { params: { path: { name: domain } }, body: { name, role } })),
     onSuccess: changed,
+  });
+}
+
+export function useSetTokenRole() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ domain, tokenId, role }: { domain: string; tokenId: string; role: Role }) =>
+      unwrap(
+        api.PATCH("/api/v1/domains/{name}/tokens/{token_id}", {
+          params: { path: { name: domain, token_id: tokenId } },
+          body: { role },
+        }),
+      ),
+    onSuccess: (_, { domain }) => void client.invalidateQueries({ queryKey: qk.tokens(domain) }),
   });
 }
 

@@ -1,9 +1,10 @@
-/** Pause/resume, edit and delete for one job. */
+/** Pause/resume, edit and delete for one job; each shown only to a role that may use it. */
 import { DeleteOutlined, EditOutlined, PauseOutlined, PlayCircleOutlined } from "@ant-design/icons";
 import { App, Button, Popconfirm, Space, Tooltip } from "antd";
 import { useNavigate } from "react-router";
 import { errorText } from "../api/errors";
 import type { Job } from "../api/types";
+import { useCan } from "../auth/permissions";
 import { useDeleteJob, usePauseJob } from "../hooks/useJobs";
 
 /** Pausing only stops a schedule: a manual-only job has nothing to pause (one paused earlier can be resumed). */
@@ -15,7 +16,8 @@ export function PauseButton({ job, size }: { job: Job; size?: "small" | "middle"
   const { message } = App.useApp();
   const pause = usePauseJob();
   const paused = job.paused ?? false;
-  if (!canPause(job)) return null;
+  const may = useCan();
+  if (!canPause(job) || !may("operator")) return null;
   return (
     <Tooltip title={paused ? "Resume the schedule" : "Pause the schedule (manual runs still work)"}>
       <Button
@@ -37,6 +39,8 @@ export function PauseButton({ job, size }: { job: Job; size?: "small" | "middle"
 export function DeleteButton({ job, size, onDeleted }: { job: Job; size?: "small" | "middle"; onDeleted?: () => void }) {
   const { message } = App.useApp();
   const del = useDeleteJob();
+  const may = useCan();
+  if (!may("editor")) return null;
   return (
     <Popconfirm
       title={`Delete ${job.name}?`}
@@ -62,6 +66,8 @@ export function DeleteButton({ job, size, onDeleted }: { job: Job; size?: "small
 
 export function EditButton({ job, size }: { job: Job; size?: "small" | "middle" }) {
   const navigate = useNavigate();
+  const may = useCan();
+  if (!may("editor")) return null;
   return (
     <Button size={size} icon={<EditOutlined />} onClick={() => void navigate(`/jobs/${job.id}/edit`)} data-testid="edit-job">
       {size === "small" ? null : "Edit"}

@@ -2,6 +2,7 @@
 import { cleanup, fireEvent, screen, within } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JobVersion, JobVersionSummary } from "../api/types";
+import { sessionStore } from "../auth/session";
 import { FakeApi, installDomShims, json } from "../test/fakeApi";
 import { makeJob } from "../test/jobFixtures";
 import { renderApp } from "../test/render";
@@ -12,6 +13,7 @@ beforeAll(installDomShims);
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  sessionStore.signOut();
 });
 
 function summary(version: number, change: JobVersionSummary["change"], actor: string, restored_from: number | null = null): JobVersionSummary {
@@ -74,6 +76,15 @@ describe("JobHistory", () => {
     fireEvent.click(await screen.findByTestId("confirm-restore"));
     await vi.waitFor(() => expect(api.to("/api/v1/jobs/job-1/versions/2/restore", "POST")).toHaveLength(1));
     expect(await screen.findByText("Restored version 2: now version 4")).toBeTruthy();
+  }, 20_000);
+
+  it("offers no restore to a token below editor (the server would refuse it)", async () => {
+    fakeServer();
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "default", actor: "token:o", role: "operator" });
+    renderApp(<JobHistory job={makeJob({ version: 3 })} />);
+    await within(await screen.findByTestId("job-history")).findByText("token:ci");
+    expect(screen.getByTestId("show-diff-2")).toBeTruthy();
+    expect(screen.queryByTestId("restore-version-2")).toBeNull();
   }, 20_000);
 
   it("says why runs of a job would wait, and nothing when they would not", () => {

@@ -1,5 +1,5 @@
 /** A job's history: each saved version (who, when, how), what it changed from the one before, and
- * restoring one (asked first; the restore is saved as a new version). */
+ * restoring one (asked first, editors and owners only; the restore is saved as a new version). */
 import { HistoryOutlined, RollbackOutlined } from "@ant-design/icons";
 import { App, Button, Card, Popconfirm, Skeleton, Space, Table, Tag } from "antd";
 import type { TableProps } from "antd";
@@ -10,6 +10,7 @@ import { ErrorAlert } from "../common/ErrorAlert";
 import { TimeAgo } from "../common/TimeAgo";
 import { useJobVersion, useJobVersions, useRestoreJobVersion } from "../hooks/useJobHistory";
 import { errorText } from "../api/errors";
+import { useCan } from "../auth/permissions";
 
 const CHANGE_COLOR: Record<string, string> = { create: "green", update: "blue", restore: "gold", import: "purple" };
 
@@ -35,6 +36,8 @@ export function VersionDiff({ jobId, version }: { jobId: string; version: number
 function RestoreButton({ job, version }: { job: Job; version: number }) {
   const { message } = App.useApp();
   const restore = useRestoreJobVersion(job.id);
+  const may = useCan();
+  if (!may("editor")) return null; // restoring saves the job: an editor's change
   return (
     <Popconfirm
       title={`Restore version ${version} of ${job.name}?`}

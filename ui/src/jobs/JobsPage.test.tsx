@@ -2,6 +2,7 @@
 import { cleanup, screen, within } from "@testing-library/react";
 import { Route, Routes } from "react-router";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { sessionStore } from "../auth/session";
 import { FakeApi, installDomShims, json } from "../test/fakeApi";
 import { makeJob } from "../test/jobFixtures";
 import { renderApp } from "../test/render";
@@ -12,6 +13,7 @@ beforeAll(installDomShims);
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  sessionStore.signOut();
 });
 
 const SCHEDULED = makeJob({ id: "job-cron", name: "nightly", schedule: { cron: "0 3 * * *", timezone: "UTC" }, next_fire_at: "2026-12-06T03:00:00Z" });
@@ -33,6 +35,32 @@ function row(name: string): HTMLElement {
   if (!tr) throw new Error(`no row for ${name}`);
   return tr;
 }
+
+describe("JobsPage by role", () => {
+  const buttons = (name: string) => ["run-now", "pause-job", "edit-job", "delete-job"].filter((id) => within(row(name)).queryByTestId(id));
+  it("offers a viewer no action, an operator Run now and Pause, an editor everything", async () => {
+    serve();
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "default", actor: "token:v", role: "viewer" });
+    renderApp(<JobsPage />, { path: "/jobs" });
+    await screen.findAllByTestId("job-link");
+    expect(buttons("nightly")).toEqual([]);
+    expect(screen.queryByTestId("new-job")).toBeNull();
+    cleanup();
+
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "default", actor: "token:o", role: "operator" });
+    renderApp(<JobsPage />, { path: "/jobs" });
+    await screen.findAllByTestId("job-link");
+    expect(buttons("nightly")).toEqual(["run-now", "pause-job"]);
+    expect(screen.queryByTestId("new-job")).toBeNull();
+    cleanup();
+
+    sessionStore.signIn({ token: "t", isAdmin: false, domain: "default", actor: "token:e", role: "editor" });
+    renderApp(<JobsPage />, { path: "/jobs" });
+    await screen.findAllByTestId("job-link");
+    expect(buttons("nightly")).toEqual(["run-now", "pause-job", "edit-job", "delete-job"]);
+    expect(screen.getByTestId("new-job")).toBeTruthy();
+  }, 30_000);
+});
 
 describe("JobsPage", () => {
   it("shows a description as its own line under the name, not glued to it", async () => {

@@ -4,6 +4,7 @@ import type { TableProps } from "antd";
 import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { RUN_STATUSES, type Job, type Run, type RunStatus } from "../api/types";
+import { useCan } from "../auth/permissions";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { PageTitle } from "../common/PageTitle";
 import { StatusTag } from "../common/StatusTag";
@@ -21,6 +22,7 @@ type StateFilter = "all" | JobState;
 
 export function JobsPage() {
   const navigate = useNavigate();
+  const may = useCan();
   const { notification } = App.useApp();
   const [search, setSearch] = useState("");
   const [state, setState] = useState<StateFilter>("all");
@@ -126,9 +128,11 @@ export function JobsPage() {
       <PageTitle
         title="Jobs"
         extra={
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => void navigate("/jobs/new")} data-testid="new-job">
-            New job
-          </Button>
+          may("editor") && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => void navigate("/jobs/new")} data-testid="new-job">
+              New job
+            </Button>
+          )
         }
       />
       <Space wrap style={{ marginBottom: 12 }}>

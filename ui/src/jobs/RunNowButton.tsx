@@ -4,6 +4,7 @@ import { App, Button, Form, Input, Modal, Tooltip } from "antd";
 import { useState } from "react";
 import { errorText } from "../api/errors";
 import type { Job, Run } from "../api/types";
+import { useCan } from "../auth/permissions";
 import { useRunJob } from "../hooks/useJobs";
 
 export function RunNowButton({
@@ -22,6 +23,7 @@ export function RunNowButton({
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm<Record<string, string>>();
   const params = Object.entries(job.params ?? {});
+  const may = useCan();
 
   const start = (values: Record<string, string>) =>
     runJob.mutate(
@@ -36,6 +38,7 @@ export function RunNowButton({
     );
 
   const disabled = !job.enabled;
+  if (!may("operator")) return null; // a viewer's token may not start runs
   return (
     <>
       <Tooltip title={disabled ? "The job is disabled" : params.length ? "Run with parameters…" : "Run now"}>

@@ -5,6 +5,7 @@ import {
   CloudServerOutlined,
   DashboardOutlined,
   HistoryOutlined,
+  KeyOutlined,
   LogoutOutlined,
   ScheduleOutlined,
 } from "@ant-design/icons";
@@ -34,6 +35,9 @@ export function AppLayout({ session, children }: { session: Session; children: R
     { key: "alerts", icon: <AlertOutlined />, label: <Link to="/alerts">Alerts</Link> },
     { key: "audit", icon: <AuditOutlined />, label: <Link to="/audit">Audit</Link> },
     ...(session.isAdmin ? [{ key: "domains", icon: <ApartmentOutlined />, label: <Link to="/domains">Domains</Link> }] : []),
+    ...(!session.isAdmin && session.role === "owner"
+      ? [{ key: "tokens", icon: <KeyOutlined />, label: <Link to="/tokens">Tokens</Link> }]
+      : []),
   ];
   return (
     <Layout className="app-shell">

@@ -3,6 +3,7 @@ import { ApartmentOutlined, CrownOutlined, KeyOutlined } from "@ant-design/icons
 import { useQueryClient } from "@tanstack/react-query";
 import { Select, Space, Tag, Tooltip } from "antd";
 import { useMemo } from "react";
+import { ROLE_HELP } from "../auth/permissions";
 import { DEFAULT_DOMAIN, type Session } from "../auth/session";
 import { switchDomain } from "../auth/switchDomain";
 import { useDomains } from "../hooks/useDomains";
@@ -70,6 +71,13 @@ export function DomainSwitcher({ session }: { session: Session }) {
           {session.actor ?? "domain token"}
         </Tag>
       </Tooltip>
+      {session.role && (
+        <Tooltip title={`Its role: it ${ROLE_HELP[session.role]}`}>
+          <Tag color={session.role === "viewer" ? "default" : "purple"} data-testid="session-role">
+            {session.role}
+          </Tag>
+        </Tooltip>
+      )}
     </Space>
   );
 }

@@ -29,7 +29,8 @@ export function LiveSync() {
         // A domain token learns its domain from the server; an admin chose it.
         const d = reportedDomain(data);
         if (d && !sessionStore.get()?.isAdmin) sessionStore.setDomain(d);
-        if (!resumed) sync.onFreshStream();
+        if (resumed) sync.onResumed();
+        else sync.onFreshStream();
       },
       onUnauthorized: () => sessionStore.expire(sessionStore.get()?.token ?? ""),
     });

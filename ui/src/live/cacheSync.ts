@@ -1,6 +1,8 @@
 /**
  * Folds /events into the TanStack Query cache: runs and jobs are patched in place, lists that may
- * gain a new row and the dashboard numbers are invalidated (batched), `reset` refetches everything.
+ * gain a new row are invalidated (batched), the dashboard numbers are read again through one
+ * coalesced refetch (statsRefresh.ts), `reset` refetches everything and a resumed stream the
+ * numbers (cheap: the server shares one reading among all viewers).
  */
 import type { Query, QueryClient } from "@tanstack/react-query";
 import { qk, type RunFilter } from "../api/queryKeys";
@@ -17,9 +19,11 @@ import {
 } from "./cachePatch";
 import { asJobEvent, asRunEvent, asWorkerEvent } from "./events";
 import { Invalidator } from "./invalidator";
+import { CoalescedRefetch } from "./statsRefresh";
 
 const LIST_REFRESH_MS = 400;
-const STATS_REFRESH_MS = 2_000;
+/** Between two stats requests of this page (the server reads them once a second per domain). */
+export const STATS_REFRESH_MS = 1_000;
 
 interface WorkerList {
   items: Worker[];
@@ -53,12 +57,14 @@ export function withoutWaitingReason(job: Job): Job {
 
 export class CacheSync {
   private readonly invalidator: Invalidator;
+  private readonly stats: CoalescedRefetch;
   /** The newest state seen per run, to correct HTTP answers that raced past the stream. */
   private readonly latest = new Map<string, RunSummary>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly client: QueryClient) {
     this.invalidator = new Invalidator(client);
+    this.stats = new CoalescedRefetch(() => this.refetchStats(), STATS_REFRESH_MS);
     this.unsubscribe = client.getQueryCache().subscribe((event) => {
       if (event.type === "updated" && event.action.type === "success") this.reconcile(event.query as Query);
     });
@@ -112,6 +118,25 @@ export class CacheSync {
     void this.client.invalidateQueries();
   };
 
+  /** The stream resumed from Last-Event-ID: the server replays the gap, and the numbers are
+   * read again anyway (a viewer cut off for being slow may have missed their last change). */
+  onResumed = (): void => {
+    this.stats.request();
+  };
+
+  /**
+   * Shown stats are refetched without cancelling one on its way (`cancelRefetch: false`); stats
+   * not shown are marked stale, to be read when shown. A request already on its way (a mount, a
+   * poll) may have been sent before the change: it is let finish, then asked again.
+   */
+  private async refetchStats(): Promise<void> {
+    const c = this.client;
+    await c.invalidateQueries({ queryKey: qk.statsAll, refetchType: "none" });
+    const shown = { queryKey: qk.statsAll, type: "active" } as const;
+    if (c.isFetching({ queryKey: qk.statsAll }) > 0) await c.refetchQueries(shown, { cancelRefetch: false });
+    await c.refetchQueries(shown, { cancelRefetch: false });
+  }
+
   /**
    * A fresh stream (not a resume) is up. Data read before the server started listening for us
    * may have missed changes: refetch what was fetched before now or is still being fetched.
@@ -125,6 +150,7 @@ export class CacheSync {
   dispose(): void {
     this.unsubscribe();
     this.invalidator.cancel();
+    this.stats.cancel();
   }
 
   private run(run: RunSummary): void {
@@ -143,7 +169,7 @@ export class CacheSync {
     }
     c.setQueriesData<InfiniteJobs>({ queryKey: qk.jobsAll }, (d) => (d ? applyRunToJobPages(d, run) : d));
     c.setQueryData<Job>(qk.job(run.job_id), (job) => (job ? applyRunToJob(job, run) : job));
-    this.invalidator.schedule(qk.statsAll, STATS_REFRESH_MS);
+    this.stats.request();
     // A new failure may join a group ("failed the same way N times"): ask again if shown.
     if (FAILURE_STATUSES.has(run.status)) this.invalidator.schedule(qk.jobFailures(run.job_id), LIST_REFRESH_MS, true);
   }
@@ -180,7 +206,7 @@ export class CacheSync {
       return { ...list, items: upsertWorker(list.items, worker) };
     });
     if (statusChanged) {
-      this.invalidator.schedule(qk.statsAll, STATS_REFRESH_MS);
+      this.stats.request();
       // Which jobs no online worker can run (`waiting_reason`) may have changed.
       this.invalidator.schedule(qk.jobsAll, LIST_REFRESH_MS);
     }

@@ -3,6 +3,7 @@ import { App, Button, Popconfirm } from "antd";
 import { useNavigate } from "react-router";
 import { errorText } from "../api/errors";
 import { isTerminal, type Run } from "../api/types";
+import { useCan } from "../auth/permissions";
 import { useCancelRun, useRetryRun } from "../hooks/useRuns";
 
 export function RunActions({ run }: { run: Run }) {
@@ -11,6 +12,8 @@ export function RunActions({ run }: { run: Run }) {
   const cancel = useCancelRun();
   const retry = useRetryRun();
   const done = isTerminal(run.status);
+  const may = useCan();
+  if (!may("operator")) return null; // a viewer's token may not cancel or retry
   return (
     <>
       {!done && (

@@ -3,14 +3,29 @@ import { LeftOutlined, RightOutlined } from "@ant-design/icons";
 import { Button, Space, Typography } from "antd";
 import type { RunFilter } from "../api/queryKeys";
 import { ErrorAlert } from "../common/ErrorAlert";
-import { useRuns } from "../hooks/useRuns";
+import { useEffect } from "react";
+import { usePrefetchRuns, useRuns } from "../hooks/useRuns";
 import { RunTable } from "./RunTable";
 import { useCursorPages } from "./useCursorPages";
 
-export function RunHistory({ filter, hide }: { filter: RunFilter; hide?: Parameters<typeof RunTable>[0]["hide"] }) {
+export function RunHistory({
+  filter,
+  hide,
+  onShown,
+}: {
+  filter: RunFilter;
+  hide?: Parameters<typeof RunTable>[0]["hide"];
+  /** Called once rows (or the empty table) are on screen. */
+  onShown?: () => void;
+}) {
   const pages = useCursorPages(JSON.stringify(filter));
   const runs = useRuns(filter, pages.cursor);
   const nextCursor = runs.data?.next_cursor ?? null;
+  usePrefetchRuns(filter, nextCursor);
+  const shown = runs.data !== undefined;
+  useEffect(() => {
+    if (shown) onShown?.();
+  }, [shown, onShown]);
   return (
     <>
       <ErrorAlert error={runs.error} title="Could not load runs" />

@@ -1,6 +1,7 @@
 /** A table of run summaries, shared by the runs page, job detail, dashboard and worker views. */
 import { Table, Typography } from "antd";
 import type { TableProps } from "antd";
+import { useMemo } from "react";
 import { Link } from "react-router";
 import type { RunSummary } from "../api/types";
 import { durationBetween, formatDuration, shortId } from "../common/format";
@@ -9,6 +10,14 @@ import { TimeAgo } from "../common/TimeAgo";
 import { useNow } from "../common/useNow";
 
 type Column = "job" | "worker" | "trigger" | "error";
+
+/** A run's duration; only an unfinished run's ticks (a table re-rendered each second for every
+ * row, finished or not, made paging through a big history slow: issue 19). */
+function Duration({ run }: { run: RunSummary }) {
+  const ticking = Boolean(run.started_at && !run.finished_at);
+  const now = useNow(1000, ticking);
+  return <>{formatDuration(durationBetween(run.started_at, run.finished_at, now))}</>;
+}
 
 export function RunTable({
   runs,
@@ -21,9 +30,26 @@ export function RunTable({
   hide?: Column[];
   footer?: TableProps<RunSummary>["footer"];
 }) {
-  const now = useNow(1000);
+  const hidden = hide.join(",");
+  const columns = useMemo(() => runColumns(hidden.split(",") as Column[]), [hidden]);
+  return (
+    <Table<RunSummary>
+      size="small"
+      rowKey="id"
+      loading={loading}
+      dataSource={runs}
+      columns={columns}
+      pagination={false}
+      footer={footer}
+      scroll={{ x: 800 }}
+      data-testid="run-table"
+    />
+  );
+}
+
+function runColumns(hide: Column[]): TableProps<RunSummary>["columns"] {
   const show = (c: Column) => !hide.includes(c);
-  const columns: TableProps<RunSummary>["columns"] = [
+  return [
     {
       title: "Run",
       dataIndex: "id",
@@ -48,7 +74,7 @@ export function RunTable({
       key: "duration",
       width: 110,
       align: "right" as const,
-      render: (_: unknown, r: RunSummary) => formatDuration(durationBetween(r.started_at, r.finished_at, now)),
+      render: (_: unknown, r: RunSummary) => <Duration run={r} />,
     },
     ...(show("worker")
       ? [{ title: "Worker", dataIndex: "worker_id", width: 140, render: (w: string | null) => w ?? "—" }]
@@ -64,17 +90,4 @@ export function RunTable({
         ]
       : []),
   ];
-  return (
-    <Table<RunSummary>
-      size="small"
-      rowKey="id"
-      loading={loading}
-      dataSource={runs}
-      columns={columns}
-      pagination={false}
-      footer={footer}
-      scroll={{ x: 800 }}
-      data-testid="run-table"
-    />
-  );
 }

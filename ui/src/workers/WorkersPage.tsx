@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { errorText } from "../api/errors";
 import type { Worker, WorkerStatus } from "../api/types";
+import { useCan } from "../auth/permissions";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { formatDateTime, formatDuration, shortId } from "../common/format";
 import { PageTitle } from "../common/PageTitle";
@@ -43,6 +44,8 @@ function Slots({ worker }: { worker: Worker }) {
 function DrainButton({ worker }: { worker: Worker }) {
   const { message } = App.useApp();
   const drain = useDrainWorker();
+  const may = useCan();
+  if (!may("operator")) return null;
   return (
     <Popconfirm
       title={`Drain ${worker.name}?`}

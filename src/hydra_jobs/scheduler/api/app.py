@@ -50,6 +50,7 @@ from hydra_jobs.scheduler.api.deps import get_principal
 from hydra_jobs.scheduler.api.input_rules import NUL, json_safe, reject_nul
 from hydra_jobs.scheduler.api.routes import (
     ai,
+    audit,
     domains,
     events,
     health,
@@ -58,6 +59,7 @@ from hydra_jobs.scheduler.api.routes import (
     runs,
     schedules,
     stats,
+    tokens,
     workers,
 )
 from hydra_jobs.scheduler.context import Runtime
@@ -202,7 +204,19 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(AuditMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal), Depends(reject_nul)])
-    for module in (jobs, runs, schedules, workers, events, stats, domains, ai, notify):
+    for module in (
+        jobs,
+        runs,
+        schedules,
+        workers,
+        events,
+        stats,
+        domains,
+        tokens,
+        audit,
+        ai,
+        notify,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

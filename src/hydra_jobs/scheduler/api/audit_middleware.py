@@ -20,7 +20,12 @@ MAX_CAPTURED_BODY = 64 * 1024  # bytes of a response read for its id; larger one
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_MUTATING = frozenset({"validate_job"})  # POST routes that change nothing
 # Routes whose object is not what their tag names: the id recorded is the run or token made.
-OBJECT_TYPES = {"trigger_job": "run", "create_token": "token", "revoke_token": "token"}
+OBJECT_TYPES = {
+    "trigger_job": "run",
+    "create_token": "token",
+    "update_token": "token",
+    "revoke_token": "token",
+}
 
 
 class AuditMiddleware:

@@ -105,7 +105,9 @@ class Authenticator:
         if wanted is not None and wanted != record.domain:
             raise NotFound(f"domain '{wanted[:64]}' not found")
         await note_use(self.store, record, self.clock.now())
-        return Principal(domain=record.domain, actor=f"token:{record.name}", token_id=record.id)
+        return Principal(
+            domain=record.domain, actor=f"token:{record.name}", token_id=record.id, role=record.role
+        )
 
     def watch(self, who: Principal) -> RevocationWatch:
         return RevocationWatch(self, who)

@@ -18,8 +18,10 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from hydra_jobs.events import SchedulerNotice
+from hydra_jobs.models import Stats
 from hydra_jobs.notify.deliverer import Deliverer
 from hydra_jobs.notify.watch import Watcher
 from hydra_jobs.outage import Outage
@@ -31,6 +33,7 @@ from hydra_jobs.scheduler.loops.reaper import Reaper
 from hydra_jobs.scheduler.loops.retention import Retention
 from hydra_jobs.scheduler.loops.ticker import Ticker
 from hydra_jobs.scheduler.services.credential_publisher import CredentialPublisher
+from hydra_jobs.scheduler.services.shared_stats import SharedStats
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ class Engine:
         self.hub = EventHub(
             rt.broker, rt.settings.event_replay_bytes, rt.settings.event_replay_seconds
         )
+        self.stats = SharedStats(self._read_stats, self.hub.version)
         self.ingest = Ingest(rt)
         self.dispatcher = Dispatcher(rt)
         self.ticker = Ticker(rt)
@@ -67,6 +71,10 @@ class Engine:
         rt.leader_until = 0.0
         rt.dispatch_wanted.relay = self._relay_dispatch
         rt.relay_job = self._relay_job
+
+    async def _read_stats(self, domain: str, hours: int) -> Stats:
+        now = self.rt.clock.now()
+        return await self.rt.store.stats(domain, now - timedelta(hours=hours), now)
 
     def start(self) -> None:
         self.hub.start()

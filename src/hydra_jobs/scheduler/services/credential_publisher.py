@@ -33,12 +33,12 @@ class CredentialPublisher:
     async def sync(self) -> None:
         if self.keys is None:
             return
-        active = await self.rt.store.active_tokens()
+        active = await self.workers_tokens()
         blobs = {t.id: self.keys.credential(t) for t in active}
         await self.rt.broker.put_credentials(blobs, complete=True)
         # A token created or revoked while the set was read and written did its own put or
         # drop before our write, which may have undone it: read again and repair the difference.
-        now = {t.id: t for t in await self.rt.store.active_tokens()}
+        now = {t.id: t for t in await self.workers_tokens()}
         gone = [token_id for token_id in blobs if token_id not in now]
         new = {t.id: self.keys.credential(t) for t in now.values() if t.id not in blobs}
         if gone:
@@ -47,9 +47,13 @@ class CredentialPublisher:
             await self.rt.broker.put_credentials(new, complete=False)
         log.debug("published %d worker credential(s)", len(now))
 
+    async def workers_tokens(self) -> list[TokenRecord]:
+        """The tokens a worker may use: not revoked, and not a viewer's (WORKER_ROLE)."""
+        return [t for t in await self.rt.store.active_tokens() if t.can_work]
+
     async def put(self, token: TokenRecord) -> None:
         """Publish one (after the store has it); a broker failure is left to the resync."""
-        if self.keys is not None:
+        if self.keys is not None and token.can_work:
             blob = {token.id: self.keys.credential(token)}
             publish = self.rt.broker.put_credentials(blob, complete=False)
             await tell_broker("put_credentials", publish)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hydra_jobs.errors import Conflict, NotFound
+from hydra_jobs.errors import Conflict, Forbidden, NotFound
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.credential_publisher import CredentialPublisher
 from hydra_jobs.scheduler.services.jobs import Principal
@@ -16,6 +16,7 @@ from hydra_jobs.tenancy import (
     Domain,
     DomainCreate,
     DomainUpdate,
+    Role,
     TokenCreated,
     TokenInfo,
 )
@@ -102,7 +103,11 @@ class TenancyService:
                 return ids
             cursor = page.next_cursor
 
-    async def create_token(self, who: Principal, domain: str, name: str) -> TokenCreated:
+    async def create_token(
+        self, who: Principal, domain: str, name: str, role: Role
+    ) -> TokenCreated:
+        """A new token; a domain token may give no more than its own role (an owner's: any)."""
+        _may_give(who, role)
         await self._need_domain(domain)
         minted = mint()
         record = TokenRecord(
@@ -113,6 +118,7 @@ class TenancyService:
             worker_key=minted.worker_key.hex(),
             created_at=self.rt.clock.now(),
             created_by=who.actor,
+            role=role,
         )
         await self.rt.store.create_token(record)
         await self.credentials.put(record)
@@ -126,7 +132,46 @@ class TenancyService:
         if not await self.rt.store.has_domain(name):
             raise NotFound(f"domain '{name}' not found")
 
+    async def set_role(
+        self, who: Principal, domain: str, token_id: str, role: Role
+    ) -> tuple[Role, TokenInfo]:
+        """Give a token of `domain` another role; returns the role it had and the token now.
+
+        A token cannot change its own role (an owner cannot lock the domain out by mistake,
+        nor does any token raise itself). Worker credentials follow: a token that may no longer
+        run workers has its workers stopped, one that now may is published.
+        """
+        _may_give(who, role)
+        if who.token_id == token_id:
+            raise Conflict("a token cannot change its own role: use another owner token")
+        before = next(
+            (t for t in await self.rt.store.list_tokens(domain) if t.id == token_id), None
+        )
+        if before is None:
+            raise NotFound(f"token '{token_id[:64]}' not found")
+        after = await self.rt.store.set_token_role(domain, token_id, role)
+        if before.can_work and not after.can_work:
+            await self.credentials.revoke([after])
+        elif after.can_work and not before.can_work:
+            await self.credentials.put(after)
+        log.info(
+            "token %s of %s: role %s -> %s",
+            token_id,
+            domain,
+            before.role,
+            after.role,
+            extra={"action": "token_role"},
+        )
+        return before.role, token_info(after)
+
     async def revoke_token(self, domain: str, token_id: str) -> TokenInfo:
         record = await self.rt.store.revoke_token(domain, token_id, self.rt.clock.now())
         await self.credentials.revoke([record])
         return token_info(record)
+
+
+def _may_give(who: Principal, role: Role) -> None:
+    """Nobody hands out more than they hold (only owners reach the token routes, and they
+    hold every role, so this guards a route that someday lets less than an owner in)."""
+    if not who.is_admin and not who.role.allows(role):
+        raise Forbidden(f"a {who.role} token cannot give the {role} role")

@@ -31,6 +31,7 @@ from hydra_jobs.scheduler.services import shared_worker
 from hydra_jobs.scheduler.services.runs import new_run, resolve_params, submit_runs
 from hydra_jobs.status import WAITING
 from hydra_jobs.store.base import ChangeBy
+from hydra_jobs.tenancy import Role
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Principal:
     actor: str
     is_admin: bool = False
     token_id: str | None = None
+    role: Role = Role.owner  # the admin's is owner (and more: `is_admin`)
 
 
 def next_fires(spec: JobSpec, now: datetime, count: int = PREVIEW_FIRES) -> list[datetime]:

@@ -94,7 +94,23 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("domain", ASCENDING)], name="ix_job_versions_domain"),
     ],
     "workers": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_workers_domain")],
-    "audit": [IndexModel([("domain", ASCENDING), ("_id", DESCENDING)], name="ix_audit_domain_id")],
+    "audit": [
+        IndexModel([("domain", ASCENDING), ("_id", DESCENDING)], name="ix_audit_domain_id"),
+        # The audit page's filters (GET /audit?actor=&object_type=&object_id=), newest first.
+        IndexModel(
+            [("domain", ASCENDING), ("actor", ASCENDING), ("_id", DESCENDING)],
+            name="ix_audit_domain_actor_id",
+        ),
+        IndexModel(
+            [
+                ("domain", ASCENDING),
+                ("object_type", ASCENDING),
+                ("object_id", ASCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="ix_audit_domain_object_id",
+        ),
+    ],
     "tokens": [IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="ix_tokens_domain_id")],
     "analyses": [
         IndexModel(

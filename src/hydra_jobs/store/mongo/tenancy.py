@@ -12,10 +12,10 @@ from pymongo.errors import DuplicateKeyError
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
-from hydra_jobs.store.base import AuditRecord
+from hydra_jobs.store.base import AuditFilter, AuditRecord
 from hydra_jobs.store.mongo.documents import Doc, audit_doc, audit_from, need_ts, parse_ts, ts
 from hydra_jobs.store.mongo.notify import NOTIFY_COLLECTIONS
-from hydra_jobs.tenancy import Domain
+from hydra_jobs.tenancy import Domain, Role
 from hydra_jobs.tokens import TokenRecord
 
 DELETE_BATCH = 1000
@@ -30,6 +30,7 @@ def _token_doc(token: TokenRecord) -> Doc:
         "worker_key": token.worker_key,
         "created_at": ts(token.created_at),
         "created_by": token.created_by,
+        "role": token.role.value,
         "last_used_at": None,
         "revoked_at": None,
     }
@@ -46,6 +47,9 @@ def _token_from(doc: Doc) -> TokenRecord:
         created_by=doc["created_by"],
         last_used_at=parse_ts(doc.get("last_used_at")),
         revoked_at=parse_ts(doc.get("revoked_at")),
+        # A token stored before roles existed could do everything: it is an owner (the SQL
+        # stores' migration 0007 says the same).
+        role=Role(doc.get("role", Role.owner.value)),
     )
 
 
@@ -150,6 +154,16 @@ class MongoTenancy:
             raise NotFound(f"token '{token_id}' not found")
         return _token_from(doc)
 
+    async def set_token_role(self, domain: str, token_id: str, role: Role) -> TokenRecord:
+        doc = await self.db["tokens"].find_one_and_update(
+            {"_id": token_id, "domain": domain},
+            {"$set": {"role": role.value}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise NotFound(f"token '{token_id}' not found")
+        return _token_from(doc)
+
     async def touch_token(self, token_id: str, now: datetime) -> None:
         await self.db["tokens"].update_one({"_id": token_id}, {"$set": {"last_used_at": ts(now)}})
 
@@ -166,8 +180,31 @@ class MongoTenancy:
         if records:
             await self.db["audit"].insert_many([audit_doc(r) for r in records], ordered=False)
 
-    async def list_audit(self, domain: str, *, limit: int, cursor: str | None) -> Page[AuditRecord]:
+    async def list_audit(
+        self,
+        domain: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        where: AuditFilter | None = None,
+    ) -> Page[AuditRecord]:
         query: Doc = {"domain": domain}
+        f = where or AuditFilter()
+        for key, value in (
+            ("actor", f.actor),
+            ("action", f.action),
+            ("object_type", f.object_type),
+            ("object_id", f.object_id),
+        ):
+            if value is not None:
+                query[key] = value
+        at: Doc = {}
+        if f.since is not None:
+            at["$gte"] = ts(f.since)
+        if f.until is not None:
+            at["$lt"] = ts(f.until)
+        if at:
+            query["at"] = at
         if cursor:
             query["_id"] = {"$lt": cursor}
         found = self.db["audit"].find(query).sort("_id", DESCENDING).limit(limit + 1)

@@ -80,6 +80,8 @@ tokens = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("last_used_at", UTCDateTime, nullable=True),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    # Tokens made before roles existed could do everything: they are owners (migration 0007).
+    sa.Column("role", sa.String(16), nullable=False, server_default="owner"),
     sa.Index("ix_tokens_domain_id", "domain", "id"),
 )
 
@@ -182,6 +184,9 @@ audit = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Index("ix_audit_domain_id", "domain", "id"),
+    # The audit page's filters (GET /audit?actor=&object_type=&object_id=), newest first.
+    sa.Index("ix_audit_domain_actor_id", "domain", "actor", "id"),
+    sa.Index("ix_audit_domain_object_id", "domain", "object_type", "object_id", "id"),
 )
 
 analyses = sa.Table(

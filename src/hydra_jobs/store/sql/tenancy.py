@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from hydra_jobs.clock import utcnow
 from hydra_jobs.errors import Conflict, NotFound
 from hydra_jobs.models import Page
-from hydra_jobs.store.base import AuditRecord
+from hydra_jobs.store.base import AuditFilter, AuditRecord
 from hydra_jobs.store.sql.notify import SqlNotify
 from hydra_jobs.store.sql.tables import (
     analyses,
@@ -27,12 +27,13 @@ from hydra_jobs.store.sql.tables import (
     workers,
 )
 from hydra_jobs.store.sql.transactions import Runner
-from hydra_jobs.tenancy import Domain
+from hydra_jobs.tenancy import Domain, Role
 from hydra_jobs.tokens import TokenRecord
 
 
 def _token_from(row: Any) -> TokenRecord:
-    return TokenRecord(**dict(row._mapping))
+    fields = dict(row._mapping)
+    return TokenRecord(**{**fields, "role": Role(fields["role"])})
 
 
 def _audit_row(record: AuditRecord) -> dict[str, Any]:
@@ -159,6 +160,7 @@ class SqlTenancy:
             worker_key=token.worker_key,
             created_at=token.created_at,
             created_by=token.created_by,
+            role=token.role.value,
         )
         await self.runner.write(lambda c: c.execute(stmt))
 
@@ -185,6 +187,18 @@ class SqlTenancy:
             raise NotFound(f"token '{token_id}' not found")
         return _token_from(row)
 
+    async def set_token_role(self, domain: str, token_id: str, role: Role) -> TokenRecord:
+        mine = sa.and_(tokens.c.domain == domain, tokens.c.id == token_id)
+
+        def update(c: Connection) -> Any:
+            c.execute(tokens.update().where(mine).values(role=role.value))
+            return c.execute(tokens.select().where(mine)).first()
+
+        row = await self.runner.write(update)
+        if row is None:
+            raise NotFound(f"token '{token_id}' not found")
+        return _token_from(row)
+
     async def touch_token(self, token_id: str, now: datetime) -> None:
         stmt = tokens.update().where(tokens.c.id == token_id).values(last_used_at=now)
         await self.runner.write(lambda c: c.execute(stmt))
@@ -204,8 +218,28 @@ class SqlTenancy:
         rows = [_audit_row(r) for r in records]
         await self.runner.write(lambda c: c.execute(audit.insert(), rows))
 
-    async def list_audit(self, domain: str, *, limit: int, cursor: str | None) -> Page[AuditRecord]:
+    async def list_audit(
+        self,
+        domain: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        where: AuditFilter | None = None,
+    ) -> Page[AuditRecord]:
         query = audit.select().where(audit.c.domain == domain)
+        f = where or AuditFilter()
+        for column, value in (
+            (audit.c.actor, f.actor),
+            (audit.c.action, f.action),
+            (audit.c.object_type, f.object_type),
+            (audit.c.object_id, f.object_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if f.since is not None:
+            query = query.where(audit.c.at >= f.since)
+        if f.until is not None:
+            query = query.where(audit.c.at < f.until)
         if cursor:
             query = query.where(audit.c.id < cursor)
         query = query.order_by(audit.c.id.desc()).limit(limit + 1)

@@ -11,15 +11,16 @@ from hydra_jobs.scheduler.ai.recurring import FailureGroups, failure_groups
 from hydra_jobs.scheduler.ai.redact import Redactor
 from hydra_jobs.scheduler.ai.schema import Analysis, AnalyzeRequest
 from hydra_jobs.scheduler.ai.service import AnalysisService, server_secrets, stored_analysis
-from hydra_jobs.scheduler.api.deps import AiDep, PrincipalDep, RunDep, RuntimeDep
+from hydra_jobs.scheduler.api.deps import AiDep, PrincipalDep, RunDep, RuntimeDep, needs
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.jobs import Principal
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(tags=["ai"])
 CONTEXT_JOBS = 500  # jobs of the domain whose queues and tags are offered to the model
 
 
-@router.post("/ai/generate", response_model=GeneratedJob)
+@router.post("/ai/generate", response_model=GeneratedJob, openapi_extra=needs(Role.editor))
 async def ai_generate(
     body: GenerateRequest, who: PrincipalDep, rt: RuntimeDep, ai: AiDep, request: Request
 ) -> GeneratedJob:
@@ -46,14 +47,16 @@ async def ai_generate(
     return draft
 
 
-@router.get("/ai/providers", response_model=ProvidersAnswer)
+@router.get("/ai/providers", response_model=ProvidersAnswer, openapi_extra=needs(Role.viewer))
 async def ai_providers(who: PrincipalDep, rt: RuntimeDep, ai: AiDep) -> ProvidersAnswer:
     """The AI providers configured on this server (never their keys) and whether AI is enabled
     for the caller's domain. The built-in failure analyser needs no provider."""
     return ai.answer(await _ai_enabled(rt, who))
 
 
-@router.get("/jobs/{job_id}/failures", response_model=FailureGroups)
+@router.get(
+    "/jobs/{job_id}/failures", response_model=FailureGroups, openapi_extra=needs(Role.viewer)
+)
 async def job_failures(job_id: str, who: PrincipalDep, rt: RuntimeDep) -> FailureGroups:
     """The job's recent failures grouped by how they failed (the fingerprint `analyze` gives):
     what the job page shows as "failed the same way N times since ...". No model is asked."""
@@ -61,7 +64,7 @@ async def job_failures(job_id: str, who: PrincipalDep, rt: RuntimeDep) -> Failur
     return await failure_groups(rt.store, who.domain, job.id, server_secrets(rt))
 
 
-@router.post("/runs/{run_id}/analyze", response_model=Analysis)
+@router.post("/runs/{run_id}/analyze", response_model=Analysis, openapi_extra=needs(Role.operator))
 async def analyze_run(
     run: RunDep,
     who: PrincipalDep,
@@ -89,7 +92,9 @@ async def analyze_run(
     return analysis
 
 
-@router.get("/runs/{run_id}/analysis", response_model=Analysis | None)
+@router.get(
+    "/runs/{run_id}/analysis", response_model=Analysis | None, openapi_extra=needs(Role.viewer)
+)
 async def get_analysis(run: RunDep, who: PrincipalDep, rt: RuntimeDep) -> Analysis | None:
     """The analysis stored with the run, or null if it was never analysed (reading it is free)."""
     return await stored_analysis(rt.store, who.domain, run)

@@ -1,4 +1,4 @@
-"""Domains and their tokens (admin token only), the caller (`/me`) and the audit log."""
+"""Domains (admin token only) and the caller (`/me`); tokens are in tokens.py, audit in audit.py."""
 
 from __future__ import annotations
 
@@ -7,24 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from hydra_jobs.models import Page
-from hydra_jobs.scheduler.api.deps import (
-    AdminDep,
-    CursorQuery,
-    LimitQuery,
-    PrincipalDep,
-    RuntimeDep,
-)
+from hydra_jobs.scheduler.api.deps import ADMIN, PrincipalDep, RuntimeDep, needs
 from hydra_jobs.scheduler.services.domains import TenancyService
 from hydra_jobs.tenancy import (
     DOMAIN_PATTERN,
-    AuditEntry,
     Domain,
     DomainCreate,
     DomainUpdate,
     Me,
-    TokenCreate,
-    TokenCreated,
-    TokenInfo,
+    Role,
 )
 
 router = APIRouter()
@@ -39,52 +30,58 @@ async def get_tenancy(request: Request) -> TenancyService:
 TenancyDep = Annotated[TenancyService, Depends(get_tenancy)]
 
 
-@router.get("/me", response_model=Me, tags=["auth"])
+@router.get("/me", response_model=Me, tags=["auth"], openapi_extra=needs(Role.viewer))
 async def me(who: PrincipalDep) -> Me:
-    """Who the token is, and the domain calls act on (for the admin: the one selected)."""
-    return Me(domain=who.domain, actor=who.actor, is_admin=who.is_admin, token_id=who.token_id)
-
-
-@router.get("/audit", response_model=Page[AuditEntry], tags=["auth"])
-async def audit_log(
-    who: PrincipalDep, rt: RuntimeDep, limit: LimitQuery = 50, cursor: CursorQuery = None
-) -> Page[AuditEntry]:
-    """Every mutating call made in the caller's domain, newest first (never holding secrets)."""
-    await rt.audit.flush()
-    page = await rt.store.list_audit(who.domain, limit=limit, cursor=cursor)
-    items = [AuditEntry.model_validate(r, from_attributes=True) for r in page.items]
-    return Page[AuditEntry](items=items, next_cursor=page.next_cursor)
+    """Who the token is, its role, and the domain calls act on (for the admin: the one selected)."""
+    return Me(
+        domain=who.domain,
+        actor=who.actor,
+        is_admin=who.is_admin,
+        token_id=who.token_id,
+        role=who.role,
+    )
 
 
 @router.post(
-    "/domains", status_code=status.HTTP_201_CREATED, response_model=Domain, tags=["domains"]
+    "/domains",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Domain,
+    tags=["domains"],
+    openapi_extra=needs(ADMIN),
 )
-async def create_domain(body: DomainCreate, who: AdminDep, tenancy: TenancyDep) -> Domain:
+async def create_domain(body: DomainCreate, who: PrincipalDep, tenancy: TenancyDep) -> Domain:
     """A new tenant. 409 if the name is taken."""
     return await tenancy.create_domain(body)
 
 
-@router.get("/domains", response_model=Page[Domain], tags=["domains"])
-async def list_domains(who: AdminDep, rt: RuntimeDep) -> Page[Domain]:
+@router.get("/domains", response_model=Page[Domain], tags=["domains"], openapi_extra=needs(ADMIN))
+async def list_domains(who: PrincipalDep, rt: RuntimeDep) -> Page[Domain]:
     return Page[Domain](items=await rt.store.list_domains())
 
 
-@router.get("/domains/{name}", response_model=Domain, tags=["domains"])
-async def get_domain(name: DomainName, who: AdminDep, rt: RuntimeDep) -> Domain:
+@router.get("/domains/{name}", response_model=Domain, tags=["domains"], openapi_extra=needs(ADMIN))
+async def get_domain(name: DomainName, who: PrincipalDep, rt: RuntimeDep) -> Domain:
     return await rt.store.get_domain(name)
 
 
-@router.patch("/domains/{name}", response_model=Domain, tags=["domains"])
+@router.patch(
+    "/domains/{name}", response_model=Domain, tags=["domains"], openapi_extra=needs(ADMIN)
+)
 async def update_domain(
-    name: DomainName, body: DomainUpdate, who: AdminDep, tenancy: TenancyDep
+    name: DomainName, body: DomainUpdate, who: PrincipalDep, tenancy: TenancyDep
 ) -> Domain:
     return await tenancy.update_domain(name, body)
 
 
-@router.delete("/domains/{name}", status_code=status.HTTP_204_NO_CONTENT, tags=["domains"])
+@router.delete(
+    "/domains/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["domains"],
+    openapi_extra=needs(ADMIN),
+)
 async def delete_domain(
     name: DomainName,
-    who: AdminDep,
+    who: PrincipalDep,
     tenancy: TenancyDep,
     force: Annotated[
         bool, Query(description="Also delete its jobs, runs and logs (409 without it).")
@@ -93,33 +90,3 @@ async def delete_domain(
     """Delete a domain, its tokens (revoked at once), workers and, with `force`, its jobs."""
     await tenancy.delete_domain(name, force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post(
-    "/domains/{name}/tokens",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TokenCreated,
-    tags=["domains"],
-)
-async def create_token(
-    name: DomainName, body: TokenCreate, who: AdminDep, tenancy: TenancyDep
-) -> TokenCreated:
-    """A new token of the domain (256 random bits). The secret is in this response only."""
-    return await tenancy.create_token(who, name, body.name)
-
-
-@router.get("/domains/{name}/tokens", response_model=Page[TokenInfo], tags=["domains"])
-async def list_tokens(name: DomainName, who: AdminDep, tenancy: TenancyDep) -> Page[TokenInfo]:
-    """The domain's tokens, revoked ones included; never their secrets."""
-    return Page[TokenInfo](items=await tenancy.list_tokens(name))
-
-
-@router.delete("/domains/{name}/tokens/{token_id}", response_model=TokenInfo, tags=["domains"])
-async def revoke_token(
-    name: DomainName,
-    token_id: Annotated[str, Path(max_length=64)],
-    who: AdminDep,
-    tenancy: TenancyDep,
-) -> TokenInfo:
-    """Revoke a token: calls with it fail at once, its workers stop. Idempotent."""
-    return await tenancy.revoke_token(name, token_id)

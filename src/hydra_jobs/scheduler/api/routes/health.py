@@ -80,6 +80,15 @@ async def metrics(request: Request) -> Response:
             engine.watcher.ping_failures,
         ),
         "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
+        "hydra_event_gaps": (
+            "Times the live event subscription ended and streams were told to refetch",
+            engine.hub.gaps,
+        ),
+        "hydra_stats_requests": ("Dashboard stats requests answered", engine.stats.requests),
+        "hydra_stats_computed": (
+            "Dashboard stats read from the store (shared by the requests of a second)",
+            engine.stats.computed,
+        ),
         "hydra_gc_frozen_objects": (
             "Objects built at start-up and kept out of garbage collections",
             gc.get_freeze_count(),

@@ -28,6 +28,7 @@ from hydra_jobs.scheduler.api.deps import (
     PrincipalDep,
     RuntimeDep,
     StoreDep,
+    needs,
 )
 from hydra_jobs.scheduler.services.jobs import jobs_with_waiting_reasons, validate_spec
 from hydra_jobs.scheduler.services.transfer import (
@@ -38,6 +39,7 @@ from hydra_jobs.scheduler.services.transfer import (
     JobsExport,
     TransferService,
 )
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]
@@ -47,12 +49,14 @@ VersionCursor = Annotated[
 AUDITED_NAMES = 100  # names of an import's created, updated and deleted jobs kept in its record
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=Job)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=Job, openapi_extra=needs(Role.editor)
+)
 async def create_job(spec: JobSpec, who: PrincipalDep, jobs: JobServiceDep) -> Job:
     return await jobs.create(who, spec)
 
 
-@router.get("", response_model=Page[Job])
+@router.get("", response_model=Page[Job], openapi_extra=needs(Role.viewer))
 async def list_jobs(
     who: PrincipalDep,
     store: StoreDep,
@@ -66,7 +70,7 @@ async def list_jobs(
     return page
 
 
-@router.post("/validate", response_model=ValidationReport)
+@router.post("/validate", response_model=ValidationReport, openapi_extra=needs(Role.editor))
 async def validate_job(
     who: PrincipalDep, rt: RuntimeDep, spec: Annotated[dict[str, Any], Body()]
 ) -> ValidationReport:
@@ -74,7 +78,7 @@ async def validate_job(
     return validate_spec(spec, rt.clock.now())
 
 
-@router.get("/export", response_model=JobsExport)
+@router.get("/export", response_model=JobsExport, openapi_extra=needs(Role.viewer))
 async def export_jobs(who: PrincipalDep, jobs: JobServiceDep) -> Response:
     """The domain's jobs as specs (no ids, times or run state), sorted by name: the same jobs
     export the same bytes, so the file can live in git and go back through `POST /jobs/import`."""
@@ -96,6 +100,7 @@ async def _import_size(request: Request) -> None:
         f"(at most {MAX_IMPORT_JOBS:,}). Every spec is checked first: one bad spec applies "
         "nothing. `dry_run` (the default) only returns the plan."
     ),
+    openapi_extra=needs(Role.editor),
 )
 async def import_jobs(
     body: ImportRequest, request: Request, who: PrincipalDep, jobs: JobServiceDep
@@ -113,24 +118,30 @@ async def import_jobs(
     return plan
 
 
-@router.get("/{job_id}", response_model=Job)
+@router.get("/{job_id}", response_model=Job, openapi_extra=needs(Role.viewer))
 async def get_job(job_id: str, who: PrincipalDep, store: StoreDep, rt: RuntimeDep) -> Job:
     job = await store.get_job(who.domain, job_id)
     return (await jobs_with_waiting_reasons(rt, who, [job]))[0]
 
 
-@router.put("/{job_id}", response_model=Job)
+@router.put("/{job_id}", response_model=Job, openapi_extra=needs(Role.editor))
 async def replace_job(job_id: str, spec: JobSpec, who: PrincipalDep, jobs: JobServiceDep) -> Job:
     return await jobs.replace(who, job_id, spec)
 
 
-@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{job_id}", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=needs(Role.editor)
+)
 async def delete_job(job_id: str, who: PrincipalDep, jobs: JobServiceDep) -> Response:
     await jobs.delete(who, job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{job_id}/versions", response_model=Page[JobVersionSummary])
+@router.get(
+    "/{job_id}/versions",
+    response_model=Page[JobVersionSummary],
+    openapi_extra=needs(Role.viewer),
+)
 async def list_job_versions(
     job_id: str,
     who: PrincipalDep,
@@ -143,7 +154,9 @@ async def list_job_versions(
     return await store.list_job_versions(who.domain, job_id, limit=limit, cursor=cursor)
 
 
-@router.get("/{job_id}/versions/{version}", response_model=JobVersion)
+@router.get(
+    "/{job_id}/versions/{version}", response_model=JobVersion, openapi_extra=needs(Role.viewer)
+)
 async def get_job_version(
     job_id: str, version: VersionPath, who: PrincipalDep, store: StoreDep
 ) -> JobVersion:
@@ -152,15 +165,24 @@ async def get_job_version(
     return await store.get_job_version(who.domain, job_id, version)
 
 
-@router.post("/{job_id}/versions/{version}/restore", response_model=Job)
+@router.post(
+    "/{job_id}/versions/{version}/restore",
+    response_model=Job,
+    openapi_extra=needs(Role.editor),
+)
 async def restore_job_version(
     job_id: str, version: VersionPath, who: PrincipalDep, jobs: JobServiceDep
 ) -> Job:
-    """Make that version's spec the job's again; this saves a new version (`restore`)."""
+    """Make that version's spec the job's again (editor): this saves a new version (`restore`)."""
     return await jobs.restore(who, job_id, version)
 
 
-@router.post("/{job_id}/run", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
+@router.post(
+    "/{job_id}/run",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunDetail,
+    openapi_extra=needs(Role.operator),
+)
 async def trigger_job(
     job_id: str,
     who: PrincipalDep,
@@ -172,7 +194,12 @@ async def trigger_job(
     return run.detail()
 
 
-@router.post("/{job_id}/runs/batch", status_code=status.HTTP_202_ACCEPTED, response_model=RunBatch)
+@router.post(
+    "/{job_id}/runs/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunBatch,
+    openapi_extra=needs(Role.operator),
+)
 async def trigger_job_batch(
     job_id: str, body: RunBatchRequest, who: PrincipalDep, jobs: JobServiceDep
 ) -> RunBatch:
@@ -183,11 +210,11 @@ async def trigger_job_batch(
     return RunBatch(items=[r.summary() for r in runs])
 
 
-@router.post("/{job_id}/pause", response_model=Job)
+@router.post("/{job_id}/pause", response_model=Job, openapi_extra=needs(Role.operator))
 async def pause_job(job_id: str, who: PrincipalDep, jobs: JobServiceDep) -> Job:
     return await jobs.set_paused(who, job_id, True)
 
 
-@router.post("/{job_id}/resume", response_model=Job)
+@router.post("/{job_id}/resume", response_model=Job, openapi_extra=needs(Role.operator))
 async def resume_job(job_id: str, who: PrincipalDep, jobs: JobServiceDep) -> Job:
     return await jobs.set_paused(who, job_id, False)

@@ -20,7 +20,8 @@ from hydra_jobs.alerts import (
 )
 from hydra_jobs.models import Page
 from hydra_jobs.notify.service import NotifyService
-from hydra_jobs.scheduler.api.deps import CursorQuery, LimitQuery, PrincipalDep, StoreDep
+from hydra_jobs.scheduler.api.deps import CursorQuery, LimitQuery, PrincipalDep, StoreDep, needs
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(tags=["notifications"])
 
@@ -36,39 +37,53 @@ async def get_notify(request: Request) -> NotifyService:
 NotifyDep = Annotated[NotifyService, Depends(get_notify)]
 
 
-@router.post("/channels", status_code=status.HTTP_201_CREATED, response_model=ChannelInfo)
+@router.post(
+    "/channels",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ChannelInfo,
+    openapi_extra=needs(Role.editor),
+)
 async def create_channel(body: ChannelCreate, who: PrincipalDep, notify: NotifyDep) -> ChannelInfo:
     """A webhook, Slack or email channel of the caller's domain. Its secret (webhook `secret`,
     Slack `url`, SMTP `password`) is never shown again. 409 if the name is taken."""
     return await notify.create_channel(who.domain, who.actor, body)
 
 
-@router.get("/channels", response_model=Page[ChannelInfo])
+@router.get("/channels", response_model=Page[ChannelInfo], openapi_extra=needs(Role.viewer))
 async def list_channels(who: PrincipalDep, store: StoreDep) -> Page[ChannelInfo]:
     return Page[ChannelInfo](
         items=[ChannelInfo.of(c) for c in await store.list_channels(who.domain)]
     )
 
 
-@router.get("/channels/{name}", response_model=ChannelInfo)
+@router.get("/channels/{name}", response_model=ChannelInfo, openapi_extra=needs(Role.viewer))
 async def get_channel(name: ChannelName, who: PrincipalDep, store: StoreDep) -> ChannelInfo:
     return ChannelInfo.of(await store.get_channel(who.domain, name))
 
 
-@router.delete("/channels/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/channels/{name}", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=needs(Role.editor)
+)
 async def delete_channel(name: ChannelName, who: PrincipalDep, store: StoreDep) -> Response:
     """Its pending deliveries fail ("the channel was deleted"); its log stays."""
     await store.delete_channel(who.domain, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/channels/{name}/test", status_code=status.HTTP_202_ACCEPTED, response_model=Delivery)
+@router.post(
+    "/channels/{name}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Delivery,
+    openapi_extra=needs(Role.operator),
+)
 async def test_channel(name: ChannelName, who: PrincipalDep, notify: NotifyDep) -> Delivery:
     """Send a test notification through the outbox; its outcome shows in the delivery log."""
     return await notify.send_test(who.domain, name)
 
 
-@router.get("/channels/{name}/deliveries", response_model=Page[Delivery])
+@router.get(
+    "/channels/{name}/deliveries", response_model=Page[Delivery], openapi_extra=needs(Role.viewer)
+)
 async def channel_deliveries(
     name: ChannelName,
     who: PrincipalDep,
@@ -83,7 +98,7 @@ async def channel_deliveries(
     )
 
 
-@router.get("/deliveries", response_model=Page[Delivery])
+@router.get("/deliveries", response_model=Page[Delivery], openapi_extra=needs(Role.viewer))
 async def list_deliveries(
     who: PrincipalDep,
     store: StoreDep,
@@ -98,26 +113,26 @@ async def list_deliveries(
     return await store.list_deliveries(who.domain, flt, limit=limit, cursor=cursor)
 
 
-@router.get("/notify-rules", response_model=NotifySettingsView)
+@router.get("/notify-rules", response_model=NotifySettingsView, openapi_extra=needs(Role.viewer))
 async def get_rules(who: PrincipalDep, notify: NotifyDep) -> NotifySettingsView:
     """The domain's alert rules (for every job that does not opt out) and maintenance windows."""
     return await notify.settings(who.domain)
 
 
-@router.put("/notify-rules", response_model=NotifySettingsView)
+@router.put("/notify-rules", response_model=NotifySettingsView, openapi_extra=needs(Role.editor))
 async def set_rules(
     body: NotifySettings, who: PrincipalDep, notify: NotifyDep
 ) -> NotifySettingsView:
     return await notify.set_settings(who.domain, body)
 
 
-@router.get("/snoozes", response_model=Page[Snooze])
+@router.get("/snoozes", response_model=Page[Snooze], openapi_extra=needs(Role.viewer))
 async def list_snoozes(who: PrincipalDep, notify: NotifyDep) -> Page[Snooze]:
     """Jobs whose alerts are muted now, and until when."""
     return Page[Snooze](items=await notify.active_snoozes(who.domain))
 
 
-@router.put("/jobs/{job_id}/snooze", response_model=Snooze)
+@router.put("/jobs/{job_id}/snooze", response_model=Snooze, openapi_extra=needs(Role.operator))
 async def snooze_job(
     job_id: str, body: SnoozeRequest, who: PrincipalDep, notify: NotifyDep
 ) -> Snooze:
@@ -125,13 +140,17 @@ async def snooze_job(
     return await notify.snooze(who.domain, who.actor, job_id, body)
 
 
-@router.get("/jobs/{job_id}/snooze", response_model=Snooze)
+@router.get("/jobs/{job_id}/snooze", response_model=Snooze, openapi_extra=needs(Role.viewer))
 async def get_snooze(job_id: str, who: PrincipalDep, notify: NotifyDep) -> Snooze:
     """404 when the job is not snoozed."""
     return await notify.get_snooze(who.domain, job_id)
 
 
-@router.delete("/jobs/{job_id}/snooze", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/jobs/{job_id}/snooze",
+    status_code=status.HTTP_204_NO_CONTENT,
+    openapi_extra=needs(Role.operator),
+)
 async def unsnooze_job(job_id: str, who: PrincipalDep, notify: NotifyDep) -> Response:
     await notify.unsnooze(who.domain, job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,11 +22,13 @@ from hydra_jobs.scheduler.api.deps import (
     RunDep,
     RuntimeDep,
     StoreDep,
+    needs,
 )
 from hydra_jobs.scheduler.services.jobs import Principal, run_detail
 from hydra_jobs.scheduler.services.runs import cancel_run, retry_run
 from hydra_jobs.status import RunStatus
 from hydra_jobs.store.base import RunFilter, Store
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -35,7 +37,7 @@ MAX_OFFSET = 2**53  # far beyond any log, and within every store's integers
 STREAM_RECHECK_SECONDS = 5.0  # live hints can be lost: re-read the store at least this often
 
 
-@router.get("", response_model=Page[RunSummary])
+@router.get("", response_model=Page[RunSummary], openapi_extra=needs(Role.viewer))
 async def list_runs(
     who: PrincipalDep,
     store: StoreDep,
@@ -57,14 +59,14 @@ async def list_runs(
     return Page[RunSummary](items=[r.summary() for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunDetail)
+@router.get("/{run_id}", response_model=RunDetail, openapi_extra=needs(Role.viewer))
 async def get_run(run: RunDep, who: PrincipalDep, rt: RuntimeDep) -> RunDetail:
     """The run with its spec snapshot; a pending or queued run says why it waits, if no
     online worker could take it (`waiting_reason`)."""
     return await run_detail(rt, who, run)
 
 
-@router.get("/{run_id}/logs", response_model=LogPage)
+@router.get("/{run_id}/logs", response_model=LogPage, openapi_extra=needs(Role.viewer))
 async def get_logs(
     run_id: str,
     who: PrincipalDep,
@@ -76,19 +78,31 @@ async def get_logs(
     return await store.read_log(who.domain, run_id, offset, limit)
 
 
-@router.post("/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
+@router.post(
+    "/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunDetail,
+    openapi_extra=needs(Role.operator),
+)
 async def cancel(run: RunDep, rt: RuntimeDep) -> RunDetail:
     """Stop a run; its whole process tree is killed. 409 if it already ended."""
     return (await cancel_run(rt, run)).detail()
 
 
-@router.post("/{run_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=RunDetail)
+@router.post(
+    "/{run_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunDetail,
+    openapi_extra=needs(Role.operator),
+)
 async def retry(run: RunDep, rt: RuntimeDep) -> RunDetail:
     """A new attempt of a finished run, now. 409 while it is still active."""
     return (await retry_run(rt, run)).detail()
 
 
-@router.get("/{run_id}/logs/stream", response_class=EventSourceResponse)
+@router.get(
+    "/{run_id}/logs/stream", response_class=EventSourceResponse, openapi_extra=needs(Role.viewer)
+)
 async def stream_logs(
     run: RunDep,
     who: PrincipalDep,

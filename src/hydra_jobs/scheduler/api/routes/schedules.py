@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from hydra_jobs.errors import InvalidInput
 from hydra_jobs.schedule import ScheduleError, preview_cron, validate_timezone
-from hydra_jobs.scheduler.api.deps import PrincipalDep, RuntimeDep
+from hydra_jobs.scheduler.api.deps import PrincipalDep, RuntimeDep, needs
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -21,7 +22,7 @@ class Preview(BaseModel):
     fires: list[datetime]
 
 
-@router.get("/preview", response_model=Preview)
+@router.get("/preview", response_model=Preview, openapi_extra=needs(Role.viewer))
 async def preview(
     who: PrincipalDep,
     rt: RuntimeDep,

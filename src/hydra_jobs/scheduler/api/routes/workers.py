@@ -6,8 +6,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from hydra_jobs.models import Worker
-from hydra_jobs.scheduler.api.deps import PrincipalDep, RuntimeDep
+from hydra_jobs.scheduler.api.deps import PrincipalDep, RuntimeDep, needs
 from hydra_jobs.scheduler.services.jobs import drain_worker, visible_workers
+from hydra_jobs.tenancy import Role
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -17,12 +18,14 @@ class WorkerList(BaseModel):
     next_cursor: str | None = None
 
 
-@router.get("", response_model=WorkerList)
+@router.get("", response_model=WorkerList, openapi_extra=needs(Role.viewer))
 async def list_workers(who: PrincipalDep, rt: RuntimeDep) -> WorkerList:
     return WorkerList(items=await visible_workers(rt, who))
 
 
-@router.post("/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED, openapi_extra=needs(Role.operator)
+)
 async def drain(worker_id: str, who: PrincipalDep, rt: RuntimeDep) -> dict[str, str]:
     """The worker stops taking work and finishes what it runs."""
     # `up`'s embedded worker serves every domain: only the admin may drain it (services.py).
