@@ -24,7 +24,7 @@ def history(client: Client, job_id: str) -> list[tuple[int, str, str, int | None
 
 def test_every_change_is_a_version_and_a_restore_makes_a_new_one(server: Server) -> None:
     admin = server.client
-    token = admin.create_token("default", "ci")["token"]
+    token = admin.create_token("default", "ci", "editor")["token"]
     ci = Client(server.url, token)
     job = admin.create_job(spec("echo one"))
     assert job["version"] == 1
@@ -63,8 +63,17 @@ def test_every_change_is_a_version_and_a_restore_makes_a_new_one(server: Server)
 def test_history_is_scoped_and_bad_versions_are_refused(server: Server) -> None:
     admin = server.client
     admin.create_domain("other")
-    other = Client(server.url, admin.create_token("other", "o")["token"])
+    other = Client(server.url, admin.create_token("other", "o", "owner")["token"])
     job = admin.create_job(spec("true"))
+    viewer = Client(server.url, admin.create_token("default", "v", "viewer")["token"])
+    assert [v["version"] for v in viewer.job_versions(job["id"])["items"]] == [1]
+    assert viewer.job_version(job["id"], 1)["spec"]["name"] == "report"
+    try:
+        viewer.restore_job_version(job["id"], 1)
+    except ApiError as exc:
+        assert exc.status_code == 403  # restoring changes the job: an editor's
+    else:
+        raise AssertionError("a viewer restored a version")
     for call in (
         lambda: other.job_versions(job["id"]),
         lambda: other.job_version(job["id"], 1),
@@ -89,7 +98,7 @@ def test_history_is_scoped_and_bad_versions_are_refused(server: Server) -> None:
         f"{server.url}/api/v1/jobs/{job['id']}/versions", params={"cursor": "0"}, headers=headers
     )
     assert response.status_code == 422
-    assert history(admin, job["id"]) == [(1, "create", "admin", None)]  # nothing was restored
+    assert history(admin, job["id"]) == [(1, "create", "admin", None)]  # nothing restored
 
     admin.delete_job(job["id"])
     try:

@@ -32,4 +32,4 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert version == "0007"
+    assert version == "0008"
