@@ -33,7 +33,8 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Run, RunStatus, Trigger
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ingest import Ingest
 from hydra_jobs.store.sql.store import SqlStore

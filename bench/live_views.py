@@ -55,7 +55,8 @@ from throughput import (
 
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, RunStatus, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Run, RunStatus, Trigger
 from hydra_jobs.store import open_store
 
 STATS_INTERVAL = 1.0  # seconds between two stats requests of one dashboard (the UI's)

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Run, Trigger
 from hydra_jobs.scheduler.loops.retention import DELETE_BATCH as RETENTION_BATCH
 from hydra_jobs.status import RunStatus
 from hydra_jobs.store import open_store

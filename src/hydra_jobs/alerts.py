@@ -1,5 +1,5 @@
 """The vocabulary of alerts and notifications (pydantic, no I/O): events, rules, channels and
-deliveries; the job spec (`models.py`) and the stores use it, `notify/` acts on it.
+deliveries; the job spec (`job_spec.py`) and the stores use it, `notify/` acts on it.
 
 Channel secrets (a webhook's signing secret, a Slack webhook URL, an SMTP password) are accepted
 on input and never shown again: `ChannelInfo` is what the API returns, `ChannelRecord` what the

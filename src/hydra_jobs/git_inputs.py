@@ -3,7 +3,7 @@
 Git reads many strings as more than data: a URL starting with `-` is an option
 (`--upload-pack=...`, GitPython CVE-2022-24439), `ext::cmd` runs a command, a host starting with
 `-` reaches ssh as an option (CVE-2017-1000117), `host:path` silently means ssh. So URLs and refs
-are parsed against an allow-list here: by the API when a job is saved (`models.Source`, a 422
+are parsed against an allow-list here: by the API when a job is saved (`job_spec.Source`, a 422
 naming the field) and by the worker again before it runs git (`worker/git/source.py`). The
 addresses a host resolves to are checked by the worker (`worker/git/hosts.py`, I3).
 """

@@ -2,7 +2,7 @@
 
 Parameters reach a job as environment variables `HYDRA_PARAM_<NAME>`; every `HYDRA_*` name is
 reserved for them and the run's facts (a job's own env may not set one); a script whose first two
-characters are `#!` names its interpreter. The API checks specs by these rules (`models.py`: two
+characters are `#!` names its interpreter. The API checks specs by these rules (`job_spec.py`: two
 parameters that would land in one variable, a script too long for one argument unless it runs
 from a file) and the worker builds runs by them (`worker/executors.py`), so the two cannot differ.
 """

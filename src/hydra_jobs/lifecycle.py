@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hydra_jobs.models import Overlap, Retries
+from hydra_jobs.job_spec import Overlap, Retries
 from hydra_jobs.status import RETRYABLE, RunStatus
 
 POISON_LOST_COUNT = 3  # a run chain whose worker died this many times is failed as poison

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import Job, JobSpec, Run, Trigger, Worker, WorkerStatus
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Run, Trigger, Worker, WorkerStatus
 from hydra_jobs.status import RunStatus
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from hydra_jobs.client import Client
-from hydra_jobs.models import MAX_ENV_VALUE_CHARS
+from hydra_jobs.job_spec import MAX_ENV_VALUE_CHARS
 from tests.conftest import ADMIN, Server, wait_for
 from tests.integration.test_api_jobs import raw
 

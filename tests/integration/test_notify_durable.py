@@ -16,7 +16,8 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.client import Client
 from hydra_jobs.clock import SystemClock
 from hydra_jobs.config import Settings
-from hydra_jobs.models import Job, JobSpec, Run, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Run, Trigger
 from hydra_jobs.notify.watch import Watcher
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import new_run

@@ -19,8 +19,9 @@ from hydra_jobs.broker.memory import MemoryBroker
 from hydra_jobs.clock import ManualClock
 from hydra_jobs.config import Settings
 from hydra_jobs.ids import new_id
+from hydra_jobs.job_spec import JobSpec
 from hydra_jobs.limits import STORED
-from hydra_jobs.models import Job, JobSpec, Run
+from hydra_jobs.models import Job, Run
 from hydra_jobs.run_budget import RunBudget
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.ticker import Ticker

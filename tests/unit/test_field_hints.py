@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from hydra_jobs.field_hints import with_hint
-from hydra_jobs.models import JobSpec
+from hydra_jobs.job_spec import JobSpec
 
 BASE: dict[str, Any] = {"name": "j", "executor": {"type": "shell", "script": ":"}}
 

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from hydra_jobs.job_spec import Retries
 from hydra_jobs.lifecycle import backoff_delay, concurrency_cap, decide_retry, worker_died
-from hydra_jobs.models import Retries
 from hydra_jobs.status import (
     ALLOWED,
     BORN,

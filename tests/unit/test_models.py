@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from hydra_jobs.job_spec import MAX_ENV_VALUE_CHARS, JobSpec
 from hydra_jobs.limits import STORED
-from hydra_jobs.models import MAX_ENV_VALUE_CHARS, JobSpec, RunBatchRequest, RunRequest
+from hydra_jobs.models import RunBatchRequest, RunRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL: dict[str, Any] = {"name": "j", "executor": {"type": "shell", "script": "true"}}

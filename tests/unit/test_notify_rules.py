@@ -16,7 +16,8 @@ from hydra_jobs.alerts import (
     MaintenanceWindow,
     NotifyRule,
 )
-from hydra_jobs.models import JobSpec, Run, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Run, Trigger
 from hydra_jobs.notify import rules as R
 from hydra_jobs.notify.deliverer import outcome, retry_delay
 from hydra_jobs.notify.message import slack_body

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from hydra_jobs.broker.memory import MemoryBroker
-from hydra_jobs.models import JobSpec
+from hydra_jobs.job_spec import JobSpec
 from hydra_jobs.routing import (
     parse_route_key,
     parse_worker_tags,

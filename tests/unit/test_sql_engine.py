@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hydra_jobs.models import Job, JobSpec, Trigger
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, Trigger
 from hydra_jobs.scheduler.services.runs import new_run
 from hydra_jobs.store.sql.store import SqlStore
 from hydra_jobs.store.sql.transactions import SqliteRunner

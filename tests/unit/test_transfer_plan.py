@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from hydra_jobs.errors import InvalidInput
-from hydra_jobs.models import Job, JobSpec
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job
 from hydra_jobs.scheduler.services.transfer import (
     changed_paths,
     check_unique,

@@ -10,59 +10,36 @@ run that the reaper may declare lost from still running somewhere (D4, P7 in doc
 
 Control comes twice: pub/sub messages (fast) and a poll of the durable markers for the runs in
 progress every `control_poll_seconds` (so a cancel lands even when pub/sub is down, St2).
+
+This module is the worker's lifecycle (start, guard, lease, claiming, drain, shutdown, control);
+how it runs one claimed delivery is `RunExecution` in execution.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import secrets
 import socket
 import sys
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 from hydra_jobs import __version__
 from hydra_jobs.broker.base import ANY_DOMAIN, Broker, Delivery
 from hydra_jobs.clock import Clock, SystemClock
 from hydra_jobs.config import default_data_dir
-from hydra_jobs.events import (
-    Abort,
-    Cancel,
-    ControlMessage,
-    Drain,
-    Finished,
-    Heartbeat,
-    Output,
-    Revoked,
-    Started,
-)
-from hydra_jobs.limits import STORED
-from hydra_jobs.models import JobSpec, WorkerStatus
+from hydra_jobs.events import Abort, Cancel, ControlMessage, Drain, Heartbeat, Revoked
 from hydra_jobs.models import Worker as WorkerState
+from hydra_jobs.models import WorkerStatus
 from hydra_jobs.outage import Outage
 from hydra_jobs.private_files import passable_dir
-from hydra_jobs.status import RunStatus
 from hydra_jobs.worker import cgroups, containment
 from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.credentials import WorkerCredentials
-from hydra_jobs.worker.executors import (
-    ExecutorUnavailable,
-    build_command,
-    build_env,
-    explain_spawn_failure,
-    script_file,
-)
-from hydra_jobs.worker.git.source import GitSourceError, open_checkout, source_failure
+from hydra_jobs.worker.execution import RunExecution, Slot
 from hydra_jobs.worker.guard import Guard, guard_supported
-from hydra_jobs.worker.process.spec import Outcome, ProcessResult, ProcessSpec
-from hydra_jobs.worker.process.supervise import run_process
 from hydra_jobs.worker.run_space import RunSpaces
 from hydra_jobs.worker.settings import WorkerConfig, worker_config
 
@@ -73,36 +50,18 @@ __all__ = ["Worker", "WorkerConfig", "worker_config"]
 CLAIM_WAIT_SECONDS = 1.0  # how long one claim call blocks when the queues are empty
 FENCE_MARGIN_SECONDS = 1.0  # jobs are dead at least this long before the lease could expire
 WATCHDOG_SECONDS = 0.25  # how often the worker checks its own lease age
-RECENT_RUNS = 10_000  # finished run ids remembered to drop a duplicate delivery
 LINGER = 5.0  # at most this long a stopped worker's lease outlives it (see _shutdown)
 
-OUTCOME_STATUS = {
-    Outcome.TIMED_OUT: RunStatus.TIMED_OUT,
-    Outcome.CANCELLED: RunStatus.CANCELLED,
-    Outcome.SPAWN_FAILED: RunStatus.FAILED,
-}
 EXIT_REVOKED = 3  # the process exit code of a worker whose token was revoked
-STOP_REASONS = {
-    "fenced": "stopped by its worker, which could not renew its lease (self-fencing)",
-    "shutdown": "stopped by its worker, which shut down before the run finished",
-}
-
-
-@dataclass
-class _Slot:
-    run_id: str
-    cancel: asyncio.Event
-    task: asyncio.Task[None] | None = None
-    reason: str | None = None  # why the worker stopped it itself (STOP_REASONS), if it did
-    pgid: int | None = None
-    source_commit: str | None = None  # the commit its git source was checked out at
 
 
 def platform_name() -> str:
     return {"win32": "windows", "darwin": "macos"}.get(sys.platform, sys.platform)
 
 
-class Worker:
+class Worker(RunExecution):
+    """One worker process: its slots, lease, claiming and control; its runs (execution.py)."""
+
     def __init__(
         self,
         broker: Broker,
@@ -118,7 +77,7 @@ class Worker:
         self.name = config.name or socket.gethostname()
         self.id = f"{self.name}-{secrets.token_hex(4)}"
         self.started_at = self.clock.now()
-        self.slots: dict[str, _Slot] = {}
+        self.slots: dict[str, Slot] = {}
         self.status = WorkerStatus.ONLINE
         self.completed = 0
         self.fenced = 0
@@ -379,22 +338,6 @@ class Worker:
             self._held.popleft()
         return True
 
-    async def _start(self, delivery: Delivery) -> None:
-        run_id = delivery.run_id
-        if not self.lease_fresh() or self._stopping.is_set():
-            # We may already be presumed dead: give it back rather than start it.
-            await self.broker.redeliver(delivery)
-            return
-        if run_id in self.slots or run_id in self._recent:
-            await self.broker.ack(delivery)  # a duplicate of a run we have (or had)
-            return
-        if not await self.broker.begin(delivery, self.id):
-            await self.broker.ack(delivery)  # cancelled while it waited
-            return
-        slot = _Slot(run_id, asyncio.Event())
-        self.slots[run_id] = slot
-        slot.task = asyncio.create_task(self._execute(delivery, slot), name=f"run-{run_id}")
-
     async def _drain_running(self) -> None:
         if self.exit_code == EXIT_REVOKED:
             return
@@ -409,174 +352,6 @@ class Worker:
         pending = [s.task for s in self.slots.values() if s.task is not None]
         if pending:
             await asyncio.wait(pending, timeout=self.config.kill_grace_seconds + 5.0)
-
-    # executing -------------------------------------------------------------------------------
-
-    async def _execute(self, delivery: Delivery, slot: _Slot) -> None:
-        run = delivery.run
-        base = {"domain": delivery.domain, "run_id": str(run["id"]), "worker_id": self.id}
-        started = False
-
-        async def on_start(pid: int, seconds_ago: float = 0.0) -> None:
-            nonlocal started
-            started = True
-            if pid and self.guard is not None:
-                slot.pgid = pid  # each job leads its own process group
-                self.guard.add(pid)
-            at = self.clock.now() - timedelta(seconds=max(0.0, seconds_ago))
-            commit = {"source_commit": slot.source_commit} if slot.source_commit else {}
-            await self.broker.emit([Started(**base, pid=pid, at=at, **commit)])
-
-        offset = 0
-
-        async def on_output(text: str) -> None:
-            nonlocal offset
-            await self.broker.emit([Output(**base, offset=offset, data=text)])
-            offset += len(text)
-
-        try:
-            result = await self._run(run, slot, on_start, on_output)
-            if not started:
-                await on_start(0)
-            # The end names the output's length: a replica that applies it before the output
-            # (another replica read those events) keeps the log incomplete until all of it is in.
-            await self.broker.emit([self._finished(base, result, slot, offset)])
-        except ExecutorUnavailable as exc:
-            await on_start(0)
-            await self.broker.emit([self._failure(base, str(exc), offset)])
-        except Exception as exc:
-            log.exception(
-                "run %s failed inside the worker",
-                run["id"],
-                extra={"action": "run_crashed", "run_id": run["id"]},
-            )
-            if not started:
-                await on_start(0)
-            await self.broker.emit([self._failure(base, f"worker error: {exc}", offset)])
-        finally:
-            if slot.pgid is not None and self.guard is not None:
-                self.guard.remove(slot.pgid)
-            await self.broker.ack(delivery)
-            self.slots.pop(slot.run_id, None)
-            self._remember(slot.run_id)
-            self.completed += 1
-            self._slot_freed.set()
-
-    def _remember(self, run_id: str) -> None:
-        self._recent[run_id] = None
-        if len(self._recent) > RECENT_RUNS:
-            self._recent.popitem(last=False)
-
-    async def _run(
-        self, run: dict[str, Any], slot: _Slot, on_start: Any, on_output: Any
-    ) -> ProcessResult:
-        spec = JobSpec.model_validate(run["spec"], context=STORED)
-        command = build_command(
-            spec.executor.type.value,
-            spec.executor.script,
-            spec.executor.interpreter,
-            shell=self.config.shell,
-        )
-        run_meta = {
-            "run_id": run["id"],
-            "job_id": run["job_id"],
-            "job_name": run["job_name"],
-            "attempt": str(run["attempt"]),
-            "domain": run["domain"],
-            "trigger": run["trigger"],
-            "worker_id": self.id,
-            "scheduled_for": run.get("scheduled_for") or "",
-        }
-        async with contextlib.AsyncExitStack() as stack:
-            cwd: str | None = None
-            space = None  # the run's private directory: its TMPDIR and script
-            if self.spaces is not None:
-                space = await stack.enter_async_context(self.spaces.open(run["id"]))
-            granted = [] if space is None else [space]
-            if spec.source is not None:
-                # Checked out before the job starts, removed once it has ended.
-                try:
-                    checkout = await stack.enter_async_context(
-                        open_checkout(spec.source, self.config.git, run["id"], slot.cancel)
-                    )
-                    slot.source_commit = checkout.commit
-                    cwd = str(checkout.workdir(spec.source.path))
-                except GitSourceError as exc:
-                    return source_failure(exc, run["id"])
-                run_meta |= {"source_commit": checkout.commit, "source_dir": str(checkout.root)}
-                granted.append(checkout.root)
-                if self.spaces is not None:  # can be a large tree: off the event loop
-                    await asyncio.to_thread(self.spaces.hand_over, checkout.root)
-            argv = command.argv
-            if command.script_file is not None:
-                # Exec'd as a file so that its #! line applies; removed once the job has ended.
-                parent = None if space is None else str(space)
-                argv = [stack.enter_context(script_file(command.script_file, run["id"], parent))]
-                if self.spaces is not None and space is not None:
-                    self.spaces.hand_over(space)
-            env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
-            pspec = ProcessSpec(
-                argv=argv,
-                env=env,
-                cwd=cwd,
-                timeout_seconds=spec.timeout_seconds,
-                kill_grace_seconds=self.config.kill_grace_seconds,
-                output_cap_bytes=self.config.log_max_bytes,
-                **self._isolation(env, space, granted),
-                use_cgroup=self.config.cgroups,
-                keep_daemons=spec.keep_daemons,
-            )
-            result = await run_process(pspec, on_output, slot.cancel, on_start)
-        if result.outcome is Outcome.SPAWN_FAILED and command.script_file is not None:
-            error = explain_spawn_failure(command.script_file, result.error or "spawn failed")
-            result = dataclasses.replace(result, error=error)
-        return result
-
-    def _isolation(self, env: dict[str, str], space: Path | None, granted: list[Path]) -> Any:
-        """What keeps the job from the worker's files and other runs' (issue 13): its own
-        TMPDIR, its user's HOME when it runs as another user, and the ProcessSpec fields."""
-        if space is not None:
-            env["TMPDIR"] = str(space)  # the shared /tmp is no place to hide
-        run_as = self.config.run_as
-        if run_as is not None:
-            env |= {"HOME": run_as.home, "USER": run_as.name, "LOGNAME": run_as.name}
-        return {
-            "sandbox": None if self.confiner is None else self.confiner.sandbox(granted),
-            "run_as": None if run_as is None else (run_as.uid, run_as.gid),
-        }
-
-    def _failure(self, base: dict[str, str], error: str, log_size: int) -> Finished:
-        at = self.clock.now()
-        return Finished(**base, status=RunStatus.FAILED, error=error, at=at, log_size=log_size)
-
-    def _finished(
-        self, base: dict[str, str], result: ProcessResult, slot: _Slot, log_size: int
-    ) -> Finished:
-        error = result.error
-        status: RunStatus
-        if result.outcome is Outcome.EXITED:
-            status = RunStatus.SUCCEEDED if result.exit_code == 0 else RunStatus.FAILED
-            if result.exit_code == -9 and not self.lease_fresh():
-                # SIGKILLed while our lease was stale: the guard fenced it, not the job itself.
-                status, error = RunStatus.LOST, STOP_REASONS["fenced"]
-        elif result.outcome is Outcome.CANCELLED and slot.reason in STOP_REASONS:
-            status, error = RunStatus.LOST, STOP_REASONS[slot.reason]
-        else:
-            status = OUTCOME_STATUS[result.outcome]
-        if status is RunStatus.FAILED and error is None:
-            error = f"exit code {result.exit_code}"
-        commit = {"source_commit": slot.source_commit} if slot.source_commit else {}
-        return Finished(
-            **base,
-            status=status,
-            exit_code=result.exit_code,
-            error=error,
-            resource_usage={**result.usage.as_dict(), "processes_killed": result.processes_killed},
-            at=self.clock.now(),
-            log_truncated=result.truncated,
-            **commit,
-            log_size=log_size,
-        )
 
     # control ---------------------------------------------------------------------------------
 

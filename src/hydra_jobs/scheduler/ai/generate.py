@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hydra_jobs.errors import AiProviderFailed
-from hydra_jobs.models import JobSpec
+from hydra_jobs.job_spec import JobSpec
 from hydra_jobs.scheduler.ai.providers.base import Provider
 from hydra_jobs.scheduler.ai.providers.retry import RetryPolicy, with_retries
 from hydra_jobs.scheduler.ai.redact import Redactor

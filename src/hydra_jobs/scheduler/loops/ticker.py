@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hydra_jobs.errors import NotFound
-from hydra_jobs.models import Job, Overlap, Run, Trigger
+from hydra_jobs.job_spec import Overlap
+from hydra_jobs.models import Job, Run, Trigger
 from hydra_jobs.schedule import CronSchedule, plan_due_slots
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.services.runs import cancel_active, new_run, submit_runs

@@ -13,16 +13,8 @@ from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hydra_jobs.events import Drain
 from hydra_jobs.field_hints import with_hint
 from hydra_jobs.ids import new_id
-from hydra_jobs.models import (
-    Job,
-    JobChange,
-    JobSpec,
-    Run,
-    RunDetail,
-    Trigger,
-    ValidationReport,
-    Worker,
-)
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, JobChange, Run, RunDetail, Trigger, ValidationReport, Worker
 from hydra_jobs.notify.service import check_channels
 from hydra_jobs.routing import waiting_reason
 from hydra_jobs.schedule import ScheduleError, next_interval_fire

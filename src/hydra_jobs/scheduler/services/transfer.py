@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hydra_jobs.errors import InvalidInput, NotFound
-from hydra_jobs.models import Job, JobChange, JobSpec
+from hydra_jobs.job_spec import JobSpec
+from hydra_jobs.models import Job, JobChange
 from hydra_jobs.scheduler.services.jobs import JobService, Principal
 
 log = logging.getLogger(__name__)

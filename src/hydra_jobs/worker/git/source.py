@@ -27,7 +27,7 @@ from hydra_jobs.git_inputs import (
     check_ref,
     parse_repo_url,
 )
-from hydra_jobs.models import Source
+from hydra_jobs.job_spec import Source
 from hydra_jobs.worker.git.cache import RepoCache
 from hydra_jobs.worker.git.checkout_files import confine
 from hydra_jobs.worker.git.command import Deadline, GitRunner, hardening_config

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, st
 from fastapi.responses import JSONResponse
 
 from hydra_jobs.errors import TooLarge
+from hydra_jobs.job_spec import JobSpec
 from hydra_jobs.models import (
     Job,
-    JobSpec,
     JobVersion,
     JobVersionSummary,
     Page,
