@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydra_jobs.errors import Conflict, NotFound, job_not_found
-from hydra_jobs.models import Job, JobChange, LogPage, Page, Run, Stats, Worker, WorkerStatus
+from hydra_jobs.models import Job, JobChange, Page, Run
 from hydra_jobs.status import RunStatus, SetStatus
 from hydra_jobs.store.base import (
     SYSTEM,
@@ -26,19 +26,13 @@ from hydra_jobs.store.base import (
     ChangeBy,
     Op,
     RunFilter,
-    StoredAnalysis,
     UpsertWorker,
 )
 from hydra_jobs.store.encoding import (
     ACTIVE_VALUES,
-    FAILED_VALUES,
-    NOT_ENDED_VALUES,
-    RECENT_FAILURES,
-    STATS_MAX_ROWS,
-    TERMINAL_VALUES,
-    LogAssembler,
 )
 from hydra_jobs.store.sql.notify import SqlNotify
+from hydra_jobs.store.sql.reports import SqlReports
 from hydra_jobs.store.sql.rows import (
     job_from,
     job_row,
@@ -61,23 +55,20 @@ from hydra_jobs.store.sql.statements import (
 )
 from hydra_jobs.store.sql.tables import (
     SCHEDULED,
-    analyses,
     as_utc,
     job_versions,
     jobs,
-    log_chunks,
     runs,
     workers,
 )
 from hydra_jobs.store.sql.tenancy import SqlTenancy
 from hydra_jobs.store.sql.transactions import SqliteRunner, make_runner, run_migrations
 from hydra_jobs.store.sql.versions import SqlJobVersions, add_version, bump_version
-from hydra_jobs.store.stats import build_stats
 
 log = logging.getLogger(__name__)
 
 
-class SqlStore(SqlTenancy, SqlNotify, SqlJobVersions):
+class SqlStore(SqlTenancy, SqlNotify, SqlJobVersions, SqlReports):
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.runner = make_runner(url, echo)
@@ -231,6 +222,12 @@ class SqlStore(SqlTenancy, SqlNotify, SqlJobVersions):
     async def schedulable_jobs(self) -> list[Job]:
         query = jobs.select().where(jobs.c.has_schedule)
         return await self.runner.read(lambda c: [job_from(r) for r in c.execute(query)])
+
+    async def job_retention_days(self) -> dict[str, int]:
+        query = sa.select(jobs.c.id, jobs.c.retention_days).where(
+            jobs.c.retention_days.is_not(None)
+        )
+        return await self.runner.read(lambda c: {r[0]: int(r[1]) for r in c.execute(query)})
 
     # runs ------------------------------------------------------------------------------------
 
@@ -422,151 +419,3 @@ class SqlStore(SqlTenancy, SqlNotify, SqlJobVersions):
         mine = workers.c.domain == w.domain
         c.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=row, where=mine))
         return True
-
-    async def stats(self, domain: str, since: datetime, now: datetime) -> Stats:
-        cols = (
-            runs.c.job_id,
-            runs.c.job_name,
-            runs.c.status,
-            runs.c.created_at,
-            runs.c.started_at,
-            runs.c.finished_at,
-        )
-        query = sa.select(*cols).where(runs.c.domain == domain, runs.c.created_at >= since)
-        failures = (
-            runs.select()
-            .where(runs.c.domain == domain, runs.c.status.in_(FAILED_VALUES))
-            .order_by(runs.c.id.desc())
-            .limit(RECENT_FAILURES)
-        )
-        online = sa.select(sa.func.count()).where(
-            workers.c.domain == domain, workers.c.status != "offline"
-        )
-
-        def run(c: Connection) -> Stats:
-            rows = [tuple(r) for r in c.execute(query.limit(STATS_MAX_ROWS))]
-            recent = [run_from(r).summary() for r in c.execute(failures)]
-            online_count = int(c.execute(online).scalar() or 0)
-            return build_stats(
-                rows, since=since, now=now, recent_failures=recent, workers_online=online_count
-            )
-
-        return await self.runner.read(run, heavy=True)
-
-    # logs ------------------------------------------------------------------------------------
-
-    async def read_log(self, domain: str, run_id: str, offset: int, max_chars: int) -> LogPage:
-        query = (
-            sa.select(log_chunks.c.offset, log_chunks.c.data)
-            .where(
-                log_chunks.c.run_id == run_id,
-                # A 64-bit parameter: the columns are 32-bit, a reader's offset may not be
-                # (PostgreSQL refuses to bind 2**31 as the columns' type).
-                log_chunks.c.offset + log_chunks.c.length > sa.literal(offset, sa.BigInteger),
-            )
-            .order_by(log_chunks.c.offset)
-        )
-        run_query = sa.select(runs.c.status, runs.c.log_size, runs.c.log_truncated).where(
-            runs.c.domain == domain, runs.c.id == run_id
-        )
-
-        def read(c: Connection) -> LogPage:
-            run = c.execute(run_query).first()
-            if run is None:
-                raise NotFound(f"run '{run_id}' not found")
-            reader = LogAssembler(offset, max_chars)
-            for chunk_offset, data in c.execute(query):
-                if not reader.add(chunk_offset, data):
-                    break
-            return reader.page(
-                status=RunStatus(run.status), log_size=run.log_size, truncated=run.log_truncated
-            )
-
-        return await self.runner.read(read)
-
-    # workers ---------------------------------------------------------------------------------
-
-    async def list_workers(self, domain: str | None) -> list[Worker]:
-        """Workers of one domain, or of all domains when `domain` is None (the reaper)."""
-        query = workers.select().order_by(workers.c.id)
-        if domain is not None:
-            query = query.where(workers.c.domain == domain)
-        return await self.runner.read(
-            lambda c: [Worker.model_validate(r._mapping["info"]) for r in c.execute(query)]
-        )
-
-    async def get_worker(self, domain: str, worker_id: str) -> Worker:
-        query = workers.select().where(workers.c.domain == domain, workers.c.id == worker_id)
-        row = await self.runner.read(lambda c: c.execute(query).first())
-        if row is None:
-            raise NotFound(f"worker '{worker_id}' not found")
-        return Worker.model_validate(row._mapping["info"])
-
-    async def delete_offline_workers(self, before: datetime) -> int:
-        stmt = workers.delete().where(
-            workers.c.status == WorkerStatus.OFFLINE.value, workers.c.last_heartbeat_at < before
-        )
-        return await self.runner.write(lambda c: int(c.execute(stmt).rowcount or 0))
-
-    async def delete_runs_before(
-        self,
-        cutoff: datetime,
-        *,
-        job_id: str | None,
-        batch: int,
-        exclude_jobs: Collection[str] = (),
-    ) -> int:
-        """Delete one batch of terminal runs (and their logs) older than `cutoff`."""
-        if job_id:
-            # (job_id, status, created_at): one short range per terminal status.
-            query = sa.select(runs.c.id).where(
-                runs.c.job_id == job_id,
-                runs.c.status.in_(TERMINAL_VALUES),
-                runs.c.created_at < cutoff,
-            )
-        else:
-            # Spelled as "not active" so SQLite's planner takes the created_at range, not status.
-            query = sa.select(runs.c.id).where(
-                runs.c.created_at < cutoff, runs.c.status.not_in(NOT_ENDED_VALUES)
-            )
-        if exclude_jobs:
-            query = query.where(runs.c.job_id.not_in(list(exclude_jobs)))
-
-        def delete(c: Connection) -> int:
-            ids = [r[0] for r in c.execute(query.limit(batch))]
-            if ids:
-                c.execute(log_chunks.delete().where(log_chunks.c.run_id.in_(ids)))
-                c.execute(analyses.delete().where(analyses.c.run_id.in_(ids)))
-                c.execute(runs.delete().where(runs.c.id.in_(ids)))
-            return len(ids)
-
-        return await self.runner.write(delete, heavy=True)
-
-    # analyses --------------------------------------------------------------------------------
-
-    async def save_analysis(self, analysis: StoredAnalysis) -> None:
-        values = {
-            "run_id": analysis.run_id,
-            "domain": analysis.domain,
-            "job_id": analysis.job_id,
-            "fingerprint": analysis.fingerprint,
-            "provider": analysis.provider,
-            "created_at": analysis.created_at,
-            "body": analysis.body,
-        }
-        stmt = self._dialect_insert(analyses).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id"], set_={k: v for k, v in values.items() if k != "run_id"}
-        )
-        await self.runner.write(lambda c: c.execute(stmt))
-
-    async def get_analysis(self, domain: str, run_id: str) -> StoredAnalysis | None:
-        query = analyses.select().where(analyses.c.domain == domain, analyses.c.run_id == run_id)
-        row = await self.runner.read(lambda c: c.execute(query).first())
-        return None if row is None else StoredAnalysis(**dict(row._mapping))
-
-    async def job_retention_days(self) -> dict[str, int]:
-        query = sa.select(jobs.c.id, jobs.c.retention_days).where(
-            jobs.c.retention_days.is_not(None)
-        )
-        return await self.runner.read(lambda c: {r[0]: int(r[1]) for r in c.execute(query)})
