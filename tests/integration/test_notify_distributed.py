@@ -82,3 +82,32 @@ def test_a_leader_change_with_deliveries_pending(cluster: Cluster) -> None:
     finally:
         dedup.close()
         plain.close()
+
+
+def test_a_run_lost_with_its_killed_worker_alerts_lost(cluster: Cluster) -> None:
+    """The `lost` event from a real loss: the worker running the job is killed with SIGKILL."""
+    receiver = HttpReceiver()
+    try:
+        cluster.scheduler()
+        doomed = cluster.worker("doomed", 2)
+        client = cluster.client()
+        client.create_channel({"name": "ops", "type": "webhook", "url": receiver.url})
+        job = client.create_job(
+            {
+                "name": "fragile",
+                "executor": {"type": "shell", "script": "echo started; sleep 30"},
+                "notify": [{"channel": "ops", "on": ["lost", "failed"]}],
+            }
+        )
+        run = client.trigger(job["id"])
+        wait_for(lambda: "started" in client.logs(run["id"])["data"], 20, message="run started")
+        doomed.kill9()
+        wait_for(lambda: client.get_run(run["id"])["status"] == "lost", 20, 0.1, message="run lost")
+        got = wait_for(
+            lambda: [r.json() for r in receiver.accepted], 20, 0.1, message="alert delivered"
+        )
+        assert [(p["event"], p["run"]["id"], p["run"]["status"]) for p in got] == [
+            ("lost", run["id"], "lost")
+        ]
+    finally:
+        receiver.close()
