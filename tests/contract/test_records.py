@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from datetime import timedelta
 
 import pytest
 
@@ -11,6 +13,7 @@ from hydra_jobs.ids import new_id
 from hydra_jobs.models import WorkerStatus
 from hydra_jobs.status import TERMINAL, RunStatus
 from hydra_jobs.store.base import AppendLog, AuditRecord, RunFilter, Store, UpsertWorker
+from hydra_jobs.store.stats import build_stats, group_runs
 from tests.contract.factories import T0, at, make_job, make_run, make_worker
 
 S = RunStatus
@@ -111,6 +114,59 @@ async def test_stats_count_the_window(store: Store) -> None:
     assert slowest[ok.id].avg_seconds == pytest.approx(20.0)
     assert slowest[ok.id].max_seconds == pytest.approx(30.0)
     assert [(j.job_id, j.failures) for j in stats.failing_jobs] == [(bad.id, 1)]
+
+
+async def test_stats_add_up_in_the_store_as_they_do_run_by_run(store: Store) -> None:
+    """The store's aggregate (SQL: one GROUP BY) equals adding the window up run by run."""
+    rng = random.Random(7)
+    jobs = [make_job(name=f"job-{i}") for i in range(7)]
+    for job in jobs:
+        await store.create_job(job)
+    since, now = at(-30 * 3600), at(0)
+    statuses = [S.SUCCEEDED, S.SUCCEEDED, S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.LOST, S.RUNNING]
+    runs = []
+    for _ in range(400):
+        job = rng.choice(jobs)
+        created = at(-rng.uniform(0, 36 * 3600))  # some before the window
+        status = rng.choice(statuses)
+        started = created + timedelta(seconds=rng.uniform(0, 5)) if rng.random() < 0.9 else None
+        finished = (
+            started + timedelta(seconds=rng.uniform(0, 900))
+            if started and status in TERMINAL
+            else None
+        )
+        runs.append(
+            make_run(job, status, created_at=created, started_at=started, finished_at=finished)
+        )
+    await store.insert_runs(runs)
+    in_window = [
+        (r.job_id, r.job_name, r.status.value, r.created_at, r.started_at, r.finished_at)
+        for r in runs
+        if r.created_at >= since
+    ]
+
+    got = await store.stats("default", since, now)
+    want = build_stats(
+        group_runs(in_window),
+        since=since,
+        now=now,
+        recent_failures=got.recent_failures,
+        workers_online=got.workers_online,
+    )
+
+    assert got.counts == want.counts and sum(got.counts.values()) == len(in_window)
+    assert got.hourly == want.hourly and len(got.hourly) == 31
+    assert got.success_rate == pytest.approx(want.success_rate)
+    assert [j.job_id for j in got.failing_jobs] == [j.job_id for j in want.failing_jobs]
+    assert [j.job_id for j in got.slowest_jobs] == [j.job_id for j in want.slowest_jobs]
+    for mine, theirs in zip(got.slowest_jobs, want.slowest_jobs, strict=True):
+        assert (mine.runs, mine.failures, mine.job_name) == (
+            theirs.runs,
+            theirs.failures,
+            theirs.job_name,
+        )
+        assert mine.avg_seconds == pytest.approx(theirs.avg_seconds, abs=1e-3)
+        assert mine.max_seconds == pytest.approx(theirs.max_seconds, abs=1e-3)
 
 
 async def test_retention_deletes_old_terminal_runs_and_their_logs(store: Store) -> None:

@@ -26,7 +26,7 @@ from hydra_jobs.store.encoding import (
     LogAssembler,
 )
 from hydra_jobs.store.mongo.documents import Doc, encode, need_ts, parse_ts, run_from, ts
-from hydra_jobs.store.stats import build_stats
+from hydra_jobs.store.stats import build_stats, group_runs
 
 STATS_FIELDS = ("job_id", "job_name", "status", "created_at", "started_at", "finished_at")
 
@@ -72,7 +72,7 @@ class MongoReports:
             {"domain": domain, "status": {"$ne": "offline"}}
         )
         return build_stats(
-            rows, since=since, now=now, recent_failures=recent, workers_online=online
+            group_runs(rows), since=since, now=now, recent_failures=recent, workers_online=online
         )
 
     async def read_log(self, domain: str, run_id: str, offset: int, max_chars: int) -> LogPage:

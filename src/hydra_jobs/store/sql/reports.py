@@ -22,18 +22,18 @@ from hydra_jobs.store.encoding import (
     FAILED_VALUES,
     NOT_ENDED_VALUES,
     RECENT_FAILURES,
-    STATS_MAX_ROWS,
     TERMINAL_VALUES,
     LogAssembler,
 )
 from hydra_jobs.store.sql.rows import run_from
 from hydra_jobs.store.sql.tables import analyses, log_chunks, runs, workers
 from hydra_jobs.store.sql.transactions import Runner
-from hydra_jobs.store.stats import build_stats
+from hydra_jobs.store.stats import StatGroup, build_stats, on_the_hour
 
 
 class SqlReports:
     runner: Runner
+    is_sqlite: bool
 
     def _dialect_insert(self, table: sa.Table) -> Any:
         raise NotImplementedError  # SqlStore's, per dialect
@@ -41,15 +41,24 @@ class SqlReports:
     # stats -----------------------------------------------------------------------------------
 
     async def stats(self, domain: str, since: datetime, now: datetime) -> Stats:
-        cols = (
-            runs.c.job_id,
-            runs.c.job_name,
-            runs.c.status,
-            runs.c.created_at,
-            runs.c.started_at,
-            runs.c.finished_at,
+        # One GROUP BY (job, status, hour): the database adds up the window, however many runs
+        # it holds, and hands over a few rows per job and hour (store/stats.py adds those up).
+        hour = self._hour_of(runs.c.created_at).label("hour")
+        seconds = self._seconds_between(runs.c.started_at, runs.c.finished_at)
+        groups = (
+            sa.select(
+                runs.c.job_id,
+                sa.func.max(runs.c.job_name),
+                runs.c.status,
+                hour,
+                sa.func.count(),
+                sa.func.count(seconds),
+                sa.func.sum(seconds),
+                sa.func.max(seconds),
+            )
+            .where(runs.c.domain == domain, runs.c.created_at >= since)
+            .group_by(runs.c.job_id, runs.c.status, hour)
         )
-        query = sa.select(*cols).where(runs.c.domain == domain, runs.c.created_at >= since)
         failures = (
             runs.select()
             .where(runs.c.domain == domain, runs.c.status.in_(FAILED_VALUES))
@@ -61,14 +70,41 @@ class SqlReports:
         )
 
         def run(c: Connection) -> Stats:
-            rows = [tuple(r) for r in c.execute(query.limit(STATS_MAX_ROWS))]
+            window = [
+                StatGroup(
+                    job_id,
+                    name,
+                    status,
+                    self._hour_value(bucket),
+                    int(count),
+                    int(timed),
+                    float(total or 0.0),
+                    None if longest is None else float(longest),
+                )
+                for job_id, name, status, bucket, count, timed, total, longest in c.execute(groups)
+            ]
             recent = [run_from(r).summary() for r in c.execute(failures)]
             online_count = int(c.execute(online).scalar() or 0)
             return build_stats(
-                rows, since=since, now=now, recent_failures=recent, workers_online=online_count
+                window, since=since, now=now, recent_failures=recent, workers_online=online_count
             )
 
         return await self.runner.read(run, heavy=True)
+
+    def _hour_of(self, column: Any) -> Any:
+        if self.is_sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff', in UTC
+            return sa.func.strftime("%Y-%m-%d %H:00:00", column)
+        return sa.func.date_trunc("hour", column)
+
+    def _hour_value(self, bucket: datetime | str) -> datetime:
+        moment = datetime.fromisoformat(bucket) if isinstance(bucket, str) else bucket
+        return on_the_hour(moment)
+
+    def _seconds_between(self, start: Any, end: Any) -> Any:
+        """end - start in seconds, NULL when either is NULL (so COUNT and SUM skip the run)."""
+        if self.is_sqlite:
+            return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+        return sa.func.extract("epoch", end - start)
 
     # logs ------------------------------------------------------------------------------------
 
