@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Web UI checks, with all set-up done here (fresh Debian machine): Debian's chromium if missing,
-# npm ci, generated API types up to date, typecheck, eslint, vitest, production build, then the
-# Playwright browser tests against a real `hydra-jobs up` (needs .venv, made by scripts/test.sh).
+# npm ci, generated API types up to date, typecheck, eslint, vitest, production build and its split,
+# then the Playwright browser tests against a real `hydra-jobs up` (needs .venv, made by scripts/test.sh).
 # Every check runs even when one before it failed; a summary ends the output. Exits non-zero on any
 # failure.
 set -euo pipefail
@@ -50,6 +50,8 @@ suite ui-typecheck npm run --silent typecheck
 suite ui-eslint npm run --silent lint
 suite ui-vitest npx vitest run
 suite ui-build npm run --silent build
+# The shell every page loads first stays free of what only some pages show (selects, tables, editor).
+suite ui-bundle npm run --silent bundle-report -- --check
 echo "(set-up and unit checks took $((SECONDS - START)) s)"
 # The Playwright summary reporter prints the closing line: "N passed, M failed".
 suite ui-playwright npx playwright test

@@ -54,7 +54,8 @@ export default tseslint.config(
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
   {
-    files: ["eslint.config.js"],
+    // Plain Node scripts, outside the TypeScript projects.
+    files: ["eslint.config.js", "scripts/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },
 );

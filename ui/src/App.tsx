@@ -1,7 +1,6 @@
 import { Button, Result, Skeleton } from "antd";
 import { lazy, Suspense, type ComponentType } from "react";
 import { Route, Routes, useNavigate } from "react-router";
-import { SignInPage } from "./auth/SignInPage";
 import { useSession } from "./auth/useSession";
 import { AppLayout } from "./layout/AppLayout";
 import { LiveSync } from "./live/LiveSync";
@@ -11,6 +10,8 @@ function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, n
   return lazy(async () => ({ default: (await load())[name] }));
 }
 
+// Signed in, the sign-in form (antd Form and its validator) is not loaded at all.
+const SignInPage = lazy(async () => ({ default: (await import("./auth/SignInPage")).SignInPage }));
 const DashboardPage = page(() => import("./dashboard/DashboardPage"), "DashboardPage");
 const JobsPage = page(() => import("./jobs/JobsPage"), "JobsPage");
 const JobDetailPage = page(() => import("./jobs/JobDetailPage"), "JobDetailPage");
@@ -35,7 +36,9 @@ export function App({ linkToken = null }: { linkToken?: string | null }) {
     <>
       <LiveSync />
       {!session ? (
-        <SignInPage linkToken={linkToken} />
+        <Suspense fallback={<Skeleton active />}>
+          <SignInPage linkToken={linkToken} />
+        </Suspense>
       ) : (
         <AppLayout session={session}>
           <Suspense fallback={<Skeleton active />}>
