@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from hydra_jobs import __version__, heap
@@ -62,6 +61,7 @@ from hydra_jobs.scheduler.api.routes import (
     tokens,
     workers,
 )
+from hydra_jobs.scheduler.api.ui_assets import REVALIDATE, UiAssets
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
 from hydra_jobs.store import open_store
@@ -115,7 +115,7 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
         return
     index = ui_dir / "index.html"
     if (ui_dir / "assets").is_dir():
-        app.mount("/assets", StaticFiles(directory=ui_dir / "assets"), name="ui-assets")
+        app.mount("/assets", UiAssets(ui_dir / "assets"), name="ui-assets")
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> FileResponse:
@@ -126,7 +126,8 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
         candidate = (ui_dir / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
             return FileResponse(candidate)
-        return FileResponse(index)
+        # index.html names this release's assets: asked again on every load (ui_assets.py).
+        return FileResponse(index, headers={"Cache-Control": REVALIDATE})
 
 
 def default_ui_dir() -> Path | None:
