@@ -7,6 +7,7 @@ import { ApiError } from "./api/errors";
 import { App } from "./App";
 import { sessionStore } from "./auth/session";
 import { takeTokenFromUrl } from "./auth/loginUrl";
+import { preloadRoute } from "./preloadRoute";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -26,6 +27,8 @@ const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matc
 // A login link's token replaces a different stored session.
 const linkToken = takeTokenFromUrl();
 if (linkToken && sessionStore.get()?.token !== linkToken) sessionStore.signOut();
+
+preloadRoute(queryClient, window.location);
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");

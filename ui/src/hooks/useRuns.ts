@@ -1,5 +1,5 @@
 /** Runs: filtered history pages, one run, cancel and retry. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, unwrap } from "../api/client";
 import { qk, type RunFilter } from "../api/queryKeys";
@@ -24,6 +24,11 @@ function fetchRuns(filter: RunFilter, cursor: string | null, signal: AbortSignal
       signal,
     }),
   );
+}
+
+/** Asks for a filter's newest page before its page's code has loaded (see preloadRoute). */
+export function prefetchRuns(client: QueryClient, filter: RunFilter): Promise<unknown> {
+  return client.query({ queryKey: qk.runs(filter, null), queryFn: ({ signal }) => fetchRuns(filter, null, signal) });
 }
 
 export function useRuns(filter: RunFilter, cursor: string | null = null) {
