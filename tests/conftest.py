@@ -24,6 +24,7 @@ from hydra_jobs import status
 from hydra_jobs.cli.embedded import create_embedded_app
 from hydra_jobs.client import Client
 from hydra_jobs.config import Settings
+from hydra_jobs.scheduler.api.serving import StreamEndingServer
 from tests.contract.backends import MongoDatabases, PgDatabases
 from tests.redis_server import RedisServer
 
@@ -151,9 +152,11 @@ def make_server(
         settings = Settings(**{**base, **fixed, **overrides})
         app = create_embedded_app(settings)  # what `up` serves: the app and its worker
         port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # The server `up` runs: a stop ends the open live streams at once.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
+        server = StreamEndingServer(config, app)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         wait_for(lambda: server.started, 15.0, message="server start")

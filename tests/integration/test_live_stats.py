@@ -62,3 +62,41 @@ def test_stats_asked_after_an_event_include_its_change(server: Server) -> None:
     server.client.trigger(job["id"])
     thread.join(20)
     assert seen and seen[0]["counts"].get("succeeded") == 1, seen
+
+
+def test_streams_of_one_domain_share_a_feed_and_get_the_same_events(server: Server) -> None:
+    """Many open dashboards of a domain cost the hub one match and one encoding per event."""
+    server.client.create_domain("feeds-other")
+    job = server.job("fed", "true")
+    got: dict[str, list[tuple[str, str]]] = {}
+    ready = [threading.Event() for _ in range(4)]
+    streams = [("a", "default", None), ("b", "default", None), ("c", "feeds-other", None)]
+    streams.append(("logs", "default", "log"))
+
+    def listen(n: int, name: str, domain: str, types: str | None) -> None:
+        seen = got.setdefault(name, [])
+        path = f"/events?types={types}" if types else "/events"
+        with Client(server.url, ADMIN, domain=domain) as client:
+            for event, event_id, data in client.stream(path, timeout=20):
+                if event == "ready":
+                    ready[n].set()
+                elif event == "run":
+                    seen.append((event_id, data["run"]["status"]))
+                    if data["run"]["status"] == "succeeded":
+                        return
+                elif name in ("c", "logs"):
+                    return
+
+    threads = [
+        threading.Thread(target=listen, args=(n, *s), daemon=True) for n, s in enumerate(streams)
+    ]
+    for thread in threads:
+        thread.start()
+    assert all(r.wait(10) for r in ready)
+    assert metric(server, "hydra_sse_feeds") == 3  # (default, run+job+worker), other, logs
+    server.wait_run(server.client.trigger(job["id"])["id"])
+    for thread in threads[:2]:
+        thread.join(15)
+    assert [s for _, s in got["a"]] == ["queued", "running", "succeeded"]
+    assert got["a"] == got["b"]  # the same events, under the same ids
+    assert got["c"] == []

@@ -128,3 +128,75 @@ def test_versions_count_run_job_and_worker_events_per_domain_not_logs() -> None:
     events._dispatch(LogEvent(run_id="r", offset=0, data="x", domain="a"))
     events._dispatch(run_event(2, "b"))
     assert (events.version("a"), events.version("b"), events.version("c")) == (3, 1, 0)
+
+
+# Feeds: the streams of one domain share the matching, the encoding and the joining of events.
+
+
+def fed(events: EventHub, last_event_id: str | None = None) -> Any:
+    return events.listen(lambda e: e.domain == "default", last_event_id, feed="default")
+
+
+async def test_fed_streams_share_one_chunk_per_linger_and_send_what_a_solo_stream_sends() -> None:
+    events = EventHub(cast(Broker, None), linger=0.05)
+    (a, _), (b, _) = fed(events), fed(events)
+    solo, _ = events.listen(lambda e: e.domain == "default")
+    for i in range(20):
+        events._dispatch(run_event(i))
+    events._dispatch(run_event(99, "elsewhere"))
+    assert len(events.feeds) == 1 and a.queue.empty()  # lingering: nothing handed out yet
+
+    got_a, got_b = await asyncio.wait_for(a.take(10), 2), await asyncio.wait_for(b.take(10), 2)
+    assert got_a is not None and got_b is not None and len(got_a) == len(got_b) == 1
+    assert got_a[0].wire() is got_b[0].wire()  # joined once, for both
+    by_solo = await solo.take(100)
+    assert by_solo is not None and got_a[0].wire() == b"".join(o.wire() for o in by_solo)
+    assert got_a[0].event_id == by_solo[-1].event_id  # where a resume continues
+
+
+async def test_a_stream_joining_mid_linger_gets_only_what_came_after_it() -> None:
+    events = EventHub(cast(Broker, None), linger=0.05)
+    first, _ = fed(events)
+    events._dispatch(run_event(1))
+    events._dispatch(run_event(2))
+    resume_from = f"{events.epoch}-1"
+    late, _ = fed(events)  # joins now: before run-3, in the same linger period
+    resumed, ok = fed(events, resume_from)  # has run-1: gets run-2 by replay, then the feed's
+    events._dispatch(run_event(3))
+
+    def ids(batch: list[Any] | None) -> list[str]:
+        assert batch is not None
+        outs = [o for item in batch for o in getattr(item, "outs", [item])]
+        return [run_id(o) for o in outs]
+
+    assert ids(await asyncio.wait_for(first.take(10), 2)) == ["run-1", "run-2", "run-3"]
+    assert ids(await asyncio.wait_for(late.take(10), 2)) == ["run-3"]
+    assert ok
+    got: list[Any] = []
+    while len(ids(got)) < 2:
+        got += await asyncio.wait_for(resumed.take(10), 2) or []
+    assert ids(got) == ["run-2", "run-3"]
+
+
+async def test_a_slow_fed_stream_is_cut_off_alone_and_the_feed_goes_with_its_last_stream() -> None:
+    events = EventHub(cast(Broker, None), linger=0.01)
+    slow, _ = fed(events)
+    quick, _ = fed(events)
+    for round_ in range(LISTENER_BUFFER_EVENTS + 10):
+        events._dispatch(run_event(round_))
+        events.flush_feeds()  # one chunk per event: the slow stream's queue fills
+        assert await quick.take(10) is not None
+    assert slow.overflowed and not quick.overflowed
+    slow.close()
+    quick.close()
+    assert events.feeds == {} and events.listener_bytes == 0
+
+
+async def test_what_a_feed_holds_goes_out_before_a_gap_ends_the_streams() -> None:
+    events = EventHub(cast(Broker, None), linger=60)
+    listener, _ = fed(events)
+    events._dispatch(run_event(1))
+    events.gap()
+    batch = await asyncio.wait_for(listener.take(10), 2)
+    assert batch is not None and run_id(batch[0].outs[0]) == "run-1"  # type: ignore[union-attr]
+    assert await asyncio.wait_for(listener.take(10), 2) is None

@@ -207,10 +207,10 @@ def serve(app: Any, sock: socket.socket, *, header_timeout: float, max_connectio
         # Bounds the request tasks too (a connection with pipelined requests, streams).
         limit_concurrency=2 * cap,
     )
-    _Server(config, app).run(sockets=[sock])
+    StreamEndingServer(config, app).run(sockets=[sock])
 
 
-class _Server(uvicorn.Server):
+class StreamEndingServer(uvicorn.Server):
     """uvicorn's server, which ends the open live streams as soon as it is told to stop.
 
     uvicorn waits for every connection to finish before the app's shutdown runs; an SSE stream

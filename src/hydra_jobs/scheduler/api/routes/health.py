@@ -80,6 +80,10 @@ async def metrics(request: Request) -> Response:
             engine.watcher.ping_failures,
         ),
         "hydra_sse_listeners": ("Open live streams", len(engine.hub.listeners)),
+        "hydra_sse_feeds": (
+            "Groups of live streams that want the same events, fed together",
+            len(engine.hub.feeds),
+        ),
         "hydra_event_gaps": (
             "Times the live event subscription ended and streams were told to refetch",
             engine.hub.gaps,
