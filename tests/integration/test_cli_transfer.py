@@ -44,7 +44,7 @@ def test_cli_export_and_import_show_the_plan_and_ask_first(server: Server, tmp_p
     assert "~ nightly-report (timeout_seconds)" in declined.stdout
     assert "- adhoc" in declined.stdout
     assert "domain default: 1 to create, 1 to update, 1 to delete, 0 unchanged" in declined.stdout
-    assert "nothing was applied" in declined.stdout
+    assert "nothing was applied" in declined.stderr
     assert names(server.client) == ["adhoc", "nightly-report"]
 
     dry = hydra(server, "import", str(path), "--prune", "--dry-run")

@@ -20,7 +20,7 @@ from hydra_jobs.cli.common import (
     UrlOpt,
     call,
     client_for,
-    err,
+    confirm_or_stop,
     fail,
     out,
 )
@@ -114,9 +114,7 @@ def generate(
     if not draft["valid"]:
         raise fail("the draft is not valid; not saved (fix it and use hydra-jobs submit)")
     name = draft["spec"].get("name", "")
-    if not yes and not typer.confirm(f"save job {name}?"):
-        err.print("not saved")
-        raise typer.Exit(1)
+    confirm_or_stop(yes, f"save job {name}?", "not saved")
     job = call(client.create_job, draft["spec"])
     out.print(f"saved job {escape(job['name'])} ({job['id']})")
 

@@ -46,6 +46,14 @@ def fail(message: str) -> typer.Exit:
 TOKEN_VARIABLES = ("HYDRA_TOKEN", "ADMIN_TOKEN", "API_TOKEN")  # in the order --token reads them
 
 
+def confirm_or_stop(yes: bool, question: str, refused: str) -> None:
+    """Ask `question` (default no) unless `--yes` was given; a no says `refused` on stderr and
+    exits 1, so a script that forgot `--yes` fails instead of doing nothing silently."""
+    if not yes and not typer.confirm(question, default=False):
+        err.print(refused)
+        raise typer.Exit(1)
+
+
 def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
     if token is None:
         stored = stored_admin_token_file(data_dir)

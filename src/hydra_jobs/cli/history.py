@@ -17,6 +17,7 @@ from hydra_jobs.cli.common import (
     UrlOpt,
     call,
     client_for,
+    confirm_or_stop,
     err,
     out,
     resolve_job,
@@ -102,9 +103,7 @@ def restore(
     """Make an earlier version of a job current again (saved as a new version)."""
     client = client_for(url, token, data_dir)
     job_id = resolve_job(client, job)
-    if not yes and not typer.confirm(f"restore job {job} to version {version}?"):
-        err.print("not restored")
-        raise typer.Exit(1)
+    confirm_or_stop(yes, f"restore job {job} to version {version}?", "not restored")
     restored = call(client.restore_job_version, job_id, version)
     out.print(
         f"restored job {escape(restored['name'])} to version {version} "

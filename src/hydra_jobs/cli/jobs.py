@@ -17,7 +17,7 @@ from hydra_jobs.cli.common import (
     UrlOpt,
     call,
     client_for,
-    err,
+    confirm_or_stop,
     out,
     resolve_job,
     to_second,
@@ -116,9 +116,7 @@ def delete(
     """Delete a job (its past runs stay in the history)."""
     client = client_for(url, token, data_dir)
     job_id = resolve_job(client, job)
-    if not yes and not typer.confirm(f"delete job {job} ({job_id})?"):
-        err.print("not deleted")
-        raise typer.Exit(1)
+    confirm_or_stop(yes, f"delete job {job} ({job_id})?", "not deleted")
     call(client.delete_job, job_id)
     out.print(f"deleted job {escape(job)}")
 

@@ -18,6 +18,7 @@ from hydra_jobs.cli.common import (
     UrlOpt,
     call,
     client_for,
+    confirm_or_stop,
     err,
     fail,
     out,
@@ -133,9 +134,7 @@ def import_(
         return
     if dry_run:
         return
-    if not yes and not typer.confirm("Apply these changes?", default=False):
-        out.print("nothing was applied")
-        raise typer.Exit(1)
+    confirm_or_stop(yes, "Apply these changes?", "nothing was applied")
     applied = send(apply=True)
     out.print(
         f"[green]applied[/green]: {len(applied['create'])} created, "
