@@ -162,9 +162,7 @@ async def queries(
         "list jobs (50, with last runs)": lambda: store.list_jobs(domain, limit=PAGE, cursor=None),
         "dashboard stats, last 24 h": lambda: store.stats(domain, end - timedelta(days=1), end),
         # 31 days, the widest window the API allows: every run of the domain is in it.
-        "dashboard stats, last 31 days": lambda: store.stats(
-            domain, end - timedelta(days=31), end
-        ),
+        "dashboard stats, last 31 days": lambda: store.stats(domain, end - timedelta(days=31), end),
         "retention sweep, nothing due": lambda: store.delete_runs_before(
             START, job_id=None, batch=RETENTION_BATCH
         ),
