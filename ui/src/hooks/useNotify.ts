@@ -1,6 +1,7 @@
 /** Notifications: channels, delivery logs, the domain's rules and windows, job snoozes. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
+import { rereadAfterWrite } from "../api/reread";
 import { qk, type DeliveryFilter } from "../api/queryKeys";
 import type { ChannelCreate, NotifySettings } from "../api/types";
 
@@ -35,7 +36,8 @@ export function useTestChannel() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (name: string) => unwrap(api.POST("/api/v1/channels/{name}/test", { params: { path: { name } } })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.deliveriesAll }),
+    // The log is opened by the same click: its first read races this write.
+    onSuccess: () => rereadAfterWrite(client, qk.deliveriesAll),
   });
 }
 
