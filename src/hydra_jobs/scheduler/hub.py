@@ -233,14 +233,11 @@ class Listener:
         assert isinstance(out, Outgoing), "a fed listener is read with take()"
         return out.event_id, out.event
 
-    async def take(self, most: int, linger: float = 0.0) -> list[Outgoing | Chunk] | None:
-        """Waits for one event, then `linger` seconds more for others, and takes what is queued
-        (up to `most`), so a burst goes out in few writes and few wake-ups of the stream;
-        None: the stream is over (too slow, or the hub is stopping). A fed listener gets its
-        feed's chunks, which have lingered already."""
+    async def take(self, most: int) -> list[Outgoing | Chunk] | None:
+        """Waits for one item, then takes what is queued (up to `most`) for one write; a fed
+        listener's items are its feed's chunks, which have lingered already. None: the stream is
+        over (too slow, or the hub is stopping)."""
         item = await self.queue.get()
-        if item is not None and linger > 0 and self.feed is None and self.queue.qsize() < most:
-            await asyncio.sleep(linger)
         taken: list[Outgoing | Chunk] = []
         while item is not None:
             out, size = item
@@ -429,10 +426,11 @@ class EventHub:
         if feed is None:
             self.solo.add(listener)
         else:
-            listener.feed = self.feeds.get(feed) or self.feeds.setdefault(
-                feed, Feed(self, feed, matcher)
-            )
-            listener.feed.listeners.add(listener)
+            shared = self.feeds.get(feed)
+            if shared is None:
+                shared = self.feeds[feed] = Feed(self, feed, matcher)
+            shared.listeners.add(listener)
+            listener.feed = shared
             listener.joined_seq = self.seq
         if self.closing:
             listener._end()
