@@ -61,7 +61,7 @@ from hydra_jobs.scheduler.api.routes import (
     tokens,
     workers,
 )
-from hydra_jobs.scheduler.api.ui_assets import REVALIDATE, UiAssets
+from hydra_jobs.scheduler.api.ui_assets import REVALIDATE, UiAssets, file_inside
 from hydra_jobs.scheduler.context import Runtime
 from hydra_jobs.scheduler.loops.engine import Engine
 from hydra_jobs.store import open_store
@@ -121,11 +121,10 @@ def _mount_ui(app: FastAPI, ui_dir: Path | None) -> None:
     async def spa(path: str) -> FileResponse:
         if path == "api" or path.startswith("api/"):
             raise NotFound(f"no such API route: /{path[:200]}")  # JSON, never the UI page
-        if NUL in path:  # no file has one, and resolving it raises (the API refuses it too)
+        if NUL in path:  # no file has one (the API refuses it too)
             raise NotFound("no such page")
-        candidate = (ui_dir / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(ui_dir.resolve()):
-            return FileResponse(candidate)
+        if (found := file_inside(ui_dir, path)) is not None:
+            return FileResponse(found)
         # index.html names this release's assets: asked again on every load (ui_assets.py).
         return FileResponse(index, headers={"Cache-Control": REVALIDATE})
 

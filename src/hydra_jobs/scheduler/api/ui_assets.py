@@ -16,6 +16,7 @@ import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -52,22 +53,23 @@ class Asset:
         return self._gzipped
 
 
-def accepts_gzip(scope: Scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"accept-encoding":
-            return any(part.split(b";")[0].strip() == b"gzip" for part in value.split(b","))
-    return False
+def file_inside(directory: Path, name: str) -> Path | None:
+    """`directory/name` when that is a file inside `directory` (after links and `..`), else
+    None; a NUL, which no file name has, is None too (resolving it raises)."""
+    if not name or "\x00" in name:
+        return None
+    path = (directory / name).resolve()
+    return path if path.is_relative_to(directory.resolve()) and path.is_file() else None
 
 
-def if_none_match(scope: Scope) -> bytes | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"if-none-match":
-            return bytes(value)
-    return None
+def accepts_gzip(headers: Headers) -> bool:
+    encodings = headers.get("accept-encoding", "").split(",")
+    return any(part.split(";")[0].strip() == "gzip" for part in encodings)
 
 
 class UiAssets:
-    """An ASGI app for `/assets`: the files of `directory` (recursively) as of start-up."""
+    """An ASGI app for `/assets`: the files of `directory`, each read on its first request (a
+    file built while the server runs is served too)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
@@ -75,10 +77,8 @@ class UiAssets:
 
     def find(self, name: str) -> Asset | None:
         asset = self.files.get(name)
-        if asset is None and name and "\x00" not in name:
-            path = (self.directory / name).resolve()
-            if path.is_relative_to(self.directory) and path.is_file():
-                asset = self.files[name] = Asset.read(path)
+        if asset is None and (path := file_inside(self.directory, name)) is not None:
+            asset = self.files[name] = Asset.read(path)
         return asset
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,13 +90,13 @@ class UiAssets:
             status = 405 if asset is not None else 404
             await Response(status_code=status)(scope, receive, send)
             return
-        gz = asset.compressible and accepts_gzip(scope)
+        asked = Headers(scope=scope)
+        gz = asset.compressible and accepts_gzip(asked)
         etag = asset.etag[:-1] + '-gz"' if gz else asset.etag
         headers = {"cache-control": IMMUTABLE, "etag": etag}
         if asset.text:
             headers["vary"] = "Accept-Encoding"
-        tags = if_none_match(scope)
-        if tags is not None and etag.encode() in [t.strip() for t in tags.split(b",")]:
+        if etag in (tag.strip() for tag in asked.get("if-none-match", "").split(",")):
             await Response(status_code=304, headers=headers)(scope, receive, send)
             return
         if gz:
