@@ -17,18 +17,15 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).parent))
-import store_scale  # a sibling script: its seeding is reused
+import store_scale  # sibling scripts: their seeding and server start-up are reused
+from throughput import free_port, wait_http
 
 from hydra_jobs.store import open_store
 
@@ -46,12 +43,6 @@ async def seed(db: Path, count: int) -> float:
         return seconds
     finally:
         await store.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> int:
@@ -80,17 +71,7 @@ def main() -> int:
         server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    print("hydra-jobs up did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.2)
+            wait_http(f"{url}/healthz", timeout=60)
             script = "scripts/runs-page-timing.mjs"
             timing = ["node", script, url, token, str(args.loads), str(args.pages)]
             out = subprocess.run(timing, cwd=UI, check=True, stdout=subprocess.PIPE, text=True)
