@@ -309,7 +309,9 @@ def test_a_quick_runs_times_are_the_real_ones(server: Server) -> None:
         ).total_seconds()
         wall = run["resource_usage"]["wall_seconds"]
         assert duration >= wall - 0.002, (duration, wall)  # the process ran within its run
-    assert 0.3 <= wall < 2.0
+    # The clock starts when Popen returns, a little after the exec; a busy machine can delay that
+    # return (the spawner thread waits for the GIL) by milliseconds: CI once measured 0.298 s.
+    assert 0.3 - 0.05 <= wall < 2.0
 
 
 def test_a_run_whose_process_never_started_has_no_start_time(server: Server) -> None:

@@ -224,7 +224,8 @@ async def test_job_that_closes_stdout_early_is_still_waited_for() -> None:
     result = await run(bash("echo bye; exec >&- 2>&-; sleep 0.3; exit 5"))
 
     assert (result.outcome, result.exit_code) == (Outcome.EXITED, 5)
-    assert result.usage.wall_seconds >= 0.3
+    # Wall time counts from Popen's return, which a busy machine delays by some ms past the exec.
+    assert result.usage.wall_seconds >= 0.3 - 0.05
 
 
 async def test_killed_by_signal_gives_negative_signal_number() -> None:
