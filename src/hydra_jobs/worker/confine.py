@@ -27,10 +27,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from hydra_jobs.errors import ConfigError
 from hydra_jobs.worker import landlock
+from hydra_jobs.worker.identity import in_fresh_thread
 
 __all__ = ["ConfineMode", "Confiner", "Sandbox", "allowed_paths"]
 
@@ -144,24 +145,14 @@ class Sandbox:
             for path in self.granted:
                 if path not in steps:  # never a directory on the way to a hidden one
                     ruleset.allow(path)
-            outcome: list[Any] = []
 
-            def confined() -> None:
-                try:
-                    landlock.restrict_thread(ruleset)
-                    outcome.append((True, start()))
-                except BaseException as exc:  # handed to the caller's thread
-                    outcome.append((False, exc))
+            def confined() -> _T:
+                landlock.restrict_thread(ruleset)
+                return start()
 
-            thread = threading.Thread(target=confined, name="hydra-confined-spawn")
-            thread.start()
-            thread.join()
+            return in_fresh_thread(confined)
         finally:
             ruleset.close()
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
 
 
 class Confiner:

@@ -14,6 +14,8 @@ import os
 import platform
 import stat
 
+from hydra_jobs.worker.syscalls import libc
+
 __all__ = [
     "FILE_RIGHTS",
     "LandlockError",
@@ -60,15 +62,8 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    return libc
-
-
 def _syscall(number: int, *args: object) -> int:
-    result = int(_libc().syscall(ctypes.c_long(number), *args))
+    result = int(libc().syscall(ctypes.c_long(number), *args))
     if result < 0:
         errno = ctypes.get_errno()
         raise LandlockError(errno, os.strerror(errno))
@@ -161,7 +156,7 @@ def restrict_thread(ruleset: Ruleset) -> None:
     """Confine the calling thread (and what it starts from now on) to `ruleset`. Sets
     no_new_privs first, as Landlock requires of an unprivileged caller: no setuid program run
     by a confined job gains privileges (sudo in a job no longer works)."""
-    if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    if libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         errno = ctypes.get_errno()
         raise LandlockError(errno, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(errno)}")
     _syscall(_SYS_RESTRICT_SELF, ruleset.fd, 0)
