@@ -1,104 +1,141 @@
-"""A root worker's job takes on its user in a thread of its own (worker/identity.py).
+"""A root worker's job runs as its user, and no thread of the worker ever does (issue 13, P5).
 
-The thread that forks the job becomes the job's user through the raw system calls, so CPython
-can vfork; the job must get exactly that user, its group and no other groups or capabilities,
-and no other thread of the worker may lose root. Real spawns, as root.
+The job gets exactly that user, its group, no other group and no capability. The thread that
+forks it stays root and out of the job user's reach the whole time: a thread with the job's uid
+could be sent SIGKILL or SIGSTOP by that user, which acts on the whole worker, or have the
+worker's limits lowered with prlimit() (a review showed a confined job killing its worker when
+the spawning thread took on the job's user). Real spawns, as root.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hydra_jobs.worker import identity
+from hydra_jobs.worker import landlock
+from hydra_jobs.worker.confine import Confiner
 from hydra_jobs.worker.process import spawn
-from hydra_jobs.worker.process.spec import ProcessSpec
+from hydra_jobs.worker.process.spec import Outcome, ProcessSpec
+from hydra_jobs.worker.process.supervise import run_process
 
 pytestmark = [
     pytest.mark.timeout(60),
-    pytest.mark.skipif(
-        not identity.THREAD_CREDENTIALS or os.geteuid() != 0,
-        reason="needs root on Linux x86_64/aarch64",
-    ),
+    pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root"),
 ]
 NOBODY = pwd.getpwnam("nobody")
 USER = (NOBODY.pw_uid, NOBODY.pw_gid)
-PROBE = "id -u; id -g; id -G; grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status; pwd"
+PROBE = "id -u; id -g; id -G; grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status"
 
 
 def run(spec: ProcessSpec) -> str:
-    popen = spawn.spawn_job(spec)
+    popen = spawn.SPAWNERS.submit(spawn.spawn_job, spec).result(timeout=20)
     out, _ = popen.communicate(timeout=30)
     assert popen.returncode == 0, out
     return out.decode()
 
 
-def probe(**fields: Any) -> ProcessSpec:
-    env = {"PATH": os.environ["PATH"]}
-    return ProcessSpec(argv=["sh", "-c", PROBE], env=env, run_as=USER, **fields)
+def spec_as_user(argv: list[str], **fields: Any) -> ProcessSpec:
+    return ProcessSpec(argv=argv, env={"PATH": os.environ["PATH"]}, run_as=USER, **fields)
+
+
+async def discard(_text: str) -> None:
+    return None
+
+
+def as_job_user(script: str) -> subprocess.CompletedProcess[str]:
+    drop = ["setpriv", f"--reuid={USER[0]}", f"--regid={USER[1]}", "--clear-groups", "--"]
+    return subprocess.run([*drop, "sh", "-c", script], capture_output=True, text=True, timeout=10)
+
+
+def thread_states() -> dict[int, tuple[str, ...]]:
+    """Each thread's users, groups and no_new_privs (set with a Landlock domain)."""
+    states = {}
+    for status in Path("/proc/self/task").glob("*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except FileNotFoundError:  # a thread that just ended
+            continue
+        keys = ("Uid", "Gid", "Groups", "NoNewPrivs")
+        states[int(status.parent.name)] = tuple(fields[k].strip() for k in keys)
+    return states
 
 
 def test_the_job_is_its_user_with_no_other_group_and_no_capability() -> None:
-    lines = run(probe()).splitlines()
+    lines = run(spec_as_user(["sh", "-c", PROBE])).splitlines()
     assert lines[:3] == [str(NOBODY.pw_uid), str(NOBODY.pw_gid), str(NOBODY.pw_gid)]
     caps = dict(line.split(":\t") for line in lines[3:7])
     assert set(caps.values()) == {"0000000000000000"}, caps
 
 
-def test_no_thread_of_the_worker_loses_root() -> None:
-    before = (os.getresuid(), os.getresgid(), os.getgroups())
-    for _ in range(3):
-        run(probe())
-    assert (os.getresuid(), os.getresgid(), os.getgroups()) == before
-    seen: list[tuple[int, int, int]] = []
-    pool = spawn.SPAWNERS.submit(os.getresuid)  # the spawner threads too
-    seen.append(pool.result(timeout=10))
-    other = threading.Thread(target=lambda: seen.append(os.getresuid()))
-    other.start()
-    other.join()
-    assert seen == [(0, 0, 0), (0, 0, 0)]
+@pytest.mark.parametrize("confined", [False, True])
+def test_no_thread_keeps_the_jobs_user_or_its_sandbox(confined: bool, tmp_path: Path) -> None:
+    before = thread_states()[os.getpid()]
+    sandbox = None
+    if confined:
+        if landlock.abi_version() == 0:
+            pytest.skip("needs Landlock")
+        hidden = tmp_path / "hidden"
+        hidden.mkdir()
+        sandbox = Confiner(landlock.abi_version(), [hidden], hidden / "runs").sandbox([])
+    for _ in range(2 * spawn.SPAWN_THREADS):  # through every spawner thread
+        run(spec_as_user(["true"], sandbox=sandbox))
+    assert set(thread_states().values()) == {before}
 
 
-def test_the_user_is_not_handed_to_popen_which_would_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CPython forks the whole worker instead of vfork when Popen is asked to change the user."""
-    seen: list[dict[str, Any]] = []
+def test_the_spawning_thread_is_out_of_reach_of_the_job_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real = subprocess.Popen
+    at_popen = threading.Event()
+    probed = threading.Event()
+    tids: list[int] = []
 
-    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
-        seen.append(kwargs)
+    def pausing(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        tids.append(threading.get_native_id())  # the thread that forks the job
+        at_popen.set()
+        assert probed.wait(20)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "Popen", recording)
-    assert run(probe()).splitlines()[0] == str(NOBODY.pw_uid)
-    assert [{"user", "group", "extra_groups"} & kwargs.keys() for kwargs in seen] == [set()]
+    monkeypatch.setattr(subprocess, "Popen", pausing)
+    future = spawn.SPAWNERS.submit(spawn.spawn_job, spec_as_user(["true"]))
+    try:
+        assert at_popen.wait(20)
+        monkeypatch.setattr(subprocess, "Popen", real)  # the probe's own spawn, from this thread
+        tid = tids[0]
+        probe = as_job_user(
+            f"kill -0 {tid} && echo signal; prlimit --pid {tid} --core=0:0 && echo prlimit; true"
+        )
+    finally:
+        probed.set()
+        future.result(timeout=20).communicate(timeout=20)
+    assert probe.stdout.split() == [], probe  # a job could SIGKILL the worker, or cap its limits
 
 
-def test_the_working_directory_is_entered_as_the_job_user() -> None:
-    with tempfile.TemporaryDirectory() as top:
-        Path(top).chmod(0o711)
-        shut = Path(top) / "shut"
-        shut.mkdir(mode=0o700)  # root's only
-        with pytest.raises(PermissionError):
-            spawn.spawn_job(probe(cwd=str(shut)))
-        shut.chmod(0o755)
-        assert run(probe(cwd=str(shut))).splitlines()[-1] == str(shut)
-    assert os.getresuid() == (0, 0, 0)
+async def test_no_thread_for_a_confined_spawn_fails_the_run_to_spawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of threads ("can't start new thread"): the run ends SPAWN_FAILED, saying why."""
+    if landlock.abi_version() == 0:
+        pytest.skip("needs Landlock")
 
+    real_start = threading.Thread.start
 
-def test_a_user_the_thread_cannot_become_fails_the_spawn_alone() -> None:
-    """A thread that is not root cannot switch user: the spawn fails with why, nothing starts."""
+    def no_thread(thread: threading.Thread) -> None:  # for the confined spawn only
+        if thread.name == "hydra-confined-spawn":
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
 
-    def not_root() -> None:
-        identity.become_user(*USER)  # this disposable thread is now nobody
-        identity.become_user(0, 0)
-
-    with pytest.raises(PermissionError, match="setgroups for the job's user"):
-        identity.in_fresh_thread(not_root)
-    assert os.getresuid() == (0, 0, 0)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    sandbox = Confiner(landlock.abi_version(), [hidden], hidden / "runs").sandbox([])
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    result = await run_process(spec_as_user(["true"], sandbox=sandbox), discard, asyncio.Event())
+    assert result.outcome is Outcome.SPAWN_FAILED
+    assert result.error is not None and "no thread to spawn the job from" in result.error

@@ -19,6 +19,7 @@ between fork and exec in a threaded process.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import threading
@@ -27,11 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hydra_jobs.errors import ConfigError
 from hydra_jobs.worker import landlock
-from hydra_jobs.worker.identity import in_fresh_thread
 
 __all__ = ["ConfineMode", "Confiner", "Sandbox", "allowed_paths"]
 
@@ -145,14 +145,28 @@ class Sandbox:
             for path in self.granted:
                 if path not in steps:  # never a directory on the way to a hidden one
                     ruleset.allow(path)
+            outcome: list[Any] = []
 
-            def confined() -> _T:
-                landlock.restrict_thread(ruleset)
-                return start()
+            def confined() -> None:
+                try:
+                    landlock.restrict_thread(ruleset)
+                    outcome.append((True, start()))
+                except BaseException as exc:  # handed to the caller's thread
+                    outcome.append((False, exc))
 
-            return in_fresh_thread(confined)
+            thread = threading.Thread(target=confined, name="hydra-confined-spawn")
+            try:
+                thread.start()
+            except RuntimeError as exc:  # "can't start new thread": the run fails to spawn
+                why = f"no thread to spawn the job from: {exc}"
+                raise landlock.LandlockError(errno.EAGAIN, why) from exc
+            thread.join()
         finally:
             ruleset.close()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
 
 
 class Confiner:
