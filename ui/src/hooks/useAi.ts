@@ -4,6 +4,7 @@ import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import type { Analysis, AnalysisProvider, ProviderInfo } from "../api/types";
 import { usePollInterval } from "../live/useConnection";
+import { rereadAfterWrite } from "../api/reread";
 
 const PROVIDERS_STALE_MS = 5 * 60_000; // the server's keys change only with a restart
 
@@ -51,7 +52,7 @@ export function useAnalyzeRun(runId: string) {
       unwrap(api.POST("/api/v1/runs/{run_id}/analyze", { params: { path: { run_id: runId } }, body: input })),
     onSuccess: (analysis: Analysis) => {
       client.setQueryData(qk.analysis(runId), analysis);
-      void client.invalidateQueries({ queryKey: qk.jobFailures(analysis.job_id) });
+      void rereadAfterWrite(client, qk.jobFailures(analysis.job_id));
     },
   });
 }

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
+import { rereadAfterWrite } from "../api/reread";
 
 export function useDomains(enabled: boolean) {
   return useQuery({
@@ -14,7 +15,7 @@ export function useDomains(enabled: boolean) {
 
 function useDomainsChanged() {
   const client = useQueryClient();
-  return () => void client.invalidateQueries({ queryKey: qk.domains });
+  return () => void rereadAfterWrite(client, qk.domains);
 }
 
 export function useCreateDomain() {

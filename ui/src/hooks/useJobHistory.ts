@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import type { Job } from "../api/types";
+import { rereadAfterWrite } from "../api/reread";
 
 const VERSIONS_PAGE = 50;
 
@@ -47,8 +48,8 @@ export function useRestoreJobVersion(jobId: string) {
       ),
     onSuccess: (job: Job) => {
       client.setQueryData<Job>(qk.job(job.id), (current) => (current ? { ...current, ...job } : job));
-      void client.invalidateQueries({ queryKey: qk.jobVersionsAll(job.id) });
-      void client.invalidateQueries({ queryKey: qk.jobsAll });
+      void rereadAfterWrite(client, qk.jobVersionsAll(job.id));
+      void rereadAfterWrite(client, qk.jobsAll);
     },
   });
 }

@@ -6,6 +6,7 @@ import type { Job, JobSpec, Run } from "../api/types";
 import { jobsRefetchInterval } from "../jobs/nextFire";
 import { patchRunDetail } from "../live/cachePatch";
 import { usePollInterval } from "../live/useConnection";
+import { rereadAfterWrite } from "../api/reread";
 
 const JOBS_PAGE = 200;
 
@@ -41,8 +42,8 @@ function useJobWritten() {
   const client = useQueryClient();
   return (job: Job) => {
     client.setQueryData(qk.job(job.id), job);
-    void client.invalidateQueries({ queryKey: qk.jobsAll });
-    void client.invalidateQueries({ queryKey: qk.jobVersionsAll(job.id) });
+    void rereadAfterWrite(client, qk.jobsAll);
+    void rereadAfterWrite(client, qk.jobVersionsAll(job.id));
   };
 }
 
@@ -72,7 +73,7 @@ export function useDeleteJob() {
     },
     onSuccess: (id) => {
       client.removeQueries({ queryKey: qk.job(id) });
-      void client.invalidateQueries({ queryKey: qk.jobsAll });
+      void rereadAfterWrite(client, qk.jobsAll);
     },
   });
 }
@@ -103,7 +104,7 @@ export function useRunJob() {
     onSuccess: (run: Run) => {
       // The stream may already know more than this answer: never move a run backwards.
       client.setQueryData<Run>(qk.run(run.id), (current) => (current ? patchRunDetail(current, run) : run));
-      void client.invalidateQueries({ queryKey: qk.runsAll });
+      void rereadAfterWrite(client, qk.runsAll);
     },
   });
 }

@@ -20,7 +20,7 @@ export function useCreateChannel() {
     // The body holds the channel's secret: never kept in the cache.
     gcTime: 0,
     mutationFn: (body: ChannelCreate) => unwrap(api.POST("/api/v1/channels", { body })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.channels }),
+    onSuccess: () => void rereadAfterWrite(client, qk.channels),
   });
 }
 
@@ -28,7 +28,7 @@ export function useDeleteChannel() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (name: string) => unwrap(api.DELETE("/api/v1/channels/{name}", { params: { path: { name } } })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ["notify"] }),
+    onSuccess: () => void rereadAfterWrite(client, ["notify"]),
   });
 }
 
@@ -88,7 +88,7 @@ export function useSnoozeJob() {
   return useMutation({
     mutationFn: ({ jobId, until, reason }: { jobId: string; until: string; reason?: string }) =>
       unwrap(api.PUT("/api/v1/jobs/{job_id}/snooze", { params: { path: { job_id: jobId } }, body: { until, reason: reason ?? null } })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.snoozes }),
+    onSuccess: () => void rereadAfterWrite(client, qk.snoozes),
   });
 }
 
@@ -96,6 +96,6 @@ export function useUnsnoozeJob() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (jobId: string) => unwrap(api.DELETE("/api/v1/jobs/{job_id}/snooze", { params: { path: { job_id: jobId } } })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.snoozes }),
+    onSuccess: () => void rereadAfterWrite(client, qk.snoozes),
   });
 }

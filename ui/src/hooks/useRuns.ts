@@ -6,6 +6,7 @@ import { qk, type RunFilter } from "../api/queryKeys";
 import { isTerminal, type Run, type RunStatus } from "../api/types";
 import { patchRunDetail } from "../live/cachePatch";
 import { usePollInterval } from "../live/useConnection";
+import { rereadAfterWrite } from "../api/reread";
 
 function fetchRuns(filter: RunFilter, cursor: string | null, signal: AbortSignal) {
   return unwrap(
@@ -68,7 +69,7 @@ function useRunWritten() {
   const client = useQueryClient();
   return (run: Run) => {
     client.setQueryData<Run>(qk.run(run.id), (current) => (current ? { ...patchRunDetail(current, run), spec: run.spec } : run));
-    void client.invalidateQueries({ queryKey: qk.runsAll });
+    void rereadAfterWrite(client, qk.runsAll);
   };
 }
 

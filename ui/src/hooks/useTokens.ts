@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import type { Role } from "../auth/session";
+import { rereadAfterWrite } from "../api/reread";
 
 export function useTokens(domain: string | null) {
   return useQuery({
@@ -16,7 +17,7 @@ export function useTokens(domain: string | null) {
 /** Token writes change the domain's token count too: refresh the domains and every token list. */
 function useTokensChanged() {
   const client = useQueryClient();
-  return () => void client.invalidateQueries({ queryKey: qk.domains });
+  return () => void rereadAfterWrite(client, qk.domains);
 }
 
 export function useCreateToken() {
@@ -40,7 +41,7 @@ export function useSetTokenRole() {
           body: { role },
         }),
       ),
-    onSuccess: (_, { domain }) => void client.invalidateQueries({ queryKey: qk.tokens(domain) }),
+    onSuccess: (_, { domain }) => void rereadAfterWrite(client, qk.tokens(domain)),
   });
 }
 

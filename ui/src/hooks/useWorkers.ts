@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { qk } from "../api/queryKeys";
 import { usePollInterval } from "../live/useConnection";
+import { rereadAfterWrite } from "../api/reread";
 
 export function useWorkers() {
   const refetchInterval = usePollInterval();
@@ -17,6 +18,6 @@ export function useDrainWorker() {
   return useMutation({
     mutationFn: (id: string) =>
       unwrap(api.POST("/api/v1/workers/{worker_id}/drain", { params: { path: { worker_id: id } } })),
-    onSuccess: () => void client.invalidateQueries({ queryKey: qk.workers }),
+    onSuccess: () => void rereadAfterWrite(client, qk.workers),
   });
 }
