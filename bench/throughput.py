@@ -344,6 +344,16 @@ def report(label: str, result: dict[str, float], raw: float) -> None:
     )
 
 
+def isolation() -> str:
+    """Who `up` runs its jobs as and whether it confines them, from the environment it inherits
+    (the two settings that change the cost per run most; README, Performance)."""
+    confine = os.environ.get("HYDRA_CONFINE", "auto")
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return f"not root: jobs run as this user; HYDRA_CONFINE={confine}"
+    run_as = os.environ.get("HYDRA_RUN_AS") or "hydra-job, else nobody (the default)"
+    return f"root: jobs run as {run_as}; HYDRA_CONFINE={confine}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2000)
@@ -352,6 +362,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; runs={args.runs}; concurrency={args.concurrency}")
+    print(f"up: {isolation()}")
     raw = asyncio.run(raw_spawn_rate(args.runs, args.concurrency))
     print(f"{'raw asyncio spawn of /bin/true':38s}{raw:8.0f} /s")
     # A shell job runs its script with /bin/sh -c, so this is the ceiling for a `true` shell job.
