@@ -21,6 +21,7 @@ import pytest
 
 from hydra_jobs.client import Client
 from hydra_jobs.worker import landlock
+from hydra_jobs.worker.run_as import RunAs, stops
 from tests.conftest import ADMIN, TERMINAL, wait_for
 from tests.integration.test_git_source import Repo
 from tests.procs import HYDRA, UpProcess
@@ -49,9 +50,13 @@ def start_up(root: Path, **env: str) -> UpProcess:
 
 
 def run_script(url: str, script: str, **spec: object) -> tuple[str, str]:
+    return run_script_of(url, "shell", script, **spec)
+
+
+def run_script_of(url: str, executor: str, script: str, **spec: object) -> tuple[str, str]:
     with Client(url, ADMIN) as client:
         name = f"who-{os.urandom(3).hex()}"
-        body = {"name": name, "executor": {"type": "shell", "script": script}, **spec}
+        body = {"name": name, "executor": {"type": executor, "script": script}, **spec}
         job = client.create_job(body)
         run_id = client.trigger(job["id"])["id"]
         status = wait_for(
@@ -122,3 +127,20 @@ def test_a_run_as_that_cannot_work_is_refused_at_start(
         [*runner, HYDRA, "up", "--port", "0"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_jobs_as_nobody_get_a_python_and_a_path_they_can_reach(root_dir: Path) -> None:
+    """This worker's Python and PATH may live under /root (pyenv, a virtualenv), closed to
+    nobody: python jobs failed with "Permission denied", and a missing command was reported as
+    "Permission denied" too (the shell met a PATH directory it could not search)."""
+    up = start_up(root_dir, HYDRA_CONFINE="off")
+    try:
+        status, output = run_script_of(up.url, "python", "import sys; print('py', 3)")
+        assert (status, output) == ("succeeded", "py 3\n")
+        status, output = run_script(up.url, 'echo "$PATH"; no-such-command-hydra')
+        assert status == "failed" and "not found" in output, output
+        path = output.splitlines()[0].split(os.pathsep)
+        nobody = RunAs(NOBODY.pw_name, NOBODY.pw_uid, NOBODY.pw_gid, NOBODY.pw_dir)
+        assert path and [e for e in path if stops(nobody, e, execute=True)] == []
+    finally:
+        up.stop()

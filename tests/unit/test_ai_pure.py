@@ -123,6 +123,29 @@ def test_lost_run_is_infrastructure() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("error", "category"),
+    [
+        ("spawn failed: [Errno 13] Permission denied: '/app/bin/python'", Category.PERMISSION),
+        (
+            "spawn failed: [Errno 2] No such file or directory: '/x/script': "
+            "#! interpreter '/usr/bin/ruby' not found on this worker",
+            Category.MISSING_COMMAND,
+        ),
+        ("spawn failed: empty argv", Category.UNKNOWN),
+    ],
+)
+def test_a_run_whose_process_never_started_is_explained_by_its_error(
+    error: str, category: Category
+) -> None:
+    """It has no exit code and no log: "the log does not say why" and "set -x" helped nobody."""
+    finding = analyse(_facts([], status=RunStatus.FAILED, exit_code=None, error=error)).finding
+    assert finding.category is category
+    assert finding.summary.startswith("The job's process could not be started: ")
+    assert error.removeprefix("spawn failed: ") in finding.summary
+    assert "exit code" not in finding.suggested_fix and "HYDRA_RUN_AS" in finding.suggested_fix
+
+
 def test_the_last_decisive_line_wins_and_exit_127_is_a_missing_command() -> None:
     lines = ["cat: /tmp/x: No such file or directory", "./deploy.sh: No such file or directory"]
     verdict = analyse(_facts(lines, exit_code=127))

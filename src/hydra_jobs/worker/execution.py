@@ -169,6 +169,7 @@ class RunExecution(ABC):
             spec.executor.script,
             spec.executor.interpreter,
             shell=self.config.shell,
+            python=self.config.python,
         )
         run_meta = {
             "run_id": run["id"],
@@ -207,7 +208,12 @@ class RunExecution(ABC):
                 argv = [stack.enter_context(script_file(command.script_file, run["id"], parent))]
                 if self.spaces is not None and space is not None:
                     self.spaces.hand_over(space)
-            env = build_env(job_env=spec.env, params=run.get("params") or {}, run_meta=run_meta)
+            env = build_env(
+                job_env=spec.env,
+                params=run.get("params") or {},
+                run_meta=run_meta,
+                path=self.config.path,
+            )
             pspec = ProcessSpec(
                 argv=argv,
                 env=env,

@@ -75,12 +75,14 @@ def build_command(
     interpreter: str | None = None,
     *,
     shell: str = DEFAULT_POSIX_SHELL,
+    python: str | None = None,
     platform: str = sys.platform,
 ) -> Command:
     """Return how to run `script` with the given executor on `platform`.
 
     `shell` is the worker's resolved default shell (`resolve_shell`); Windows always uses cmd.exe,
-    where a `#!` line means nothing.
+    where a `#!` line means nothing. `python` runs python jobs that name no interpreter (default:
+    this worker's own).
     """
     windows = _is_windows(platform)
     if executor_type == "shell":
@@ -90,7 +92,7 @@ def build_command(
             return Command(script_file=script)
         return Command([shell, "-c", script])
     if executor_type == "python":
-        return Command([interpreter or sys.executable, "-u", "-c", script])
+        return Command([interpreter or python or sys.executable, "-u", "-c", script])
     if executor_type == "batch":
         if not windows:
             raise ExecutorUnavailable(
@@ -170,14 +172,18 @@ def build_env(
     params: Mapping[str, str],
     run_meta: Mapping[str, str],
     base: Mapping[str, str] | None = None,
+    path: str | None = None,
     platform: str = sys.platform,
 ) -> dict[str, str]:
     """Build the job environment: allow-listed base, then job env, then params, then run metadata.
 
     HYDRA_* is reserved for parameters and metadata, so the job's own env cannot set or spoof it.
+    `path` replaces the base's PATH (the directories the jobs' user can reach); a job's own wins.
     """
     source = os.environ if base is None else base
     env = _allowed_base(source, platform)
+    if path is not None and "PATH" in env:
+        env["PATH"] = path
     env.update({k: v for k, v in job_env.items() if not _is_reserved(k)})
     env.update({param_env_name(k): v for k, v in params.items()})
     env.update({RESERVED_ENV_PREFIX + env_suffix(k): v for k, v in run_meta.items()})

@@ -10,14 +10,28 @@ HYDRA_RUN_AS other than its own user instead of silently ignoring it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from hydra_jobs.errors import ConfigError
 
-__all__ = ["DEFAULT_USERS", "RunAs", "give_to", "resolve_run_as"]
+__all__ = [
+    "DEFAULT_USERS",
+    "RunAs",
+    "give_to",
+    "job_path",
+    "job_python",
+    "resolve_run_as",
+    "stops",
+]
+
+log = logging.getLogger(__name__)
+# Where a system Python usually is: for python jobs when the worker's own is out of their reach.
+SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
 
 DEFAULT_USERS = ("hydra-job", "nobody")  # the first that exists, for a root worker
 ROOT_NAMES = ("root", "0")
@@ -72,3 +86,76 @@ def give_to(path: Path, run_as: RunAs) -> None:
     for root, dirs, files in os.walk(path):
         for name in dirs + files:
             os.lchown(os.path.join(root, name), run_as.uid, run_as.gid)
+
+
+def stops(run_as: RunAs, path: str, *, execute: bool = False) -> str | None:
+    """Where `run_as` (its uid and group, no other group: as its jobs run) is stopped on its way
+    to `path`'s real location, or with `execute` from running it (a file) or searching it (a
+    directory); None when it is not. Reads file modes only: an ACL that would let it through is
+    not seen (the cautious side)."""
+    real = Path(os.path.realpath(path))
+    try:
+        for directory in reversed(real.parents):  # "/" first
+            if not _allows(os.stat(directory), run_as, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
+                return str(directory)
+        target = os.stat(real)
+    except OSError:
+        return str(real)
+    if execute and not (
+        (stat.S_ISREG(target.st_mode) or stat.S_ISDIR(target.st_mode))
+        and _allows(target, run_as, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
+    ):
+        return str(real)
+    return None
+
+
+def _allows(st: os.stat_result, run_as: RunAs, user: int, group: int, other: int) -> bool:
+    if st.st_uid == run_as.uid:
+        return bool(st.st_mode & user)
+    if st.st_gid == run_as.gid:
+        return bool(st.st_mode & group)
+    return bool(st.st_mode & other)
+
+
+def job_python(run_as: RunAs) -> str:
+    """The interpreter of python jobs that name none: this worker's where `run_as` can run it,
+    else a system Python it can (a root user's pyenv or virtualenv under /root is out of reach
+    of `nobody`: every python job failed with "Permission denied"), said once, loudly."""
+    own = sys.executable
+    if (stopped := stops(run_as, own, execute=True)) is None:
+        return own
+    why = f"jobs run as {run_as.name}, who cannot run this worker's Python {own} ({stopped})"
+    for candidate in SYSTEM_PYTHONS:
+        if os.path.exists(candidate) and stops(run_as, candidate, execute=True) is None:
+            log.warning(
+                "%s: python jobs without an interpreter of their own use %s, without this "
+                "worker's packages; set the job's `interpreter`, or install Python where %s "
+                "can run it",
+                why,
+                candidate,
+                run_as.name,
+                extra={"action": "run_as_python"},
+            )
+            return candidate
+    log.warning(
+        "%s, nor a system Python: python jobs without an interpreter of their own will fail; "
+        "set the job's `interpreter`",
+        why,
+        extra={"action": "run_as_python"},
+    )
+    return own
+
+
+def job_path(run_as: RunAs, path: str) -> str:
+    """`path` (a PATH) without the directories `run_as` cannot reach: a shell searching one
+    reports a missing command as "Permission denied" instead of "not found"."""
+    entries = path.split(os.pathsep)
+    kept = [e for e in entries if not e or stops(run_as, e, execute=True) is None]
+    if dropped := [e for e in entries if e not in kept]:
+        log.info(
+            "jobs run as %s: PATH entries it cannot reach are left out of theirs: %s",
+            run_as.name,
+            ", ".join(dropped),
+            extra={"action": "run_as_path"},
+        )
+    return os.pathsep.join(kept)

@@ -14,7 +14,7 @@ from hydra_jobs.worker import landlock
 from hydra_jobs.worker.confine import ConfineMode
 from hydra_jobs.worker.executors import DEFAULT_POSIX_SHELL, resolve_shell
 from hydra_jobs.worker.git.options import GitOptions
-from hydra_jobs.worker.run_as import RunAs, resolve_run_as
+from hydra_jobs.worker.run_as import RunAs, job_path, job_python, resolve_run_as
 
 
 @dataclass
@@ -40,6 +40,8 @@ class WorkerConfig:
     hidden_paths: list[Path] = field(default_factory=list)  # what confined jobs cannot reach
     runs_dir: Path | None = None  # the runs' private spaces (confined, or run as another user)
     run_as: RunAs | None = None  # the user jobs run as; None: the worker's own
+    python: str | None = None  # python jobs' default interpreter; None: this worker's
+    path: str | None = None  # the PATH jobs get; None: the worker's own
 
 
 def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -79,6 +81,10 @@ def worker_config(settings: Settings, **overrides: Any) -> WorkerConfig:
     )
     for key, value in overrides.items():
         setattr(config, key, value)
+    if config.run_as is not None:  # what of this worker the jobs' user can reach
+        config.python = config.python or job_python(config.run_as)
+        if config.path is None and "PATH" in os.environ:
+            config.path = job_path(config.run_as, os.environ["PATH"])
     return config
 
 

@@ -153,6 +153,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+SPAWN_FAILED = "spawn failed:"  # the worker's error for a run whose process never started
 TRACE_FRAME = re.compile(r'^\s*File "[^"]+", line \d+|^\s+at .+\(.+:\d+')
 
 
@@ -162,6 +163,8 @@ def analyse(facts: Facts) -> Verdict:
         return _lost(facts)
     if facts.status is RunStatus.TIMED_OUT:
         return _timed_out(facts)
+    if facts.exit_code is None and (facts.error or "").startswith(SPAWN_FAILED):
+        return _not_started(facts, facts.error or "")
     found = _decisive(facts.lines)
     if found is not None:
         rule, line = found
@@ -169,6 +172,29 @@ def analyse(facts: Facts) -> Verdict:
             rule = _rule_of(C.MISSING_COMMAND)  # the shell could not find the program itself
         return _from_line(facts, rule, line)
     return _from_exit(facts)
+
+
+def _not_started(facts: Facts, error: str) -> Verdict:
+    """The worker could not start the job's process: its error is the whole story."""
+    rule = next((r for r in RULES if r.pattern.search(error)), None)
+    category = C.UNKNOWN if rule is None else rule.category
+    if category is C.MISSING_FILE:
+        rule = _rule_of(C.MISSING_COMMAND)  # the program (or a #! interpreter) is not there
+        category = rule.category
+    fix = "" if rule is None else rule.fix + " "
+    finding = Finding(
+        summary=f"The job's process could not be started: {error[len(SPAWN_FAILED) :].strip()}",
+        probable_cause=f"The worker failed to start the program ('{error}'), so nothing of the "
+        "job ran and there is no exit code.",
+        category=category,
+        evidence=_last_lines(facts),
+        suggested_fix=f"{fix}The program runs as the user the worker runs jobs as "
+        "(HYDRA_RUN_AS for a root worker, else the worker's own), who must be able to reach "
+        "it through every directory on its way and, for a `python` job, its `interpreter`; the "
+        "job's working directory must be one that user can enter.",
+        confidence=0.7,
+    )
+    return Verdict(finding, error)
 
 
 def _rule_of(category: Category) -> Rule:
