@@ -4,7 +4,9 @@ it was made from; another domain's history does not exist; bad version numbers a
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
 
 import httpx
 
@@ -33,6 +35,8 @@ def test_every_change_is_a_version_and_a_restore_makes_a_new_one(server: Server)
 
     changed = ci.replace_job(job["id"], spec("echo two", timeout_seconds=30))
     assert changed["version"] == 2
+    same = ci.replace_job(job["id"], spec("echo two", timeout_seconds=30))  # resubmitted as is
+    assert same["version"] == 2 and same["updated_at"] == changed["updated_at"]
     admin.pause(job["id"])
     admin.resume(job["id"])  # paused is not part of the spec: no version
     assert history(admin, job["id"]) == [
@@ -161,3 +165,20 @@ def test_cli_history_diff_and_restore(server: Server) -> None:
     assert done.returncode == 0, done.stderr
     assert "restored job report to version 1 (now version 3)" in done.stdout
     assert admin.get_job(job["id"])["executor"]["script"] == "echo one"
+
+
+def test_submitting_an_unchanged_file_keeps_the_version(server: Server, tmp_path: Path) -> None:
+    """A resubmitted job file made a version that "changed nothing in the spec"."""
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(spec("echo one")))
+    first = hydra(server, "submit", str(path))
+    assert first.returncode == 0 and "created job report" in first.stdout, first.stderr
+    again = hydra(server, "submit", str(path))
+    assert again.returncode == 0 and "unchanged job report" in again.stdout, again.stderr
+    job = server.client.find_job("report")
+    assert job is not None and job["version"] == 1
+    assert [v["version"] for v in server.client.job_versions(job["id"])["items"]] == [1]
+    path.write_text(json.dumps(spec("echo two")))
+    changed = hydra(server, "submit", str(path))
+    assert changed.returncode == 0 and "updated job report" in changed.stdout, changed.stderr
+    assert server.client.get_job(job["id"])["version"] == 2

@@ -65,7 +65,7 @@ def submit(
             existing = _call(client.find_job, str(spec.get("name", "")))
             if existing:
                 job = _call(client.replace_job, existing["id"], spec)
-                verb = "updated"
+                verb = "updated" if job["version"] != existing["version"] else "unchanged"
             else:
                 job = _call(client.create_job, spec)
                 verb = "created"

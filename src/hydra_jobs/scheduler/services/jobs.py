@@ -117,6 +117,8 @@ class JobService:
         restored_from: int | None = None,
     ) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
+        if change is JobChange.UPDATE and _same_spec(current, spec):
+            return current  # a resubmitted file: no version that "changed nothing", no reschedule
         await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
@@ -236,3 +238,7 @@ async def drain_worker(rt: Runtime, who: Principal, worker_id: str) -> None:
         home = who.domain
         await rt.store.get_worker(home, worker_id)  # 404 unless it is in the caller's domain
     await rt.broker.send_control(home, Drain(worker_id=worker_id))
+
+
+def _same_spec(job: Job, spec: JobSpec) -> bool:
+    return job.spec().model_dump(mode="json") == spec.model_dump(mode="json")
