@@ -121,7 +121,9 @@ def _parse_scheme_url(url: str, allow_file: bool) -> RepoUrl:
 def _file_url(url: str, allow_file: bool) -> RepoUrl:
     if not allow_file:
         raise GitInputRefused(
-            "file:// URLs and local paths are disabled on this worker (HYDRA_GIT_ALLOW_FILE)"
+            "file:// URLs and local paths are disabled on this worker: start it with "
+            "HYDRA_GIT_ALLOW_FILE=true to allow them (a job could then read any repository on "
+            "the worker's disk)"
         )
     return RepoUrl(url, RepoKind.FILE)
 

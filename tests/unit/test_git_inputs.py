@@ -102,7 +102,7 @@ def test_refused_urls(url: str, reason: str) -> None:
 
 @pytest.mark.parametrize("url", ["file:///srv/repo.git", "FILE:///srv/repo.git", "/srv/repo.git"])
 def test_file_urls_need_the_operator(url: str) -> None:
-    with pytest.raises(GitInputRefused, match="HYDRA_GIT_ALLOW_FILE"):
+    with pytest.raises(GitInputRefused, match="start it with HYDRA_GIT_ALLOW_FILE=true"):
         parse_repo_url(url, allow_file=False)
     assert parse_repo_url(url, allow_file=True).kind is RepoKind.FILE
 
