@@ -1,7 +1,9 @@
-""" "Did you mean" for a field a model does not have: `timeout` -> `timeout_seconds`.
+""" "Did you mean" for a field a model does not have: `timeout` -> `timeout_seconds`; and the
+rule of a name in words where pydantic quotes its regular expression.
 
 Pydantic says only "Extra inputs are not permitted"; the fields the model does have, at the same
-place in the document, are the likely intent of a typo or a guess.
+place in the document, are the likely intent of a typo or a guess. For a name that breaks its
+pattern it says "String should match pattern '^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,199}$'".
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
+
+from hydra_jobs.alerts import CHANNEL_NAME_PATTERN
+from hydra_jobs.job_spec import NAME_PATTERN
+from hydra_jobs.tenancy import DOMAIN_PATTERN, TOKEN_NAME_PATTERN
+
+# Each name pattern, in words.
+PATTERN_WORDS = {
+    NAME_PATTERN: "letters, digits, spaces and _ . : @ / -, starting with a letter or a digit; "
+    "at most 200 characters",
+    TOKEN_NAME_PATTERN: "letters, digits, spaces and _ . : @ / -, starting with a letter or a "
+    "digit; at most 100 characters",
+    DOMAIN_PATTERN: "lowercase letters, digits, _ and -, starting with a letter or a digit; at "
+    "most 64 characters",
+    CHANNEL_NAME_PATTERN: "letters, digits, _ . and -, starting with a letter or a digit; at most "
+    "64 characters",
+}
+
+
+def in_words(error: dict[str, Any]) -> dict[str, Any]:
+    """`error` with a name pattern it quotes put in words (other errors as they are)."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error.get("type") != "string_pattern_mismatch" or pattern not in PATTERN_WORDS:
+        return error
+    return {**error, "msg": f"Use {PATTERN_WORDS[pattern]}"}
 
 
 def with_hint(error: dict[str, Any], root: type[BaseModel], *, skip: int = 0) -> dict[str, Any]:

@@ -134,3 +134,23 @@ def test_a_log_stream_resumed_past_the_end_ends(server: Server) -> None:
         assert response.status_code == 200
         text = "".join(response.iter_text())
     assert "event: end" in text and '"status":"succeeded"' in text.replace(" ", ""), text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "rule"),
+    [
+        ("POST", "/jobs", {**SPEC, "name": "café"}, "letters, digits, spaces and _ . :"),
+        ("POST", "/jobs/validate", {**SPEC, "name": ""}, "starting with a letter"),
+        ("POST", "/domains", {"name": "Bad_Name"}, "lowercase letters, digits, _ and -"),
+    ],
+)
+def test_a_name_that_breaks_its_rule_is_told_the_rule_in_words(
+    server: Server, method: str, path: str, body: dict[str, Any], rule: str
+) -> None:
+    """Not pydantic's "String should match pattern '^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,199}$'"."""
+    response = raw(server, method, path, json=body)
+    detail = response.json()["detail"] if response.status_code == 422 else response.json()["errors"]
+    name_errors = [e for e in detail if e["loc"] == ["body", "name"]]
+    assert len(name_errors) == 1, detail
+    assert name_errors[0]["msg"].startswith("Use ") and rule in name_errors[0]["msg"]
+    assert "^[" not in name_errors[0]["msg"]

@@ -41,7 +41,7 @@ from hydra_jobs.errors import (
     TooLarge,
     Unauthorized,
 )
-from hydra_jobs.field_hints import with_hint
+from hydra_jobs.field_hints import in_words, with_hint
 from hydra_jobs.scheduler.ai.providers import AiProviders
 from hydra_jobs.scheduler.api.audit_middleware import AuditMiddleware
 from hydra_jobs.scheduler.api.auth import Authenticator, note_use
@@ -99,11 +99,12 @@ def _error_response(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 as it is, with "did you mean" for an unknown field of the body's model."""
+    """FastAPI's 422, with "did you mean" for an unknown field of the body's model and a name's
+    rule in words instead of its regular expression."""
     assert isinstance(exc, RequestValidationError)
     body = getattr(request.scope.get("route"), "body_field", None)
     model = getattr(getattr(body, "field_info", None), "annotation", None)
-    errors = list(exc.errors())
+    errors = [in_words(e) for e in exc.errors()]
     if isinstance(model, type) and issubclass(model, BaseModel):
         errors = [with_hint(e, model, skip=1) if e["loc"][:1] == ("body",) else e for e in errors]
     # An error quotes its input, which may be a NaN or an infinity the JSON parser let in.

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from hydra_jobs.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hydra_jobs.events import Drain
-from hydra_jobs.field_hints import with_hint
+from hydra_jobs.field_hints import in_words, with_hint
 from hydra_jobs.ids import new_id
 from hydra_jobs.job_spec import JobSpec
 from hydra_jobs.models import Job, JobChange, Run, RunDetail, Trigger, ValidationReport, Worker
@@ -71,7 +71,7 @@ def validate_spec(raw: Any, now: datetime) -> ValidationReport:
         spec = JobSpec.model_validate(raw)
     except ValidationError as exc:
         found = exc.errors(include_url=False, include_input=False)
-        hinted = [with_hint(dict(e), JobSpec) for e in found]
+        hinted = [in_words(with_hint(dict(e), JobSpec)) for e in found]
         errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in hinted]
         return ValidationReport(valid=False, errors=errors)
     try:
