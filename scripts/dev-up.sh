@@ -8,6 +8,9 @@
 # HYDRA_STATE_DIR (default .hydra: pid files and logs; the previous start's logs are kept as *.log.1),
 # and with --distributed HYDRA_REDIS_PORT (default 6380), HYDRA_REDIS_SERVER (default redis-server on
 # PATH) and DATABASE_URL (default SQLite in the data dir).
+# What a start was given is kept in STATE/dev.settings: a second dev-up.sh says where the running
+# one listens, and refuses (exit 1) when it asks for HYDRA_* settings the running one lacks;
+# dev-down.sh reads it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
@@ -15,6 +18,28 @@ source scripts/_alive.sh
 umask 077  # the log shows the admin token the first time; the data dir holds token hashes
 mkdir -p "${HYDRA_STATE_DIR:-.hydra}"
 STATE="$(cd "${HYDRA_STATE_DIR:-.hydra}" && pwd)"
+
+# The HYDRA_* settings of `up` (config.py) and of --distributed given to this call, as NAME=VALUE
+# lines, then drain_grace=SECONDS (from the environment and .env, as `up` will read it).
+given_settings() {
+  python - <<'PY'
+import os
+from hydra_jobs.config import Settings
+names = {f.alias for f in Settings.model_fields.values() if (f.alias or "").startswith("HYDRA_")}
+names |= {"HYDRA_REDIS_PORT", "HYDRA_REDIS_SERVER"}
+names.discard("HYDRA_DOMAIN")  # the CLI's
+given = {name: os.environ[name] for name in names if os.environ.get(name)}
+if "HYDRA_DATA_DIR" in given:  # relative to here, where `up` runs
+    given["HYDRA_DATA_DIR"] = os.path.abspath(given["HYDRA_DATA_DIR"])
+for name in sorted(given):
+    print(f"{name}={given[name]}")
+try:
+    print(f"drain_grace={Settings().drain_grace_seconds:g}")
+except ValueError:
+    pass  # a setting `up` refuses: it will say which
+PY
+}
+GIVEN="$(given_settings)"  # before the defaults below: what this call asks for
 export HYDRA_DATA_DIR="${HYDRA_DATA_DIR:-$STATE/data}"
 # The log shows a generated admin token: confined jobs (Landlock) must not reach it either.
 export HYDRA_CONFINE_HIDE="$STATE${HYDRA_CONFINE_HIDE:+:$HYDRA_CONFINE_HIDE}"
@@ -36,14 +61,51 @@ if [ "${1:-}" = "--foreground" ]; then
   exec hydra-jobs up --host "$HOST" --port "$PORT"
 fi
 
+# record MODE: what the instance starting now was given, and the defaults it got.
+record() {
+  {
+    echo "url=http://$HOST:$PORT"
+    echo "mode=$1"
+    printf '%s\n' "$GIVEN"
+    grep -q '^HYDRA_HOST=' <<<"$GIVEN" || echo "HYDRA_HOST=$HOST"
+    grep -q '^HYDRA_PORT=' <<<"$GIVEN" || echo "HYDRA_PORT=$PORT"
+    grep -q '^HYDRA_DATA_DIR=' <<<"$GIVEN" || echo "HYDRA_DATA_DIR=$HYDRA_DATA_DIR"
+  } > "$STATE/dev.settings"
+}
+
+# The names of the settings given now that the running instance was not started with (only
+# names: HYDRA_HEARTBEAT_URL is a secret).
+not_applied() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in HYDRA_*) ;; *) continue ;; esac
+    grep -qxF -- "$line" "$STATE/dev.settings" || printf ' %s' "${line%%=*}"
+  done <<<"$GIVEN"
+  if [ "${1:-}" = --distributed ] && ! grep -qx 'mode=distributed' "$STATE/dev.settings"; then
+    printf ' --distributed'
+  fi
+}
+
 for name in dev scheduler worker redis; do
   if [ -f "$STATE/$name.pid" ] && alive "$(cat "$STATE/$name.pid")"; then
-    echo "Hydra Jobs is already running (pid $(cat "$STATE/$name.pid")); ./scripts/dev-down.sh stops it."
+    running="pid $(cat "$STATE/$name.pid")"
+    if [ ! -f "$STATE/dev.settings" ]; then  # started by an older dev-up.sh: its settings are unknown
+      echo "Hydra Jobs is already running ($running); ./scripts/dev-down.sh stops it."
+      exit 0
+    fi
+    echo "Hydra Jobs is already running at $(sed -n 's/^url=//p' "$STATE/dev.settings") ($running); ./scripts/dev-down.sh stops it."
+    differ="$(not_applied "${1:-}")"
+    if [ -n "$differ" ]; then
+      echo "error: NOT applied:$differ (the running Hydra Jobs was started without these values)." >&2
+      echo "To start it with them: ./scripts/dev-down.sh first, then this command again." >&2
+      exit 1
+    fi
     exit 0
   fi
 done
 
 if [ "${1:-}" = "--distributed" ]; then
+  record distributed
   exec scripts/_dev-distributed.sh "$STATE" "$HOST" "$PORT"
 fi
 # A port another server holds would answer the health check below for a `up` that died at
@@ -65,6 +127,7 @@ fi
 if [ -f "$STATE/dev.log" ]; then mv "$STATE/dev.log" "$STATE/dev.log.1"; fi
 nohup hydra-jobs up --host "$HOST" --port "$PORT" > "$STATE/dev.log" 2>&1 &
 echo $! > "$STATE/dev.pid"
+record embedded
 for _ in $(seq 1 150); do
   # Ours must still be alive when the port answers (it could have lost the port in a race).
   if alive "$(cat "$STATE/dev.pid")" \

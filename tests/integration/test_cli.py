@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hydra_jobs import __version__
-from tests.conftest import wait_for
+from tests.conftest import ADMIN, wait_for
 from tests.procs import HYDRA, UpProcess, cli_env
 
 
@@ -38,8 +38,8 @@ def test_submit_run_runs_and_follow_logs(up: UpProcess, tmp_path: Path) -> None:
     assert submitted.returncode == 0, submitted.stderr
     assert "created job cli-job" in submitted.stdout
 
-    again = up.cli("submit", str(spec))  # same name: replaced, not duplicated
-    assert "updated job cli-job" in again.stdout
+    again = up.cli("submit", str(spec))  # same name and spec: neither duplicated nor a version
+    assert "unchanged job cli-job" in again.stdout
 
     triggered = up.cli("run", "cli-job")
     assert triggered.returncode == 0, triggered.stderr
@@ -234,6 +234,97 @@ def test_an_unknown_job_name_is_one_clear_line(up: UpProcess) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: no job named or with id 'no-such-job' (hydra-jobs jobs lists them)"
     ]
+
+
+# Every argument that names something, each given blank ("" or spaces): (argv, what it asks for).
+BLANK_NAMES = [
+    (["show", ""], "a run's id"),
+    (["logs", " "], "a run's id"),
+    (["cancel", ""], "a run's id"),
+    (["retry", "\t"], "a run's id"),
+    (["analyze", ""], "a run's id"),
+    (["run", ""], "a job's name or id"),
+    (["pause", " "], "a job's name or id"),
+    (["resume", ""], "a job's name or id"),
+    (["delete", "", "--yes"], "a job's name or id"),
+    (["history", ""], "a job's name or id"),
+    (["restore", " ", "2", "--yes"], "a job's name or id"),
+    (["snooze", "", "--off"], "a job's name or id"),
+    (["runs", "--job", ""], "a job's name or id"),
+    (["drain", ""], "a worker's id"),
+    (["tokens", "role", "", "viewer"], "a token's id"),
+    (["tokens", "revoke", " "], "a token's id"),
+    (["channels", "test", ""], "a channel's name"),
+    (["channels", "deliveries", ""], "a channel's name"),
+    (["channels", "delete", " "], "a channel's name"),
+    (["domains", "delete", ""], "a domain's name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    BLANK_NAMES,
+    ids=[" ".join(arg if arg.strip() else repr(arg) for arg in argv) for argv, _ in BLANK_NAMES],
+)
+def test_a_blank_id_or_name_is_a_usage_error_before_any_call(argv: list[str], what: str) -> None:
+    """`hydra-jobs show ""` called GET /api/v1/runs/: "error: HTTP 404: no such API route";
+    `cancel ""` said "HTTP 405: Method Not Allowed". The URL here answers nothing: a command
+    that called it would say "cannot reach the scheduler" and exit 1."""
+    done = subprocess.run(
+        [HYDRA, *argv],
+        env=cli_env(HYDRA_URL="http://127.0.0.1:9", HYDRA_TOKEN="t" * 43),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    said = re.sub(r"[│\s]+", " ", done.stderr)  # the usage error's box, as one line
+    assert done.returncode == 2, done.stderr
+    assert f"it is empty: give {what} (hydra-jobs " in said, done.stderr
+    assert "cannot reach" not in said
+
+
+def test_the_token_of_dev_up_is_found_from_below_the_repository_root(
+    up: UpProcess, tmp_path: Path
+) -> None:
+    """`cd ui && hydra-jobs jobs` said "no API token": only ./.hydra/data was looked in. The
+    nearest .hydra/data above counts, as git finds .git, up to a repository's root or home."""
+    home, above = tmp_path / "home", tmp_path / "above"
+    repo = above / "repo"
+    for where, token in ((repo, ADMIN), (above, "w" * 43)):  # above the repository: not its
+        (where / ".hydra" / "data").mkdir(parents=True)
+        (where / ".hydra" / "data" / "admin_token").write_text(token + "\n")
+    (repo / ".git").mkdir()
+    for directory in (repo / "ui" / "src", repo / "vendor" / "lib" / ".git", above / "home"):
+        directory.mkdir(parents=True)
+
+    def jobs(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        # No token variable; HOME and XDG_DATA_HOME: no per-user data dir with a token.
+        plain = cli_env(HYDRA_URL=up.url, HOME=str(home), XDG_DATA_HOME=str(home / "data"))
+        for name in ("HYDRA_TOKEN", "HYDRA_DATA_DIR"):
+            plain.pop(name, None)
+        return subprocess.run(
+            [HYDRA, "jobs", *args],
+            cwd=cwd,
+            env={**plain, **env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    found = jobs(repo / "ui" / "src")
+    assert found.returncode == 0, found.stderr
+    # Outside any repository the walk goes on: `above`'s token (not this server's) is used.
+    outside = jobs(above / "home")
+    assert outside.returncode == 1, outside.stdout
+    where = f"the token came from the admin token `up` stored in {above / '.hydra'}"
+    assert where in outside.stderr.replace("\n", ""), outside.stderr
+    # It stops at a repository's root (vendor/lib has its .git) and at the home directory.
+    for stopped, home_dir in ((repo / "vendor" / "lib", home), (above / "home", above / "home")):
+        none = jobs(stopped, HOME=str(home_dir))
+        assert none.returncode == 1 and "no API token" in none.stderr, none.stderr
+    # --data-dir still comes first.
+    given = jobs(repo / "ui" / "src", "--data-dir", str(above / ".hydra" / "data"))
+    assert given.returncode == 1 and "invalid or revoked token" in given.stderr, given.stderr
 
 
 def test_version() -> None:

@@ -48,11 +48,15 @@ def test_dev_up_and_dev_down(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs", headers=headers).status_code == 200
         again = script("dev-up.sh", env)
-        assert again.returncode == 0 and "already running" in again.stdout
+        assert again.returncode == 0, again.stderr
+        assert f"already running at http://127.0.0.1:{port} (pid" in again.stdout
+        same = script("dev-up.sh", {**env, "HYDRA_DATA_DIR": str(state / "data")})  # the default
+        assert same.returncode == 0 and not same.stderr, same.stderr
 
         pid = int((state / "dev.pid").read_text())
         stopped = script("dev-down.sh", env)
         assert stopped.returncode == 0 and "Hydra Jobs stopped." in stopped.stdout
+        assert "stopping:" not in stopped.stdout  # no run was running: nothing to wait for
         assert not pid_alive(pid)
 
         second = script("dev-up.sh", env)  # the same data: the token is not shown again
@@ -62,6 +66,77 @@ def test_dev_up_and_dev_down(tmp_path: Path) -> None:
     finally:
         script("dev-down.sh", env)
     assert script("dev-down.sh", env).stdout.strip() == "Hydra Jobs is not running."
+
+
+def test_dev_up_asked_for_other_settings_than_the_running_ones_says_they_were_not_applied(
+    tmp_path: Path,
+) -> None:
+    """`HYDRA_PORT=8001 ./scripts/dev-up.sh` beside a running one said "already running" and
+    exited 0: the user then met "connection refused" on 8001."""
+    state = tmp_path / "state"
+    port = free_port()
+    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
+    env.pop("HYDRA_DATA_DIR", None)
+    try:
+        assert script("dev-up.sh", env).returncode == 0
+        pid = int((state / "dev.pid").read_text())
+        other = free_port()
+        asked = script("dev-up.sh", {**env, "HYDRA_PORT": str(other), "HYDRA_CONCURRENCY": "3"})
+        assert asked.returncode == 1, asked.stdout
+        assert f"already running at http://127.0.0.1:{port} (pid {pid})" in asked.stdout
+        assert "NOT applied: HYDRA_CONCURRENCY HYDRA_PORT" in asked.stderr, asked.stderr
+        assert "./scripts/dev-down.sh first" in asked.stderr
+        distributed = subprocess.run(
+            [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert distributed.returncode == 1 and "NOT applied: --distributed" in distributed.stderr
+        assert int((state / "dev.pid").read_text()) == pid and pid_alive(pid)  # left as it was
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{other}/healthz")
+    finally:
+        script("dev-down.sh", env)
+
+
+def test_dev_down_says_what_becomes_of_running_runs(tmp_path: Path) -> None:
+    """dev-down waited the drain grace in silence, then the runs still running ended lost."""
+    state = tmp_path / "state"
+    port = free_port()
+    env = cli_env(
+        HYDRA_STATE_DIR=str(state),
+        HYDRA_PORT=str(port),
+        HYDRA_SKIP_UI="1",
+        HYDRA_DRAIN_GRACE_SECONDS="1",
+    )
+    env.pop("HYDRA_DATA_DIR", None)
+    try:
+        assert script("dev-up.sh", env).returncode == 0
+        url = f"http://127.0.0.1:{port}"
+        with Client(url, (state / "data" / "admin_token").read_text().strip()) as client:
+            job = client.create_job(
+                {"name": "long", "executor": {"type": "shell", "script": "sleep 300"}}
+            )
+            run_id = client.trigger(job["id"])["id"]
+            wait_for(lambda: client.get_run(run_id)["status"] == "running", 30, message="running")
+
+        stopped = script("dev-down.sh", {**env, "HYDRA_DRAIN_GRACE_SECONDS": "7"})  # not up's
+
+        assert stopped.returncode == 0, stopped.stderr
+        assert stopped.stdout.splitlines() == [
+            "stopping: running runs (1) get up to 1 s to finish (HYDRA_DRAIN_GRACE_SECONDS); "
+            "what is still running then is marked lost",
+            "Hydra Jobs stopped.",
+        ]
+        assert script("dev-up.sh", env).returncode == 0
+        with Client(url, (state / "data" / "admin_token").read_text().strip()) as client:
+            wait_for(
+                lambda: client.get_run(run_id)["status"] == "lost", 30, message="lost, as said"
+            )
+    finally:
+        script("dev-down.sh", env)
 
 
 def test_a_job_cannot_read_the_token_dev_up_logged(tmp_path: Path) -> None:
@@ -152,7 +227,8 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
             assert "dev-worker" in names and (state / "data" / "dev_worker_token").is_file()
             assert "dist-ok" in client.full_log(run["id"])
         again = script("dev-up.sh", env)
-        assert again.returncode == 0 and "already running" in again.stdout
+        assert again.returncode == 0, again.stderr
+        assert f"already running at http://127.0.0.1:{port} (pid" in again.stdout
 
         stopped = script("dev-down.sh", env)
         assert stopped.returncode == 0 and "Hydra Jobs stopped." in stopped.stdout, stopped

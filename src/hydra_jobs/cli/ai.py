@@ -16,6 +16,7 @@ from rich.markup import escape
 from hydra_jobs.cli.common import (
     DEFAULT_URL,
     DataDirOpt,
+    RunIdArg,
     TokenOpt,
     UrlOpt,
     call,
@@ -30,7 +31,7 @@ LOCALTIME = Path("/etc/localtime")
 
 
 def analyze(
-    run_id: str,
+    run_id: RunIdArg,
     provider: Annotated[
         str | None,
         typer.Option(

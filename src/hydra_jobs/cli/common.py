@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from hydra_jobs.client import ApiError, Client
-from hydra_jobs.config import Settings, stored_admin_token, stored_admin_token_file
+from hydra_jobs.config import (
+    DEV_DATA_DIR,
+    Settings,
+    stored_admin_token,
+    stored_admin_token_file,
+)
 
 # Piped output gets a wide console so ids are never cut; a terminal keeps its own width.
 out = Console(width=None if sys.stdout.isatty() else 220)
@@ -38,6 +44,30 @@ DataDirOpt = Annotated[
 ]
 
 
+def not_empty(what: str, hint: str) -> Callable[[str | None], str | None]:
+    """The check of an argument that names something (a run, a job, a worker, ...): an empty or
+    blank one reached the API as a path without its name (`hydra-jobs show ""`: "no such API
+    route: /api/v1/runs/"), so it is refused before any call, as a usage error (exit 2)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise typer.BadParameter(f"it is empty: give {what} ({hint})")
+        return value
+
+    return check
+
+
+RunIdArg = Annotated[
+    str,
+    typer.Argument(
+        help="The run's id (hydra-jobs runs lists them).",
+        callback=not_empty("a run's id", "hydra-jobs runs lists them"),
+    ),
+]
+JOB_GIVEN = not_empty("a job's name or id", "hydra-jobs jobs lists them")
+JobArg = Annotated[str, typer.Argument(help="Job id or name.", callback=JOB_GIVEN)]
+
+
 def fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(1)
@@ -56,6 +86,7 @@ def confirm_or_stop(yes: bool, question: str, refused: str) -> None:
 
 def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Client:
     if token is None:
+        data_dir = data_dir or dev_data_dir()
         stored = stored_admin_token_file(data_dir)
         token = stored_admin_token(data_dir)
         source = f"the admin token `up` stored in {stored}"
@@ -66,12 +97,28 @@ def client_for(url: str, token: str | None, data_dir: Path | None = None) -> Cli
         raise fail(
             "no API token: pass --token, set HYDRA_TOKEN, or run `hydra-jobs up` (or "
             "./scripts/dev-up.sh) first; its token is read from --data-dir / HYDRA_DATA_DIR, "
-            "./.hydra/data, or the per-user data dir"
+            ".hydra/data here or in a directory above (up to the repository's root), or the "
+            "per-user data dir"
         )
     # HYDRA_DOMAIN: the domain an admin token acts on (a domain token has its own).
     client = Client(url, token, domain=Settings().domain)
     client.token_source = source
     return client
+
+
+def dev_data_dir(start: Path | None = None) -> Path | None:
+    """The data dir `./scripts/dev-up.sh` keeps (`.hydra/data`) in `start` (the current
+    directory) or the nearest directory above it that has one, as git finds `.git`: a command
+    run from `ui/` finds the repository's token. The walk stops at the repository's root (a
+    `.git`) and at the home directory: a token of whatever lies above them is never sent."""
+    here = (start or Path.cwd()).absolute()
+    home = Path(os.path.expanduser("~"))
+    for directory in (here, *here.parents):
+        if (directory / DEV_DATA_DIR).is_dir():
+            return directory / DEV_DATA_DIR
+        if (directory / ".git").exists() or directory == home:
+            return None
+    return None
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -16,6 +16,7 @@ from hydra_jobs.cli.common import (
     call,
     client_for,
     err,
+    not_empty,
     out,
 )
 from hydra_jobs.client import ApiError, format_detail
@@ -28,6 +29,13 @@ tokens_app = typer.Typer(
 )
 
 DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="The domain the token belongs to.")]
+TokenIdArg = Annotated[
+    str,
+    typer.Argument(
+        help="The token's id (see `tokens list`).",
+        callback=not_empty("a token's id", "hydra-jobs tokens list lists them"),
+    ),
+]
 RoleOpt = Annotated[
     Role,
     typer.Option("--role", "-r", help=f"What the token may do (default: operator). {ROLE_HELP}."),
@@ -66,7 +74,13 @@ def list_domains(
 
 @domains_app.command("delete")
 def delete_domain(
-    name: str,
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The domain.",
+            callback=not_empty("a domain's name", "hydra-jobs domains list lists them"),
+        ),
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Also delete its jobs, runs and logs.")
     ] = False,
@@ -131,7 +145,7 @@ def list_tokens(
 
 @tokens_app.command("role")
 def set_role(
-    token_id: Annotated[str, typer.Argument(help="The token's id (see `tokens list`).")],
+    token_id: TokenIdArg,
     role: Annotated[Role, typer.Argument(help=ROLE_HELP)],
     domain: DomainOpt = "default",
     url: UrlOpt = DEFAULT_URL,
@@ -145,7 +159,7 @@ def set_role(
 
 @tokens_app.command("revoke")
 def revoke_token(
-    token_id: Annotated[str, typer.Argument(help="The token's id (see `tokens list`).")],
+    token_id: TokenIdArg,
     domain: DomainOpt = "default",
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,

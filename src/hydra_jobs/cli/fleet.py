@@ -17,6 +17,7 @@ from hydra_jobs.cli.common import (
     UrlOpt,
     call,
     client_for,
+    not_empty,
     out,
 )
 
@@ -62,7 +63,13 @@ def workers(
 
 
 def drain(
-    worker_id: Annotated[str, typer.Argument(help="The worker's id (see hydra-jobs workers).")],
+    worker_id: Annotated[
+        str,
+        typer.Argument(
+            help="The worker's id (see hydra-jobs workers).",
+            callback=not_empty("a worker's id", "hydra-jobs workers lists them"),
+        ),
+    ],
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,

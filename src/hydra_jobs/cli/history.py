@@ -13,6 +13,7 @@ from rich.table import Table
 from hydra_jobs.cli.common import (
     DEFAULT_URL,
     DataDirOpt,
+    JobArg,
     TokenOpt,
     UrlOpt,
     call,
@@ -24,7 +25,6 @@ from hydra_jobs.cli.common import (
 )
 from hydra_jobs.client import Client
 
-JobArg = Annotated[str, typer.Argument(help="Job id or name.")]
 HISTORY_PAGE = 200
 
 

@@ -13,6 +13,8 @@ from rich.table import Table
 from hydra_jobs.cli.common import (
     DEFAULT_URL,
     DataDirOpt,
+    JobArg,
+    RunIdArg,
     TokenOpt,
     UrlOpt,
     call,
@@ -24,11 +26,9 @@ from hydra_jobs.cli.common import (
 )
 from hydra_jobs.client import Client
 
-JobArg = Annotated[str, typer.Argument(help="Job id or name.")]
-
 
 def show(
-    run_id: str,
+    run_id: RunIdArg,
     as_json: Annotated[bool, typer.Option("--json", help="The run as the API returns it.")] = False,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,

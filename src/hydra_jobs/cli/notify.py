@@ -16,11 +16,13 @@ from rich.table import Table
 from hydra_jobs.cli.common import (
     DEFAULT_URL,
     DataDirOpt,
+    JobArg,
     TokenOpt,
     UrlOpt,
     call,
     client_for,
     fail,
+    not_empty,
     out,
     resolve_job,
 )
@@ -36,6 +38,13 @@ STATUS_STYLE = {
     "suppressed": "dim",
 }
 JsonOpt = Annotated[bool, typer.Option("--json", help="As the API returns it.")]
+ChannelArg = Annotated[
+    str,
+    typer.Argument(
+        help="The channel.",
+        callback=not_empty("a channel's name", "hydra-jobs channels list lists them"),
+    ),
+]
 
 
 def _secret(value: str | None, what: str) -> str | None:
@@ -124,7 +133,7 @@ def add_channel(
 
 @channels_app.command("test")
 def test_channel(
-    name: Annotated[str, typer.Argument(help="The channel.")],
+    name: ChannelArg,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 20.0,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
@@ -156,7 +165,7 @@ def _print_delivery(d: dict[str, Any]) -> None:
 
 @channels_app.command("deliveries")
 def deliveries(
-    name: Annotated[str, typer.Argument(help="The channel.")],
+    name: ChannelArg,
     limit: Annotated[int, typer.Option(min=1, max=500, help="Entries, newest first.")] = 50,
     as_json: JsonOpt = False,
     url: UrlOpt = DEFAULT_URL,
@@ -186,7 +195,7 @@ def deliveries(
 
 @channels_app.command("delete")
 def delete_channel(
-    name: Annotated[str, typer.Argument(help="The channel.")],
+    name: ChannelArg,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
@@ -197,7 +206,7 @@ def delete_channel(
 
 
 def snooze(
-    job: Annotated[str, typer.Argument(help="The job's name or id.")],
+    job: JobArg,
     until: Annotated[
         str | None,
         typer.Option(help="An ISO time (2026-06-01T08:00:00Z) or a duration: 30m, 2h, 1d."),

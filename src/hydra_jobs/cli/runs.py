@@ -12,7 +12,10 @@ from rich.table import Table
 
 from hydra_jobs.cli.common import (
     DEFAULT_URL,
+    JOB_GIVEN,
     DataDirOpt,
+    JobArg,
+    RunIdArg,
     TokenOpt,
     UrlOpt,
     err,
@@ -45,7 +48,7 @@ def runs(
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
-    job: Annotated[str | None, typer.Option(help="Job id or name.")] = None,
+    job: Annotated[str | None, typer.Option(help="Job id or name.", callback=JOB_GIVEN)] = None,
     status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
 ) -> None:
@@ -79,7 +82,7 @@ def _duration(seconds: float) -> str:
 
 
 def run(
-    job: Annotated[str, typer.Argument(help="Job id or name.")],
+    job: JobArg,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
     url: UrlOpt = DEFAULT_URL,
@@ -101,7 +104,7 @@ def run(
 
 
 def logs(
-    run_id: str,
+    run_id: RunIdArg,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep streaming until it ends.")
     ] = False,
@@ -150,7 +153,7 @@ def _follow(client: Client, run_id: str) -> int:
 
 
 def cancel(
-    run_id: str,
+    run_id: RunIdArg,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     data_dir: DataDirOpt = None,
@@ -164,7 +167,7 @@ def cancel(
 
 
 def retry(
-    run_id: str,
+    run_id: RunIdArg,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the output.")] = False,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
