@@ -112,6 +112,10 @@ def run_route(run: Mapping[str, Any]) -> Route:
     return route_of(requires if isinstance(requires, Mapping) else None)
 
 
+def _status(worker: Any) -> str:
+    return str(getattr(worker.status, "value", worker.status))
+
+
 def parse_worker_tags(text: str) -> dict[str, str]:
     """`os=linux,gpu=true,ssd` (a bare name means `true`) as a worker's tags."""
     tags: dict[str, str] = {}
@@ -128,8 +132,16 @@ def waiting_reason(
 ) -> str | None:
     """Why a run of (domain, queue, requires) cannot start now, from the online workers that
     serve the domain (their `queues`, `tags` and `status`), or None when one could take it."""
-    online = [w for w in workers if str(getattr(w.status, "value", w.status)) == "online"]
+    workers = list(workers)
+    online = [w for w in workers if _status(w) == "online"]
     if not online:
+        if draining := sum(1 for w in workers if _status(w) == "draining"):
+            # Said apart from "no worker": the operator drained them, and only a restart undoes it.
+            what = "its only worker is" if draining == 1 else f"its {draining} workers are"
+            return (
+                f"no online worker in domain {domain}: {what} draining (a drained worker takes "
+                "no new run until it is restarted)"
+            )
         return f"no online worker in domain {domain}"
     serving = [w for w in online if queue in w.queues]
     if not serving:

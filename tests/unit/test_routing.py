@@ -111,6 +111,19 @@ def test_the_waiting_reason_names_what_no_online_worker_has() -> None:
     assert waiting_reason("prod", "default", {}, [linux]) is None
 
 
+def test_drained_workers_are_named_as_the_reason() -> None:
+    """'no online worker' beside a worker listed as draining sent a new user looking for a crash."""
+    draining = worker({}, status="draining")
+    assert waiting_reason("prod", "default", {}, [draining, worker({}, status="offline")]) == (
+        "no online worker in domain prod: its only worker is draining (a drained worker takes "
+        "no new run until it is restarted)"
+    )
+    assert "its 2 workers are draining" in (
+        waiting_reason("prod", "default", {}, [draining, draining]) or ""
+    )
+    assert waiting_reason("prod", "default", {}, [draining, worker({})]) is None
+
+
 def run(run_id: str, requires: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": run_id, "spec": {"requires": requires or {}}}
 
