@@ -144,6 +144,7 @@ def test_no_provider_and_disabled_domain(
         generate(bare, prompt="x")
     assert none.value.status_code == 503
     assert "GEMINI_API_KEY" in none.value.detail and "OPENAI_API_KEY" in none.value.detail
+    assert "in the scheduler's environment or its .env file, and restart it" in none.value.detail
 
     server = make_server(**settings_for(openai_standin))
     server.client._call("PATCH", "/domains/default", json={"description": "ops"})

@@ -23,6 +23,7 @@ from hydra_jobs.scheduler.ai.providers.retry import RetryPolicy
 from hydra_jobs.scheduler.ai.schema import ProviderName
 
 KEY_VARIABLES: dict[str, str] = {"gemini": "GEMINI_API_KEY", "openai": "OPENAI_API_KEY"}
+WHERE_KEYS_GO = "in the scheduler's environment or its .env file, and restart it"
 ORDER: tuple[ProviderName, ...] = ("gemini", "openai")
 RATE_WINDOW_SECONDS = 60.0
 
@@ -132,11 +133,13 @@ class AiProviders:
         name = requested or self.default
         if name is None:
             raise AiNotConfigured(
-                "no AI provider is configured: set GEMINI_API_KEY or OPENAI_API_KEY "
-                "(and OPENAI_BASE_URL for an OpenAI-compatible server)"
+                "no AI provider is configured: set GEMINI_API_KEY or OPENAI_API_KEY (and "
+                f"OPENAI_BASE_URL for an OpenAI-compatible server) {WHERE_KEYS_GO}"
             )
         provider = self.providers.get(name)
         if provider is None:
-            raise AiNotConfigured(f"{name} is not configured: set {KEY_VARIABLES[name]}")
+            raise AiNotConfigured(
+                f"{name} is not configured: set {KEY_VARIABLES[name]} {WHERE_KEYS_GO}"
+            )
         self.rate.take(domain)
         return provider
