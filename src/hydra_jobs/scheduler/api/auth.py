@@ -29,6 +29,7 @@ from hydra_jobs.tokens import TokenRecord, matches, parse
 
 DOMAIN_RE = re.compile(DOMAIN_PATTERN)  # used with fullmatch: `$` would let "ops\n" through
 DOMAIN_HEADER = "x-hydra-domain"
+DOMAIN_FREE_ROUTES = ("/api/v1/me", "/api/v1/domains")
 TOUCH_INTERVAL_SECONDS = 60.0  # `last_used_at` is written at most this often per token
 INVALID = "invalid or revoked token"
 RECHECK_SECONDS = 5.0  # how long an open stream of a revoked token may go on
@@ -40,6 +41,13 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def _acts_outside(path: str) -> bool:
+    """Whether `path` is a route that does not act in the named domain: who the caller is, and
+    the domains themselves (an admin whose chosen domain was deleted must still list the
+    others to choose one, and may name a domain it is about to create)."""
+    return any(path == route or path.startswith(route + "/") for route in DOMAIN_FREE_ROUTES)
 
 
 def requested_domain(request: Request) -> str | None:
@@ -90,8 +98,10 @@ class Authenticator:
             domain = wanted or DEFAULT_DOMAIN
             if not DOMAIN_RE.fullmatch(domain):
                 raise NotFound(f"domain '{domain[:64]}' not found")
-            # Not looked up here: a domain that does not exist holds nothing, so reads find
-            # nothing, and creating a job checks it (services.py).
+            # A domain named by the caller is looked up: a misspelt one read as empty, silently.
+            if wanted is not None and not _acts_outside(request.url.path):
+                if not await self.store.has_domain(domain):
+                    raise NotFound(f"domain '{domain}' not found: create it first (admin)")
             return Principal(domain=domain, actor="admin", is_admin=True)
         parsed = parse(token)
         if parsed is None:
