@@ -16,16 +16,21 @@ setting() {
 # How many runs are running, in every domain, asked of the API with the admin token dev-up.sh
 # stored; nothing when that cannot be known (no token there, another one's, no python3).
 running_runs() {
-  local url token
+  local url token dir
   url="$(setting url)"
-  token="$(cat "$(setting HYDRA_DATA_DIR)/admin_token" 2>/dev/null || echo "${ADMIN_TOKEN:-}")"
+  dir="$(setting HYDRA_DATA_DIR)"
+  token=""
+  [ -z "$dir" ] || token="$(cat "$dir/admin_token" 2>/dev/null || true)"
+  token="${token:-${ADMIN_TOKEN:-}}"
   [ -n "$url" ] && [ -n "$token" ] || return 0
   HYDRA_TOKEN="$token" python3 - "$url" 2>/dev/null <<'PY' || true
 import json, os, sys, urllib.request
+# No proxy from the environment: the admin token goes to this machine's server and nowhere else.
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def get(path, domain="default"):
     headers = {"Authorization": f"Bearer {os.environ['HYDRA_TOKEN']}", "X-Hydra-Domain": domain}
     request = urllib.request.Request(sys.argv[1] + "/api/v1" + path, headers=headers)
-    with urllib.request.urlopen(request, timeout=3) as answer:
+    with opener.open(request, timeout=3) as answer:
         return json.load(answer)["items"]
 domains = [domain["name"] for domain in get("/domains")]
 print(sum(len(get("/runs?status=running&limit=500", name)) for name in domains))

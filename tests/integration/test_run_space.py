@@ -4,6 +4,7 @@ space is empty, in a thread for what a job left behind or on a slow disk (run_sp
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from hydra_jobs.worker import run_space
+from hydra_jobs.worker.run_as import RunAs
 from hydra_jobs.worker.run_space import RunSpaces
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="run spaces are POSIX only")
@@ -71,3 +73,37 @@ async def test_on_a_slow_disk_both_ends_are_off_the_loop(
         assert space.is_dir()
     assert not space.exists() and hops == ["_reserve", "_release"]
     assert list(spaces.root.iterdir()) == []
+
+
+def test_a_runs_dir_it_cannot_use_lets_the_worker_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The timing probe must not turn a bad runs dir into a worker that will not start: each
+    run's spawn fails and says why, as before the probe."""
+
+    def refused(_self: RunSpaces, _prefix: str) -> tuple[Path, int]:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "runs"))
+
+    monkeypatch.setattr(RunSpaces, "_reserve", refused)
+    spaces = RunSpaces(tmp_path / "runs", None)
+    assert not spaces.on_loop and "cannot make a run space" in caplog.text
+
+
+@pytest.mark.usefixtures("fast_disk")
+async def test_a_space_that_cannot_be_handed_over_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs_user = RunAs("jobs", os.getuid(), os.getgid(), "/nonexistent")
+    spaces = RunSpaces(tmp_path / "runs", jobs_user)
+    opened = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+
+    def refused(_path: Path, _user: RunAs) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(run_space, "give_to", refused)
+    with pytest.raises(PermissionError):
+        async with spaces.open("run-4"):
+            pass
+    assert list(spaces.root.iterdir()) == []
+    if opened is not None:
+        assert len(os.listdir("/proc/self/fd")) == opened  # its lock's descriptor is closed too

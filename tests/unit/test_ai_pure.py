@@ -132,6 +132,7 @@ def test_lost_run_is_infrastructure() -> None:
             "#! interpreter '/usr/bin/ruby' not found on this worker",
             Category.MISSING_COMMAND,
         ),
+        ("spawn failed: [Errno 2] No such file or directory: '/gone/dir'", Category.MISSING_FILE),
         ("spawn failed: empty argv", Category.UNKNOWN),
     ],
 )
@@ -143,7 +144,8 @@ def test_a_run_whose_process_never_started_is_explained_by_its_error(
     assert finding.category is category
     assert finding.summary.startswith("The job's process could not be started: ")
     assert error.removeprefix("spawn failed: ") in finding.summary
-    assert "exit code" not in finding.suggested_fix and "HYDRA_RUN_AS" in finding.suggested_fix
+    assert "exit code" not in finding.suggested_fix
+    assert ("HYDRA_RUN_AS" in finding.suggested_fix) is (category is not Category.UNKNOWN)
 
 
 def test_the_last_decisive_line_wins_and_exit_127_is_a_missing_command() -> None:

@@ -64,6 +64,8 @@ def tree(tmp_path: Path) -> dict[str, Path]:
     (open_ / "data").write_text("not a program")
     (open_ / "data").chmod(0o644)
     (open_ / "link").symlink_to(closed / "tool")
+    (closed / "venv-python").symlink_to(open_ / "tool")  # a virtualenv's bin/python, in /root
+    (closed / "bindir").symlink_to(open_)
     return {"closed": closed, "open": open_}
 
 
@@ -78,12 +80,24 @@ def test_stops_names_where_a_user_is_stopped_following_links(top: Path) -> None:
     assert stops(user, str(paths["open"] / "data"), execute=True) == str(paths["open"] / "data")
     assert stops(user, str(paths["open"] / "data")) is None  # reaching it is enough to read it
     assert stops(user, str(paths["open"] / "gone")) == str(paths["open"] / "gone")
+    # A link out of a closed directory: its target is reachable, the way through it is not.
+    assert stops(user, str(paths["closed"] / "venv-python"), execute=True) == str(paths["closed"])
+    assert stops(user, str(paths["closed"] / "bindir"), execute=True) == str(paths["closed"])
 
 
 def test_jobs_get_the_path_entries_their_user_can_reach(top: Path) -> None:
     paths, user = tree(top), stranger()
-    given = os.pathsep.join([str(paths["closed"]), str(paths["open"]), "", "/usr/bin"])
-    assert job_path(user, given) == os.pathsep.join([str(paths["open"]), "", "/usr/bin"])
+    given = os.pathsep.join(
+        [str(paths["closed"]), str(paths["closed"] / "bindir"), str(paths["open"]), "", ".", "bin"]
+    )
+    assert job_path(user, given + os.pathsep + "/usr/bin") == os.pathsep.join(
+        [str(paths["open"]), "/usr/bin"]
+    )
+    # Nothing of the worker's will do: the system's, never "" (the job's own directory).
+    assert job_path(user, str(paths["closed"])) == os.pathsep.join(
+        d for d in run_as.SYSTEM_PATH if os.path.isdir(d) and stops(user, d, execute=True) is None
+    )
+    assert job_path(user, str(paths["closed"])) != ""
 
 
 def test_python_jobs_use_a_system_python_when_the_workers_is_out_of_reach(

@@ -115,10 +115,24 @@ def dev_data_dir(start: Path | None = None) -> Path | None:
     home = Path(os.path.expanduser("~"))
     for directory in (here, *here.parents):
         if (directory / DEV_DATA_DIR).is_dir():
-            return directory / DEV_DATA_DIR
+            found = directory / DEV_DATA_DIR
+            return found if _ours(found) else None
         if (directory / ".git").exists() or directory == home:
             return None
     return None
+
+
+def _ours(data_dir: Path) -> bool:
+    """Whether `data_dir` (found above the current directory) is the caller's own and closed to
+    others, as dev-up.sh makes it: a token planted by another user in a shared directory above
+    (/tmp, /srv) would send the caller's jobs and their secrets to that user's domain."""
+    if not hasattr(os, "geteuid"):
+        return True  # Windows: no owners to compare; the walk still stops at .git and home
+    for path in (data_dir.parent, data_dir):
+        info = path.stat()
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            return False
+    return True
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:

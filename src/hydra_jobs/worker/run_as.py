@@ -32,6 +32,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 # Where a system Python usually is: for python jobs when the worker's own is out of their reach.
 SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")  # jobs' PATH when none of the worker's will do
 
 DEFAULT_USERS = ("hydra-job", "nobody")  # the first that exists, for a root worker
 ROOT_NAMES = ("root", "0")
@@ -90,12 +91,13 @@ def give_to(path: Path, run_as: RunAs) -> None:
 
 def stops(run_as: RunAs, path: str, *, execute: bool = False) -> str | None:
     """Where `run_as` (its uid and group, no other group: as its jobs run) is stopped on its way
-    to `path`'s real location, or with `execute` from running it (a file) or searching it (a
-    directory); None when it is not. Reads file modes only: an ACL that would let it through is
-    not seen (the cautious side)."""
-    real = Path(os.path.realpath(path))
+    to `path`, or with `execute` from running it (a file) or searching it (a directory); None
+    when it is not. The directories on the way are those of `path` as written and of its real
+    location: a virtualenv's `bin/python` links to a reachable Python from inside /root. Reads
+    file modes only: an ACL that would let it through is not seen (the cautious side)."""
+    written, real = Path(os.path.abspath(path)), Path(os.path.realpath(path))
     try:
-        for directory in reversed(real.parents):  # "/" first
+        for directory in dict.fromkeys([*reversed(written.parents), *reversed(real.parents)]):
             if not _allows(os.stat(directory), run_as, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
                 return str(directory)
         target = os.stat(real)
@@ -147,15 +149,20 @@ def job_python(run_as: RunAs) -> str:
 
 
 def job_path(run_as: RunAs, path: str) -> str:
-    """`path` (a PATH) without the directories `run_as` cannot reach: a shell searching one
-    reports a missing command as "Permission denied" instead of "not found"."""
+    """`path` (a PATH) without the directories `run_as` cannot reach (a shell searching one
+    reports a missing command as "Permission denied" instead of "not found") and without the
+    relative ones (empty included: they name the job's working directory, its checkout); when
+    nothing is left, the system's directories it can reach."""
     entries = path.split(os.pathsep)
-    kept = [e for e in entries if not e or stops(run_as, e, execute=True) is None]
+    kept = [e for e in entries if os.path.isabs(e) and stops(run_as, e, execute=True) is None]
     if dropped := [e for e in entries if e not in kept]:
         log.info(
-            "jobs run as %s: PATH entries it cannot reach are left out of theirs: %s",
+            "jobs run as %s: PATH entries it cannot reach, or relative ones, are left out of "
+            "theirs: %s",
             run_as.name,
-            ", ".join(dropped),
+            ", ".join(repr(e) for e in dropped),
             extra={"action": "run_as_path"},
         )
+    if not kept:
+        kept = [e for e in SYSTEM_PATH if stops(run_as, e, execute=True) is None]
     return os.pathsep.join(kept)

@@ -70,7 +70,11 @@ class RunSpaces:
         took = []
         for _ in range(PROBES):
             began = time.perf_counter()
-            space, fd = self._reserve(f"{SPACE_PREFIX}probe-")
+            try:
+                space, fd = self._reserve(f"{SPACE_PREFIX}probe-")
+            except OSError as exc:  # each run's own spawn then fails and says why, as before
+                log.warning("cannot make a run space in %s: %s", self.root, exc)
+                return False
             if not _remove_empty(space, fd):
                 _release(space, fd)
             took.append(time.perf_counter() - began)
@@ -103,7 +107,11 @@ class RunSpaces:
             space.mkdir(mode=0o700)
             fd = lock_dir(space)
             if fd is not None and _same_file(fd, space):
-                self.hand_over(space)
+                try:
+                    self.hand_over(space)
+                except BaseException:
+                    _release(space, fd)
+                    raise
                 return space, fd
             if fd is not None:
                 os.close(fd)  # a starting worker's sweep took it before we locked it

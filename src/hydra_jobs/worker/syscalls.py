@@ -1,4 +1,4 @@
-"""The C library, for system calls that ctypes makes (Landlock, a thread's credentials)."""
+"""The C library, for the system calls that ctypes makes (Landlock)."""
 
 from __future__ import annotations
 

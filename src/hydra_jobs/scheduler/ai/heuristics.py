@@ -154,6 +154,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 SPAWN_FAILED = "spawn failed:"  # the worker's error for a run whose process never started
+INTERPRETER_MISSING = "#! interpreter"  # in it when a script's interpreter is not on the worker
 TRACE_FRAME = re.compile(r'^\s*File "[^"]+", line \d+|^\s+at .+\(.+:\d+')
 
 
@@ -177,21 +178,24 @@ def analyse(facts: Facts) -> Verdict:
 def _not_started(facts: Facts, error: str) -> Verdict:
     """The worker could not start the job's process: its error is the whole story."""
     rule = next((r for r in RULES if r.pattern.search(error)), None)
+    if rule is not None and rule.category is C.MISSING_FILE and INTERPRETER_MISSING in error:
+        rule = _rule_of(C.MISSING_COMMAND)  # a #! interpreter the worker does not have
     category = C.UNKNOWN if rule is None else rule.category
-    if category is C.MISSING_FILE:
-        rule = _rule_of(C.MISSING_COMMAND)  # the program (or a #! interpreter) is not there
-        category = rule.category
-    fix = "" if rule is None else rule.fix + " "
+    fix = "" if rule is None else rule.fix
+    if category in (C.PERMISSION, C.MISSING_FILE, C.MISSING_COMMAND):
+        fix += (
+            " The program runs as the user the worker runs jobs as (HYDRA_RUN_AS for a root "
+            "worker, else the worker's own), who must be able to reach it through every "
+            "directory on its way and, for a `python` job, its `interpreter`; the job's working "
+            "directory must be one that user can enter."
+        )
     finding = Finding(
         summary=f"The job's process could not be started: {error[len(SPAWN_FAILED) :].strip()}",
         probable_cause=f"The worker failed to start the program ('{error}'), so nothing of the "
         "job ran and there is no exit code.",
         category=category,
         evidence=_last_lines(facts),
-        suggested_fix=f"{fix}The program runs as the user the worker runs jobs as "
-        "(HYDRA_RUN_AS for a root worker, else the worker's own), who must be able to reach "
-        "it through every directory on its way and, for a `python` job, its `interpreter`; the "
-        "job's working directory must be one that user can enter.",
+        suggested_fix=fix.strip() or "Read the error: the worker could not start the process.",
         confidence=0.7,
     )
     return Verdict(finding, error)

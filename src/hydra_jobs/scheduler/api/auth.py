@@ -50,6 +50,12 @@ def _acts_outside(path: str) -> bool:
     return any(path == route or path.startswith(route + "/") for route in DOMAIN_FREE_ROUTES)
 
 
+def _route_path(request: Request) -> str:
+    """The request's path as the routes see it: without the prefix a proxy serves us under."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def requested_domain(request: Request) -> str | None:
     return request.headers.get(DOMAIN_HEADER) or request.query_params.get("domain") or None
 
@@ -99,7 +105,7 @@ class Authenticator:
             if not DOMAIN_RE.fullmatch(domain):
                 raise NotFound(f"domain '{domain[:64]}' not found")
             # A domain named by the caller is looked up: a misspelt one read as empty, silently.
-            if wanted is not None and not _acts_outside(request.url.path):
+            if wanted is not None and not _acts_outside(_route_path(request)):
                 if not await self.store.has_domain(domain):
                     raise NotFound(f"domain '{domain}' not found: create it first (admin)")
             return Principal(domain=domain, actor="admin", is_admin=True)

@@ -117,9 +117,9 @@ class JobService:
         restored_from: int | None = None,
     ) -> Job:
         current = await self.rt.store.get_job(who.domain, job_id)
+        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         if change is JobChange.UPDATE and _same_spec(current, spec):
             return current  # a resubmitted file: no version that "changed nothing", no reschedule
-        await check_channels(self.rt.store, who.domain, spec.notify, at="notify")
         now = self.rt.clock.now()
         fires = next_fires(spec, now, 1)
         job = Job(
