@@ -27,17 +27,25 @@ ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("redis", "scheduler", "worker")  # what --distributed starts, each with a pid file
 
 
-def script(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def dev_env(
+    tmp_path: Path, port: int | None = None, **extra: str
+) -> tuple[Path, int, dict[str, str]]:
+    """A state dir of the test's own, a free port (or `port`), no UI build, no data dir given:
+    the state dir, the port, and the environment for the scripts."""
+    state, port = tmp_path / "state", port or free_port()
+    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1", **extra)
+    env.pop("HYDRA_DATA_DIR", None)
+    return state, port, env
+
+
+def script(name: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(ROOT / "scripts" / name)], env=env, capture_output=True, text=True, timeout=120
+        [str(ROOT / "scripts" / name), *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 
 def test_dev_up_and_dev_down(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    port = free_port()
-    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
-    env.pop("HYDRA_DATA_DIR", None)
+    state, port, env = dev_env(tmp_path)
     try:
         first = script("dev-up.sh", env)
         assert first.returncode == 0, first.stderr
@@ -73,10 +81,7 @@ def test_dev_up_asked_for_other_settings_than_the_running_ones_says_they_were_no
 ) -> None:
     """`HYDRA_PORT=8001 ./scripts/dev-up.sh` beside a running one said "already running" and
     exited 0: the user then met "connection refused" on 8001."""
-    state = tmp_path / "state"
-    port = free_port()
-    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
-    env.pop("HYDRA_DATA_DIR", None)
+    state, port, env = dev_env(tmp_path)
     try:
         assert script("dev-up.sh", env).returncode == 0
         pid = int((state / "dev.pid").read_text())
@@ -86,13 +91,7 @@ def test_dev_up_asked_for_other_settings_than_the_running_ones_says_they_were_no
         assert f"already running at http://127.0.0.1:{port} (pid {pid})" in asked.stdout
         assert "NOT applied: HYDRA_CONCURRENCY HYDRA_PORT" in asked.stderr, asked.stderr
         assert "./scripts/dev-down.sh first" in asked.stderr
-        distributed = subprocess.run(
-            [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        distributed = script("dev-up.sh", env, "--distributed")
         assert distributed.returncode == 1 and "NOT applied: --distributed" in distributed.stderr
         assert int((state / "dev.pid").read_text()) == pid and pid_alive(pid)  # left as it was
         with pytest.raises(httpx.ConnectError):
@@ -103,15 +102,7 @@ def test_dev_up_asked_for_other_settings_than_the_running_ones_says_they_were_no
 
 def test_dev_down_says_what_becomes_of_running_runs(tmp_path: Path) -> None:
     """dev-down waited the drain grace in silence, then the runs still running ended lost."""
-    state = tmp_path / "state"
-    port = free_port()
-    env = cli_env(
-        HYDRA_STATE_DIR=str(state),
-        HYDRA_PORT=str(port),
-        HYDRA_SKIP_UI="1",
-        HYDRA_DRAIN_GRACE_SECONDS="1",
-    )
-    env.pop("HYDRA_DATA_DIR", None)
+    state, port, env = dev_env(tmp_path, HYDRA_DRAIN_GRACE_SECONDS="1")
     try:
         assert script("dev-up.sh", env).returncode == 0
         url = f"http://127.0.0.1:{port}"
@@ -143,10 +134,7 @@ def test_a_job_cannot_read_the_token_dev_up_logged(tmp_path: Path) -> None:
     """dev-up's log shows the generated admin token: its state dir is hidden from jobs."""
     if landlock.abi_version() == 0:
         pytest.skip("needs Landlock")
-    state = tmp_path / "state"
-    port = free_port()
-    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
-    env.pop("HYDRA_DATA_DIR", None)
+    state, port, env = dev_env(tmp_path)
     try:
         assert script("dev-up.sh", env).returncode == 0
         token = (state / "data" / "admin_token").read_text().strip()
@@ -187,13 +175,7 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
     state = tmp_path / "state"
     port = env["HYDRA_PORT"]
     try:
-        up = subprocess.run(
-            [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        up = script("dev-up.sh", env, "--distributed")
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"Hydra Jobs is up (distributed): http://127.0.0.1:{port}" in up.stdout
         assert "Admin token (shown once" in up.stdout
@@ -244,13 +226,7 @@ def test_dev_up_distributed_runs_a_job_and_dev_down_stops_everything(tmp_path: P
 @pytest.mark.deploy
 def test_dev_up_distributed_without_redis_says_how_to_install_it(tmp_path: Path) -> None:
     env = _distributed_env(tmp_path, HYDRA_REDIS_SERVER=str(tmp_path / "no-redis-server"))
-    up = subprocess.run(
-        [str(ROOT / "scripts" / "dev-up.sh"), "--distributed"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    up = script("dev-up.sh", env, "--distributed")
     assert up.returncode == 1
     assert "needs redis-server" in up.stderr and "apt-get install redis-server" in up.stderr
     assert not list((tmp_path / "state").glob("*.pid"))
@@ -261,10 +237,7 @@ def test_dev_up_on_a_port_another_server_holds_says_so_and_starts_nothing(tmp_pa
     point the CLI at a new token while its own `up` had died with "Address already in use"."""
     other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysHealthy)
     threading.Thread(target=other.serve_forever, daemon=True).start()
-    port = other.server_address[1]
-    state = tmp_path / "state"
-    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(port), HYDRA_SKIP_UI="1")
-    env.pop("HYDRA_DATA_DIR", None)
+    state, port, env = dev_env(tmp_path, port=other.server_address[1])
     try:
         done = script("dev-up.sh", env)
         assert done.returncode == 1, done.stdout
@@ -294,9 +267,7 @@ def test_dev_down_under_a_parent_that_does_not_reap(tmp_path: Path) -> None:
     stopped `up` stays a zombie: `kill -0` still succeeded, so dev-down waited 30 s and said it
     had killed it."""
     assert containment.ensure_subreaper()
-    state = tmp_path / "state"
-    env = cli_env(HYDRA_STATE_DIR=str(state), HYDRA_PORT=str(free_port()), HYDRA_SKIP_UI="1")
-    env.pop("HYDRA_DATA_DIR", None)
+    state, _, env = dev_env(tmp_path)
     pid = 0
     try:
         assert script("dev-up.sh", env).returncode == 0

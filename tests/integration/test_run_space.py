@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,28 @@ async def test_a_space_that_cannot_be_handed_over_is_not_left_behind(
     assert list(spaces.root.iterdir()) == []
     if opened is not None:
         assert len(os.listdir("/proc/self/fd")) == opened  # its lock's descriptor is closed too
+
+
+@pytest.mark.usefixtures("fast_disk")
+async def test_a_disk_that_turns_slow_moves_spaces_off_the_loop(
+    tmp_path: Path, hops: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spaces = RunSpaces(tmp_path / "runs", None)
+    assert spaces.on_loop
+    real = RunSpaces._reserve
+
+    def slow(self: RunSpaces, prefix: str) -> tuple[Path, int]:
+        time.sleep(run_space.SLOW_CALL_SECONDS * 1.5)  # the disk of a busy journal
+        return real(self, prefix)
+
+    monkeypatch.setattr(RunSpaces, "_reserve", slow)
+    for i in range(run_space.SLOW_CALLS):
+        assert spaces.on_loop
+        async with spaces.open(f"slow-{i}"):
+            pass
+    # Those reservations were on the loop; the third one's removal already was not.
+    assert not spaces.on_loop and hops == ["_release"]
+    async with spaces.open("after"):
+        pass
+    assert hops == ["_release", "slow", "_release"]  # `slow` is the patched _reserve, in a thread
+    assert list(spaces.root.iterdir()) == []

@@ -12,8 +12,9 @@ live worker sharing the directory.
 Where the disk is fast, a space is made, and removed when the job left nothing in it, on the
 event loop: a handful of system calls, ~0.1 ms here, against ~0.4 ms of CPU per run for the hop
 to a thread and back when the worker is busy (`bench/throughput.py`). On a slow disk (one
-machine's ext4 with discard took 1-3 ms per mkdir or rmdir), found by timing a few at start,
-they stay off the loop. What a job left behind, of any size, is always removed off the loop.
+machine's ext4 with discard took 1-3 ms per mkdir or rmdir), found by timing a few at start or
+by a few slow calls later, they stay off the loop. What a job left behind, of any size, is
+always removed off the loop.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import secrets
 import shutil
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from hydra_jobs.private_files import passable_dir, private_dir
 from hydra_jobs.worker.run_as import RunAs, give_to
@@ -40,6 +42,11 @@ SPACE_PREFIX = "hydra-run-"
 RESERVE_ATTEMPTS = 5  # new names tried when a concurrent sweep races the reservation
 SLOW_DISK_SECONDS = 0.001  # making and removing an empty space: slower keeps it off the loop
 PROBES = 5
+# Later, on the loop: this many calls slower than this (above a GIL switch interval, 5 ms, so
+# that a busy worker's threads alone rarely count) move spaces off the loop for good.
+SLOW_CALL_SECONDS = 0.010
+SLOW_CALLS = 3
+_T = TypeVar("_T")
 
 
 class RunSpaces:
@@ -48,6 +55,7 @@ class RunSpaces:
         self.root = passable_dir(root) if run_as is not None else private_dir(root)
         self.sweep_abandoned()
         self.on_loop = self._disk_is_fast()
+        self._slow_calls = 0  # calls on the loop that took over SLOW_CALL_SECONDS
 
     @contextlib.asynccontextmanager
     async def open(self, run_id: str) -> AsyncIterator[Path]:
@@ -55,14 +63,33 @@ class RunSpaces:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)[:64]
         prefix = f"{SPACE_PREFIX}{safe}-"
         if self.on_loop:
-            space, fd = self._reserve(prefix)
+            space, fd = self._timed(self._reserve, prefix)
         else:
             space, fd = await asyncio.to_thread(self._reserve, prefix)
         try:
             yield space
         finally:
-            if not (self.on_loop and _remove_empty(space, fd)):
+            if not (self.on_loop and self._timed(_remove_empty, space, fd)):
                 await asyncio.shield(asyncio.to_thread(_release, space, fd))
+
+    def _timed(self, call: Callable[..., _T], *args: object) -> _T:
+        """`call` on the loop; a disk that has turned slow moves spaces off it for good."""
+        began = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            if time.perf_counter() - began > SLOW_CALL_SECONDS:
+                self._slow_calls += 1
+                if self._slow_calls == SLOW_CALLS:
+                    self.on_loop = False
+                    log.warning(
+                        "run spaces are made and removed off the event loop from now on: %d "
+                        "calls on %s took over %.0f ms",
+                        SLOW_CALLS,
+                        self.root,
+                        SLOW_CALL_SECONDS * 1000,
+                        extra={"action": "run_space"},
+                    )
 
     def _disk_is_fast(self) -> bool:
         """Whether making and removing an empty space takes under `SLOW_DISK_SECONDS` here
