@@ -98,25 +98,26 @@ def stops(run_as: RunAs, path: str, *, execute: bool = False) -> str | None:
     written, real = Path(os.path.abspath(path)), Path(os.path.realpath(path))
     try:
         for directory in dict.fromkeys([*reversed(written.parents), *reversed(real.parents)]):
-            if not _allows(os.stat(directory), run_as, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH):
+            if not _may_search(os.stat(directory), run_as):
                 return str(directory)
         target = os.stat(real)
     except OSError:
         return str(real)
     if execute and not (
         (stat.S_ISREG(target.st_mode) or stat.S_ISDIR(target.st_mode))
-        and _allows(target, run_as, stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
+        and _may_search(target, run_as)
     ):
         return str(real)
     return None
 
 
-def _allows(st: os.stat_result, run_as: RunAs, user: int, group: int, other: int) -> bool:
+def _may_search(st: os.stat_result, run_as: RunAs) -> bool:
+    """Whether the x bit that applies to `run_as` (owner, else group, else other) is set."""
     if st.st_uid == run_as.uid:
-        return bool(st.st_mode & user)
+        return bool(st.st_mode & stat.S_IXUSR)
     if st.st_gid == run_as.gid:
-        return bool(st.st_mode & group)
-    return bool(st.st_mode & other)
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
 
 
 def job_python(run_as: RunAs) -> str:

@@ -105,15 +105,15 @@ class RunSpaces:
             if not _remove_empty(space, fd):
                 _release(space, fd)
             took.append(time.perf_counter() - began)
-        fast = statistics.median(took) < SLOW_DISK_SECONDS
-        if not fast:
+        typical = statistics.median(took)
+        if typical >= SLOW_DISK_SECONDS:
             log.info(
                 "run spaces are made and removed off the event loop: the disk of %s took %.1f ms",
                 self.root,
-                statistics.median(took) * 1000,
+                typical * 1000,
                 extra={"action": "run_space"},
             )
-        return fast
+        return typical < SLOW_DISK_SECONDS
 
     def hand_over(self, path: Path) -> None:
         """Give `path` (and what it holds) to the jobs' user, if they have their own."""
